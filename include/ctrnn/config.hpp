@@ -1,0 +1,76 @@
+#pragma once
+// Every parameter of nn4n's CTRNN (../shared/seed), with nn4n's defaults, plus the seed for all
+// random draws and the ensemble size E. Arrays are pre x post (row = source neuron), either
+// (pre, post) shared by all E networks or (E, pre, post) one per network; bias arrays are (post)
+// or (E, post).
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "ctrnn/tensor.hpp"
+
+namespace ctrnn {
+
+enum class Activation { ReLU, Tanh, Sigmoid, ReTanh };
+enum class InitState { Zero, Keep, Learn };
+enum class Mode { Train, Eval };
+enum class Layer { Input = 0, Hidden = 1, Readout = 2 };
+
+Activation parse_activation(const std::string& name);  // throws InvalidArgument("activation")
+InitState parse_init_state(const std::string& name);   // throws InvalidArgument("init_state")
+std::string to_string(Activation a);
+std::string to_string(InitState s);
+std::string to_string(Layer l);  // "input", "hidden", "readout"
+
+// How one layer's weights or biases start: a named distribution or a given array.
+struct InitSpec {
+  enum class Kind { None, Zero, Uniform, Normal, Array };
+  Kind kind = Kind::None;
+  ctrnn::Array array;  // used when kind == Array
+
+  static InitSpec none() { return {Kind::None, {}}; }
+  static InitSpec zero() { return {Kind::Zero, {}}; }
+  static InitSpec uniform() { return {Kind::Uniform, {}}; }
+  static InitSpec normal() { return {Kind::Normal, {}}; }
+  static InitSpec from(ctrnn::Array a) { return {Kind::Array, std::move(a)}; }
+  // "none", "zero", "uniform", "normal"; `parameter` names the field in the error message.
+  static InitSpec parse(const std::string& name, const std::string& parameter);
+};
+std::string to_string(InitSpec::Kind k);
+
+using LayerInits = std::array<InitSpec, 3>;
+using LayerMasks = std::array<std::optional<Array>, 3>;
+
+// One value for all three layers, as nn4n broadcasts a single value.
+inline LayerInits all_layers(const InitSpec& s) { return {s, s, s}; }
+
+struct Config {
+  std::array<int64_t, 3> dims{1, 100, 1};  // [I, H, O]
+  Activation activation = Activation::ReLU;
+  LayerInits biases = all_layers(InitSpec::none());
+  LayerInits weights = all_layers(InitSpec::uniform());
+  double tau = 100;
+  double dt = 10;
+  double preact_noise = 0;
+  double postact_noise = 0;
+  InitState init_state = InitState::Zero;
+  LayerMasks sparsity_masks;        // 0 = no synapse, non-zero = synapse
+  LayerMasks ei_masks;              // > 0 excitatory, <= 0 inhibitory
+  LayerMasks plasticity_masks;      // per-synapse learning-rate scales (normalized together)
+  LayerMasks synapse_growth_masks;  // probabilities in [0, 1]; needs a sparsity mask
+  uint64_t seed = 0;
+  int64_t ensemble_size = 1;  // E
+
+  double alpha() const { return dt / tau; }
+  int64_t input_dim() const { return dims[0]; }
+  int64_t hidden_dim() const { return dims[1]; }
+  int64_t output_dim() const { return dims[2]; }
+  // (pre, post) of a layer's weight matrix.
+  std::array<int64_t, 2> layer_shape(Layer l) const;
+
+  // Throws InvalidArgument naming the first invalid parameter (SPEC.md "Bad input").
+  void validate() const;
+};
+
+}  // namespace ctrnn

@@ -1,0 +1,107 @@
+#pragma once
+// A CTRNN ensemble: E networks of the same dims, each with its own weights, masks and noise,
+// run together. BasicNetwork<float> (Network) is the one to use; BasicNetwork<double> exists so
+// that gradient checks run in double.
+#include <array>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "ctrnn/config.hpp"
+#include "ctrnn/constraints.hpp"
+#include "ctrnn/params.hpp"
+#include "ctrnn/tensor.hpp"
+
+namespace ctrnn {
+
+template <class T>
+struct ForwardResult {
+  Tensor<T> y;  // (E, T, B, O) outputs
+  Tensor<T> r;  // (E, T, B, H) firing rates r_1..r_T
+};
+
+// One layer as layers() reports it. Arrays carry the leading E axis.
+template <class T>
+struct LayerView {
+  Layer layer = Layer::Input;
+  int64_t pre = 0, post = 0;
+  Tensor<T> weight;  // (E, pre, post), after projection
+  Tensor<T> bias;    // (E, post)
+  bool weight_learnable = true;
+  bool bias_learnable = false;
+  std::optional<Tensor<T>> sparsity_mask;       // 0/1
+  std::optional<Tensor<T>> ei_mask;             // +1/-1
+  Tensor<T> plasticity;                         // normalized scales, ones without a mask
+  std::optional<Tensor<T>> growth_probability;  // where a sparsity mask is 0
+};
+
+template <class T>
+class BasicNetwork {
+ public:
+  // Validates the whole config (throws InvalidArgument) and draws the initial weights.
+  explicit BasicNetwork(Config config);
+
+  const Config& config() const { return config_; }
+  int64_t ensemble_size() const { return config_.ensemble_size; }
+
+  // Training mode (the default) adds noise; eval mode adds none. Constraints always hold.
+  void train() { mode_ = Mode::Train; }
+  void eval() { mode_ = Mode::Eval; }
+  Mode mode() const { return mode_; }
+
+  // u: (T, B, I) shared by all networks, or (E, T, B, I). Keeps what backward() needs.
+  ForwardResult<T> forward(const Tensor<T>& u);
+
+  // dy: (E, T, B, O) = dL/dy of the last forward; dr: optional (E, T, B, H) = direct dL/dr.
+  // Returns dL/d(parameter) for all parameters; those that are not learned (biases given as
+  // None, h0 outside learn mode) are zero. Gradients are with respect to the projected weights,
+  // as nn4n's autograd reports them.
+  Gradients<T> backward(const Tensor<T>& dy, const Tensor<T>* dr = nullptr);
+
+  std::array<LayerView<T>, 3> layers() const;
+  // weight: (pre, post) for all networks or (E, pre, post); the constraints are re-applied.
+  void set_weight(Layer layer, const Tensor<T>& weight);
+  // bias: (post) or (E, post). Setting a bias the config declared None is an error.
+  void set_bias(Layer layer, const Tensor<T>& bias);
+  // h0: (H) or (E, H); learn mode only.
+  void set_initial_state(const Tensor<T>& h0);
+  // keep mode: forget the carried state; the next forward starts from zeros with any batch size.
+  void reset_state();
+
+  // The facts nn4n's print_layers() prints, plus E/I counts and plasticity levels.
+  void print_layers(std::ostream& os) const;
+
+  const Params<T>& params() const { return params_; }
+  const std::array<LayerConstraints<T>, 3>& constraints() const { return constraints_; }
+  bool bias_learnable(Layer l) const { return config_.biases[int(l)].kind != InitSpec::Kind::None; }
+  bool h0_learnable() const { return config_.init_state == InitState::Learn; }
+  Dynamics dynamics() const;  // alpha, activation, and the noise of the current mode
+  // The noise stream's position: forward call k draws the noise addressed by k. Restoring it
+  // (checkpoints) or holding it fixed (gradient checks) replays the same noise.
+  uint64_t forward_calls() const { return forward_calls_; }
+  void set_forward_calls(uint64_t calls) { forward_calls_ = calls; }
+
+ private:
+  std::vector<T> initial_membrane_potential(int64_t B) const;  // v_0, (E, B, H)
+  std::vector<T> draw_noise(bool preact, int64_t steps, int64_t B) const;  // (E, T, B, H) N(0, 1)
+
+  Config config_;
+  Mode mode_ = Mode::Train;
+  Params<T> params_;
+  std::array<LayerConstraints<T>, 3> constraints_;
+  uint64_t forward_calls_ = 0;  // addresses each forward's noise draws
+  int64_t keep_batch_ = 0;      // keep mode: batch size of the carried state (0: none yet)
+  std::vector<T> keep_v_;       // keep mode: v_T of the last forward, (E, B, H)
+
+  struct LastForward;  // what backward() needs
+  std::shared_ptr<const LastForward> last_;
+};
+
+using Network = BasicNetwork<float>;
+
+extern template class BasicNetwork<float>;
+extern template class BasicNetwork<double>;
+
+}  // namespace ctrnn
