@@ -161,6 +161,16 @@ Gradients<T> BasicNetwork<T>::backward(const Tensor<T>& dy, const Tensor<T>* dr)
 }
 
 template <class T>
+void BasicNetwork<T>::apply_plasticity(Gradients<T>& g) const {
+  for (int l = 0; l < 3; ++l) {
+    std::vector<T>& w = g.weight(static_cast<Layer>(l));
+    const std::vector<T>& scale = constraints_[l].plasticity;
+    if (w.size() != scale.size()) throw InvalidArgument("gradients", "the network's shapes", "other shapes");
+    for (size_t i = 0; i < w.size(); ++i) w[i] *= scale[i];
+  }
+}
+
+template <class T>
 std::array<LayerView<T>, 3> BasicNetwork<T>::layers() const {
   std::array<LayerView<T>, 3> out;
   const int64_t E = params_.E;

@@ -19,5 +19,7 @@ std::string shape_to_string(const Shape& shape) {
 
 template struct Tensor<float>;
 template struct Tensor<double>;
+template struct Tensor<int64_t>;
+template struct Tensor<uint8_t>;
 
 }  // namespace ctrnn

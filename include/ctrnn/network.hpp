@@ -60,6 +60,10 @@ class BasicNetwork {
   // as nn4n's autograd reports them.
   Gradients<T> backward(const Tensor<T>& dy, const Tensor<T>* dr = nullptr);
 
+  // Scales each weight gradient by its plasticity, exactly as nn4n's apply_plasticity() does
+  // (under plain SGD this equals the per-synapse learning rate the trainer applies).
+  void apply_plasticity(Gradients<T>& g) const;
+
   std::array<LayerView<T>, 3> layers() const;
   // weight: (pre, post) for all networks or (E, pre, post); the constraints are re-applied.
   void set_weight(Layer layer, const Tensor<T>& weight);

@@ -1,0 +1,93 @@
+// JSON configs: the seed's names, broadcasting, inline and file arrays, unknown keys refused.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "ctrnn/config_json.hpp"
+#include "ctrnn/error.hpp"
+#include "ctrnn/safetensors.hpp"
+
+namespace ctrnn {
+namespace {
+
+template <class F>
+void expect_refused(F&& f, const std::string& parameter) {
+  try {
+    f();
+    ADD_FAILURE() << "accepted; expected an error naming " << parameter;
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.parameter(), parameter) << e.what();
+  }
+}
+
+TEST(ConfigJson, DefaultsAndBroadcast) {
+  const Config c = config_from_json(R"({"dims": [2, 8, 3], "biases": "uniform", "activation": "tanh",
+                                        "tau": 50, "dt": 5, "init_state": "learn", "seed": 9})");
+  EXPECT_EQ(c.dims, (std::array<int64_t, 3>{2, 8, 3}));
+  for (const auto& b : c.biases) EXPECT_EQ(b.kind, InitSpec::Kind::Uniform);
+  for (const auto& w : c.weights) EXPECT_EQ(w.kind, InitSpec::Kind::Uniform);  // nn4n's default
+  EXPECT_EQ(c.activation, Activation::Tanh);
+  EXPECT_DOUBLE_EQ(c.alpha(), 0.1);
+  EXPECT_EQ(c.init_state, InitState::Learn);
+  EXPECT_EQ(c.seed, 9u);
+  const Config z = config_from_json(R"({"biases": [0, null, "normal"]})");
+  EXPECT_EQ(z.biases[0].kind, InitSpec::Kind::Zero);
+  EXPECT_EQ(z.biases[1].kind, InitSpec::Kind::None);
+  EXPECT_EQ(z.biases[2].kind, InitSpec::Kind::Normal);
+}
+
+TEST(ConfigJson, InlineAndFileArrays) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ctrnn_cfg_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  SafetensorsFile f;
+  f.put("mask", Tensor<float>({3, 3}, {1, 0, 1, 1, 1, 0, 0, 1, 1}));
+  f.write((dir / "masks.safetensors").string());
+  JsonConfigContext ctx;
+  ctx.base_dir = dir.string();
+  const Config c = config_from_json(R"({"dims": [2, 3, 1],
+      "weights": ["normal", "uniform", [[0.5], [-0.5], [0.25]]],
+      "sparsity_masks": [null, {"file": "masks.safetensors", "tensor": "mask"}, null]})", ctx);
+  EXPECT_EQ(c.weights[2].kind, InitSpec::Kind::Array);
+  EXPECT_EQ(c.weights[2].array.shape, (Shape{3, 1}));
+  EXPECT_EQ(c.weights[2].array.data, (std::vector<double>{0.5, -0.5, 0.25}));
+  ASSERT_TRUE(c.sparsity_masks[1]);
+  EXPECT_EQ(c.sparsity_masks[1]->data[1], 0.0);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigJson, RoundTripThroughSafetensorsMetadata) {
+  Config c;
+  c.dims = {2, 3, 2};
+  c.weights[1] = InitSpec::from(Array({3, 3}, 0.25));
+  c.ei_masks = {std::nullopt, Array({3, 3}, 1.0), std::nullopt};
+  c.preact_noise = 0.05;
+  SafetensorsFile f;
+  const std::string text = config_to_json(c, f);
+  JsonConfigContext ctx;
+  ctx.self = &f;
+  const Config back = config_from_json(text, ctx);
+  EXPECT_EQ(back.weights[1].array.data, c.weights[1].array.data);
+  EXPECT_EQ(back.ei_masks[1]->data, c.ei_masks[1]->data);
+  EXPECT_FALSE(back.ei_masks[0]);
+  EXPECT_DOUBLE_EQ(back.preact_noise, 0.05);
+  EXPECT_EQ(back.dims, c.dims);
+}
+
+TEST(ConfigJson, MalformedInputNamesTheKey) {
+  expect_refused([] { config_from_json(R"({"dimz": [1, 2, 3]})"); }, "dimz");
+  expect_refused([] { config_from_json(R"({"tau": "slow"})"); }, "tau");
+  expect_refused([] { config_from_json(R"({"dims": [1, 2]})"); }, "dims");
+  expect_refused([] { config_from_json(R"({"dims": [1, 0, 2]})"); }, "dims");
+  expect_refused([] { config_from_json(R"({"activation": "swish"})"); }, "activation");
+  expect_refused([] { config_from_json(R"({"weights": ["normal", "he", "uniform"]})"); }, "weights[1]");
+  expect_refused([] { config_from_json(R"({"dims": [1, 2, 1], "weights": [[[1, 2]], "normal", [[1], [2, 3]]]})"); },
+                 "weights[2]");
+  expect_refused([] { config_from_json(R"({"sparsity_masks": [null, {"file": "absent.safetensors", "tensor": "m"}, null]})"); },
+                 "sparsity_masks[1]");
+  expect_refused([] { config_from_json(R"({"ei_masks": [null, {"tensor": "m"}, null]})"); }, "ei_masks[1]");
+  expect_refused([] { config_from_json("{not json"); }, "config");
+  expect_refused([] { config_from_json(R"({"seed": -1})"); }, "seed");
+}
+
+}  // namespace
+}  // namespace ctrnn
