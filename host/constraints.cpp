@@ -2,14 +2,16 @@
 
 #include <algorithm>
 
+#include "kernels/update_bodies.hpp"
+
 namespace ctrnn {
 
 template <class T>
 void project_weights(std::vector<T>& w, const LayerConstraints<T>& c) {
-  for (int64_t i = 0; i < c.size(); ++i) {
-    if (c.has_sparsity()) w[i] *= c.sparsity[i];
-    if (c.has_ei()) w[i] = c.ei[i] > 0 ? std::max(w[i], T(0)) : std::min(w[i], T(0));
-  }
+  const T* s = c.has_sparsity() ? c.sparsity.data() : nullptr;
+  const T* ei = c.has_ei() ? c.ei.data() : nullptr;
+  if (!s && !ei) return;
+  for (int64_t i = 0; i < c.size(); ++i) w[i] = body::project_weight(w[i], s, ei, i);
 }
 
 template <class T>

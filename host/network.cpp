@@ -1,23 +1,16 @@
-// BasicNetwork on the CPU reference: argument checks, state (modes, keep, noise stream) and
-// parameter access. The arithmetic lives in reference/.
+// BasicNetwork: argument checks, modes, keep state and the noise stream's position, over a
+// backend that holds the parameters and computes (backend.hpp).
 #include "ctrnn/network.hpp"
 
 #include <cmath>
+#include <iostream>
+#include <mutex>
 
+#include "backend.hpp"
 #include "ctrnn/error.hpp"
-#include "ctrnn/philox.hpp"
 #include "initialize.hpp"
-#include "reference/ctrnn_reference.hpp"
 
 namespace ctrnn {
-
-template <class T>
-struct BasicNetwork<T>::LastForward {
-  Tensor<T> u;
-  bool u_per_network = false;
-  Dynamics dynamics;
-  reference::Trace<T> trace;
-};
 
 namespace {
 
@@ -46,13 +39,80 @@ std::vector<double> to_double(const std::vector<T>& v) {
   return std::vector<double>(v.begin(), v.end());
 }
 
+template <class T>
+std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device) {
+  constexpr bool is_float = std::is_same_v<T, float>;
+  if (device == Device::Cuda && !is_float)
+    throw InvalidArgument("device", "'cpu' or 'auto' for a double-precision network (the CUDA backend is float32)",
+                          "'cuda'");
+  if constexpr (is_float) {
+    if (device == Device::Cuda || (device == Device::Auto && cuda_available())) {
+      auto b = detail::make_cuda_backend(c);
+      if (device == Device::Auto) {
+        static std::once_flag said;
+        std::call_once(said, [&] { std::clog << "ctrnn: device auto: using " << b->description() << "\n"; });
+      }
+      return b;
+    }
+  }
+  auto b = detail::make_cpu_backend<T>(c);
+  if (device == Device::Auto && is_float) {
+    static std::once_flag said;
+    std::call_once(said, [] { std::clog << "ctrnn: device auto: no CUDA device, using the CPU reference\n"; });
+  }
+  return b;
+}
+
 }  // namespace
 
 template <class T>
-BasicNetwork<T>::BasicNetwork(Config config) : config_(std::move(config)) {
+BasicNetwork<T>::BasicNetwork(Config config, Device device) : config_(std::move(config)) {
   config_.validate();
   constraints_ = build_constraints<T>(config_);
   params_ = initial_params<T>(config_, constraints_);
+  backend_ = make_backend<T>(config_, device);
+  backend_->set_constraints(constraints_);
+  backend_->set_params(params_);
+}
+
+template <class T>
+BasicNetwork<T>::~BasicNetwork() = default;
+template <class T>
+BasicNetwork<T>::BasicNetwork(BasicNetwork&&) noexcept = default;
+template <class T>
+BasicNetwork<T>& BasicNetwork<T>::operator=(BasicNetwork&&) noexcept = default;
+
+template <class T>
+Device BasicNetwork<T>::device() const {
+  return backend_->device();
+}
+
+template <class T>
+std::string BasicNetwork<T>::device_description() const {
+  return backend_->description();
+}
+
+template <class T>
+const Params<T>& BasicNetwork<T>::params() const {
+  if (host_stale_) {
+    backend_->get_params(params_);
+    std::array<std::vector<T>, 3> sparsity;
+    backend_->get_sparsity(sparsity);
+    for (int l = 0; l < 3; ++l) constraints_[l].sparsity = std::move(sparsity[l]);
+    host_stale_ = false;
+  }
+  return params_;
+}
+
+template <class T>
+const std::array<LayerConstraints<T>, 3>& BasicNetwork<T>::constraints() const {
+  params();  // refreshes the masks too
+  return constraints_;
+}
+
+template <class T>
+void BasicNetwork<T>::upload_params() {
+  backend_->set_params(params_);
 }
 
 template <class T>
@@ -68,103 +128,73 @@ Dynamics BasicNetwork<T>::dynamics() const {
 }
 
 template <class T>
-std::vector<T> BasicNetwork<T>::initial_membrane_potential(int64_t B) const {
-  const int64_t E = params_.E, H = params_.H;
-  std::vector<T> v0(E * B * H, T(0));
-  if (config_.init_state == InitState::Learn) {
-    for (int64_t e = 0; e < E; ++e)
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t h = 0; h < H; ++h) v0[(e * B + b) * H + h] = params_.h0[e * H + h];
-  } else if (config_.init_state == InitState::Keep && keep_batch_ != 0) {
-    v0 = keep_v_;
-  }
-  return v0;
-}
-
-template <class T>
-std::vector<T> BasicNetwork<T>::draw_noise(bool preact, int64_t T_, int64_t B) const {
-  const int64_t E = params_.E, H = params_.H;
-  std::vector<T> eps(E * T_ * B * H);
-  const RandomPurpose purpose = preact ? RandomPurpose::PreactNoise : RandomPurpose::PostactNoise;
-  for (int64_t e = 0; e < E; ++e)
-    for (int64_t t = 0; t < T_; ++t) {
-      // One stream per (network, forward call, step); element = b * H + h.
-      const RandomStream rng(config_.seed, purpose, uint32_t(e), uint32_t(t), uint32_t(forward_calls_));
-      T* out = &eps[((e * T_ + t) * B) * H];
-      for (int64_t i = 0; i < B * H; ++i) out[i] = T(rng.normal(uint32_t(i)));
-    }
-  return eps;
+void BasicNetwork<T>::run_forward(const Tensor<T>& u) {
+  const int64_t E = config_.ensemble_size, I = config_.dims[0];
+  if (u.rank() != 3 && u.rank() != 4)
+    throw InvalidArgument("inputs", "shape (T, B, I) or (E, T, B, I)", shape_to_string(u.shape));
+  const int64_t steps = u.shape[u.rank() - 3], B = u.shape[u.rank() - 2];
+  const bool per_network = check_shape_with_ensemble(u, {steps, B, I}, E, "inputs");
+  if (steps <= 0 || B <= 0) throw InvalidArgument("inputs", "T >= 1 and B >= 1", shape_to_string(u.shape));
+  check_finite(u, "inputs");
+  const bool keep = config_.init_state == InitState::Keep;
+  if (keep && keep_batch_ != 0 && keep_batch_ != B)
+    throw InvalidArgument("inputs", "batch size " + std::to_string(keep_batch_) +
+                                        " in keep mode (the carried state's; call reset_state() to change it)",
+                          std::to_string(B));
+  detail::ForwardArgs<T> a;
+  a.u = u.ptr();
+  a.u_per_network = per_network;
+  a.steps = steps;
+  a.batch = B;
+  a.initial = config_.init_state == InitState::Learn ? detail::InitialState::H0
+              : keep && keep_batch_ != 0              ? detail::InitialState::Kept
+                                                      : detail::InitialState::Zero;
+  a.dynamics = dynamics();
+  a.seed = config_.seed;
+  a.call = forward_calls_;
+  a.keep_final_state = keep;
+  backend_->forward(a);
+  if (keep) keep_batch_ = B;
+  last_steps_ = steps;
+  last_batch_ = B;
+  ++forward_calls_;
 }
 
 template <class T>
 ForwardResult<T> BasicNetwork<T>::forward(const Tensor<T>& u) {
-  const int64_t E = params_.E, I = params_.I, H = params_.H, O = params_.O;
-  if (u.rank() != 3 && u.rank() != 4)
-    throw InvalidArgument("inputs", "shape (T, B, I) or (E, T, B, I)", shape_to_string(u.shape));
-  const int64_t T_ = u.shape[u.rank() - 3], B = u.shape[u.rank() - 2];
-  const bool per_network = check_shape_with_ensemble(u, {T_, B, I}, E, "inputs");
-  if (T_ <= 0 || B <= 0) throw InvalidArgument("inputs", "T >= 1 and B >= 1", shape_to_string(u.shape));
-  check_finite(u, "inputs");
-  if (config_.init_state == InitState::Keep && keep_batch_ != 0 && keep_batch_ != B)
-    throw InvalidArgument("inputs", "batch size " + std::to_string(keep_batch_) +
-                                        " in keep mode (the carried state's; call reset_state() to change it)",
-                          std::to_string(B));
-
-  auto last = std::make_shared<LastForward>();
-  last->u = u;
-  last->u_per_network = per_network;
-  last->dynamics = dynamics();
-  const Dynamics& dyn = last->dynamics;
-  const std::vector<T> v0 = initial_membrane_potential(B);
-  std::vector<T> eps_pre, eps_post;
-  if (dyn.preact_noise > 0) eps_pre = draw_noise(true, T_, B);
-  if (dyn.postact_noise > 0) eps_post = draw_noise(false, T_, B);
-  last->trace = reference::forward(params_, dyn, u.ptr(), per_network, T_, B, v0.data(),
-                                   eps_pre.empty() ? nullptr : eps_pre.data(),
-                                   eps_post.empty() ? nullptr : eps_post.data());
-
-  const reference::Trace<T>& tr = last->trace;
-  ForwardResult<T> out{Tensor<T>({E, T_, B, O}), Tensor<T>({E, T_, B, H})};
-  out.y.data = tr.y;
-  for (int64_t e = 0; e < E; ++e)
-    std::copy(tr.r_at(e, 1), tr.r_at(e, 1) + T_ * B * H, &out.r.data[e * T_ * B * H]);
-  if (config_.init_state == InitState::Keep) {
-    keep_v_.resize(E * B * H);
-    for (int64_t e = 0; e < E; ++e) std::copy(tr.v_at(e, T_), tr.v_at(e, T_) + B * H, &keep_v_[e * B * H]);
-    keep_batch_ = B;
-  }
-  ++forward_calls_;
-  last_ = std::move(last);
+  run_forward(u);
+  const int64_t E = config_.ensemble_size;
+  ForwardResult<T> out{Tensor<T>({E, last_steps_, last_batch_, config_.dims[2]}),
+                       Tensor<T>({E, last_steps_, last_batch_, config_.dims[1]})};
+  backend_->read_forward(out.y.ptr(), out.r.ptr());
   return out;
 }
 
 template <class T>
 Gradients<T> BasicNetwork<T>::backward(const Tensor<T>& dy, const Tensor<T>* dr) {
-  if (!last_) throw StateError("ctrnn: backward() needs a forward() first");
-  const LastForward& last = *last_;
-  const reference::Trace<T>& tr = last.trace;
-  const int64_t E = params_.E, T_ = tr.T, B = tr.B;
-  const Shape y_shape{E, T_, B, params_.O}, r_shape{E, T_, B, params_.H};
-  if (dy.shape != y_shape) throw InvalidArgument("dy", "shape " + shape_to_string(y_shape) + " (that of y)", shape_to_string(dy.shape));
+  if (last_steps_ == 0) throw StateError("ctrnn: backward() needs a forward() first");
+  const int64_t E = config_.ensemble_size;
+  const Shape y_shape{E, last_steps_, last_batch_, config_.dims[2]}, r_shape{E, last_steps_, last_batch_, config_.dims[1]};
+  if (dy.shape != y_shape)
+    throw InvalidArgument("dy", "shape " + shape_to_string(y_shape) + " (that of y)", shape_to_string(dy.shape));
   check_finite(dy, "dy");
   if (dr) {
     if (dr->shape != r_shape)
       throw InvalidArgument("dr", "shape " + shape_to_string(r_shape) + " (that of r)", shape_to_string(dr->shape));
     check_finite(*dr, "dr");
   }
-  Gradients<T> g = reference::backward(params_, last.dynamics, last.u.ptr(), last.u_per_network, tr, dy.ptr(),
-                                       dr ? dr->ptr() : nullptr);
-  for (int l = 0; l < 3; ++l)
-    if (!bias_learnable(static_cast<Layer>(l))) std::fill(g.bias(static_cast<Layer>(l)).begin(), g.bias(static_cast<Layer>(l)).end(), T(0));
-  if (!h0_learnable()) std::fill(g.h0.begin(), g.h0.end(), T(0));
+  backend_->backward(dy.ptr(), dr ? dr->ptr() : nullptr);
+  Gradients<T> g;
+  backend_->read_gradients(g);
   return g;
 }
 
 template <class T>
 void BasicNetwork<T>::apply_plasticity(Gradients<T>& g) const {
+  const auto& c = constraints();
   for (int l = 0; l < 3; ++l) {
     std::vector<T>& w = g.weight(static_cast<Layer>(l));
-    const std::vector<T>& scale = constraints_[l].plasticity;
+    const std::vector<T>& scale = c[l].plasticity;
     if (w.size() != scale.size()) throw InvalidArgument("gradients", "the network's shapes", "other shapes");
     for (size_t i = 0; i < w.size(); ++i) w[i] *= scale[i];
   }
@@ -172,8 +202,9 @@ void BasicNetwork<T>::apply_plasticity(Gradients<T>& g) const {
 
 template <class T>
 std::array<LayerView<T>, 3> BasicNetwork<T>::layers() const {
+  const Params<T>& p = params();
   std::array<LayerView<T>, 3> out;
-  const int64_t E = params_.E;
+  const int64_t E = p.E;
   for (int l = 0; l < 3; ++l) {
     const Layer layer = static_cast<Layer>(l);
     const LayerConstraints<T>& c = constraints_[l];
@@ -181,8 +212,8 @@ std::array<LayerView<T>, 3> BasicNetwork<T>::layers() const {
     v.layer = layer;
     v.pre = c.pre, v.post = c.post;
     const Shape ws{E, c.pre, c.post};
-    v.weight = Tensor<T>(ws, params_.weight(layer));
-    v.bias = Tensor<T>({E, c.post}, params_.bias(layer));
+    v.weight = Tensor<T>(ws, p.weight(layer));
+    v.bias = Tensor<T>({E, c.post}, p.bias(layer));
     v.bias_learnable = bias_learnable(layer);
     if (c.has_sparsity()) v.sparsity_mask = Tensor<T>(ws, c.sparsity);
     if (c.has_ei()) v.ei_mask = Tensor<T>(ws, c.ei);
@@ -194,39 +225,65 @@ std::array<LayerView<T>, 3> BasicNetwork<T>::layers() const {
 
 template <class T>
 void BasicNetwork<T>::set_weight(Layer layer, const Tensor<T>& weight) {
-  const LayerConstraints<T>& c = constraints_[int(layer)];
+  const LayerConstraints<T>& c = constraints()[int(layer)];
   const std::string name = "weight of the " + to_string(layer) + " layer";
-  check_shape_with_ensemble(weight, {c.pre, c.post}, params_.E, name);
+  check_shape_with_ensemble(weight, {c.pre, c.post}, config_.ensemble_size, name);
   check_finite(weight, name);
-  std::vector<T> w = broadcast_to_ensemble<T>(to_double(weight.data), params_.E, c.pre * c.post);
+  std::vector<T> w = broadcast_to_ensemble<T>(to_double(weight.data), config_.ensemble_size, c.pre * c.post);
   project_weights(w, c);
   params_.weight(layer) = std::move(w);
+  upload_params();
 }
 
 template <class T>
 void BasicNetwork<T>::set_bias(Layer layer, const Tensor<T>& bias) {
-  const LayerConstraints<T>& c = constraints_[int(layer)];
+  const LayerConstraints<T>& c = constraints()[int(layer)];
   const std::string name = "bias of the " + to_string(layer) + " layer";
   if (!bias_learnable(layer))
     throw InvalidArgument(name, "a layer whose config biases[" + std::to_string(int(layer)) + "] is not None", "None");
-  check_shape_with_ensemble(bias, {c.post}, params_.E, name);
+  check_shape_with_ensemble(bias, {c.post}, config_.ensemble_size, name);
   check_finite(bias, name);
-  params_.bias(layer) = broadcast_to_ensemble<T>(to_double(bias.data), params_.E, c.post);
+  params_.bias(layer) = broadcast_to_ensemble<T>(to_double(bias.data), config_.ensemble_size, c.post);
+  upload_params();
 }
 
 template <class T>
 void BasicNetwork<T>::set_initial_state(const Tensor<T>& h0) {
   if (!h0_learnable())
     throw InvalidArgument("init_state", "'learn' to set the initial state h0", "'" + to_string(config_.init_state) + "'");
-  check_shape_with_ensemble(h0, {params_.H}, params_.E, "h0");
+  check_shape_with_ensemble(h0, {config_.dims[1]}, config_.ensemble_size, "h0");
   check_finite(h0, "h0");
-  params_.h0 = broadcast_to_ensemble<T>(to_double(h0.data), params_.E, params_.H);
+  params();
+  params_.h0 = broadcast_to_ensemble<T>(to_double(h0.data), config_.ensemble_size, config_.dims[1]);
+  upload_params();
 }
 
 template <class T>
 void BasicNetwork<T>::reset_state() {
   keep_batch_ = 0;
-  keep_v_.clear();
+  backend_->set_kept_state({}, 0);
+}
+
+template <class T>
+Tensor<T> BasicNetwork<T>::kept_state() const {
+  if (keep_batch_ == 0) return {};
+  Tensor<T> v({config_.ensemble_size, keep_batch_, config_.dims[1]});
+  backend_->get_kept_state(v.data);
+  return v;
+}
+
+template <class T>
+void BasicNetwork<T>::set_kept_state(const Tensor<T>& v) {
+  if (config_.init_state != InitState::Keep)
+    throw InvalidArgument("init_state", "'keep' to set the carried state", "'" + to_string(config_.init_state) + "'");
+  if (v.numel() == 0) return reset_state();
+  if (v.rank() != 3 || v.shape[0] != config_.ensemble_size || v.shape[2] != config_.dims[1] || v.shape[1] <= 0)
+    throw InvalidArgument("kept state", "shape (E, B, H) = (" + std::to_string(config_.ensemble_size) + ", B, " +
+                                            std::to_string(config_.dims[1]) + ")",
+                          shape_to_string(v.shape));
+  check_finite(v, "kept state");
+  backend_->set_kept_state(v.data, v.shape[1]);
+  keep_batch_ = v.shape[1];
 }
 
 template class BasicNetwork<float>;

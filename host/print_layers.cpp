@@ -93,9 +93,9 @@ Entries layer_entries(const LayerView<T>& v, int64_t E) {
 template <class T>
 void BasicNetwork<T>::print_layers(std::ostream& os) const {
   const auto views = layers();
-  const int64_t E = params_.E;
+  const int64_t E = config_.ensemble_size;
   print_dict(os, "Input Layer", layer_entries(views[0], E));
-  const auto h0 = min_max(params_.h0);
+  const auto h0 = min_max(params().h0);
   print_dict(os, "Recurrence",
              {{"init_hidden_min", str(h0.first)},
               {"init_hidden_max", str(h0.second)},
@@ -107,6 +107,7 @@ void BasicNetwork<T>::print_layers(std::ostream& os) const {
               {"init_state", to_string(config_.init_state)},
               {"init_state_learnable", str(h0_learnable())},
               {"mode", mode_ == Mode::Train ? "train" : "eval"},
+              {"device", device_description()},
               {"ensemble_size", str(E)}});
   print_dict(os, "Hidden Layer", layer_entries(views[1], E));
   print_dict(os, "Readout Layer", layer_entries(views[2], E));

@@ -11,10 +11,18 @@
 
 #include "ctrnn/config.hpp"
 #include "ctrnn/constraints.hpp"
+#include "ctrnn/device.hpp"
 #include "ctrnn/params.hpp"
 #include "ctrnn/tensor.hpp"
 
 namespace ctrnn {
+
+namespace detail {
+template <class T>
+class Backend;
+}
+template <class T>
+class BasicTrainer;
 
 template <class T>
 struct ForwardResult {
@@ -40,8 +48,16 @@ struct LayerView {
 template <class T>
 class BasicNetwork {
  public:
-  // Validates the whole config (throws InvalidArgument) and draws the initial weights.
-  explicit BasicNetwork(Config config);
+  // Validates the whole config (throws InvalidArgument) and draws the initial weights. Device
+  // auto takes the GPU when one is present (float networks only) and says which in one line on
+  // std::clog; cuda without a device throws StateError.
+  explicit BasicNetwork(Config config, Device device = Device::Auto);
+  ~BasicNetwork();
+  BasicNetwork(BasicNetwork&&) noexcept;
+  BasicNetwork& operator=(BasicNetwork&&) noexcept;
+
+  Device device() const;            // Cpu or Cuda: where it computes
+  std::string device_description() const;
 
   const Config& config() const { return config_; }
   int64_t ensemble_size() const { return config_.ensemble_size; }
@@ -77,8 +93,12 @@ class BasicNetwork {
   // The facts nn4n's print_layers() prints, plus E/I counts and plasticity levels.
   void print_layers(std::ostream& os) const;
 
-  const Params<T>& params() const { return params_; }
-  const std::array<LayerConstraints<T>, 3>& constraints() const { return constraints_; }
+  // keep mode: the carried v_T, (E, B, H), or an empty tensor when none; set it to resume.
+  Tensor<T> kept_state() const;
+  void set_kept_state(const Tensor<T>& v);
+
+  const Params<T>& params() const;  // a host copy, refreshed after training steps
+  const std::array<LayerConstraints<T>, 3>& constraints() const;
   bool bias_learnable(Layer l) const { return config_.biases[int(l)].kind != InitSpec::Kind::None; }
   bool h0_learnable() const { return config_.init_state == InitState::Learn; }
   Dynamics dynamics() const;  // alpha, activation, and the noise of the current mode
@@ -88,19 +108,20 @@ class BasicNetwork {
   void set_forward_calls(uint64_t calls) { forward_calls_ = calls; }
 
  private:
-  std::vector<T> initial_membrane_potential(int64_t B) const;  // v_0, (E, B, H)
-  std::vector<T> draw_noise(bool preact, int64_t steps, int64_t B) const;  // (E, T, B, H) N(0, 1)
+  friend class BasicTrainer<T>;
+  // Checks u and runs the backend's forward (shared by forward() and the trainer).
+  void run_forward(const Tensor<T>& u);
+  void upload_params();  // after a host-side change of params_
 
   Config config_;
   Mode mode_ = Mode::Train;
-  Params<T> params_;
-  std::array<LayerConstraints<T>, 3> constraints_;
-  uint64_t forward_calls_ = 0;  // addresses each forward's noise draws
-  int64_t keep_batch_ = 0;      // keep mode: batch size of the carried state (0: none yet)
-  std::vector<T> keep_v_;       // keep mode: v_T of the last forward, (E, B, H)
-
-  struct LastForward;  // what backward() needs
-  std::shared_ptr<const LastForward> last_;
+  std::unique_ptr<detail::Backend<T>> backend_;
+  mutable Params<T> params_;  // host copy
+  mutable std::array<LayerConstraints<T>, 3> constraints_;
+  mutable bool host_stale_ = false;  // the backend changed params or masks since the last copy
+  uint64_t forward_calls_ = 0;       // addresses each forward's noise draws
+  int64_t keep_batch_ = 0;           // keep mode: batch size of the carried state (0: none yet)
+  int64_t last_steps_ = 0, last_batch_ = 0;  // shape of the last forward (0: none yet)
 };
 
 using Network = BasicNetwork<float>;

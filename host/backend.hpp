@@ -1,0 +1,102 @@
+#pragma once
+// The seam between a network and where it computes. A backend holds the parameters, masks,
+// optimizer state and the last forward's trace of E networks, and runs the forward pass, loss,
+// BPTT, optimizer update, projection and synapse growth. CpuBackend runs the reference; the CUDA
+// backend runs kernels and must give the same results (tests compare the two). Host pointers in,
+// host pointers out; what stays inside stays on the device.
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ctrnn/config.hpp"
+#include "ctrnn/constraints.hpp"
+#include "ctrnn/device.hpp"
+#include "ctrnn/loss.hpp"
+#include "ctrnn/optimizer.hpp"
+#include "ctrnn/params.hpp"
+
+namespace ctrnn::detail {
+
+// Which parameters learn: weights always; biases unless None; h0 in learn mode.
+struct Learnable {
+  bool bias[3] = {false, false, false};
+  bool h0 = false;
+  static Learnable of(const Config& c);
+};
+
+enum class InitialState { Zero, H0, Kept };  // v_0 = 0, v_0 = h0, v_0 = the kept v_T
+
+template <class T>
+struct ForwardArgs {
+  const T* u = nullptr;  // (steps, batch, I) or (E, steps, batch, I)
+  bool u_per_network = false;
+  int64_t steps = 0, batch = 0;
+  InitialState initial = InitialState::Zero;
+  Dynamics dynamics;      // noise sigmas are zero in eval mode
+  uint64_t seed = 0;      // noise of call `call`: RandomStream(seed, Pre/PostactNoise, e, t, call).normal(b*H + h)
+  uint64_t call = 0;
+  bool keep_final_state = false;  // store v_T for InitialState::Kept
+};
+
+template <class T>
+struct LossArgs {
+  const T* target = nullptr;  // (steps, batch, O) or (E, steps, batch, O)
+  bool target_per_network = false;
+  const T* mask = nullptr;    // null, (steps, batch) or (steps, batch, O) as mask_shape says
+  LossMask mask_shape = LossMask::None;
+  LossWeights weights;
+};
+
+template <class T>
+struct OptimizerState {
+  Params<T> m;  // Adam first moment / SGD momentum buffer
+  Params<T> v;  // Adam second moment (unused by SGD)
+};
+
+template <class T>
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual Device device() const = 0;
+  virtual std::string description() const = 0;
+
+  virtual void set_params(const Params<T>& p) = 0;
+  virtual void get_params(Params<T>& p) = 0;
+  virtual void set_constraints(const std::array<LayerConstraints<T>, 3>& c) = 0;
+  virtual void get_sparsity(std::array<std::vector<T>, 3>& s) = 0;  // masks change with growth
+
+  virtual void forward(const ForwardArgs<T>& a) = 0;
+  // The last forward's outputs (E, steps, batch, O) and rates r_1..r_T (E, steps, batch, H);
+  // either pointer may be null.
+  virtual void read_forward(T* y, T* r) = 0;
+  virtual void get_kept_state(std::vector<T>& v) = 0;  // (E, batch, H); empty when none
+  virtual void set_kept_state(const std::vector<T>& v, int64_t batch) = 0;
+
+  // Loss of the last forward: unweighted terms (E, kNumLossTerms); keeps dL/dy, dL/dr and the
+  // weight terms' gradients for backward_from_loss().
+  virtual std::vector<double> loss(const LossArgs<T>& a) = 0;
+  // BPTT of the last forward into the backend's gradients; gr may be null.
+  virtual void backward(const T* gy, const T* gr) = 0;
+  virtual void backward_from_loss() = 0;
+  virtual void read_gradients(Gradients<T>& g) = 0;
+
+  // One optimizer update from the current gradients (step is 1-based, for Adam's bias
+  // correction): weight decay, per-network clipping, update scaled by plasticity, projection.
+  // Returns each network's gradient norm before clipping.
+  virtual std::vector<double> optimizer_step(const OptimizerConfig& opt, int64_t step) = 0;
+  // Synapse growth after optimizer step `step`: where the sparsity mask is 0, with probability
+  // p = growth the synapse appears (mask 1, weight 0, optimizer state 0).
+  virtual void grow_synapses(uint64_t seed, int64_t step) = 0;
+  virtual void get_optimizer_state(OptimizerState<T>& s) = 0;
+  virtual void set_optimizer_state(const OptimizerState<T>& s) = 0;
+};
+
+template <class T>
+std::unique_ptr<Backend<T>> make_cpu_backend(const Config& c);
+
+// Throws StateError when the library has no CUDA or no device is present. float only.
+std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c);
+
+}  // namespace ctrnn::detail

@@ -1,0 +1,217 @@
+// The CPU backend: the reference forward, loss and BPTT, and the shared per-element update
+// bodies in plain loops.
+#include <cmath>
+
+#include "backend.hpp"
+#include "ctrnn/error.hpp"
+#include "ctrnn/philox.hpp"
+#include "kernels/update_bodies.hpp"
+#include "reference/ctrnn_reference.hpp"
+#include "reference/loss_reference.hpp"
+
+namespace ctrnn::detail {
+
+Learnable Learnable::of(const Config& c) {
+  Learnable l;
+  for (int i = 0; i < 3; ++i) l.bias[i] = c.biases[i].kind != InitSpec::Kind::None;
+  l.h0 = c.init_state == InitState::Learn;
+  return l;
+}
+
+namespace {
+
+template <class T>
+class CpuBackend final : public Backend<T> {
+ public:
+  explicit CpuBackend(const Config& c) : learnable_(Learnable::of(c)) {
+    params_ = Params<T>::zeros(c.ensemble_size, c.dims[0], c.dims[1], c.dims[2]);
+    grads_ = params_;
+    opt_.m = params_;
+    opt_.v = params_;
+  }
+
+  Device device() const override { return Device::Cpu; }
+  std::string description() const override { return "cpu (reference)"; }
+
+  void set_params(const Params<T>& p) override { params_ = p; }
+  void get_params(Params<T>& p) override { p = params_; }
+  void set_constraints(const std::array<LayerConstraints<T>, 3>& c) override { constraints_ = c; }
+  void get_sparsity(std::array<std::vector<T>, 3>& s) override {
+    for (int l = 0; l < 3; ++l) s[l] = constraints_[l].sparsity;
+  }
+
+  void forward(const ForwardArgs<T>& a) override {
+    const int64_t E = params_.E, B = a.batch, H = params_.H, steps = a.steps;
+    std::vector<T> v0(E * B * H, T(0));
+    if (a.initial == InitialState::H0) {
+      for (int64_t e = 0; e < E; ++e)
+        for (int64_t i = 0; i < B * H; ++i) v0[e * B * H + i] = params_.h0[e * H + i % H];
+    } else if (a.initial == InitialState::Kept) {
+      if (kept_batch_ != B) throw StateError("ctrnn: kept state has batch " + std::to_string(kept_batch_));
+      v0 = kept_;
+    }
+    std::vector<T> eps_pre, eps_post;
+    if (a.dynamics.preact_noise > 0) eps_pre = noise(RandomPurpose::PreactNoise, a, B);
+    if (a.dynamics.postact_noise > 0) eps_post = noise(RandomPurpose::PostactNoise, a, B);
+    u_.assign(a.u, a.u + (a.u_per_network ? E : 1) * steps * B * params_.I);
+    u_per_network_ = a.u_per_network;
+    dynamics_ = a.dynamics;
+    trace_ = reference::forward(params_, a.dynamics, u_.data(), a.u_per_network, steps, B, v0.data(),
+                                eps_pre.empty() ? nullptr : eps_pre.data(), eps_post.empty() ? nullptr : eps_post.data());
+    if (a.keep_final_state) {
+      kept_.resize(E * B * H);
+      for (int64_t e = 0; e < E; ++e) std::copy(trace_.v_at(e, steps), trace_.v_at(e, steps) + B * H, &kept_[e * B * H]);
+      kept_batch_ = B;
+    }
+  }
+
+  void read_forward(T* y, T* r) override {
+    if (y) std::copy(trace_.y.begin(), trace_.y.end(), y);
+    if (r) {
+      const int64_t n = trace_.T * trace_.B * trace_.H;
+      for (int64_t e = 0; e < trace_.E; ++e) std::copy(trace_.r_at(e, 1), trace_.r_at(e, 1) + n, r + e * n);
+    }
+  }
+
+  void get_kept_state(std::vector<T>& v) override { v = kept_; }
+  void set_kept_state(const std::vector<T>& v, int64_t batch) override {
+    kept_ = v;
+    kept_batch_ = v.empty() ? 0 : batch;
+  }
+
+  std::vector<double> loss(const LossArgs<T>& a) override {
+    loss_ = reference::loss(params_, trace_, a.target, a.target_per_network, a.mask, a.mask_shape, a.weights);
+    return std::vector<double>(loss_.terms.begin(), loss_.terms.end());
+  }
+
+  void backward(const T* gy, const T* gr) override {
+    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, gy, gr);
+    zero_unlearned(grads_);
+  }
+
+  void backward_from_loss() override {
+    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, loss_.gy.data(), loss_.gr.data());
+    for (int l = 0; l < 3; ++l) {
+      std::vector<T>& g = grads_.weight(Layer(l));
+      const std::vector<T>& d = loss_.direct.weight(Layer(l));
+      for (size_t i = 0; i < g.size(); ++i) g[i] += d[i];
+    }
+    zero_unlearned(grads_);
+  }
+
+  void read_gradients(Gradients<T>& g) override { g = grads_; }
+
+  std::vector<double> optimizer_step(const OptimizerConfig& opt, int64_t step) override {
+    const int64_t E = params_.E;
+    auto arrays = params_.arrays();
+    auto grads = grads_.arrays();
+    auto m = opt_.m.arrays(), v = opt_.v.arrays();
+    std::vector<double> norms(E, 0.0);
+    for (size_t a = 0; a < arrays.size(); ++a) {
+      if (!learned(a)) continue;
+      const int64_t n = int64_t(grads[a]->size()) / E;
+      for (int64_t e = 0; e < E; ++e)
+        for (int64_t i = 0; i < n; ++i) norms[e] += double((*grads[a])[e * n + i]) * double((*grads[a])[e * n + i]);
+    }
+    for (double& x : norms) x = std::sqrt(x);
+    body::AdamCoeffs adam{};
+    if (opt.kind == OptimizerConfig::Kind::Adam) {
+      adam = {float(opt.beta1), float(opt.beta2), float(opt.eps), float(opt.weight_decay),
+              float(opt.lr / (1 - std::pow(opt.beta1, double(step)))),
+              float(std::sqrt(1 - std::pow(opt.beta2, double(step))))};
+    }
+    for (size_t a = 0; a < arrays.size(); ++a) {
+      if (!learned(a)) continue;
+      const int64_t n = int64_t(grads[a]->size()) / E;
+      const std::vector<T>* plasticity = a < 3 ? &constraints_[a].plasticity : nullptr;
+      for (int64_t e = 0; e < E; ++e) {
+        // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1.
+        const T clip = opt.clip_grad_norm > 0 ? T(std::min(1.0, opt.clip_grad_norm / (norms[e] + 1e-6))) : T(1);
+        for (int64_t i = e * n; i < (e + 1) * n; ++i) {
+          const T scale = plasticity ? (*plasticity)[i] : T(1);
+          const T g = (*grads[a])[i] * clip;
+          T& p = (*arrays[a])[i];
+          if (opt.kind == OptimizerConfig::Kind::Adam)
+            body::adam_update(p, g, (*m[a])[i], (*v[a])[i], scale, adam);
+          else
+            body::sgd_update(p, g, (*m[a])[i], scale, T(opt.lr), T(opt.momentum), T(opt.weight_decay), step == 1);
+        }
+      }
+    }
+    for (int l = 0; l < 3; ++l) project(l);
+    return norms;
+  }
+
+  void grow_synapses(uint64_t seed, int64_t step) override {
+    for (int l = 0; l < 3; ++l) {
+      LayerConstraints<T>& c = constraints_[l];
+      if (!c.has_growth()) continue;
+      const int64_t n = c.pre * c.post;
+      std::vector<T>& w = params_.weight(Layer(l));
+      for (int64_t e = 0; e < c.E; ++e) {
+        const RandomStream rng(seed, RandomPurpose::Growth, uint32_t(e), uint32_t(l), uint32_t(step));
+        for (int64_t i = 0; i < n; ++i) {
+          const int64_t k = e * n + i;
+          if (!body::grows(c.sparsity[k], c.growth[k], rng.uniform(uint32_t(i)))) continue;
+          c.sparsity[k] = T(1);
+          w[k] = T(0);
+          opt_.m.weight(Layer(l))[k] = opt_.v.weight(Layer(l))[k] = T(0);
+        }
+      }
+      project(l);  // a grown synapse starts at 0 under Dale's law too
+    }
+  }
+
+  void get_optimizer_state(OptimizerState<T>& s) override { s = opt_; }
+  void set_optimizer_state(const OptimizerState<T>& s) override { opt_ = s; }
+
+ private:
+  std::vector<T> noise(RandomPurpose purpose, const ForwardArgs<T>& a, int64_t B) const {
+    const int64_t E = params_.E, H = params_.H;
+    std::vector<T> eps(E * a.steps * B * H);
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t t = 0; t < a.steps; ++t) {
+        const RandomStream rng(a.seed, purpose, uint32_t(e), uint32_t(t), uint32_t(a.call));
+        T* out = &eps[((e * a.steps + t) * B) * H];
+        for (int64_t i = 0; i < B * H; ++i) out[i] = T(rng.normal(uint32_t(i)));
+      }
+    return eps;
+  }
+
+  void zero_unlearned(Gradients<T>& g) const {
+    for (int l = 0; l < 3; ++l)
+      if (!learnable_.bias[l]) std::fill(g.bias(Layer(l)).begin(), g.bias(Layer(l)).end(), T(0));
+    if (!learnable_.h0) std::fill(g.h0.begin(), g.h0.end(), T(0));
+  }
+
+  void project(int l) { project_weights(params_.weight(Layer(l)), constraints_[l]); }
+
+  bool learned(size_t array) const {  // index into Params::arrays()
+    return array < 3 || (array < 6 ? learnable_.bias[array - 3] : learnable_.h0);
+  }
+
+  Learnable learnable_;
+  Params<T> params_;
+  Gradients<T> grads_;
+  OptimizerState<T> opt_;
+  std::array<LayerConstraints<T>, 3> constraints_;
+  std::vector<T> u_;
+  bool u_per_network_ = false;
+  Dynamics dynamics_;
+  reference::Trace<T> trace_;
+  reference::LossResult<T> loss_;
+  std::vector<T> kept_;
+  int64_t kept_batch_ = 0;
+};
+
+}  // namespace
+
+template <class T>
+std::unique_ptr<Backend<T>> make_cpu_backend(const Config& c) {
+  return std::make_unique<CpuBackend<T>>(c);
+}
+
+template std::unique_ptr<Backend<float>> make_cpu_backend<float>(const Config&);
+template std::unique_ptr<Backend<double>> make_cpu_backend<double>(const Config&);
+
+}  // namespace ctrnn::detail

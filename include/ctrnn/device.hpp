@@ -1,0 +1,15 @@
+#pragma once
+#include <string>
+
+namespace ctrnn {
+
+// Where a network computes. Auto: the GPU when one is present, else the CPU reference.
+enum class Device { Auto, Cpu, Cuda };
+
+Device parse_device(const std::string& name);  // "auto", "cpu", "cuda"; throws InvalidArgument("device")
+std::string to_string(Device d);
+
+// True when the library was built with CUDA and a device is present.
+bool cuda_available();
+
+}  // namespace ctrnn
