@@ -97,6 +97,6 @@ template <class T>
 std::unique_ptr<Backend<T>> make_cpu_backend(const Config& c);
 
 // Throws StateError when the library has no CUDA or no device is present. float only.
-std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c);
+std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math);
 
 }  // namespace ctrnn::detail

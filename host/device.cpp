@@ -27,7 +27,7 @@ std::string to_string(Device d) {
 bool cuda_available() { return false; }
 
 namespace detail {
-std::unique_ptr<Backend<float>> make_cuda_backend(const Config&) {
+std::unique_ptr<Backend<float>> make_cuda_backend(const Config&, MathMode) {
   throw StateError("ctrnn: device 'cuda' requested, but this build has no CUDA backend (configure with -DCTRNN_CUDA=ON)");
 }
 }  // namespace detail

@@ -40,14 +40,14 @@ std::vector<double> to_double(const std::vector<T>& v) {
 }
 
 template <class T>
-std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device) {
+std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device, MathMode math) {
   constexpr bool is_float = std::is_same_v<T, float>;
   if (device == Device::Cuda && !is_float)
     throw InvalidArgument("device", "'cpu' or 'auto' for a double-precision network (the CUDA backend is float32)",
                           "'cuda'");
   if constexpr (is_float) {
     if (device == Device::Cuda || (device == Device::Auto && cuda_available())) {
-      auto b = detail::make_cuda_backend(c);
+      auto b = detail::make_cuda_backend(c, math);
       if (device == Device::Auto) {
         static std::once_flag said;
         std::call_once(said, [&] { std::clog << "ctrnn: device auto: using " << b->description() << "\n"; });
@@ -66,11 +66,11 @@ std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device)
 }  // namespace
 
 template <class T>
-BasicNetwork<T>::BasicNetwork(Config config, Device device) : config_(std::move(config)) {
+BasicNetwork<T>::BasicNetwork(Config config, Device device, MathMode math) : config_(std::move(config)) {
   config_.validate();
   constraints_ = build_constraints<T>(config_);
   params_ = initial_params<T>(config_, constraints_);
-  backend_ = make_backend<T>(config_, device);
+  backend_ = make_backend<T>(config_, device, math);
   backend_->set_constraints(constraints_);
   backend_->set_params(params_);
 }

@@ -51,7 +51,7 @@ class BasicNetwork {
   // Validates the whole config (throws InvalidArgument) and draws the initial weights. Device
   // auto takes the GPU when one is present (float networks only) and says which in one line on
   // std::clog; cuda without a device throws StateError.
-  explicit BasicNetwork(Config config, Device device = Device::Auto);
+  explicit BasicNetwork(Config config, Device device = Device::Auto, MathMode math = MathMode::FP32);
   ~BasicNetwork();
   BasicNetwork(BasicNetwork&&) noexcept;
   BasicNetwork& operator=(BasicNetwork&&) noexcept;
