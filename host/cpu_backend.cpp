@@ -116,9 +116,8 @@ class CpuBackend final : public Backend<T> {
     for (double& x : norms) x = std::sqrt(x);
     body::AdamCoeffs adam{};
     if (opt.kind == OptimizerConfig::Kind::Adam) {
-      adam = {float(opt.beta1), float(opt.beta2), float(opt.eps), float(opt.weight_decay),
-              float(opt.lr / (1 - std::pow(opt.beta1, double(step)))),
-              float(std::sqrt(1 - std::pow(opt.beta2, double(step))))};
+      adam = {opt.beta1, opt.beta2, opt.eps, opt.weight_decay, opt.lr / (1 - std::pow(opt.beta1, double(step))),
+              std::sqrt(1 - std::pow(opt.beta2, double(step)))};
     }
     for (size_t a = 0; a < arrays.size(); ++a) {
       if (!learned(a)) continue;

@@ -7,11 +7,12 @@
 
 namespace ctrnn::body {
 
-// Step-dependent constants of torch.optim.Adam, computed once per step on the host in double.
+// Step-dependent constants of torch.optim.Adam, computed once per step on the host in double
+// and rounded to the parameters' type inside the update.
 struct AdamCoeffs {
-  float beta1, beta2, eps, weight_decay;
-  float step_size;               // lr / (1 - beta1^step)
-  float bias_correction2_sqrt;   // sqrt(1 - beta2^step)
+  double beta1, beta2, eps, weight_decay;
+  double step_size;              // lr / (1 - beta1^step)
+  double bias_correction2_sqrt;  // sqrt(1 - beta2^step)
 };
 
 // torch.optim.Adam (single-tensor path, amsgrad off), with the update scaled by `scale` (the

@@ -1,0 +1,128 @@
+#include "ctrnn/trainer.hpp"
+
+#include <cmath>
+
+#include "backend.hpp"
+
+namespace ctrnn {
+
+NonFiniteLoss::NonFiniteLoss(int64_t step, int64_t network, double value)
+    : StateError("ctrnn: the loss became " + std::string(std::isnan(value) ? "NaN" : "Inf") + " at step " +
+                 std::to_string(step) + " (network " + std::to_string(network) + "); the step was not applied"),
+      step_(step), network_(network) {}
+
+template <class T>
+BasicTrainer<T>::BasicTrainer(BasicNetwork<T>& net, OptimizerConfig opt, LossWeights weights)
+    : net_(net), opt_(opt), weights_(weights) {
+  opt_.validate();
+  for (int k = 0; k < kNumLossTerms; ++k)
+    if (!std::isfinite(weights_.lambda[k]) || weights_.lambda[k] < 0)
+      throw InvalidArgument(std::string("lambda_") + kLossTermNames[k], "a finite number >= 0",
+                            std::to_string(weights_.lambda[k]));
+}
+
+namespace {
+
+template <class T>
+void check_finite_nonneg(const Tensor<T>& t, const std::string& name, bool nonneg) {
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(t.data[i]) || (nonneg && t.data[i] < 0))
+      throw InvalidArgument(name, nonneg ? "finite values >= 0" : "finite values",
+                            std::to_string(t.data[i]) + " at flat index " + std::to_string(i));
+}
+
+LossReport report(const std::vector<double>& terms, const LossWeights& w, int64_t E) {
+  LossReport r;
+  r.terms.resize(E);
+  r.total.assign(E, 0.0);
+  for (int64_t e = 0; e < E; ++e)
+    for (int k = 0; k < kNumLossTerms; ++k) {
+      r.terms[e][k] = terms[e * kNumLossTerms + k];
+      r.total[e] += w.lambda[k] * r.terms[e][k];
+    }
+  return r;
+}
+
+}  // namespace
+
+template <class T>
+std::vector<double> BasicTrainer<T>::forward_and_loss(const Tensor<T>& u, const Tensor<T>& target,
+                                                      const Tensor<T>* mask) {
+  const Config& c = net_.config();
+  const int64_t E = c.ensemble_size, O = c.dims[2];
+  // Check target and mask against u's (T, B) before anything runs.
+  if (u.rank() < 3) throw InvalidArgument("inputs", "shape (T, B, I) or (E, T, B, I)", shape_to_string(u.shape));
+  const int64_t steps = u.shape[u.rank() - 3], B = u.shape[u.rank() - 2];
+  const Shape tshape{steps, B, O}, tshape_e{E, steps, B, O};
+  if (target.shape != tshape && target.shape != tshape_e)
+    throw InvalidArgument("target", "shape " + shape_to_string(tshape) + " or " + shape_to_string(tshape_e),
+                          shape_to_string(target.shape));
+  check_finite_nonneg(target, "target", false);
+  detail::LossArgs<T> a;
+  a.target = target.ptr();
+  a.target_per_network = target.shape == tshape_e;
+  a.weights = weights_;
+  if (mask) {
+    if (mask->shape == Shape{steps, B}) a.mask_shape = LossMask::TimeBatch;
+    else if (mask->shape == tshape) a.mask_shape = LossMask::TimeBatchOutput;
+    else
+      throw InvalidArgument("mask", "shape " + shape_to_string({steps, B}) + " or " + shape_to_string(tshape),
+                            shape_to_string(mask->shape));
+    check_finite_nonneg(*mask, "mask", true);
+    double sum = 0;
+    for (T m : mask->data) sum += double(m);
+    if (!(sum > 0)) throw InvalidArgument("mask", "at least one positive weight", "all zero");
+    a.mask = mask->ptr();
+  }
+  net_.run_forward(u);
+  return net_.backend_->loss(a);
+}
+
+template <class T>
+LossReport BasicTrainer<T>::step(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
+  const int64_t E = net_.config().ensemble_size;
+  LossReport r = report(forward_and_loss(u, target, mask), weights_, E);
+  for (int64_t e = 0; e < E; ++e)
+    if (!std::isfinite(r.total[e])) throw NonFiniteLoss(step_ + 1, e, r.total[e]);
+  detail::Backend<T>& b = *net_.backend_;
+  b.backward_from_loss();
+  r.grad_norm = b.optimizer_step(opt_, step_ + 1);
+  ++step_;
+  b.grow_synapses(net_.config().seed, step_);
+  net_.host_stale_ = true;
+  return r;
+}
+
+template <class T>
+LossReport BasicTrainer<T>::evaluate(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
+  return report(forward_and_loss(u, target, mask), weights_, net_.config().ensemble_size);
+}
+
+template <class T>
+TrainerState<T> BasicTrainer<T>::state() const {
+  detail::OptimizerState<T> s;
+  net_.backend_->get_optimizer_state(s);
+  return {step_, std::move(s.m), std::move(s.v)};
+}
+
+template <class T>
+void BasicTrainer<T>::restore(const TrainerState<T>& s) {
+  const Params<T>& p = net_.params();
+  auto same_shapes = [&](const Params<T>& q) {
+    auto a = p.arrays();
+    auto b = q.arrays();
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i]->size() != b[i]->size()) return false;
+    return true;
+  };
+  if (s.step < 0) throw InvalidArgument("optimizer state", "a step count >= 0", std::to_string(s.step));
+  if (!same_shapes(s.m) || !same_shapes(s.v))
+    throw InvalidArgument("optimizer state", "moments shaped like the network's parameters", "other shapes");
+  net_.backend_->set_optimizer_state({s.m, s.v});
+  step_ = s.step;
+}
+
+template class BasicTrainer<float>;
+template class BasicTrainer<double>;
+
+}  // namespace ctrnn

@@ -1,0 +1,74 @@
+#pragma once
+// Training steps for a network (all E networks of an ensemble at once, each with its own loss):
+// forward, loss (SPEC.md "Loss"), BPTT, per-network gradient clipping, optimizer update scaled
+// by plasticity, constraint projection, synapse growth.
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "ctrnn/error.hpp"
+#include "ctrnn/loss.hpp"
+#include "ctrnn/network.hpp"
+#include "ctrnn/optimizer.hpp"
+
+namespace ctrnn {
+
+// The loss of step `step` was NaN or Inf; the step changed nothing.
+class NonFiniteLoss : public StateError {
+ public:
+  NonFiniteLoss(int64_t step, int64_t network, double value);
+  int64_t step() const { return step_; }
+  int64_t network() const { return network_; }
+
+ private:
+  int64_t step_, network_;
+};
+
+struct LossReport {
+  std::vector<std::array<double, kNumLossTerms>> terms;  // (E) unweighted terms
+  std::vector<double> total;                             // (E) sum of lambda * term
+  std::vector<double> grad_norm;                         // (E) before clipping (empty for evaluate)
+};
+
+// What a training run needs besides the network: the optimizer's moments and the step count.
+template <class T>
+struct TrainerState {
+  int64_t step = 0;  // optimizer steps taken
+  Params<T> m, v;    // Adam moments / SGD momentum (v unused)
+};
+
+template <class T>
+class BasicTrainer {
+ public:
+  // Throws InvalidArgument for an invalid optimizer config or negative lambdas.
+  BasicTrainer(BasicNetwork<T>& net, OptimizerConfig opt, LossWeights weights = {});
+
+  // One training step on a batch. u: (T, B, I) or (E, T, B, I); target: (T, B, O) or
+  // (E, T, B, O); mask: none, (T, B) or (T, B, O), weights >= 0 with a positive sum. Throws
+  // NonFiniteLoss (nothing changed) when a loss is NaN or Inf.
+  LossReport step(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask = nullptr);
+
+  // The loss on a batch without changing anything but the noise stream and keep state.
+  LossReport evaluate(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask = nullptr);
+
+  int64_t steps_done() const { return step_; }
+  const OptimizerConfig& optimizer() const { return opt_; }
+  const LossWeights& loss_weights() const { return weights_; }
+  TrainerState<T> state() const;
+  void restore(const TrainerState<T>& s);  // checks shapes
+
+ private:
+  std::vector<double> forward_and_loss(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask);
+
+  BasicNetwork<T>& net_;
+  OptimizerConfig opt_;
+  LossWeights weights_;
+  int64_t step_ = 0;
+};
+
+using Trainer = BasicTrainer<float>;
+
+extern template class BasicTrainer<float>;
+extern template class BasicTrainer<double>;
+
+}  // namespace ctrnn
