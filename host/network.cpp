@@ -171,6 +171,14 @@ ForwardResult<T> BasicNetwork<T>::forward(const Tensor<T>& u) {
 }
 
 template <class T>
+Tensor<T> BasicNetwork<T>::last_outputs() const {
+  if (last_steps_ == 0) throw StateError("ctrnn: last_outputs() needs a forward() first");
+  Tensor<T> y({config_.ensemble_size, last_steps_, last_batch_, config_.dims[2]});
+  backend_->read_forward(y.ptr(), nullptr);
+  return y;
+}
+
+template <class T>
 Gradients<T> BasicNetwork<T>::backward(const Tensor<T>& dy, const Tensor<T>* dr) {
   if (last_steps_ == 0) throw StateError("ctrnn: backward() needs a forward() first");
   const int64_t E = config_.ensemble_size;

@@ -70,6 +70,10 @@ class BasicNetwork {
   // u: (T, B, I) shared by all networks, or (E, T, B, I). Keeps what backward() needs.
   ForwardResult<T> forward(const Tensor<T>& u);
 
+  // The outputs y (E, T, B, O) of the last forward, or of the trainer's last step; changes no
+  // state (logging during training reads it without disturbing the noise stream).
+  Tensor<T> last_outputs() const;
+
   // dy: (E, T, B, O) = dL/dy of the last forward; dr: optional (E, T, B, H) = direct dL/dr.
   // Returns dL/d(parameter) for all parameters; those that are not learned (biases given as
   // None, h0 outside learn mode) are zero. Gradients are with respect to the projected weights,

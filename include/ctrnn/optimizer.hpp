@@ -14,7 +14,8 @@ struct OptimizerConfig {
   double weight_decay = 0;                        // L2 added to the gradient, as PyTorch does
   double clip_grad_norm = 0;                      // max global norm per network; 0 = no clipping
 
-  void validate() const;  // throws InvalidArgument naming the field
+  // Throws InvalidArgument naming the field, prefixed by `prefix` (e.g. "training.").
+  void validate(const std::string& prefix = "") const;
 };
 
 OptimizerConfig::Kind parse_optimizer(const std::string& name);  // "adam", "sgd"

@@ -1,0 +1,253 @@
+// The built-in tasks:
+//  sine                 nn4n's quickstart: predict the next value of a sine wave.
+//  perceptual_decision  two noisy evidence streams after a fixation period; report the stronger
+//                       one in the decision period (the loss counts only there).
+//  delayed_match        working memory: a sample stimulus, a delay, a test stimulus; report match
+//                       or non-match in the decision period.
+#include "ctrnn/tasks.hpp"
+
+#include <cmath>
+#include <algorithm>
+#include <limits>
+#include <sstream>
+#include <nlohmann/json.hpp>
+
+#include "ctrnn/error.hpp"
+#include "ctrnn/philox.hpp"
+
+namespace ctrnn {
+
+using nlohmann::json;
+
+double Task::accuracy(const TaskBatch& b, const float* y) const {
+  if (b.label.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const int64_t T = b.target.shape[0], B = b.target.shape[1], O = b.target.shape[2];
+  int64_t correct = 0;
+  for (int64_t i = 0; i < B; ++i) {
+    std::vector<double> mean(O, 0.0);
+    for (int64_t t = 0; t < T; ++t) {
+      const double w = b.mask.numel() ? b.mask.data[t * B + i] : 1.0;
+      for (int64_t o = 0; o < O; ++o) mean[o] += w * y[(t * B + i) * O + o];
+    }
+    int64_t best = 0;
+    for (int64_t o = 1; o < O; ++o)
+      if (mean[o] > mean[best]) best = o;
+    correct += best == b.label[i];
+  }
+  return double(correct) / double(B);
+}
+
+namespace {
+
+// Reads task parameters, refusing keys nobody asked for.
+class Params {
+ public:
+  explicit Params(const json& j) : j_(j) {}
+  double number(const std::string& key, double fallback, double lo, double hi) {
+    seen_.push_back(key);
+    if (!j_.contains(key)) return fallback;
+    if (!j_[key].is_number() || j_[key].get<double>() < lo || j_[key].get<double>() > hi)
+      throw InvalidArgument("task." + key, "a number in [" + num(lo) + ", " + num(hi) + "]", j_[key].dump());
+    return j_[key].get<double>();
+  }
+  int64_t integer(const std::string& key, int64_t fallback, int64_t lo, int64_t hi) {
+    seen_.push_back(key);
+    if (!j_.contains(key)) return fallback;
+    if (!j_[key].is_number_integer() || j_[key].get<int64_t>() < lo || j_[key].get<int64_t>() > hi)
+      throw InvalidArgument("task." + key, "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]",
+                            j_[key].dump());
+    return j_[key].get<int64_t>();
+  }
+  std::vector<double> numbers(const std::string& key, std::vector<double> fallback, double lo, double hi) {
+    seen_.push_back(key);
+    if (!j_.contains(key)) return fallback;
+    const json& v = j_[key];
+    if (!v.is_array() || v.empty()) throw InvalidArgument("task." + key, "a non-empty list of numbers", v.dump());
+    std::vector<double> out;
+    for (const auto& x : v) {
+      if (!x.is_number() || x.get<double>() < lo || x.get<double>() > hi)
+        throw InvalidArgument("task." + key, "numbers in [" + num(lo) + ", " + num(hi) + "]", x.dump());
+      out.push_back(x.get<double>());
+    }
+    return out;
+  }
+  void finish() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it)
+      if (it.key() != "name" && std::find(seen_.begin(), seen_.end(), it.key()) == seen_.end())
+        throw InvalidArgument("task." + it.key(), "a parameter of task '" + j_["name"].get<std::string>() + "'",
+                              "unknown key");
+  }
+
+ private:
+  static std::string num(double x) {
+    std::ostringstream s;
+    s << x;
+    return s.str();
+  }
+  const json& j_;
+  std::vector<std::string> seen_;
+};
+
+// Random numbers of batch `index`: uniform(k) and normal(k) for k = 0, 1, ...
+struct BatchRandom {
+  RandomStream s;
+  BatchRandom(uint64_t seed, uint64_t index)
+      : s(seed, RandomPurpose::TaskData, 0, uint32_t(index), uint32_t(index >> 32)) {}
+  float uniform(uint32_t k) const { return s.uniform(k); }
+  float normal(uint32_t k) const { return s.normal(k); }
+};
+
+class SineTask final : public Task {
+ public:
+  explicit SineTask(Params& p)
+      : steps_(p.integer("steps", 100, 2, 100000)), omega_(p.number("frequency", 0.05, 1e-6, 1.0) * 2 * M_PI) {}
+  std::string name() const override { return "sine"; }
+  int64_t input_dim() const override { return 1; }
+  int64_t output_dim() const override { return 1; }
+  int64_t steps() const override { return steps_; }
+  TaskBatch batch(int64_t B, uint64_t seed, uint64_t index) const override {
+    const BatchRandom rng(seed, index);
+    TaskBatch b{Tensor<float>({steps_, B, 1}), Tensor<float>({steps_, B, 1}), {}, {}};
+    for (int64_t i = 0; i < B; ++i) {
+      const double phase = 2 * M_PI * rng.uniform(uint32_t(i));
+      for (int64_t t = 0; t < steps_; ++t) {
+        b.u.data[t * B + i] = float(std::sin(omega_ * double(t) + phase));
+        b.target.data[t * B + i] = float(std::sin(omega_ * double(t + 1) + phase));
+      }
+    }
+    return b;
+  }
+
+ private:
+  int64_t steps_;
+  double omega_;
+};
+
+// Trial periods in steps, and the decision period's loss mask.
+struct Periods {
+  std::vector<int64_t> length;
+  int64_t total() const {
+    int64_t s = 0;
+    for (int64_t l : length) s += l;
+    return s;
+  }
+  int64_t start(size_t k) const {
+    int64_t s = 0;
+    for (size_t i = 0; i < k; ++i) s += length[i];
+    return s;
+  }
+};
+
+class PerceptualDecisionTask final : public Task {
+ public:
+  explicit PerceptualDecisionTask(Params& p)
+      : periods_{{p.integer("fixation_steps", 10, 1, 10000), p.integer("stimulus_steps", 30, 1, 10000),
+                  p.integer("decision_steps", 10, 1, 10000)}},
+        coherences_(p.numbers("coherences", {0.1, 0.2, 0.4, 0.8}, 0, 1)),
+        noise_(p.number("stimulus_noise", 0.5, 0, 100)) {}
+  std::string name() const override { return "perceptual_decision"; }
+  int64_t input_dim() const override { return 3; }   // fixation cue, evidence for choice 0, for choice 1
+  int64_t output_dim() const override { return 2; }  // choice 0, choice 1
+  int64_t steps() const override { return periods_.total(); }
+  TaskBatch batch(int64_t B, uint64_t seed, uint64_t index) const override {
+    const BatchRandom rng(seed, index);
+    const int64_t T = steps(), stim = periods_.start(1), decision = periods_.start(2);
+    TaskBatch b{Tensor<float>({T, B, 3}), Tensor<float>({T, B, 2}), Tensor<float>({T, B}), std::vector<int>(B)};
+    uint32_t k = 0;
+    for (int64_t i = 0; i < B; ++i) {
+      const int choice = rng.uniform(k++) < 0.5f ? 0 : 1;
+      const double coh = coherences_[std::min<size_t>(size_t(rng.uniform(k++) * coherences_.size()), coherences_.size() - 1)];
+      b.label[i] = choice;
+      for (int64_t t = 0; t < T; ++t) {
+        float* u = &b.u.data[(t * B + i) * 3];
+        u[0] = t < decision ? 1.0f : 0.0f;
+        if (t >= stim && t < decision) {
+          u[1] = float(0.5 * (1 + (choice == 0 ? coh : -coh)) + noise_ * rng.normal(k++));
+          u[2] = float(0.5 * (1 + (choice == 1 ? coh : -coh)) + noise_ * rng.normal(k++));
+        }
+        if (t >= decision) {
+          b.target.data[(t * B + i) * 2 + choice] = 1.0f;
+          b.mask.data[t * B + i] = 1.0f;
+        }
+      }
+    }
+    return b;
+  }
+
+ private:
+  Periods periods_;
+  std::vector<double> coherences_;
+  double noise_;
+};
+
+class DelayedMatchTask final : public Task {
+ public:
+  explicit DelayedMatchTask(Params& p)
+      : periods_{{p.integer("fixation_steps", 5, 1, 10000), p.integer("sample_steps", 10, 1, 10000),
+                  p.integer("delay_steps", 20, 0, 10000), p.integer("test_steps", 10, 1, 10000),
+                  p.integer("decision_steps", 10, 1, 10000)}},
+        stimuli_(p.integer("stimuli", 4, 2, 1000)),
+        noise_(p.number("stimulus_noise", 0.1, 0, 100)) {}
+  std::string name() const override { return "delayed_match"; }
+  int64_t input_dim() const override { return 1 + stimuli_; }  // fixation cue, one channel per stimulus
+  int64_t output_dim() const override { return 2; }             // match, non-match
+  int64_t steps() const override { return periods_.total(); }
+  TaskBatch batch(int64_t B, uint64_t seed, uint64_t index) const override {
+    const BatchRandom rng(seed, index);
+    const int64_t T = steps(), I = input_dim();
+    TaskBatch b{Tensor<float>({T, B, I}), Tensor<float>({T, B, 2}), Tensor<float>({T, B}), std::vector<int>(B)};
+    uint32_t k = 0;
+    for (int64_t i = 0; i < B; ++i) {
+      const int64_t sample = std::min<int64_t>(int64_t(rng.uniform(k++) * stimuli_), stimuli_ - 1);
+      const bool match = rng.uniform(k++) < 0.5f;
+      int64_t test = sample;
+      if (!match) test = (sample + 1 + std::min<int64_t>(int64_t(rng.uniform(k++) * (stimuli_ - 1)), stimuli_ - 2)) % stimuli_;
+      b.label[i] = match ? 0 : 1;
+      for (int64_t t = 0; t < T; ++t) {
+        float* u = &b.u.data[(t * B + i) * I];
+        u[0] = t < periods_.start(4) ? 1.0f : 0.0f;
+        const bool in_sample = t >= periods_.start(1) && t < periods_.start(2);
+        const bool in_test = t >= periods_.start(3) && t < periods_.start(4);
+        for (int64_t s = 0; s < stimuli_; ++s) {
+          const bool on = (in_sample && s == sample) || (in_test && s == test);
+          u[1 + s] = float((on ? 1.0 : 0.0) + (in_sample || in_test ? noise_ * rng.normal(k++) : 0.0));
+        }
+        if (t >= periods_.start(4)) {
+          b.target.data[(t * B + i) * 2 + b.label[i]] = 1.0f;
+          b.mask.data[t * B + i] = 1.0f;
+        }
+      }
+    }
+    return b;
+  }
+
+ private:
+  Periods periods_;
+  int64_t stimuli_;
+  double noise_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_task(const std::string& json_text) {
+  json j;
+  try {
+    j = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    throw InvalidArgument("task", "a JSON object", e.what());
+  }
+  if (!j.is_object() || !j.contains("name") || !j["name"].is_string())
+    throw InvalidArgument("task.name", "one of 'sine', 'perceptual_decision', 'delayed_match'",
+                          j.is_object() && j.contains("name") ? j["name"].dump() : "missing");
+  const std::string name = j["name"].get<std::string>();
+  Params p(j);
+  std::unique_ptr<Task> task;
+  if (name == "sine") task = std::make_unique<SineTask>(p);
+  else if (name == "perceptual_decision") task = std::make_unique<PerceptualDecisionTask>(p);
+  else if (name == "delayed_match") task = std::make_unique<DelayedMatchTask>(p);
+  else throw InvalidArgument("task.name", "one of 'sine', 'perceptual_decision', 'delayed_match'", "'" + name + "'");
+  p.finish();
+  return task;
+}
+
+}  // namespace ctrnn

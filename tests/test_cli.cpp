@@ -1,0 +1,183 @@
+// The `ctrnn` program as a user runs it: bad configs and paths give one clear line and a
+// non-zero exit; a non-finite loss stops training naming the step and keeps the last good
+// checkpoint; resume reproduces an uninterrupted run; `run` simulates given inputs; the README's
+// demo reaches its accuracy.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <sys/wait.h>
+
+#include "ctrnn/checkpoint.hpp"
+#include "ctrnn/safetensors.hpp"
+#include "ctrnn/train_config.hpp"
+
+namespace ctrnn {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+// Runs the program with `args`, capturing stdout and stderr separately.
+Result run(const std::string& args, const fs::path& dir) {
+  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
+  const std::string cmd = std::string(CTRNN_CLI) + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  auto slurp = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() : path(fs::temp_directory_path() / ("ctrnn_cli_" + std::to_string(::getpid()) + "_" +
+                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+};
+
+const char* kSmallConfig = R"({
+  "dims": [3, 12, 2], "activation": "tanh", "preact_noise": 0.05, "biases": "zero", "seed": 4,
+  "task": {"name": "perceptual_decision", "fixation_steps": 3, "stimulus_steps": 8, "decision_steps": 4},
+  "training": {"steps": 6, "batch_size": 4, "lr": 0.01, "checkpoint_every": 3, "eval_batch_size": 16}
+})";
+
+// One line on stderr, mentioning `needle`.
+void expect_one_line_error(const Result& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.code, code) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;  // the device line may precede it
+}
+
+TEST(Cli, MalformedConfigNamesTheKey) {
+  TempDir d;
+  std::string bad = kSmallConfig;
+  bad.replace(bad.find("\"seed\""), 6, "\"sead\"");
+  expect_one_line_error(run("train " + d.write("a.json", bad) + " --out " + (d.path / "o").string(), d.path), 2, "sead");
+  bad = kSmallConfig;
+  bad.replace(bad.find("\"lr\": 0.01"), 10, "\"lr\": \"fast\"");
+  expect_one_line_error(run("train " + d.write("b.json", bad), d.path), 2, "training.lr");
+  bad = kSmallConfig;
+  bad.replace(bad.find("\"batch_size\""), 12, "\"batchsize\"");
+  expect_one_line_error(run("train " + d.write("c.json", bad), d.path), 2, "training.batchsize");
+  bad = kSmallConfig;
+  bad.replace(bad.find("\"tanh\""), 6, "\"gelu\"");
+  expect_one_line_error(run("train " + d.write("e.json", bad), d.path), 2, "activation");
+  expect_one_line_error(run("train " + d.write("f.json", "{\"task\": {\"name\": \"sine\", \"steps\": -4}}"), d.path), 2,
+                        "task.steps");
+}
+
+TEST(Cli, MissingFilesAndUnwritableOutput) {
+  TempDir d;
+  expect_one_line_error(run("train " + (d.path / "nope.json").string(), d.path), 2, "nope.json");
+  const std::string cfg = d.write("ok.json", kSmallConfig);
+  const std::string blocker = d.write("blocker", "a file, not a folder");
+  expect_one_line_error(run("train " + cfg + " --out " + blocker + "/sub", d.path), 2, "not writable");
+  expect_one_line_error(run("eval " + d.write("corrupt.safetensors", "garbage bytes here"), d.path), 2, "checkpoint");
+  expect_one_line_error(run("info " + (d.path / "missing.safetensors").string(), d.path), 2, "checkpoint");
+  expect_one_line_error(run("train " + cfg + " --device tpu", d.path), 2, "device");
+  expect_one_line_error(run("train " + cfg + " --stepz 3", d.path), 2, "--stepz");
+}
+
+TEST(Cli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
+  TempDir d;
+  std::string cfg = kSmallConfig;
+  // Plain SGD with an absurd learning rate: the first update sends the weights to ~1e30, so the
+  // loss of step 3 overflows.
+  cfg.replace(cfg.find("\"lr\": 0.01"), 10, "\"optimizer\": \"sgd\", \"lr\": 1e36, \"checkpoint_every\": 1");
+  cfg.replace(cfg.find(", \"checkpoint_every\": 3"), 23, "");
+  const fs::path out = d.path / "o";
+  const Result r = run("train " + d.write("nan.json", cfg) + " --out " + out.string(), d.path);
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.err, m, std::regex("at step (\\d+)"))) << r.err;
+  const int bad_step = std::stoi(m[1]);
+  EXPECT_GE(bad_step, 2);
+  EXPECT_NE(r.err.find("last good checkpoint"), std::string::npos) << r.err;
+  const Checkpoint ck = load_checkpoint((out / "checkpoint.safetensors").string(), Device::Cpu);
+  EXPECT_EQ(ck.trainer_state->step, bad_step - 1);
+}
+
+std::vector<std::string> loss_columns(const fs::path& csv) {
+  std::ifstream in(csv);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(line.substr(0, line.rfind(',')));  // drop elapsed_s
+  return rows;
+}
+
+TEST(Cli, ResumeReproducesAnUninterruptedRun) {
+  TempDir d;
+  const std::string cfg = d.write("small.json", kSmallConfig);
+  ASSERT_EQ(run("train " + cfg + " --out " + (d.path / "whole").string(), d.path).code, 0);
+  ASSERT_EQ(run("train " + cfg + " --steps 3 --out " + (d.path / "part").string(), d.path).code, 0);
+  const Result r = run("train " + cfg + " --out " + (d.path / "part").string() + " --resume " +
+                           (d.path / "part" / "checkpoint.safetensors").string(),
+                       d.path);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(loss_columns(d.path / "part" / "metrics.csv"), loss_columns(d.path / "whole" / "metrics.csv"));
+  const auto a = load_checkpoint((d.path / "whole" / "checkpoint.safetensors").string(), Device::Cpu);
+  const auto b = load_checkpoint((d.path / "part" / "checkpoint.safetensors").string(), Device::Cpu);
+  EXPECT_EQ(a.network.params().w_hid, b.network.params().w_hid);
+  EXPECT_EQ(a.trainer_state->m.w_hid, b.trainer_state->m.w_hid);
+}
+
+TEST(Cli, RunSimulatesGivenInputsInEvalMode) {
+  TempDir d;
+  const std::string cfg = d.write("small.json", kSmallConfig);
+  SafetensorsFile in;
+  Tensor<float> u({7, 2, 3});
+  for (int64_t i = 0; i < u.numel(); ++i) u.data[i] = float(i % 5) * 0.2f;
+  in.put("u", u);
+  in.write((d.path / "in.safetensors").string());
+  const Result r = run("run " + cfg + " --inputs " + (d.path / "in.safetensors").string() + " --out " +
+                           (d.path / "out.safetensors").string() + " --device cpu",
+                       d.path);
+  ASSERT_EQ(r.code, 0) << r.err;
+  const SafetensorsFile out = SafetensorsFile::read((d.path / "out.safetensors").string());
+  Network net(parse_train_config(kSmallConfig).network, Device::Cpu);
+  net.eval();
+  const auto expected = net.forward(u);
+  EXPECT_EQ(out.get<float>("y").data, expected.y.data);
+  EXPECT_EQ(out.get<float>("r").shape, (Shape{1, 7, 2, 12}));
+  // From a checkpoint too.
+  ASSERT_EQ(run("train " + cfg + " --out " + (d.path / "t").string(), d.path).code, 0);
+  EXPECT_EQ(run("run " + (d.path / "t" / "checkpoint.safetensors").string() + " --inputs " +
+                    (d.path / "in.safetensors").string() + " --out " + (d.path / "out2.safetensors").string(),
+                d.path)
+                .code,
+            0);
+  expect_one_line_error(run("run " + cfg + " --inputs " + (d.path / "in.safetensors").string(), d.path), 2, "--out");
+}
+
+// The README's demo: the perceptual-decision example reaches >= 85% decision accuracy on fresh
+// trials (eval mode) within its configured 1500 steps (~20 s on one CPU core).
+TEST(Cli, DemoReachesItsAccuracy) {
+  TempDir d;
+  const Result r = run("train " CTRNN_SOURCE_DIR "/examples/perceptual_decision.json --device cpu --out " +
+                           (d.path / "demo").string(),
+                       d.path);
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex("final .* acc ([0-9.]+)"))) << r.out;
+  EXPECT_GE(std::stod(m[1]), 0.85) << r.out;
+}
+
+}  // namespace
+}  // namespace ctrnn
