@@ -12,18 +12,7 @@
 namespace ctrnn {
 namespace {
 
-// Runs f, expects InvalidArgument whose message names `parameter` (and whose parameter() is it).
-template <class F>
-void expect_refused(F&& f, const std::string& parameter) {
-  try {
-    f();
-    ADD_FAILURE() << "accepted; expected an error naming " << parameter;
-  } catch (const InvalidArgument& e) {
-    EXPECT_EQ(e.parameter(), parameter) << e.what();
-    EXPECT_NE(std::string(e.what()).find(parameter), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("expected"), std::string::npos) << e.what();
-  }
-}
+using test::expect_refused;
 
 void expect_config_refused(const Config& c, const std::string& parameter) {
   expect_refused([&] { Network n(c); }, parameter);

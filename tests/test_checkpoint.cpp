@@ -7,21 +7,13 @@
 #include "ctrnn/checkpoint.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/tasks.hpp"
+#include "test_util.hpp"
 
 namespace ctrnn {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() : path(fs::temp_directory_path() / ("ctrnn_ck_" + std::to_string(::getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using test::TempDir;
 
 // Everything that carries state across steps: noise, Dale + sparse masks with growth, learned
 // h0 and biases, Adam with clipping, an ensemble.

@@ -15,11 +15,13 @@
 #include "ctrnn/checkpoint.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
+#include "test_util.hpp"
 
 namespace ctrnn {
 namespace {
 
 namespace fs = std::filesystem;
+using test::TempDir;
 
 struct Result {
   int code;
@@ -39,19 +41,6 @@ Result run(const std::string& args, const fs::path& dir) {
   };
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() : path(fs::temp_directory_path() / ("ctrnn_cli_" + std::to_string(::getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
 
 const char* kSmallConfig = R"({
   "dims": [3, 12, 2], "activation": "tanh", "preact_noise": 0.05, "biases": "zero", "seed": 4,

@@ -6,19 +6,12 @@
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
+#include "test_util.hpp"
 
 namespace ctrnn {
 namespace {
 
-template <class F>
-void expect_refused(F&& f, const std::string& parameter) {
-  try {
-    f();
-    ADD_FAILURE() << "accepted; expected an error naming " << parameter;
-  } catch (const InvalidArgument& e) {
-    EXPECT_EQ(e.parameter(), parameter) << e.what();
-  }
-}
+using test::expect_refused;
 
 TEST(ConfigJson, DefaultsAndBroadcast) {
   const Config c = config_from_json(R"({"dims": [2, 8, 3], "biases": "uniform", "activation": "tanh",

@@ -7,20 +7,13 @@
 #include <fstream>
 
 #include "ctrnn/safetensors.hpp"
+#include "test_util.hpp"
 
 namespace ctrnn {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  fs::path path;
-  TempDir() : path(fs::temp_directory_path() / ("ctrnn_test_" + std::to_string(::getpid()) + "_" +
-                                                  ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 SafetensorsFile sample() {
   SafetensorsFile f;

@@ -1,12 +1,17 @@
 #pragma once
 // Shared helpers for the tests: random data and the one tensor comparison.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "ctrnn/error.hpp"
 
 namespace ctrnn::test {
 
@@ -42,5 +47,38 @@ template <class A, class B>
     << " vs " << double(expected[worst]) << " (atol " << atol << ", rtol " << rtol << ")";
   return ::testing::AssertionFailure() << s.str();
 }
+
+// Runs f and expects InvalidArgument whose parameter() and message name `parameter`.
+template <class F>
+void expect_refused(F&& f, const std::string& parameter) {
+  try {
+    f();
+    ADD_FAILURE() << "accepted; expected an error naming " << parameter;
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.parameter(), parameter) << e.what();
+    EXPECT_NE(std::string(e.what()).find(parameter), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("expected"), std::string::npos) << e.what();
+  }
+}
+
+// A fresh folder for the running test, removed afterwards.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir()
+      : path(std::filesystem::temp_directory_path() /
+             ("ctrnn_" + std::to_string(::getpid()) + "_" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->test_suite_name() + "_" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name())) {
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return (path / name).string(); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return file(name);
+  }
+};
 
 }  // namespace ctrnn::test
