@@ -17,6 +17,7 @@
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/network.hpp"
 #include "ctrnn/safetensors.hpp"
+#include "ctrnn/trainer.hpp"
 #include "reference/ctrnn_reference.hpp"
 #include "reference/loss_reference.hpp"
 #include "test_util.hpp"
@@ -339,6 +340,40 @@ TEST(GoldenAdam, FiveStepsFollowFromOurGradients) {
       EXPECT_TRUE(test::all_close(*net.params().arrays()[k], f.get<double>(prefix + learned[k]).data, 1e-6, 0))
           << prefix + learned[k];
     }
+  }
+}
+
+// Our Trainer (forward, MSE, BPTT, Adam, projection) against nn4n + torch.optim.Adam for five
+// steps: losses and the projected weights after every step.
+TEST(GoldenAdam, TrainerFollowsNn4nAndTorchAdam) {
+  const SafetensorsFile f = SafetensorsFile::read(fixture_path("adam_5_steps"));
+  JsonConfigContext ctx;
+  ctx.self = &f;
+  const Config c = config_from_json(f.metadata.at("config"), ctx);
+  const auto opt = nlohmann::json::parse(f.metadata.at("optimizer"));
+  ASSERT_EQ(opt.at("weight_decay").get<double>(), 0.0);
+  OptimizerConfig adam;
+  adam.lr = opt.at("lr");
+  adam.beta1 = opt.at("betas")[0];
+  adam.beta2 = opt.at("betas")[1];
+  adam.eps = opt.at("eps");
+  const int steps = std::stoi(f.metadata.at("steps"));
+  const std::vector<double> losses = f.get<double>("loss").data;
+  const char* const names[6] = {"w_in", "w_hid", "w_out", "b_in", "b_hid", "b_out"};
+  Network net(c, Device::Cpu);
+  for (int k = 0; k < 3; ++k) {
+    net.set_weight(kLayers[k], f.get<float>(std::string("initial.") + names[k]));
+    net.set_bias(kLayers[k], f.get<float>(std::string("initial.") + names[k + 3]));
+  }
+  Trainer trainer(net, adam);
+  const Tensor<float> u = f.get<float>("u"), target = f.get<float>("target");
+  for (int step = 1; step <= steps; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    const LossReport r = trainer.step(u, target);
+    EXPECT_TRUE(test::all_close(scalar(r.total[0]), std::vector<double>{losses[step - 1]}, 0, kRtol));
+    const auto arrays = net.params().arrays();
+    for (int k = 0; k < 6; ++k)
+      EXPECT_TRUE(matches(*arrays[k], f, "step" + std::to_string(step) + "." + names[k]));
   }
 }
 
