@@ -40,7 +40,8 @@ struct TrainerState {
 template <class T>
 class BasicTrainer {
  public:
-  // Throws InvalidArgument for an invalid optimizer config or negative lambdas.
+  // Throws InvalidArgument for an invalid optimizer config or negative lambdas. The trainer
+  // keeps a reference to `net`, which must outlive it and stay where it is (not moved from).
   BasicTrainer(BasicNetwork<T>& net, OptimizerConfig opt, LossWeights weights = {});
 
   // One training step on a batch. u: (T, B, I) or (E, T, B, I); target: (T, B, O) or
