@@ -1,0 +1,68 @@
+// The CUDA backend: OrchestratedBackend over CudaPrims, device detection, the factory.
+#include "cuda/cuda_backend.hpp"
+
+#include <cuda_runtime_api.h>
+
+#include "ctrnn/error.hpp"
+#include "cuda/cuda_primitives.hpp"
+#include "cuda/orchestrated_backend.hpp"
+
+namespace ctrnn {
+
+namespace {
+// cudaGetDeviceCount's verdict, asked once. Without a driver (no libcuda) or device it reports
+// an error code; nothing here throws or aborts.
+struct Availability {
+  bool available = false;
+  std::string reason;
+};
+const Availability& availability() {
+  static const Availability a = [] {
+    Availability r;
+    int count = 0;
+    const cudaError_t e = cudaGetDeviceCount(&count);
+    if (e != cudaSuccess) {
+      r.reason = std::string("cudaGetDeviceCount: ") + cudaGetErrorName(e) + ", " + cudaGetErrorString(e);
+      (void)cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    } else if (count == 0) {
+      r.reason = "cudaGetDeviceCount found no device";
+    } else {
+      r.available = true;
+    }
+    return r;
+  }();
+  return a;
+}
+}  // namespace
+
+bool cuda_available() {
+  try {
+    return availability().available;
+  } catch (...) {
+    return false;
+  }
+}
+
+namespace detail {
+
+std::string cuda_unavailable_reason() { return availability().reason; }
+
+std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math, const CudaBackendOptions& options) {
+  if (!cuda_available())
+    throw StateError("ctrnn: device 'cuda' requested, but no CUDA device is available (" + cuda_unavailable_reason() +
+                     ")");
+  int device = options.device;
+  if (device < 0) {
+    const cudaError_t e = cudaGetDevice(&device);
+    if (e != cudaSuccess) throw StateError(std::string("ctrnn: cudaGetDevice failed: ") + cudaGetErrorString(e));
+  }
+  return std::make_unique<OrchestratedBackend<CudaPrims>>(c, options.poison_buffers, device, math);
+}
+
+std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math) {
+  return make_cuda_backend(c, math, CudaBackendOptions{});
+}
+
+}  // namespace detail
+
+}  // namespace ctrnn

@@ -1,0 +1,22 @@
+#pragma once
+// The CUDA backend's factory with options for tests (the public one is make_cuda_backend in
+// backend.hpp).
+#include <memory>
+#include <string>
+
+#include "backend.hpp"
+
+namespace ctrnn::detail {
+
+struct CudaBackendOptions {
+  int device = -1;             // -1: the current CUDA device
+  bool poison_buffers = false;  // NaN-fill each buffer when it is sized for a call (tests)
+};
+
+// Throws StateError when no CUDA device is present.
+std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math, const CudaBackendOptions& options);
+
+// Why no device is usable ("" when one is): the CUDA runtime's answer, for messages.
+std::string cuda_unavailable_reason();
+
+}  // namespace ctrnn::detail

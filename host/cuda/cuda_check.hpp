@@ -1,0 +1,35 @@
+#pragma once
+// The one error path of the CUDA backend: every CUDA runtime and cuBLAS call, and every kernel
+// launch, goes through CTRNN_CUDA_CHECK / CTRNN_CUBLAS_CHECK / CTRNN_CUDA_CHECK_LAUNCH, which
+// throw ctrnn::cuda::CudaError naming the call, the file and the line. Library code never exits.
+// For CUDA-aware translation units only (includes the CUDA runtime and cuBLAS headers).
+#include <cublas_v2.h>
+#include <cuda_runtime_api.h>
+
+#include <string>
+
+#include "cuda/cuda_error.hpp"
+
+namespace ctrnn::cuda {
+
+[[noreturn]] void throw_cuda_error(const std::string& what, const char* call, const char* file, int line);
+
+inline void check_cuda(cudaError_t e, const char* call, const char* file, int line) {
+  if (e != cudaSuccess)
+    throw_cuda_error(std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e), call, file, line);
+}
+
+inline void check_cublas(cublasStatus_t s, const char* call, const char* file, int line) {
+  if (s != CUBLAS_STATUS_SUCCESS)
+    throw_cuda_error(std::string(cublasGetStatusName(s)) + ": " + cublasGetStatusString(s), call, file, line);
+}
+
+// After a launch: the launch's own error, and with CTRNN_CUDA_SYNC_CHECK=1 in the environment
+// also the kernel's execution error (synchronizes; for debugging, so a fault names its kernel).
+void check_launch(const char* kernel, cudaStream_t stream, const char* file, int line);
+
+}  // namespace ctrnn::cuda
+
+#define CTRNN_CUDA_CHECK(call) ::ctrnn::cuda::check_cuda((call), #call, __FILE__, __LINE__)
+#define CTRNN_CUBLAS_CHECK(call) ::ctrnn::cuda::check_cublas((call), #call, __FILE__, __LINE__)
+#define CTRNN_CUDA_CHECK_LAUNCH(kernel, stream) ::ctrnn::cuda::check_launch((kernel), (stream), __FILE__, __LINE__)

@@ -1,0 +1,64 @@
+#pragma once
+// The CUDA implementation of primitives.hpp: a stream and a cuBLAS handle per backend object,
+// cuBLAS strided-batched SGEMM (the one row-major -> column-major mapping is in gemm()), grid-
+// stride launches of CTRNN_HD bodies, deterministic two-pass reductions, pinned staging for host
+// transfers. apply<F> and reduce<F> are defined in kernels/launch.cuh and instantiated, body by
+// body, in the kernels/*.cu files; a body used here but instantiated nowhere fails at link time.
+// This header needs no CUDA header (the handles are forward-declared).
+#include <cstdint>
+#include <string>
+
+#include "ctrnn/device.hpp"
+#include "cuda/device_buffer.hpp"
+#include "cuda/primitives.hpp"
+
+struct CUstream_st;
+struct cublasContext;
+
+namespace ctrnn::detail {
+
+class CudaPrims {
+ public:
+  template <class T>
+  using Buffer = cuda::DeviceBuffer<T>;
+
+  CudaPrims(int device, MathMode math);  // throws cuda::CudaError
+  ~CudaPrims();
+  CudaPrims(const CudaPrims&) = delete;
+  CudaPrims& operator=(const CudaPrims&) = delete;
+
+  Device device() const { return Device::Cuda; }
+  std::string description() const { return description_; }
+
+  void gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+            int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
+            int64_t stride_c, int64_t batch);
+  template <class F>
+  void apply(int64_t n, const F& body);
+  template <class F>
+  void reduce(int64_t E, int64_t n, const F& body, double* out, bool accumulate);
+  void column_sums(int64_t batch, int64_t rows, int64_t cols, const float* x, int64_t stride_x, float scale,
+                   float* out, int64_t stride_out);
+  template <class T>
+  void upload(T* dst, const T* host_src, int64_t n);
+  template <class T>
+  void download(T* host_dst, const T* src, int64_t n);
+  void copy(float* dst, const float* src, int64_t n);
+  void synchronize();
+
+  CUstream_st* stream() const { return stream_; }
+  int max_blocks() const { return max_blocks_; }  // grid size cap for grid-stride launches
+
+ private:
+  void release() noexcept;
+
+  int device_ = 0;
+  int max_blocks_ = 1;
+  std::string description_;
+  CUstream_st* stream_ = nullptr;
+  cublasContext* cublas_ = nullptr;
+  cuda::PinnedBuffer<unsigned char> staging_;  // host side of every upload and download
+  cuda::DeviceBuffer<double> partials_;        // per-block sums of reduce()
+};
+
+}  // namespace ctrnn::detail

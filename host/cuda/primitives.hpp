@@ -1,0 +1,33 @@
+#pragma once
+// The few primitives the CUDA backend's forward, BPTT, loss and update sequences are written
+// against (orchestrated_backend.hpp). Two implementations: CudaPrims (cuda_primitives.hpp:
+// cuBLAS, grid-stride kernels) and HostPrims (host_primitives.hpp: plain loops), so the whole
+// sequence runs in CI on the host and is compared with the CPU reference; only CudaPrims is
+// GPU-only. A primitives type P provides:
+//
+//   template <class T> using Buffer;      movable storage: resize(n) (contents undefined after a
+//                                         resize), data(), size()
+//   void gemm(Op ta, Op tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C, ldc,
+//             stride_c, batch);
+//       For each i < batch, row-major: C_i (M x N) = alpha op(A_i) op(B_i) + beta C_i, with
+//       X_i = X + i * stride_x; op(A) is M x K (A stored M x K, or K x M when ta == T), op(B)
+//       is K x N; ld* are row strides of the stored matrices. beta == 0: C is not read. A stride
+//       of 0 for A or B broadcasts one matrix over the batch.
+//   template <class F> void apply(n, const F& body);            body(i) for every i in [0, n)
+//   template <class F> void reduce(E, n, const F& body, double* out, bool accumulate);
+//       out[e] (+)= sum_{i < n} body(e, i) for every e < E, summed in double
+//   void column_sums(batch, rows, cols, x, stride_x, scale, out, stride_out);
+//       out[b][c] = scale * sum_r x[b * stride_x + r * cols + c]
+//   template <class T> void upload(T* dst, const T* host_src, n);
+//   template <class T> void download(T* host_dst, const T* src, n);   complete on return
+//   void copy(float* dst, const float* src, n);
+//   Device device() const; std::string description() const;
+//
+// Every pointer handed to these is a P buffer's (device memory for CudaPrims) unless named host.
+#include <cstdint>
+
+namespace ctrnn::detail {
+
+enum class Op { N, T };  // op(X) = X or X^T
+
+}  // namespace ctrnn::detail

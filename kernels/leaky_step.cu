@@ -1,0 +1,12 @@
+// GPU launches of the leaky time step (leaky_step.hpp), forward and backward side by side: the
+// initial state, the fused forward step (leak, biases, pre-activation noise, activation,
+// post-activation noise; writes v_t and r_t) and the fused backward step (activation
+// derivative, leak carry; writes dv_t). The GEMMs between them are cuBLAS calls made by the
+// orchestration (host/cuda/orchestrated_backend.hpp).
+#include "kernels/launch.cuh"
+#include "kernels/leaky_step.hpp"
+
+CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::InitialStateBody)
+CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::LeakyStepForward)
+CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::LeakyStepBackward)
+CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::NoiseBody)

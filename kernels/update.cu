@@ -1,0 +1,9 @@
+// GPU launches of the parameter updates (update.hpp): gradient norms, Adam/SGD with clipping
+// and plasticity, projection, growth.
+#include "kernels/launch.cuh"
+#include "kernels/update.hpp"
+
+CTRNN_INSTANTIATE_REDUCE(ctrnn::kernels::SquaredNorm)
+CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::OptimizerUpdate)
+CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::ProjectWeights)
+CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::GrowSynapses)

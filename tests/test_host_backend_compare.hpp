@@ -1,0 +1,294 @@
+#pragma once
+// Shared by the host orchestration tests and the GPU tests: random problems (config, masks,
+// parameters, inputs, targets, gradients; never all zero) and one sequence that drives two
+// backends through every virtual of Backend<float> and compares the results.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "backend.hpp"
+#include "ctrnn/philox.hpp"
+#include "initialize.hpp"
+#include "test_util.hpp"
+
+namespace ctrnn::test {
+
+struct BackendCase {
+  Activation activation = Activation::Tanh;
+  int64_t E = 1, I = 3, H = 12, O = 2, T = 7, B = 3;
+  bool masks = false;          // sparsity, Dale, plasticity and growth masks on all layers
+  bool noise = false;          // pre- and post-activation noise
+  bool biases = false;         // learned biases and a learned h0
+  bool u_per_network = false;  // u (E, T, B, I) rather than (T, B, I)
+  LossMask mask_shape = LossMask::None;
+  bool regularizers = false;   // every loss term with a non-zero lambda
+  uint64_t seed = 1;
+};
+
+inline std::string case_name(const BackendCase& c) {
+  std::string s = to_string(c.activation) + "_E" + std::to_string(c.E) + "_H" + std::to_string(c.H) + "_B" +
+                  std::to_string(c.B) + "_T" + std::to_string(c.T);
+  if (c.masks) s += "_masks";
+  if (c.noise) s += "_noise";
+  if (c.biases) s += "_bias";
+  if (c.u_per_network) s += "_uE";
+  if (c.mask_shape == LossMask::TimeBatch) s += "_mTB";
+  if (c.mask_shape == LossMask::TimeBatchOutput) s += "_mTBO";
+  if (c.regularizers) s += "_reg";
+  return s;
+}
+
+// gtest prints a failing parameter through this (instead of its bytes).
+inline void PrintTo(const BackendCase& c, std::ostream* os) { *os << case_name(c); }
+
+struct Problem {
+  Config config;
+  std::array<LayerConstraints<float>, 3> constraints;
+  Params<float> params;
+  std::vector<float> u, target, mask, gy, gr;
+  LossWeights weights;
+  int64_t mask_size = 0;
+};
+
+inline Array random_array(Shape shape, uint64_t seed, double lo, double hi) {
+  Array a(shape);
+  a.data = random_vector<double>(size_t(a.numel()), seed, lo, hi);
+  return a;
+}
+
+inline Problem make_problem(const BackendCase& c) {
+  Problem p;
+  Config& cfg = p.config;
+  cfg.dims = {c.I, c.H, c.O};
+  cfg.ensemble_size = c.E;
+  cfg.activation = c.activation;
+  cfg.seed = c.seed;
+  cfg.weights = all_layers(InitSpec::normal());
+  if (c.biases) {
+    cfg.biases = all_layers(InitSpec::uniform());
+    cfg.init_state = InitState::Learn;
+  }
+  if (c.noise) cfg.preact_noise = 0.3, cfg.postact_noise = 0.05;
+  if (c.masks) {
+    for (int l = 0; l < 3; ++l) {
+      const auto s = cfg.layer_shape(Layer(l));
+      const uint64_t k = c.seed * 100 + l * 10;
+      Array sparsity = random_array({s[0], s[1]}, k + 1, 0, 1);
+      for (double& x : sparsity.data) x = x < 0.7 ? 1 : 0;
+      Array ei({s[0], s[1]});
+      for (int64_t i = 0; i < s[0]; ++i)
+        for (int64_t j = 0; j < s[1]; ++j) ei.data[i * s[1] + j] = i < (s[0] * 8 + 9) / 10 ? 1 : -1;
+      cfg.sparsity_masks[l] = sparsity;
+      cfg.ei_masks[l] = ei;
+      cfg.plasticity_masks[l] = random_array({s[0], s[1]}, k + 2, 0.1, 2.0);
+      cfg.synapse_growth_masks[l] = random_array({s[0], s[1]}, k + 3, 0, 0.3);
+    }
+  }
+  cfg.validate();
+  p.constraints = build_constraints<float>(cfg);
+  p.params = initial_params<float>(cfg, p.constraints);
+  if (c.biases)  // a non-zero learned h0, as training would leave it
+    p.params.h0 = random_vector<float>(p.params.h0.size(), c.seed + 7, -0.5, 0.5);
+  const int64_t E = c.E, T = c.T, B = c.B;
+  p.u = random_vector<float>(size_t((c.u_per_network ? E : 1) * T * B * c.I), c.seed + 11, -1.5, 1.5);
+  p.target = random_vector<float>(size_t(E * T * B * c.O), c.seed + 12);
+  p.gy = random_vector<float>(size_t(E * T * B * c.O), c.seed + 13);
+  p.gr = random_vector<float>(size_t(E * T * B * c.H), c.seed + 14, -0.2, 0.2);
+  if (c.mask_shape != LossMask::None) {
+    p.mask_size = c.mask_shape == LossMask::TimeBatch ? T * B : T * B * c.O;
+    p.mask = random_vector<float>(size_t(p.mask_size), c.seed + 15, 0, 1);
+    for (size_t i = 0; i < p.mask.size(); i += 3) p.mask[i] = 0;  // ignored entries, as in fixation periods
+  }
+  if (c.regularizers) {
+    p.weights[kLossIn] = 0.1, p.weights[kLossHid] = 0.2, p.weights[kLossOut] = 0.3;
+    p.weights[kLossFr] = 0.4, p.weights[kLossFrSd] = 0.5, p.weights[kLossFrCv] = 0.6;
+  }
+  return p;
+}
+
+inline detail::ForwardArgs<float> forward_args(const BackendCase& c, const Problem& p, uint64_t call,
+                                               detail::InitialState initial, bool keep) {
+  detail::ForwardArgs<float> a;
+  a.u = p.u.data();
+  a.u_per_network = c.u_per_network;
+  a.steps = c.T;
+  a.batch = c.B;
+  a.initial = initial;
+  a.dynamics.alpha = p.config.alpha();
+  a.dynamics.activation = c.activation;
+  a.dynamics.preact_noise = p.config.preact_noise;
+  a.dynamics.postact_noise = p.config.postact_noise;
+  a.seed = p.config.seed;
+  a.call = call;
+  a.keep_final_state = keep;
+  return a;
+}
+
+inline detail::LossArgs<float> loss_args(const BackendCase& c, const Problem& p, const std::vector<float>& target) {
+  detail::LossArgs<float> a;
+  a.target = target.data();
+  a.target_per_network = int64_t(target.size()) == c.E * c.T * c.B * c.O && c.E > 1;
+  a.mask = p.mask.empty() ? nullptr : p.mask.data();
+  a.mask_shape = c.mask_shape;
+  a.weights = p.weights;
+  return a;
+}
+
+// A host vector full of NaN: whatever the backend does not write stays NaN and fails the check.
+inline std::vector<float> poisoned(int64_t n) { return std::vector<float>(size_t(n), std::numeric_limits<float>::quiet_NaN()); }
+
+// |a - e| <= rel (max|e| + |e|): `rel` relative to the array's scale, so a sum that cancels to near
+// zero is judged by the size of what was summed, not by its own tiny size.
+inline ::testing::AssertionResult close_to(const std::vector<float>& actual, const std::vector<float>& expected, double rel) {
+  double scale = 0;
+  for (float x : expected) scale = std::max(scale, double(std::abs(x)));
+  return all_close(actual, expected, rel * scale, rel);
+}
+inline ::testing::AssertionResult close_to(const std::vector<double>& actual, const std::vector<double>& expected, double rel) {
+  double scale = 0;
+  for (double x : expected) scale = std::max(scale, std::abs(x));
+  return all_close(actual, expected, rel * scale, rel);
+}
+
+struct Tolerances {
+  double forward;    // y, r, kept state
+  double gradient;   // BPTT gradients, loss terms, gradient norms
+  double parameter;  // parameters and optimizer state after a few steps
+};
+
+inline void expect_params_close(const Params<float>& a, const Params<float>& b, double rel, const std::string& what) {
+  const auto pa = a.arrays();
+  const auto pb = b.arrays();
+  for (size_t k = 0; k < pa.size(); ++k) EXPECT_TRUE(close_to(*pa[k], *pb[k], rel)) << what << " " << kParamNames[k];
+}
+
+// Drives `test` and `ref` (the CPU backend) through the same calls: forward (with noise when the
+// case has it), read_forward, loss, backward_from_loss, backward with direct dL/dr, three
+// optimizer steps (Adam with clipping and weight decay, then SGD with momentum; SGD only when
+// `adam` is false) each followed by synapse growth, and keep mode. Every read goes into a
+// NaN-filled host array.
+// Why SGD only for large problems: Adam's update is lr * m / (sqrt(v) + eps), on the first step
+// lr * sign(g). A gradient entry that cancels to within rounding of 0 may get opposite signs in
+// two correct implementations and so parameters 2 lr apart; among millions of entries one such
+// entry is likely. SGD's update is continuous in g.
+inline void compare_backends(detail::Backend<float>& test, detail::Backend<float>& ref, const BackendCase& c,
+                             const Problem& p, const Tolerances& tol, bool adam = true) {
+  const int64_t E = c.E, T = c.T, B = c.B, H = c.H, O = c.O;
+  for (detail::Backend<float>* b : {&test, &ref}) {
+    b->set_constraints(p.constraints);
+    b->set_params(p.params);
+  }
+  const detail::InitialState initial = c.biases ? detail::InitialState::H0 : detail::InitialState::Zero;
+
+  // Forward
+  for (detail::Backend<float>* b : {&test, &ref}) b->forward(forward_args(c, p, 3, initial, false));
+  std::vector<float> y_test = poisoned(E * T * B * O), r_test = poisoned(E * T * B * H);
+  std::vector<float> y_ref = poisoned(E * T * B * O), r_ref = poisoned(E * T * B * H);
+  test.read_forward(y_test.data(), r_test.data());
+  ref.read_forward(y_ref.data(), r_ref.data());
+  EXPECT_TRUE(close_to(y_test, y_ref, tol.forward)) << "y";
+  EXPECT_TRUE(close_to(r_test, r_ref, tol.forward)) << "r";
+
+  // Loss and its gradients (shared target in the first, per-network in the second half)
+  const std::vector<float> shared_target(p.target.begin(), p.target.begin() + T * B * O);
+  const std::vector<double> terms_test = test.loss(loss_args(c, p, shared_target));
+  const std::vector<double> terms_ref = ref.loss(loss_args(c, p, shared_target));
+  EXPECT_TRUE(close_to(terms_test, terms_ref, tol.gradient)) << "loss terms";
+  for (double x : terms_test) EXPECT_TRUE(std::isfinite(x)) << "loss term";
+  test.backward_from_loss();
+  ref.backward_from_loss();
+  Gradients<float> g_test, g_ref;
+  test.read_gradients(g_test);
+  ref.read_gradients(g_ref);
+  expect_params_close(g_test, g_ref, tol.gradient, "gradient from the loss");
+
+  // BPTT from given dL/dy and dL/dr
+  test.backward(p.gy.data(), p.gr.data());
+  ref.backward(p.gy.data(), p.gr.data());
+  test.read_gradients(g_test);
+  ref.read_gradients(g_ref);
+  expect_params_close(g_test, g_ref, tol.gradient, "gradient of backward(gy, gr)");
+  test.backward(p.gy.data(), nullptr);
+  ref.backward(p.gy.data(), nullptr);
+  test.read_gradients(g_test);
+  ref.read_gradients(g_ref);
+  expect_params_close(g_test, g_ref, tol.gradient, "gradient of backward(gy)");
+
+  // Training: forward, loss (per-network target), backward, optimizer step, growth
+  OptimizerConfig adam_config;
+  adam_config.lr = 1e-2;
+  adam_config.weight_decay = 1e-3;
+  adam_config.clip_grad_norm = 0.5;
+  OptimizerConfig sgd;
+  sgd.kind = OptimizerConfig::Kind::SGD;
+  sgd.lr = 5e-2;
+  sgd.momentum = 0.9;
+  sgd.weight_decay = 1e-3;
+  sgd.clip_grad_norm = 0.5;
+  for (int64_t step = 1; step <= 3; ++step) {
+    const OptimizerConfig& opt = step < 3 && adam ? adam_config : sgd;
+    for (detail::Backend<float>* b : {&test, &ref}) {
+      b->forward(forward_args(c, p, 10 + step, initial, false));
+      b->loss(loss_args(c, p, p.target));
+      b->backward_from_loss();
+    }
+    const std::vector<double> n_test = test.optimizer_step(opt, step), n_ref = ref.optimizer_step(opt, step);
+    EXPECT_TRUE(close_to(n_test, n_ref, tol.gradient)) << "gradient norms at step " << step;
+    test.grow_synapses(p.config.seed + 5, step);
+    ref.grow_synapses(p.config.seed + 5, step);
+    std::array<std::vector<float>, 3> s_test, s_ref;
+    test.get_sparsity(s_test);
+    ref.get_sparsity(s_ref);
+    for (int l = 0; l < 3; ++l) EXPECT_EQ(s_test[l], s_ref[l]) << "sparsity of layer " << l << " after step " << step;
+  }
+  Params<float> p_test, p_ref;
+  test.get_params(p_test);
+  ref.get_params(p_ref);
+  expect_params_close(p_test, p_ref, tol.parameter, "params after training");
+  detail::OptimizerState<float> o_test, o_ref;
+  test.get_optimizer_state(o_test);
+  ref.get_optimizer_state(o_ref);
+  expect_params_close(o_test.m, o_ref.m, tol.parameter, "optimizer m");
+  expect_params_close(o_test.v, o_ref.v, tol.parameter, "optimizer v");
+  // Constraints still hold on the trained weights (the sparsity mask as grown)
+  std::array<std::vector<float>, 3> grown;
+  test.get_sparsity(grown);
+  for (int l = 0; l < 3; ++l) {
+    const auto& w = p_test.weight(Layer(l));
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (!grown[l].empty() && grown[l][i] == 0) EXPECT_EQ(w[i], 0.0f) << "masked, layer " << l << " entry " << i;
+      if (p.constraints[l].has_ei()) {
+        const float ei = p.constraints[l].ei[i];
+        if (ei > 0) EXPECT_GE(w[i], 0.0f) << "Dale, layer " << l << " entry " << i;
+        if (ei < 0) EXPECT_LE(w[i], 0.0f) << "Dale, layer " << l << " entry " << i;
+      }
+    }
+  }
+
+  // Keep mode: two calls carrying v_T, the kept state read back, then set and reused
+  for (detail::Backend<float>* b : {&test, &ref}) {
+    b->set_kept_state({}, 0);
+    b->forward(forward_args(c, p, 20, detail::InitialState::Zero, true));
+    b->forward(forward_args(c, p, 21, detail::InitialState::Kept, true));
+  }
+  std::vector<float> k_test, k_ref;
+  test.get_kept_state(k_test);
+  ref.get_kept_state(k_ref);
+  EXPECT_TRUE(close_to(k_test, k_ref, tol.forward)) << "kept state";
+  const std::vector<float> kept = random_vector<float>(size_t(E * B * H), c.seed + 21);
+  for (detail::Backend<float>* b : {&test, &ref}) {
+    b->set_kept_state(kept, B);
+    b->forward(forward_args(c, p, 22, detail::InitialState::Kept, false));
+  }
+  y_test = poisoned(E * T * B * O), y_ref = poisoned(E * T * B * O);
+  test.read_forward(y_test.data(), nullptr);
+  ref.read_forward(y_ref.data(), nullptr);
+  EXPECT_TRUE(close_to(y_test, y_ref, tol.forward)) << "y from a set kept state";
+}
+
+}  // namespace ctrnn::test

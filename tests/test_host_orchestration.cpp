@@ -1,0 +1,207 @@
+// The CUDA backend's orchestration (host/cuda/orchestrated_backend.hpp) and its kernel bodies
+// (kernels/*.hpp), run on the host through HostPrims: the same GEMM sequence (operands,
+// transposes, leading dimensions, strides, order over time), the same fused per-element bodies,
+// reductions and update bodies as on the GPU, with only the primitives swapped for plain loops.
+// Compared with the CPU backend (float) and with the independent reference in double. Every
+// buffer of the orchestrated backend is NaN-filled whenever it is sized for a call, and every
+// host output is NaN-filled before the call, so an element nobody wrote fails the comparison.
+#include <gtest/gtest.h>
+
+#include "cuda/host_primitives.hpp"
+#include "cuda/orchestrated_backend.hpp"
+#include "reference/ctrnn_reference.hpp"
+#include "reference/loss_reference.hpp"
+#include "test_host_backend_compare.hpp"
+
+namespace ctrnn {
+namespace {
+
+using detail::HostPrims;
+using detail::OrchestratedBackend;
+using test::BackendCase;
+
+// Tolerances, relative to the scale (largest magnitude) of the compared array:
+// float32 rounds at 6e-8. The orchestration sums in another order than the reference (the input
+// drive for all steps first, then the recurrent product, then both biases; double for the
+// per-network sums), so each value differs from the reference's by a few roundings per term
+// summed: ~(H + I) = 15 terms per step carried through T = 7 leaky steps, some 100 roundings, a
+// few 1e-6 of the scale at worst; gradients add a sum over T B = 21 products. Measured worst
+// (2026-11-28, every case below): 2e-6 for y, r, loss terms and gradients. 1e-5 (forward) and
+// 2e-5 (gradients, loss terms, norms) leave a margin of 5 to 10 yet catch a 1e-4 relative slip in
+// the leak carry. Parameters after three optimizer steps move by lr-sized updates whose relative
+// error is the gradient's (Adam's m / sqrt(v) is scale-free): far below 1e-5 of their scale.
+constexpr test::Tolerances kHostTolerances{1e-5, 2e-5, 1e-5};
+
+class HostOrchestration : public ::testing::TestWithParam<BackendCase> {};
+
+TEST_P(HostOrchestration, MatchesTheCpuBackend) {
+  const BackendCase c = GetParam();
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<HostPrims> host(p.config, /*poison=*/true);
+  auto cpu = detail::make_cpu_backend<float>(p.config);
+  test::compare_backends(host, *cpu, c, p, kHostTolerances);
+}
+
+std::vector<BackendCase> host_cases() {
+  std::vector<BackendCase> cases;
+  uint64_t seed = 1;
+  for (Activation a : {Activation::ReLU, Activation::Tanh, Activation::Sigmoid, Activation::ReTanh})
+    for (int64_t E : {1, 4}) {
+      BackendCase plain;
+      plain.activation = a, plain.E = E, plain.seed = seed++;
+      cases.push_back(plain);
+      BackendCase full = plain;  // everything at once
+      full.masks = full.noise = full.biases = full.u_per_network = full.regularizers = true;
+      full.mask_shape = LossMask::TimeBatchOutput;
+      full.seed = seed++;
+      cases.push_back(full);
+      BackendCase time_batch_mask = plain;
+      time_batch_mask.noise = time_batch_mask.biases = true;
+      time_batch_mask.mask_shape = LossMask::TimeBatch;
+      time_batch_mask.seed = seed++;
+      cases.push_back(time_batch_mask);
+    }
+  // Degenerate sizes: one step, one row, one neuron, one input and output.
+  BackendCase tiny;
+  tiny.E = 2, tiny.I = 1, tiny.H = 1, tiny.O = 1, tiny.T = 1, tiny.B = 1, tiny.noise = true, tiny.seed = 99;
+  cases.push_back(tiny);
+  BackendCase one_step = tiny;
+  one_step.H = 5, one_step.B = 4, one_step.masks = true, one_step.regularizers = true, one_step.seed = 100;
+  cases.push_back(one_step);
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, HostOrchestration, ::testing::ValuesIn(host_cases()),
+                         [](const auto& info) { return test::case_name(info.param); });
+
+// The orchestrated forward, loss and BPTT against the reference evaluated in double on the same
+// (float) parameters, with the noise drawn through RandomStream's documented addressing (the
+// orchestration's kernels draw it themselves): this checks the noise addressing too.
+class HostOrchestrationVsDouble : public ::testing::TestWithParam<BackendCase> {};
+
+template <class D, class S>
+std::vector<D> cast(const std::vector<S>& v) {
+  return std::vector<D>(v.begin(), v.end());
+}
+
+TEST_P(HostOrchestrationVsDouble, ForwardLossAndBackward) {
+  const BackendCase c = GetParam();
+  const test::Problem p = test::make_problem(c);
+  const int64_t E = c.E, T = c.T, B = c.B, H = c.H, O = c.O;
+  OrchestratedBackend<HostPrims> host(p.config, /*poison=*/true);
+  host.set_constraints(p.constraints);
+  host.set_params(p.params);
+  const uint64_t call = 5;
+  const auto initial = c.biases ? detail::InitialState::H0 : detail::InitialState::Zero;
+  host.forward(test::forward_args(c, p, call, initial, false));
+  std::vector<float> y = test::poisoned(E * T * B * O), r = test::poisoned(E * T * B * H);
+  host.read_forward(y.data(), r.data());
+
+  // The reference in double
+  Params<double> pd = Params<double>::zeros(E, c.I, H, O);
+  {
+    auto dst = pd.arrays();
+    auto src = p.params.arrays();
+    for (size_t k = 0; k < dst.size(); ++k) *dst[k] = cast<double>(*src[k]);
+  }
+  std::vector<double> pre, post, v0(E * B * H, 0.0);
+  if (c.noise) {
+    pre.resize(E * T * B * H), post.resize(E * T * B * H);
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t i = 0; i < B * H; ++i) {
+          pre[(e * T + t) * B * H + i] = RandomStream(c.seed, RandomPurpose::PreactNoise, uint32_t(e), uint32_t(t), call).normal(uint32_t(i));
+          post[(e * T + t) * B * H + i] = RandomStream(c.seed, RandomPurpose::PostactNoise, uint32_t(e), uint32_t(t), call).normal(uint32_t(i));
+        }
+  }
+  if (c.biases)
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t i = 0; i < B * H; ++i) v0[e * B * H + i] = pd.h0[e * H + i % H];
+  Dynamics dyn;
+  dyn.alpha = p.config.alpha(), dyn.activation = c.activation;
+  dyn.preact_noise = p.config.preact_noise, dyn.postact_noise = p.config.postact_noise;
+  const std::vector<double> ud = cast<double>(p.u);
+  const auto tr = reference::forward(pd, dyn, ud.data(), c.u_per_network, T, B, v0.data(),
+                                     pre.empty() ? nullptr : pre.data(), post.empty() ? nullptr : post.data());
+  std::vector<double> r_ref(E * T * B * H);
+  for (int64_t e = 0; e < E; ++e) std::copy(tr.r_at(e, 1), tr.r_at(e, 1) + T * B * H, &r_ref[e * T * B * H]);
+  // Float against double: the float run's own rounding only (see kHostTolerances).
+  EXPECT_TRUE(test::close_to(cast<double>(y), tr.y, kHostTolerances.forward)) << "y";
+  EXPECT_TRUE(test::close_to(cast<double>(r), r_ref, kHostTolerances.forward)) << "r";
+
+  // Loss with every term, per-network target
+  const std::vector<double> target = cast<double>(p.target), mask = cast<double>(p.mask);
+  const auto ref_loss = reference::loss(pd, tr, target.data(), E > 1, mask.empty() ? nullptr : mask.data(),
+                                        c.mask_shape, p.weights);
+  const std::vector<double> terms = host.loss(test::loss_args(c, p, p.target));
+  EXPECT_TRUE(test::close_to(terms, ref_loss.terms, kHostTolerances.gradient)) << "loss terms";
+  host.backward_from_loss();
+  Gradients<float> g;
+  host.read_gradients(g);
+  Gradients<double> g_ref = reference::backward(pd, dyn, ud.data(), c.u_per_network, tr, ref_loss.gy.data(), ref_loss.gr.data());
+  for (int l = 0; l < 3; ++l) {
+    auto& w = g_ref.weight(Layer(l));
+    for (size_t i = 0; i < w.size(); ++i) w[i] += ref_loss.direct.weight(Layer(l))[i];
+  }
+  const detail::Learnable learn = detail::Learnable::of(p.config);
+  for (int l = 0; l < 3; ++l)
+    if (!learn.bias[l]) std::fill(g_ref.bias(Layer(l)).begin(), g_ref.bias(Layer(l)).end(), 0.0);
+  if (!learn.h0) std::fill(g_ref.h0.begin(), g_ref.h0.end(), 0.0);
+  const auto ga = g.arrays();
+  const auto gb = g_ref.arrays();
+  for (size_t k = 0; k < ga.size(); ++k)
+    EXPECT_TRUE(test::close_to(cast<double>(*ga[k]), *gb[k], kHostTolerances.gradient)) << kParamNames[k];
+}
+
+std::vector<BackendCase> double_cases() {
+  std::vector<BackendCase> cases;
+  uint64_t seed = 200;
+  for (Activation a : {Activation::ReLU, Activation::Tanh, Activation::Sigmoid, Activation::ReTanh})
+    for (int64_t E : {1, 4}) {
+      BackendCase c;
+      c.activation = a, c.E = E, c.seed = seed++;
+      c.masks = c.noise = c.biases = c.regularizers = true;
+      c.u_per_network = E > 1;
+      c.mask_shape = E > 1 ? LossMask::TimeBatch : LossMask::TimeBatchOutput;
+      cases.push_back(c);
+    }
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, HostOrchestrationVsDouble, ::testing::ValuesIn(double_cases()),
+                         [](const auto& info) { return test::case_name(info.param); });
+
+// The calls that need an earlier call refuse cleanly, as the network relies on.
+TEST(HostOrchestrationState, RefusesOutOfOrderCalls) {
+  BackendCase c;
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<HostPrims> host(p.config, true);
+  host.set_constraints(p.constraints);
+  host.set_params(p.params);
+  EXPECT_THROW(host.backward(p.gy.data(), nullptr), StateError);
+  EXPECT_THROW(host.backward_from_loss(), StateError);
+  host.forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
+  EXPECT_THROW(host.backward_from_loss(), StateError);  // no loss of this forward yet
+  EXPECT_THROW(host.forward(test::forward_args(c, p, 1, detail::InitialState::Kept, false)), StateError);
+}
+
+// One backend object through calls of other shapes (longer, then shorter and wider): buffers
+// are resized and re-poisoned, and nothing of the earlier call leaks into the later one.
+TEST(HostOrchestrationState, CallsOfChangingShape) {
+  BackendCase c;
+  c.E = 3, c.noise = true, c.biases = true, c.regularizers = true;
+  std::unique_ptr<OrchestratedBackend<HostPrims>> host;
+  std::unique_ptr<detail::Backend<float>> cpu;
+  for (const auto& [T, B] : std::vector<std::pair<int64_t, int64_t>>{{9, 2}, {2, 5}, {4, 1}}) {
+    c.T = T, c.B = B, c.seed = uint64_t(300 + T);
+    const test::Problem p = test::make_problem(c);
+    if (!host) {  // the same two backend objects for all shapes
+      host = std::make_unique<OrchestratedBackend<HostPrims>>(p.config, true);
+      cpu = detail::make_cpu_backend<float>(p.config);
+    }
+    test::compare_backends(*host, *cpu, c, p, kHostTolerances);
+  }
+}
+
+}  // namespace
+}  // namespace ctrnn
