@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds, here (no GPU needed; nvcc 13 as on the GPU machine), every test, CLI and bench binary
+# for sm_90 and packs them for a GPU session to carry, so the GPU machine only runs them
+# (scripts/gpu-check.sh). Usage:
+#
+#   scripts/gpu-prepare.sh            # -> build-gpu/ (ignored by git), ~15 MB
+#   then, with the device tool:  run(command="bash scripts/gpu-check.sh", carry=["build-gpu"])
+#
+# What travels in build-gpu/:
+#   bundle.tar.xz   the build tree's executables (stripped; libstdc++, libgcc, gtest and the CUDA
+#                   runtime linked statically; cuBLAS comes from the CUDA install there), the
+#                   CTest files, libbenchmark next to the bench binaries, and the sources of the
+#                   test dependencies (googletest, nlohmann-json; in build-gpu-work/deps) for a
+#                   fallback build there. Unpacked there at the repository root.
+#   MANIFEST        where and from what it was built (gpu-check.sh reads source_dir= from it)
+# The full build tree stays in build-gpu-work/ for incremental rebuilds here.
+# Environment: CTRNN_JOBS (default 2).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+work=build-gpu-work
+out=build-gpu
+[ -d /usr/local/cuda/bin ] && export PATH="/usr/local/cuda/bin:$PATH"
+command -v nvcc >/dev/null || { echo "gpu-prepare: nvcc not found (needed to build the CUDA backend)" >&2; exit 1; }
+scripts/install-deps.sh
+
+cmake -S . -B "$work" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTRNN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
+  -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc"
+cmake --build "$work" -j "${CTRNN_JOBS:-2}"
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+# Executables and the CTest files, at the same paths relative to the repository root.
+while IFS= read -r f; do
+  mkdir -p "$stage/$(dirname "$f")"
+  strip -o "$stage/$f" "$f" 2>/dev/null || cp "$f" "$stage/$f"  # executables stripped, the rest copied
+done < <(find "$work" -path '*/CMakeFiles' -prune -o -type f \( -perm -u+x -o -name 'CTestTestfile.cmake' \
+  -o -name '*_tests.cmake' -o -name '*_include.cmake' \) -print)
+# libbenchmark (Debian's soname) next to the bench binaries.
+for b in "$work"/bench/bench_*; do
+  [ -x "$b" ] || continue
+  ldd "$b" | awk '/libbenchmark/ {print $3}' | while read -r lib; do cp -L "$lib" "$stage/$work/bench/"; done
+done
+# Sources for a fallback build on the GPU machine (no gtest or nlohmann-json packages there).
+deps="$stage/$work/deps"
+mkdir -p "$deps/prefix/include" "$deps/prefix/share/cmake"
+cp -r /usr/src/googletest "$deps/googletest-src"
+cp -r /usr/include/nlohmann "$deps/prefix/include/"
+cp -r /usr/share/cmake/nlohmann_json "$deps/prefix/share/cmake/"
+
+rm -rf "$out"
+mkdir -p "$out"
+tar -C "$stage" -cJf "$out/bundle.tar.xz" .
+{
+  echo "source_dir=$root"
+  echo "work_dir=$work"
+  echo "commit=$(git rev-parse HEAD)"
+  echo "uncommitted_files=$(git status --porcelain --untracked-files=no | wc -l)"
+  echo "built_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "nvcc=$(nvcc --version | tail -1)"
+  echo "glibc=$(ldd --version | head -1)"
+  echo "executables=$(find "$stage/$work" -type f -perm -u+x -name 'test_*' -o -type f -perm -u+x -name 'bench_*' | wc -l)"
+} > "$out/MANIFEST"
+cat "$out/MANIFEST"
+du -sh "$out"
+echo "gpu-prepare: done. Carry '$out' and run: bash scripts/gpu-check.sh"
