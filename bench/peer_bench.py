@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Side-by-side timing of nn4n 1.1.1 (PyTorch) and ctrnn on the same sizes and device.
+
+    python3 bench/peer_bench.py --device cpu --quick            # smallest sizes, a few minutes
+    python3 bench/peer_bench.py --device cpu --out table.md     # the whole grid (long on a CPU)
+    python3 bench/peer_bench.py --device cuda --build build-cuda --nn4n bench/nn4n-1.1.1-py3-none-any.whl
+
+What is timed, for each size (H, B, T, E) of bench/bench_common.hpp (I = O = 4):
+  forward     nn4n: E models, each `model(u)` under torch.no_grad() (nn4n's fastest inference
+              path; ctrnn's forward also keeps the trace for backward and returns the rates).
+              ctrnn: bench_forward (Network::forward, one call for all E networks).
+  train step  nn4n: E models, each with its own torch.optim.Adam (lr 1e-3): zero_grad, forward,
+              torch.nn.functional.mse_loss, backward, step (a loop over E models is how nn4n users
+              train several networks). ctrnn: bench_train_step (Trainer::step: forward, MSE,
+              BPTT, Adam, projection).
+Both sides use nn4n's defaults (relu, uniform weights, no biases, tau 100, dt 10, no noise,
+init_state zero), float32, the same inputs shape, training mode.
+
+Timing, both sides alike: wall-clock; warm-up first (nn4n: two untimed iterations; ctrnn: one
+untimed step, then Google Benchmark's own iteration-count search); then R repetitions, each of k
+iterations with k chosen so a repetition lasts at least --min-time seconds; the reported time is
+the median over the repetitions of the mean time per iteration. R = --repetitions, or 1 for the
+sizes whose iteration is long (forward > 20 GFLOP on the CPU; these take tens of seconds).
+On the GPU both sides synchronize the device at the end of every iteration.
+
+Threads: ctrnn's CPU backend is single-threaded, so the main comparison runs torch with one
+thread (torch.set_num_threads(1)); a second column runs torch with all cores (os.cpu_count()),
+what an nn4n user gets by default. On --device cuda the thread count does not matter much and
+only one torch column (default threads) is shown.
+
+Environment: needs torch and nn4n. If torch cannot be imported, the script re-executes itself
+with the Python of --venv (default $CTRNN_GOLDEN_VENV or ~/.cache/ctrnn-golden-venv, the venv
+tests/golden/make_golden.py creates), creating it if missing (torch 2.3.1 and numpy 1.26.4 from
+PyPI). nn4n comes from --nn4n PATH (a wheel, or a source folder holding nn4n/ or being nn4n/),
+else an installed nn4n, else the wheel next to this script (bench/nn4n-1.1.1-py3-none-any.whl,
+MIT, identical to PyPI's). nn4n is pure Python; its matplotlib import (plotting only) is stubbed
+when matplotlib is missing. No network is needed once torch is there.
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+BUNDLED_WHEEL = HERE / "nn4n-1.1.1-py3-none-any.whl"
+DEFAULT_VENV = Path(os.environ.get("CTRNN_GOLDEN_VENV", "~/.cache/ctrnn-golden-venv")).expanduser()
+REEXEC_MARK = "CTRNN_PEER_BENCH_REEXEC"
+
+I_DIM, O_DIM = 4, 4
+GRID = [(64, 32, 100, 1), (256, 64, 200, 1), (1024, 256, 200, 1), (64, 32, 100, 64), (256, 64, 200, 64)]
+QUICK = [(64, 32, 100, 1), (64, 32, 100, 64)]
+LONG_FLOPS = 20e9  # forward FLOPs above which a CPU iteration is long: one repetition only
+
+
+def forward_flops(h, b, t, e):
+    return t * e * (2 * b * h * h + 2 * b * I_DIM * h + 2 * b * h * O_DIM)
+
+
+# ----------------------------------------------------------------------------------------------
+# Environment
+# ----------------------------------------------------------------------------------------------
+def torch_importable():
+    try:
+        import torch  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def ensure_venv(venv_dir: Path) -> Path:
+    python = venv_dir / "bin" / "python"
+    if python.exists():
+        return python
+    print(f"peer_bench: creating virtual environment {venv_dir} (torch from PyPI, about 3 GB)", flush=True)
+    subprocess.check_call([sys.executable, "-m", "venv", str(venv_dir)])
+    # The Linux torch wheel needs its nvidia-* wheels even on a CPU-only machine (see
+    # tests/golden/make_golden.py), so this is a normal install.
+    subprocess.check_call([str(python), "-m", "pip", "install", "--disable-pip-version-check",
+                           "--only-binary", ":all:", "torch==2.3.1", "numpy==1.26.4"])
+    return python
+
+
+def reexec_in_venv(args):
+    if os.environ.get(REEXEC_MARK):
+        sys.exit(f"peer_bench: torch is not importable in {sys.executable} either; give --venv")
+    python = ensure_venv(args.venv.expanduser())
+    env = dict(os.environ, **{REEXEC_MARK: "1"})
+    print(f"peer_bench: torch not importable here; re-executing with {python}", flush=True)
+    os.execve(str(python), [str(python), str(Path(__file__).resolve())] + sys.argv[1:], env)
+
+
+def import_nn4n(path):
+    """Puts nn4n on sys.path (a wheel, a source folder) and imports CTRNN."""
+    import importlib
+    import types
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:  # nn4n.utils imports matplotlib.pyplot for plotting only
+        mpl = types.ModuleType("matplotlib")
+        mpl.pyplot = types.ModuleType("matplotlib.pyplot")
+        sys.modules["matplotlib"] = mpl
+        sys.modules["matplotlib.pyplot"] = mpl.pyplot
+    candidates = []
+    if path is not None:
+        p = Path(path).expanduser().resolve()
+        if p.is_file() and p.suffix == ".whl":
+            candidates.append(p)  # a pure-Python wheel is a zip: importable from sys.path as it is
+        elif (p / "nn4n" / "__init__.py").exists():
+            candidates.append(p)
+        elif p.name == "nn4n" and (p / "__init__.py").exists():
+            candidates.append(p.parent)
+        else:
+            sys.exit(f"peer_bench: --nn4n {path}: expected a .whl, a folder holding nn4n/, or nn4n/ itself")
+        sys.path.insert(0, str(candidates[0]))
+    else:
+        try:
+            importlib.import_module("nn4n")
+        except ImportError:
+            if not BUNDLED_WHEEL.exists():
+                sys.exit("peer_bench: nn4n is not installed; give --nn4n PATH (wheel or source)")
+            sys.path.insert(0, str(BUNDLED_WHEEL))
+    nn4n = importlib.import_module("nn4n")
+    from nn4n.model import CTRNN
+    version = "unknown"
+    try:
+        from importlib import metadata
+        for dist in metadata.distributions(path=[str(Path(nn4n.__file__).parent.parent)]):
+            if dist.metadata["Name"] == "nn4n":
+                version = dist.version
+    except Exception:  # metadata is informational only
+        pass
+    return CTRNN, version, str(Path(nn4n.__file__).parent)
+
+
+# ----------------------------------------------------------------------------------------------
+# nn4n side
+# ----------------------------------------------------------------------------------------------
+def time_reps(fn, sync, min_time, reps, warmup=2):
+    """Median over reps of the mean seconds per call, each rep lasting >= min_time."""
+    t0 = time.perf_counter()
+    for _ in range(warmup):
+        fn()
+    sync()
+    one = (time.perf_counter() - t0) / warmup
+    k = max(1, math.ceil(min_time / max(one, 1e-9)))
+    means = []
+    for _ in range(reps):
+        sync()
+        t0 = time.perf_counter()
+        for _ in range(k):
+            fn()
+        sync()
+        means.append((time.perf_counter() - t0) / k)
+    return statistics.median(means), k
+
+
+def nn4n_times(CTRNN, size, device, threads, min_time, reps):
+    import torch
+    import torch.nn.functional as F
+    h, b, t, e = size
+    if device == "cpu":
+        torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    models = []
+    for _ in range(e):
+        m = CTRNN(dims=[I_DIM, h, O_DIM])  # nn4n's defaults otherwise
+        m.to(device)  # nn4n's CTRNN.to moves in place and returns None
+        m.train()
+        models.append(m)
+    gen = torch.Generator().manual_seed(11)
+    u = (torch.rand(t, b, I_DIM, generator=gen) * 2 - 1).to(device)
+    target = (torch.rand(t, b, O_DIM, generator=gen) * 2 - 1).to(device)
+    opts = [torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=1e-3) for m in models]
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+    def forward():
+        with torch.no_grad():
+            for m in models:
+                m(u)
+
+    def train_step():
+        for m, opt in zip(models, opts):
+            opt.zero_grad(set_to_none=True)
+            y, _ = m(u)
+            loss = F.mse_loss(y, target)
+            loss.backward()
+            opt.step()
+
+    long = device == "cpu" and forward_flops(*size) > LONG_FLOPS
+    r = 1 if long else reps
+    fwd, _ = time_reps(forward, sync, min_time, r)
+    trn, _ = time_reps(train_step, sync, min_time, r)
+    return {"forward": fwd, "train_step": trn}
+
+
+# ----------------------------------------------------------------------------------------------
+# ctrnn side
+# ----------------------------------------------------------------------------------------------
+def ctrnn_times(build, size, device, min_time, reps):
+    h, b, t, e = size
+    long = device == "cpu" and forward_flops(*size) > LONG_FLOPS
+    r = 1 if long else reps
+    out = {}
+    for mode, binary in (("forward", "bench_forward"), ("train_step", "bench_train_step")):
+        exe = build / "bench" / binary
+        if not exe.exists():
+            sys.exit(f"peer_bench: {exe} is missing; build it: cmake --build {build} --target {binary}")
+        name = f"{mode}/{device}/H:{h}/B:{b}/T:{t}/E:{e}"
+        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+            json_path = f.name
+        cmd = [str(exe), f"--benchmark_filter=^{name}(/|$)", f"--benchmark_min_time={min_time}",
+               f"--benchmark_repetitions={r}", f"--benchmark_out={json_path}", "--benchmark_out_format=json"]
+        env = dict(os.environ, OMP_NUM_THREADS="1")
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            data = json.loads(Path(json_path).read_text())
+        except (OSError, json.JSONDecodeError):
+            sys.exit(f"peer_bench: {' '.join(cmd)} failed (rc {proc.returncode}):\n{proc.stdout}")
+        finally:
+            Path(json_path).unlink(missing_ok=True)
+        runs = [x for x in data.get("benchmarks", []) if x["run_name"].startswith(name)]
+        if not runs:
+            sys.exit(f"peer_bench: {name} not run (CUDA unavailable?):\n{proc.stdout}")
+        if any(x.get("error_occurred") for x in runs):
+            sys.exit(f"peer_bench: {name}: {runs[0].get('error_message')}")
+        scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+        if r > 1:
+            chosen = [x for x in runs if x.get("aggregate_name") == "median"]
+        else:
+            chosen = [x for x in runs if x.get("run_type") == "iteration"]
+        x = chosen[0]
+        out[mode] = x["real_time"] * scale[x["time_unit"]]
+        out[mode + "_iterations"] = runs[0].get("iterations")
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Report
+# ----------------------------------------------------------------------------------------------
+def fmt_time(s):
+    return f"{s * 1e3:.3g} ms" if s < 1 else f"{s:.3g} s"
+
+
+def make_table(rows, device, threads_all):
+    if device == "cpu":
+        head = ["H", "B", "T", "E", "mode", "nn4n, 1 thread", f"nn4n, {threads_all} threads", "ctrnn, 1 thread",
+                "nn4n/ctrnn (1 thr)", f"nn4n/ctrnn ({threads_all} thr)", "load"]
+    else:
+        head = ["H", "B", "T", "E", "mode", "nn4n", "ctrnn", "nn4n/ctrnn", "load"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
+    for r in rows:
+        h, b, t, e = r["size"]
+        cells = [str(h), str(b), str(t), str(e), r["mode"].replace("_", " ")]
+        if device == "cpu":
+            cells += [fmt_time(r["nn4n_1"]), fmt_time(r["nn4n_all"]), fmt_time(r["ctrnn"]),
+                      f"{r['nn4n_1'] / r['ctrnn']:.2f}", f"{r['nn4n_all'] / r['ctrnn']:.2f}"]
+        else:
+            cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn"]), f"{r['nn4n_1'] / r['ctrnn']:.2f}"]
+        cells.append(f"{r['load'][0]:.1f}-{r['load'][1]:.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def parse_size(s):
+    parts = [int(x) for x in s.lower().replace("x", ",").split(",")]
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError("a size is H,B,T,E (or HxBxTxE)")
+    return tuple(parts)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--quick", action="store_true", help="the smallest sizes (H=64, E=1 and 64), short runs")
+    ap.add_argument("--size", type=parse_size, action="append",
+                    help="H,B,T,E to run, one of the grid's (repeatable; default the whole grid)")
+    ap.add_argument("--skip-large", action="store_true", help=f"skip sizes with forward > {LONG_FLOPS:.0e} FLOPs")
+    ap.add_argument("--build", type=Path, default=ROOT / "build-bench",
+                    help="build folder holding bench/bench_forward and bench/bench_train_step")
+    ap.add_argument("--nn4n", help="nn4n wheel or source folder (default: installed, else the bundled wheel)")
+    ap.add_argument("--venv", type=Path, default=DEFAULT_VENV,
+                    help="venv to re-execute in when torch is missing (default $CTRNN_GOLDEN_VENV or "
+                         "~/.cache/ctrnn-golden-venv)")
+    ap.add_argument("--no-venv", action="store_true",
+                    help="never re-execute or create a venv: fail when torch is missing (machines without network)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(),
+                    help="torch threads for the second CPU column (default: all cores)")
+    ap.add_argument("--min-time", type=float, help="seconds per repetition (default 0.5, --quick 0.2)")
+    ap.add_argument("--repetitions", type=int, help="repetitions (default 5, --quick 3)")
+    ap.add_argument("--out", type=Path, help="also write the table and its context as markdown here")
+    args = ap.parse_args()
+
+    if not torch_importable():
+        if args.no_venv:
+            sys.exit(f"peer_bench: torch is not importable in {sys.executable} (--no-venv)")
+        reexec_in_venv(args)
+    import torch
+    CTRNN, nn4n_version, nn4n_path = import_nn4n(args.nn4n)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("peer_bench: --device cuda but torch sees no GPU")
+
+    sizes = args.size or (QUICK if args.quick else GRID)
+    for s in sizes:
+        if s not in GRID:
+            sys.exit(f"peer_bench: size {s} is not in the benchmarks' grid {GRID} (bench/bench_common.hpp)")
+    if args.skip_large:
+        sizes = [s for s in sizes if forward_flops(*s) <= LONG_FLOPS]
+    min_time = args.min_time if args.min_time is not None else (0.2 if args.quick else 0.5)
+    reps = args.repetitions if args.repetitions is not None else (3 if args.quick else 5)
+    build = args.build.resolve()
+    default_threads = torch.get_num_threads()
+
+    def commit():
+        try:
+            return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], text=True,
+                                  capture_output=True).stdout.strip() or "unknown"
+        except OSError:
+            return "unknown"
+
+    def cpu_model():
+        try:
+            for line in subprocess.run(["lscpu"], text=True, capture_output=True).stdout.splitlines():
+                if line.startswith("Model name:"):
+                    return line.split(":", 1)[1].strip()
+        except OSError:
+            pass
+        return "unknown"
+
+    gpu = torch.cuda.get_device_name(0) if args.device == "cuda" else None
+    context = [
+        f"date: {time.strftime('%Y-%m-%d %H:%M')}; commit {commit()}",
+        f"machine: {cpu_model()}, {os.cpu_count()} cores" + (f"; GPU {gpu}" if gpu else ""),
+        f"torch {torch.__version__} (default threads {default_threads}), nn4n {nn4n_version} from {nn4n_path}",
+        f"ctrnn binaries: {build / 'bench'}",
+        f"timing: median over {reps} repetitions (1 for long CPU sizes) of the mean of k iterations, "
+        f">= {min_time} s per repetition, after warm-up",
+        f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+    ]
+    for line in context:
+        print("peer_bench:", line, flush=True)
+
+    rows = []
+    for size in sizes:
+        load = os.getloadavg()[0]
+        print(f"peer_bench: H={size[0]} B={size[1]} T={size[2]} E={size[3]} (load {load:.2f}) ...", flush=True)
+        if args.device == "cpu":
+            n1 = nn4n_times(CTRNN, size, "cpu", 1, min_time, reps)
+            nall = nn4n_times(CTRNN, size, "cpu", args.threads, min_time, reps)
+        else:
+            n1 = nall = nn4n_times(CTRNN, size, "cuda", default_threads, min_time, reps)
+        ours = ctrnn_times(build, size, args.device, min_time, reps)
+        for mode in ("forward", "train_step"):
+            row = {"size": size, "mode": mode, "nn4n_1": n1[mode], "nn4n_all": nall[mode], "ctrnn": ours[mode],
+                   "load": (load, os.getloadavg()[0])}
+            rows.append(row)
+            print(f"  {mode:10s} nn4n(1 thr) {fmt_time(n1[mode]):>9s}  nn4n({args.threads} thr) "
+                  f"{fmt_time(nall[mode]):>9s}  ctrnn {fmt_time(ours[mode]):>9s}", flush=True)
+    context.append(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+    table = make_table(rows, args.device, args.threads)
+    print()
+    print(table)
+    print("\nratio = nn4n time / ctrnn time (> 1: ctrnn is faster); load = 1-minute load average before "
+          "and after the size (the machine's own load, this run included)")
+    if args.out:
+        args.out.write_text("\n".join(f"- {c}" for c in context) + "\n\n" + table +
+                            "\n\nratio = nn4n time / ctrnn time (> 1: ctrnn is faster); load = 1-minute load "
+                            "average before and after the size (this run included)\n")
+        print(f"peer_bench: wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
