@@ -7,6 +7,7 @@
 // host output is NaN-filled before the call, so an element nobody wrote fails the comparison.
 #include <gtest/gtest.h>
 
+#include "cuda/gemm_mapping.hpp"
 #include "cuda/host_primitives.hpp"
 #include "cuda/orchestrated_backend.hpp"
 #include "reference/ctrnn_reference.hpp"
@@ -17,6 +18,7 @@ namespace ctrnn {
 namespace {
 
 using detail::HostPrims;
+using detail::Op;
 using detail::OrchestratedBackend;
 using test::BackendCase;
 
@@ -32,6 +34,20 @@ using test::BackendCase;
 // error is the gradient's (Adam's m / sqrt(v) is scale-free): far below 1e-5 of their scale.
 constexpr test::Tolerances kHostTolerances{1e-5, 2e-5, 1e-5};
 
+// HostPrims with every GEMM sent through CudaPrims's row-major -> column-major mapping
+// (gemm_mapping.hpp) into a host statement of cublasSgemmStridedBatched's column-major semantics
+// and argument checks: the orchestration's GEMMs, as cuBLAS will receive them, on the host.
+struct ColumnMajorHostPrims : HostPrims {
+  void gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, int64_t stride_a,
+            const float* B, int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc, int64_t stride_c,
+            int64_t batch) {
+    if (M == 0 || N == 0 || batch == 0) return;  // as CudaPrims::gemm
+    detail::column_major_sgemm_reference(
+        detail::row_major_to_column_major(ta, tb, M, N, K, A, lda, stride_a, B, ldb, stride_b, C, ldc, stride_c, batch),
+        alpha, beta);
+  }
+};
+
 class HostOrchestration : public ::testing::TestWithParam<BackendCase> {};
 
 TEST_P(HostOrchestration, MatchesTheCpuBackend) {
@@ -40,6 +56,60 @@ TEST_P(HostOrchestration, MatchesTheCpuBackend) {
   OrchestratedBackend<HostPrims> host(p.config, /*poison=*/true);
   auto cpu = detail::make_cpu_backend<float>(p.config);
   test::compare_backends(host, *cpu, c, p, kHostTolerances);
+}
+
+TEST_P(HostOrchestration, MatchesTheCpuBackendThroughTheCublasMapping) {
+  const BackendCase c = GetParam();
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<ColumnMajorHostPrims> host(p.config, /*poison=*/true);
+  auto cpu = detail::make_cpu_backend<float>(p.config);
+  test::compare_backends(host, *cpu, c, p, kHostTolerances);
+}
+
+// The mapping itself: for every transpose pair, padded leading dimensions, broadcast (stride 0)
+// operands and both betas, the column-major call computes exactly (same products, same order)
+// what the row-major loops compute.
+TEST(CublasMapping, EqualsTheRowMajorLoops) {
+  int cases = 0;
+  for (Op ta : {Op::N, Op::T})
+    for (Op tb : {Op::N, Op::T})
+      for (const auto& s : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {3, 7, 5}, {6, 1, 4}, {1, 5, 9}, {17, 9, 2}})
+        for (int64_t pad : {0, 2})
+          for (int variant = 0; variant < 3; ++variant) {
+            const int64_t M = s[0], N = s[1], K = s[2], batch = variant == 0 ? 1 : 3;
+            const bool broadcast_a = variant == 1, broadcast_b = variant == 2;
+            const float beta = variant == 1 ? 0.5f : 0.0f;
+            const int64_t a_rows = ta == Op::N ? M : K, a_cols = ta == Op::N ? K : M;
+            const int64_t b_rows = tb == Op::N ? K : N, b_cols = tb == Op::N ? N : K;
+            const int64_t lda = a_cols + pad, ldb = b_cols + pad, ldc = N + pad;
+            const int64_t sa = broadcast_a ? 0 : a_rows * lda, sb = broadcast_b ? 0 : b_rows * ldb, sc = M * ldc;
+            const auto A = test::random_vector<float>(size_t((broadcast_a ? 1 : batch) * a_rows * lda), 10 + cases);
+            const auto B = test::random_vector<float>(size_t((broadcast_b ? 1 : batch) * b_rows * ldb), 20 + cases);
+            auto C_rows = test::random_vector<float>(size_t(batch * sc), 30 + cases);
+            auto C_cols = C_rows;
+            HostPrims().gemm(ta, tb, M, N, K, 0.75f, A.data(), lda, sa, B.data(), ldb, sb, beta, C_rows.data(), ldc, sc,
+                             batch);
+            ColumnMajorHostPrims().gemm(ta, tb, M, N, K, 0.75f, A.data(), lda, sa, B.data(), ldb, sb, beta,
+                                        C_cols.data(), ldc, sc, batch);
+            EXPECT_EQ(C_cols, C_rows) << "ta=" << int(ta) << " tb=" << int(tb) << " M=" << M << " N=" << N << " K=" << K
+                                      << " pad=" << pad << " variant=" << variant;
+            ++cases;
+          }
+  EXPECT_EQ(cases, 4 * 5 * 2 * 3);
+}
+
+// cuBLAS's argument checks, as the mapping meets them: a row stride below the row length would
+// be refused by cuBLAS, and is refused by the host statement of it too.
+TEST(CublasMapping, TooSmallLeadingDimensionsAreRefused) {
+  std::vector<float> A(64, 1.0f), B(64, 1.0f), C(64, 0.0f);
+  EXPECT_THROW(ColumnMajorHostPrims().gemm(Op::N, Op::N, 3, 4, 5, 1.0f, A.data(), 4, 0, B.data(), 4, 0, 0.0f, C.data(),
+                                           4, 0, 1),
+               std::invalid_argument);  // lda 4 < K 5
+  EXPECT_THROW(ColumnMajorHostPrims().gemm(Op::N, Op::T, 3, 4, 5, 1.0f, A.data(), 5, 0, B.data(), 4, 0, 0.0f, C.data(),
+                                           4, 0, 1),
+               std::invalid_argument);  // B^T stored 4 x 5: ldb 4 < 5
+  EXPECT_NO_THROW(ColumnMajorHostPrims().gemm(Op::N, Op::T, 3, 4, 5, 1.0f, A.data(), 5, 0, B.data(), 5, 0, 0.0f,
+                                              C.data(), 4, 0, 1));
 }
 
 std::vector<BackendCase> host_cases() {

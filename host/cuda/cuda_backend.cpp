@@ -23,7 +23,7 @@ const Availability& availability() {
     const cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
       r.reason = std::string("cudaGetDeviceCount: ") + cudaGetErrorName(e) + ", " + cudaGetErrorString(e);
-      (void)cudaGetLastError();  // clear the sticky-free error so later calls start clean
+      (void)cudaGetLastError();  // reset the runtime's last-error state so later calls start clean
     } else if (count == 0) {
       r.reason = "cudaGetDeviceCount found no device";
     } else {

@@ -8,6 +8,7 @@
 
 #include "ctrnn/error.hpp"
 #include "cuda/cuda_check.hpp"
+#include "cuda/gemm_mapping.hpp"
 #include "kernels/reduce.hpp"
 
 namespace ctrnn::cuda {
@@ -99,14 +100,13 @@ void CudaPrims::gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha,
                      int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C,
                      int64_t ldc, int64_t stride_c, int64_t batch) {
   if (M == 0 || N == 0 || batch == 0) return;
-  // The one row-major -> column-major mapping. A row-major X (r x c, row stride ld) is the
-  // column-major X^T (c x r, leading dimension ld). So the row-major C = op(A) op(B) is the
-  // column-major C^T (N x M) = op(B)^T op(A)^T: cuBLAS gets B first with B's transpose flag,
-  // then A with A's, and m = N, n = M.
-  CTRNN_CUBLAS_CHECK(cublasSgemmStridedBatched(as_handle(cublas_), to_cublas(tb), to_cublas(ta), to_int(N, "gemm N"),
-                                               to_int(M, "gemm M"), to_int(K, "gemm K"), &alpha, B,
-                                               to_int(ldb, "gemm ldb"), stride_b, A, to_int(lda, "gemm lda"), stride_a,
-                                               &beta, C, to_int(ldc, "gemm ldc"), stride_c, to_int(batch, "gemm batch")));
+  // The one row-major -> column-major mapping (gemm_mapping.hpp; checked on the host in CI).
+  const ColumnMajorGemm g = row_major_to_column_major(ta, tb, M, N, K, A, lda, stride_a, B, ldb, stride_b, C, ldc,
+                                                      stride_c, batch);
+  CTRNN_CUBLAS_CHECK(cublasSgemmStridedBatched(
+      as_handle(cublas_), to_cublas(g.transa), to_cublas(g.transb), to_int(g.m, "gemm m"), to_int(g.n, "gemm n"),
+      to_int(g.k, "gemm k"), &alpha, g.A, to_int(g.lda, "gemm lda"), g.stride_a, g.B, to_int(g.ldb, "gemm ldb"),
+      g.stride_b, &beta, g.C, to_int(g.ldc, "gemm ldc"), g.stride_c, to_int(g.batch, "gemm batch")));
 }
 
 void CudaPrims::column_sums(int64_t batch, int64_t rows, int64_t cols, const float* x, int64_t stride_x, float scale,
