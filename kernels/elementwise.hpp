@@ -1,6 +1,7 @@
 #pragma once
 // Small per-element bodies (CTRNN_HD) the orchestration uses between the GEMMs: fill, a bias
 // broadcast over rows, an in-place add. Launched by elementwise.cu on the GPU.
+// Launchers: CudaPrims::apply<Body> (kernels/launch.cuh), instantiated in elementwise.cu.
 #include <cstdint>
 
 #include "ctrnn/host_device.hpp"

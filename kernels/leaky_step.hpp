@@ -14,6 +14,8 @@
 // algorithm of cuRAND's Philox) and exactly the CPU backend's addressing,
 // RandomStream(seed, purpose, network e, step t-1, forward call).normal(b * H + h), so the CPU and
 // GPU backends draw the same noise for a seed, whatever the launch geometry.
+// Launchers: CudaPrims::apply<Body> (kernels/launch.cuh), instantiated for these bodies in
+// leaky_step.cu; HostPrims::apply runs them in a loop.
 #include <cstdint>
 
 #include "ctrnn/philox.hpp"

@@ -3,6 +3,8 @@
 // update_bodies.hpp (the CPU backend runs the same body functions): per-network gradient norm,
 // PyTorch Adam/SGD with clip_grad_norm_ scaling and plasticity-scaled updates, the sparsity/Dale
 // projection, synapse growth with the CPU backend's uniform draws.
+// Launchers: CudaPrims::apply<Body> / reduce<Body> (kernels/launch.cuh), instantiated for these
+// bodies in update.cu.
 #include <cmath>
 #include <cstdint>
 
