@@ -93,8 +93,14 @@ class Backend {
   virtual void set_optimizer_state(const OptimizerState<T>& s) = 0;
 };
 
+// The plain CPU reference (host/reference/) as a backend: the oracle of the tests, and the CPU
+// backend of double networks.
 template <class T>
 std::unique_ptr<Backend<T>> make_cpu_backend(const Config& c);
+
+// The CPU backend of float networks: the CUDA backend's orchestration over OpenBLAS GEMMs when the
+// build has BLAS (host/orchestrated/blas_primitives.hpp), else the reference.
+std::unique_ptr<Backend<float>> make_host_backend(const Config& c);
 
 // Throws StateError when the library has no CUDA or no device is present. float only.
 std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math);

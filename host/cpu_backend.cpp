@@ -211,6 +211,10 @@ std::unique_ptr<Backend<T>> make_cpu_backend(const Config& c) {
 }
 
 template std::unique_ptr<Backend<float>> make_cpu_backend<float>(const Config&);
+
+#ifndef CTRNN_WITH_BLAS
+std::unique_ptr<Backend<float>> make_host_backend(const Config& c) { return make_cpu_backend<float>(c); }
+#endif
 template std::unique_ptr<Backend<double>> make_cpu_backend<double>(const Config&);
 
 }  // namespace ctrnn::detail

@@ -55,10 +55,12 @@ std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device,
       return b;
     }
   }
-  auto b = detail::make_cpu_backend<T>(c);
+  std::unique_ptr<detail::Backend<T>> b;
+  if constexpr (is_float) b = detail::make_host_backend(c);
+  else b = detail::make_cpu_backend<T>(c);
   if (device == Device::Auto && is_float) {
     static std::once_flag said;
-    std::call_once(said, [] { std::clog << "ctrnn: device auto: no CUDA device, using the CPU reference\n"; });
+    std::call_once(said, [&] { std::clog << "ctrnn: device auto: no CUDA device, using " << b->description() << "\n"; });
   }
   return b;
 }

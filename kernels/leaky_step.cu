@@ -2,7 +2,7 @@
 // initial state, the fused forward step (leak, biases, pre-activation noise, activation,
 // post-activation noise; writes v_t and r_t) and the fused backward step (activation
 // derivative, leak carry; writes dv_t). The GEMMs between them are cuBLAS calls made by the
-// orchestration (host/cuda/orchestrated_backend.hpp).
+// orchestration (host/orchestrated/orchestrated_backend.hpp).
 #include "kernels/launch.cuh"
 #include "kernels/leaky_step.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
 // Reductions on the GPU (reduce.cu): column sums, and the second pass of CudaPrims::reduce.
-// Host semantics are HostPrims::column_sums and HostPrims::reduce (host/cuda/host_primitives.hpp).
+// Host semantics are HostPrims::column_sums and HostPrims::reduce (host/orchestrated/host_primitives.hpp).
 #include <cstdint>
 
 struct CUstream_st;

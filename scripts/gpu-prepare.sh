@@ -24,7 +24,8 @@ out=build-gpu
 command -v nvcc >/dev/null || { echo "gpu-prepare: nvcc not found (needed to build the CUDA backend)" >&2; exit 1; }
 scripts/install-deps.sh
 
-cmake -S . -B "$work" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTRNN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 \
+# No OpenBLAS: the GPU machine may not have it, and the carried binaries must start there.
+cmake -S . -B "$work" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCTRNN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCTRNN_BLAS=OFF \
   -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc"
 cmake --build "$work" -j "${CTRNN_JOBS:-2}"
 

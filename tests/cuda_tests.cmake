@@ -6,9 +6,7 @@
 # - test_cuda_gpu: CudaPrims against HostPrims, the CUDA backend against the CPU backend, networks
 #   on Device::Cuda, noise statistics. Built with CUDA only; every test skips without a device.
 ctrnn_test(test_host_orchestration test_host_orchestration.cpp)
-target_include_directories(test_host_orchestration PRIVATE ${PROJECT_SOURCE_DIR})
 ctrnn_test(test_cuda_no_device test_cuda_no_device.cpp)
 if(CTRNN_WITH_CUDA)
   ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp)
-  target_include_directories(test_cuda_gpu PRIVATE ${PROJECT_SOURCE_DIR})
 endif()

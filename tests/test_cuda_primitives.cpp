@@ -13,7 +13,7 @@
 #include "ctrnn/philox.hpp"
 #include "cuda/cuda_error.hpp"
 #include "cuda/cuda_primitives.hpp"
-#include "cuda/host_primitives.hpp"
+#include "orchestrated/host_primitives.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/leaky_step.hpp"
 #include "kernels/loss.hpp"

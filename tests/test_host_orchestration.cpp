@@ -1,4 +1,4 @@
-// The CUDA backend's orchestration (host/cuda/orchestrated_backend.hpp) and its kernel bodies
+// The CUDA backend's orchestration (host/orchestrated/orchestrated_backend.hpp) and its kernel bodies
 // (kernels/*.hpp), run on the host through HostPrims: the same GEMM sequence (operands,
 // transposes, leading dimensions, strides, order over time), the same fused per-element bodies,
 // reductions and update bodies as on the GPU, with only the primitives swapped for plain loops.
@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "cuda/gemm_mapping.hpp"
-#include "cuda/host_primitives.hpp"
-#include "cuda/orchestrated_backend.hpp"
+#include "orchestrated/host_primitives.hpp"
+#include "orchestrated/orchestrated_backend.hpp"
 #include "reference/ctrnn_reference.hpp"
 #include "reference/loss_reference.hpp"
 #include "test_host_backend_compare.hpp"

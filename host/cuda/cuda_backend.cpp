@@ -5,7 +5,7 @@
 
 #include "ctrnn/error.hpp"
 #include "cuda/cuda_primitives.hpp"
-#include "cuda/orchestrated_backend.hpp"
+#include "orchestrated/orchestrated_backend.hpp"
 
 namespace ctrnn {
 

@@ -10,7 +10,7 @@
 
 #include "ctrnn/device.hpp"
 #include "cuda/device_buffer.hpp"
-#include "cuda/primitives.hpp"
+#include "orchestrated/primitives.hpp"
 
 struct CUstream_st;
 struct cublasContext;

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "cuda/primitives.hpp"
+#include "orchestrated/primitives.hpp"
 
 namespace ctrnn::detail {
 

@@ -21,7 +21,7 @@
 
 #include "backend.hpp"
 #include "ctrnn/error.hpp"
-#include "cuda/primitives.hpp"
+#include "orchestrated/primitives.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/leaky_step.hpp"
 #include "kernels/loss.hpp"

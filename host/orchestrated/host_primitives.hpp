@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "ctrnn/device.hpp"
-#include "cuda/primitives.hpp"
+#include "orchestrated/primitives.hpp"
 
 namespace ctrnn::detail {
 

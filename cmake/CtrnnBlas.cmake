@@ -1,0 +1,18 @@
+# Decides whether the CPU backend of float networks does its matrix products with OpenBLAS
+# (CTRNN_WITH_BLAS) from CTRNN_BLAS = AUTO | ON | OFF. Without it the CPU reference computes.
+set(CTRNN_WITH_BLAS OFF)
+if(NOT CTRNN_BLAS STREQUAL "OFF")
+  set(BLA_VENDOR OpenBLAS)
+  find_package(BLAS QUIET)
+  find_path(CTRNN_CBLAS_INCLUDE_DIR cblas.h PATH_SUFFIXES openblas-pthread openblas)
+  if(BLAS_FOUND AND CTRNN_CBLAS_INCLUDE_DIR)
+    set(CTRNN_WITH_BLAS ON)
+  elseif(CTRNN_BLAS STREQUAL "ON")
+    message(FATAL_ERROR "CTRNN_BLAS=ON but OpenBLAS (libopenblas-dev) was not found")
+  endif()
+endif()
+if(CTRNN_WITH_BLAS)
+  message(STATUS "ctrnn: CPU backend over OpenBLAS (${BLAS_LIBRARIES}, cblas.h in ${CTRNN_CBLAS_INCLUDE_DIR})")
+else()
+  message(STATUS "ctrnn: CPU backend is the plain reference (no OpenBLAS)")
+endif()
