@@ -250,7 +250,12 @@ TEST_P(LossGradient, TotalMatchesFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(Reference, LossGradient,
                          ::testing::Combine(::testing::Values(Activation::Tanh, Activation::Sigmoid),
                                             ::testing::Values(LossMask::None, LossMask::TimeBatch,
-                                                              LossMask::TimeBatchOutput)));
+                                                              LossMask::TimeBatchOutput)),
+                         [](const auto& info) {
+                           const LossMask m = std::get<1>(info.param);
+                           return to_string(std::get<0>(info.param)) +
+                                  (m == LossMask::None ? "_nomask" : m == LossMask::TimeBatch ? "_maskTB" : "_maskTBO");
+                         });
 
 }  // namespace
 }  // namespace ctrnn
