@@ -11,6 +11,10 @@
 // biases, tau 100, dt 10, no noise, init_state zero), training mode, seed 1. Inputs u (T, B, I)
 // and targets (T, B, O) are uniform in [-1, 1] (fixed seed), shared by all E networks.
 //
+// Each result's label is the backend that ran (Network::device_description(), e.g. "cpu
+// (OpenBLAS 0.3.21, 1 threads)" or "cpu (reference)"). The CPU backend over OpenBLAS uses
+// OpenBLAS's threads: set OPENBLAS_NUM_THREADS=1 for a single-threaded run.
+//
 // Time is wall-clock (UseRealTime). One untimed step runs before the timed loop (first-touch
 // allocation, cuBLAS handles, module load). On the GPU every timed iteration ends with
 // cudaDeviceSynchronize, so the time covers all of the step's device work.

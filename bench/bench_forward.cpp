@@ -19,6 +19,7 @@ void bm_forward(benchmark::State& state, const ctrnn_bench::Size& s, ctrnn::Devi
       benchmark::DoNotOptimize(out.y.data.data());
       if (!ctrnn_bench::device_sync(d)) return state.SkipWithError("CUDA error");
     }
+    state.SetLabel(net.device_description());  // which backend ran, e.g. "cpu (OpenBLAS 0.3.21, 1 threads)"
     ctrnn_bench::set_counters(state, s, d, ctrnn_bench::forward_flops(s));
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());

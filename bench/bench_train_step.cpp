@@ -23,6 +23,7 @@ void bm_train_step(benchmark::State& state, const ctrnn_bench::Size& s, ctrnn::D
       benchmark::DoNotOptimize(r.total.data());
       if (!ctrnn_bench::device_sync(d)) return state.SkipWithError("CUDA error");
     }
+    state.SetLabel(net.device_description());  // which backend ran, e.g. "cpu (OpenBLAS 0.3.21, 1 threads)"
     ctrnn_bench::set_counters(state, s, d, 3 * ctrnn_bench::forward_flops(s));
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());

@@ -3,7 +3,8 @@
 
     python3 bench/peer_bench.py --device cpu --quick            # smallest sizes, a few minutes
     python3 bench/peer_bench.py --device cpu --out table.md     # the whole grid (long on a CPU)
-    python3 bench/peer_bench.py --device cuda --build build-cuda --nn4n bench/nn4n-1.1.1-py3-none-any.whl
+    python3 bench/peer_bench.py --device cuda --build build-gpu-work --no-build --no-venv \
+        --nn4n bench/nn4n-1.1.1-py3-none-any.whl                   # GPU machine, no network
 
 What is timed, for each size (H, B, T, E) of bench/bench_common.hpp (I = O = 4):
   forward     nn4n: E models, each `model(u)` under torch.no_grad() (nn4n's fastest inference
@@ -23,10 +24,17 @@ the median over the repetitions of the mean time per iteration. R = --repetition
 sizes whose iteration is long (forward > 20 GFLOP on the CPU; these take tens of seconds).
 On the GPU both sides synchronize the device at the end of every iteration.
 
-Threads: ctrnn's CPU backend is single-threaded, so the main comparison runs torch with one
-thread (torch.set_num_threads(1)); a second column runs torch with all cores (os.cpu_count()),
-what an nn4n user gets by default. On --device cuda the thread count does not matter much and
-only one torch column (default threads) is shown.
+Threads: the same count on both sides. First with one thread (torch.set_num_threads(1);
+ctrnn with OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1), then with all cores (--threads, default
+os.cpu_count(): torch.set_num_threads(N), OPENBLAS_NUM_THREADS=N), what users get by default.
+ctrnn's backend is the benchmarks' label: the CPU backend over OpenBLAS ("cpu (OpenBLAS ...,
+N threads)") runs with both counts; the plain reference ("cpu (reference)", a build without
+OpenBLAS) is single-threaded, so its one-thread time stands in the all-cores column, marked
+"(1 thr)". On --device cuda only one column (torch's default threads) is shown.
+
+Build: when --build (default build-bench) holds a CMakeCache.txt, `cmake --build` of the two
+bench targets runs first (--no-build skips it), so the binaries match the sources; the context
+lines say when they were built and warn when they are older than the last commit of the sources.
 
 Environment: needs torch and nn4n. If torch cannot be imported, the script re-executes itself
 with the Python of --venv (default $CTRNN_GOLDEN_VENV or ~/.cache/ctrnn-golden-venv, the venv
@@ -203,7 +211,7 @@ def nn4n_times(CTRNN, size, device, threads, min_time, reps):
 # ----------------------------------------------------------------------------------------------
 # ctrnn side
 # ----------------------------------------------------------------------------------------------
-def ctrnn_times(build, size, device, min_time, reps):
+def ctrnn_times(build, size, device, min_time, reps, threads):
     h, b, t, e = size
     long = device == "cpu" and forward_flops(*size) > LONG_FLOPS
     r = 1 if long else reps
@@ -217,7 +225,7 @@ def ctrnn_times(build, size, device, min_time, reps):
             json_path = f.name
         cmd = [str(exe), f"--benchmark_filter=^{name}(/|$)", f"--benchmark_min_time={min_time}",
                f"--benchmark_repetitions={r}", f"--benchmark_out={json_path}", "--benchmark_out_format=json"]
-        env = dict(os.environ, OMP_NUM_THREADS="1")
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
         proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:
             data = json.loads(Path(json_path).read_text())
@@ -237,7 +245,7 @@ def ctrnn_times(build, size, device, min_time, reps):
             chosen = [x for x in runs if x.get("run_type") == "iteration"]
         x = chosen[0]
         out[mode] = x["real_time"] * scale[x["time_unit"]]
-        out[mode + "_iterations"] = runs[0].get("iterations")
+        out["label"] = runs[0].get("label", "")
     return out
 
 
@@ -250,8 +258,9 @@ def fmt_time(s):
 
 def make_table(rows, device, threads_all):
     if device == "cpu":
-        head = ["H", "B", "T", "E", "mode", "nn4n, 1 thread", f"nn4n, {threads_all} threads", "ctrnn, 1 thread",
-                "nn4n/ctrnn (1 thr)", f"nn4n/ctrnn ({threads_all} thr)", "load"]
+        head = ["H", "B", "T", "E", "mode", "nn4n, 1 thread", "ctrnn, 1 thread", "nn4n/ctrnn (1 thr)",
+                f"nn4n, {threads_all} threads", f"ctrnn, {threads_all} threads", f"nn4n/ctrnn ({threads_all} thr)",
+                "load"]
     else:
         head = ["H", "B", "T", "E", "mode", "nn4n", "ctrnn", "nn4n/ctrnn", "load"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
@@ -259,10 +268,11 @@ def make_table(rows, device, threads_all):
         h, b, t, e = r["size"]
         cells = [str(h), str(b), str(t), str(e), r["mode"].replace("_", " ")]
         if device == "cpu":
-            cells += [fmt_time(r["nn4n_1"]), fmt_time(r["nn4n_all"]), fmt_time(r["ctrnn"]),
-                      f"{r['nn4n_1'] / r['ctrnn']:.2f}", f"{r['nn4n_all'] / r['ctrnn']:.2f}"]
+            cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}",
+                      fmt_time(r["nn4n_all"]), fmt_time(r["ctrnn_all"]) + ("" if r["ctrnn_threaded"] else " (1 thr)"),
+                      f"{r['nn4n_all'] / r['ctrnn_all']:.2f}"]
         else:
-            cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn"]), f"{r['nn4n_1'] / r['ctrnn']:.2f}"]
+            cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}"]
         cells.append(f"{r['load'][0]:.1f}-{r['load'][1]:.1f}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -288,6 +298,8 @@ def main():
     ap.add_argument("--venv", type=Path, default=DEFAULT_VENV,
                     help="venv to re-execute in when torch is missing (default $CTRNN_GOLDEN_VENV or "
                          "~/.cache/ctrnn-golden-venv)")
+    ap.add_argument("--no-build", action="store_true",
+                    help="do not run `cmake --build` on --build first (it is run when --build has a CMakeCache.txt)")
     ap.add_argument("--no-venv", action="store_true",
                     help="never re-execute or create a venv: fail when torch is missing (machines without network)")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
@@ -315,6 +327,12 @@ def main():
     min_time = args.min_time if args.min_time is not None else (0.2 if args.quick else 0.5)
     reps = args.repetitions if args.repetitions is not None else (3 if args.quick else 5)
     build = args.build.resolve()
+    if not args.no_build and (build / "CMakeCache.txt").exists():
+        cmd = ["cmake", "--build", str(build), "--target", "bench_forward", "bench_train_step"]
+        print(f"peer_bench: {' '.join(cmd)}", flush=True)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if proc.returncode != 0:
+            sys.exit(f"peer_bench: the build failed:\n{proc.stdout[-4000:]}")
     default_threads = torch.get_num_threads()
 
     def commit():
@@ -333,12 +351,28 @@ def main():
             pass
         return "unknown"
 
+    def binaries_built():
+        exe = build / "bench" / "bench_forward"
+        if not exe.exists():
+            return "missing"
+        built = exe.stat().st_mtime
+        note = time.strftime("%Y-%m-%d %H:%M", time.localtime(built))
+        try:  # the newest commit of the sources the binaries are made of
+            last = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%ct", "--", "host", "include",
+                                   "kernels", "cmake", "CMakeLists.txt", "bench/CMakeLists.txt", "bench/*.cpp",
+                                   "bench/*.hpp"], text=True, capture_output=True).stdout.strip()
+            if last and int(last) > built:
+                note += " -- WARNING: older than the last commit of the sources; rebuild or drop --no-build"
+        except (OSError, ValueError):
+            pass
+        return note
+
     gpu = torch.cuda.get_device_name(0) if args.device == "cuda" else None
     context = [
         f"date: {time.strftime('%Y-%m-%d %H:%M')}; commit {commit()}",
         f"machine: {cpu_model()}, {os.cpu_count()} cores" + (f"; GPU {gpu}" if gpu else ""),
         f"torch {torch.__version__} (default threads {default_threads}), nn4n {nn4n_version} from {nn4n_path}",
-        f"ctrnn binaries: {build / 'bench'}",
+        f"ctrnn binaries: {build / 'bench'}, built {binaries_built()}",
         f"timing: median over {reps} repetitions (1 for long CPU sizes) of the mean of k iterations, "
         f">= {min_time} s per repetition, after warm-up",
         f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
@@ -347,6 +381,7 @@ def main():
         print("peer_bench:", line, flush=True)
 
     rows = []
+    labels = set()
     for size in sizes:
         load = os.getloadavg()[0]
         print(f"peer_bench: H={size[0]} B={size[1]} T={size[2]} E={size[3]} (load {load:.2f}) ...", flush=True)
@@ -355,13 +390,25 @@ def main():
             nall = nn4n_times(CTRNN, size, "cpu", args.threads, min_time, reps)
         else:
             n1 = nall = nn4n_times(CTRNN, size, "cuda", default_threads, min_time, reps)
-        ours = ctrnn_times(build, size, args.device, min_time, reps)
+        ours1 = ctrnn_times(build, size, args.device, min_time, reps, 1 if args.device == "cpu" else args.threads)
+        labels.add(ours1["label"])
+        # A backend with threads (OpenBLAS: "cpu (OpenBLAS 0.3.21, 1 threads)") runs again with all
+        # cores; the reference ("cpu (reference)") is single-threaded: its one-thread time stands.
+        threaded = args.device == "cpu" and "threads" in ours1["label"]
+        oursall = ctrnn_times(build, size, args.device, min_time, reps, args.threads) if threaded else ours1
+        if threaded:
+            labels.add(oursall["label"])
         for mode in ("forward", "train_step"):
-            row = {"size": size, "mode": mode, "nn4n_1": n1[mode], "nn4n_all": nall[mode], "ctrnn": ours[mode],
-                   "load": (load, os.getloadavg()[0])}
+            row = {"size": size, "mode": mode, "nn4n_1": n1[mode], "nn4n_all": nall[mode], "ctrnn_1": ours1[mode],
+                   "ctrnn_all": oursall[mode], "ctrnn_threaded": threaded, "load": (load, os.getloadavg()[0])}
             rows.append(row)
-            print(f"  {mode:10s} nn4n(1 thr) {fmt_time(n1[mode]):>9s}  nn4n({args.threads} thr) "
-                  f"{fmt_time(nall[mode]):>9s}  ctrnn {fmt_time(ours[mode]):>9s}", flush=True)
+            if args.device == "cpu":
+                print(f"  {mode:10s} 1 thread: nn4n {fmt_time(n1[mode]):>9s} ctrnn {fmt_time(ours1[mode]):>9s};  "
+                      f"{args.threads} threads: nn4n {fmt_time(nall[mode]):>9s} ctrnn {fmt_time(oursall[mode]):>9s}",
+                      flush=True)
+            else:
+                print(f"  {mode:10s} nn4n {fmt_time(n1[mode]):>9s}  ctrnn {fmt_time(ours1[mode]):>9s}", flush=True)
+    context.append(f"ctrnn backend (benchmark labels): {'; '.join(sorted(labels))}")
     context.append(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     table = make_table(rows, args.device, args.threads)
