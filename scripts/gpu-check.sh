@@ -9,12 +9,13 @@
 #      CPU) and all the others, whose float networks use the GPU too (Device::Auto);
 #   4. runs compute-sanitizer memcheck, racecheck, synccheck and initcheck on small GPU tests;
 #   5. runs the bench_* binaries that exist, briefly;
-#   6. prints a short table last.
+#   6. times nn4n (PyTorch) against ctrnn on the GPU with bench/peer_bench.py (peer_cuda.md);
+#   7. prints a short table last.
 # Usage (device tool): run(command="bash scripts/gpu-check.sh", carry=["build-gpu"], timeout_s=560)
 #   bash scripts/gpu-check.sh --dry-run   checks the environment and binaries, runs nothing on a
 #                                          GPU (works without one)
-# Logs go to $OUT (default ./gpu-check-out), at most 7 files: summary.txt, env.txt, tests.log,
-# sanitizer.log, bench.log, build.log (only when it built there), detail.tar.gz (every log, the
+# Logs go to $OUT (default ./gpu-check-out), at most 8 files: summary.txt, env.txt, tests.log,
+# sanitizer.log, bench.log, peer_cuda.md, build.log (only when it built there), detail.tar.gz (every log, the
 # gtest XML and the benchmark JSON).
 # Exit status: 0 everything passed; 1 a test or sanitizer check failed; 2 no GPU or no binaries.
 set -uo pipefail
@@ -26,7 +27,7 @@ dry=0
 OUT=${OUT:-$root/gpu-check-out}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/{summary.txt,env.txt,tests.log,sanitizer.log,bench.log,build.log,detail.tar.gz}
+rm -f "$OUT"/{summary.txt,env.txt,tests.log,sanitizer.log,bench.log,peer_cuda.md,build.log,detail.tar.gz}
 detail=$(mktemp -d)
 rows=()
 verdict=0
@@ -247,5 +248,21 @@ for b in "${benches[@]}"; do
 done
 [ ${#benches[@]} -eq 0 ] && row benchmarks none 0 "no bench_* binaries"
 row "benchmarks (wall)" - $((SECONDS - t)) ""
+
+# --- 6. nn4n (PyTorch on the same GPU) against ctrnn, side by side ----------------------------
+# The machine has torch but no network: nn4n comes from the wheel in bench/. The E = 64, H = 256
+# case (nn4n: a loop over 64 models) is left out to stay inside the time budget.
+t=$SECONDS
+if [ -x "$work/bench/bench_forward" ] && python3 -c 'import torch, numpy; assert torch.cuda.is_available()' 2>/dev/null; then
+  timeout 180 python3 bench/peer_bench.py --device cuda --build "$work" --no-build --no-venv \
+    --nn4n bench/nn4n-1.1.1-py3-none-any.whl --repetitions 3 --min-time 0.2 \
+    --size 64,32,100,1 --size 256,64,200,1 --size 1024,256,200,1 --size 64,32,100,64 \
+    --out "$OUT/peer_cuda.md" >"$detail/peer_cuda.log" 2>&1
+  rc=$?
+  row peer_bench "$([ $rc -eq 0 ] && echo ok || echo "rc $rc")" $((SECONDS - t)) "nn4n vs ctrnn on the GPU: peer_cuda.md"
+  { echo "===== peer_bench (exit $rc)"; cat "$detail/peer_cuda.log"; } >>"$OUT/bench.log"
+else
+  row peer_bench skipped 0 "no bench binaries or no torch with CUDA"
+fi
 
 finish "$verdict"
