@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "backend.hpp"
+#include "tensor_checks.hpp"
 
 namespace ctrnn {
 
@@ -22,14 +23,6 @@ BasicTrainer<T>::BasicTrainer(BasicNetwork<T>& net, OptimizerConfig opt, LossWei
 }
 
 namespace {
-
-template <class T>
-void check_finite_nonneg(const Tensor<T>& t, const std::string& name, bool nonneg) {
-  for (int64_t i = 0; i < t.numel(); ++i)
-    if (!std::isfinite(t.data[i]) || (nonneg && t.data[i] < 0))
-      throw InvalidArgument(name, nonneg ? "finite values >= 0" : "finite values",
-                            std::to_string(t.data[i]) + " at flat index " + std::to_string(i));
-}
 
 LossReport report(const std::vector<double>& terms, const LossWeights& w, int64_t E) {
   LossReport r;
@@ -57,7 +50,7 @@ std::vector<double> BasicTrainer<T>::forward_and_loss(const Tensor<T>& u, const 
   if (target.shape != tshape && target.shape != tshape_e)
     throw InvalidArgument("target", "shape " + shape_to_string(tshape) + " or " + shape_to_string(tshape_e),
                           shape_to_string(target.shape));
-  check_finite_nonneg(target, "target", false);
+  detail::check_finite(target, "target");
   detail::LossArgs<T> a;
   a.target = target.ptr();
   a.target_per_network = target.shape == tshape_e;
@@ -68,7 +61,7 @@ std::vector<double> BasicTrainer<T>::forward_and_loss(const Tensor<T>& u, const 
     else
       throw InvalidArgument("mask", "shape " + shape_to_string({steps, B}) + " or " + shape_to_string(tshape),
                             shape_to_string(mask->shape));
-    check_finite_nonneg(*mask, "mask", true);
+    detail::check_finite(*mask, "mask", /*nonnegative=*/true);
     double sum = 0;
     for (T m : mask->data) sum += double(m);
     if (!(sum > 0)) throw InvalidArgument("mask", "at least one positive weight", "all zero");
