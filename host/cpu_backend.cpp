@@ -114,11 +114,7 @@ class CpuBackend final : public Backend<T> {
         for (int64_t i = 0; i < n; ++i) norms[e] += double((*grads[a])[e * n + i]) * double((*grads[a])[e * n + i]);
     }
     for (double& x : norms) x = std::sqrt(x);
-    body::AdamCoeffs adam{};
-    if (opt.kind == OptimizerConfig::Kind::Adam) {
-      adam = {opt.beta1, opt.beta2, opt.eps, opt.weight_decay, opt.lr / (1 - std::pow(opt.beta1, double(step))),
-              std::sqrt(1 - std::pow(opt.beta2, double(step)))};
-    }
+    const body::AdamCoeffs adam = body::AdamCoeffs::of(opt, step);
     for (size_t a = 0; a < arrays.size(); ++a) {
       if (!learned(a)) continue;
       const int64_t n = int64_t(grads[a]->size()) / E;

@@ -3,7 +3,6 @@
 #include "kernels/launch.cuh"
 #include "kernels/update.hpp"
 
-CTRNN_INSTANTIATE_REDUCE(ctrnn::kernels::SquaredNorm)
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::OptimizerUpdate)
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::ProjectWeights)
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::GrowSynapses)

@@ -1,8 +1,9 @@
 #pragma once
 // Parameter updates as per-element bodies (CTRNN_HD) around the shared update arithmetic of
-// update_bodies.hpp (the CPU backend runs the same body functions): per-network gradient norm,
-// PyTorch Adam/SGD with clip_grad_norm_ scaling and plasticity-scaled updates, the sparsity/Dale
-// projection, synapse growth with the CPU backend's uniform draws.
+// update_bodies.hpp (the CPU backend runs the same body functions): PyTorch Adam/SGD with
+// clip_grad_norm_ scaling and plasticity-scaled updates, the sparsity/Dale projection, synapse
+// growth with the CPU backend's uniform draws. The per-network gradient norm is loss.hpp's
+// SumOfSquares.
 // Launchers: CudaPrims::apply<Body> / reduce<Body> (kernels/launch.cuh), instantiated for these
 // bodies in update.cu.
 #include <cmath>
@@ -12,16 +13,6 @@
 #include "kernels/update_bodies.hpp"
 
 namespace ctrnn::kernels {
-
-// Reduction over i in (n): g^2 of network e's slab of (E, n).
-struct SquaredNorm {
-  const float* g;
-  int64_t n;
-  CTRNN_HD double operator()(int64_t e, int64_t i) const {
-    const double x = g[e * n + i];
-    return x * x;
-  }
-};
 
 enum class UpdateKind { Adam, SGD };
 

@@ -2,6 +2,9 @@
 // Per-element bodies of the parameter updates, shared by the CPU backend's loops and the CUDA
 // kernels (CTRNN_HD): PyTorch's Adam and SGD, the sparsity/Dale projection, synapse growth.
 #include <cmath>
+#include <cstdint>
+
+#include "ctrnn/optimizer.hpp"
 
 #include "ctrnn/host_device.hpp"
 
@@ -13,6 +16,13 @@ struct AdamCoeffs {
   double beta1, beta2, eps, weight_decay;
   double step_size;              // lr / (1 - beta1^step)
   double bias_correction2_sqrt;  // sqrt(1 - beta2^step)
+
+  // The constants of optimizer step `step` (1-based); zeros unless `opt` is Adam. Host only.
+  static AdamCoeffs of(const OptimizerConfig& opt, int64_t step) {
+    if (opt.kind != OptimizerConfig::Kind::Adam) return {};
+    return {opt.beta1, opt.beta2, opt.eps, opt.weight_decay, opt.lr / (1 - std::pow(opt.beta1, double(step))),
+            std::sqrt(1 - std::pow(opt.beta2, double(step)))};
+  }
 };
 
 // torch.optim.Adam (single-tensor path, amsgrad off), with the update scaled by `scale` (the

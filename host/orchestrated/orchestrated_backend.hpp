@@ -268,15 +268,11 @@ class OrchestratedBackend final : public Backend<float> {
     for (int k = 0; k < kNumArrays; ++k) {
       if (!learned(k)) continue;
       const int64_t n = array_size(k) / E;
-      prims_.reduce(E, n, kernels::SquaredNorm{grads_[k], n}, norm_sq_.data(), !first);
+      prims_.reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq_.data(), !first);
       first = false;
     }
-    body::AdamCoeffs adam{};
+    const body::AdamCoeffs adam = body::AdamCoeffs::of(opt, step);  // as CpuBackend's
     const bool is_adam = opt.kind == OptimizerConfig::Kind::Adam;
-    if (is_adam)  // as CpuBackend: step-dependent constants in double on the host
-      adam = {float(opt.beta1), float(opt.beta2), float(opt.eps), float(opt.weight_decay),
-              float(opt.lr / (1 - std::pow(opt.beta1, double(step)))),
-              float(std::sqrt(1 - std::pow(opt.beta2, double(step))))};
     for (int k = 0; k < kNumArrays; ++k) {
       if (!learned(k)) continue;
       const int64_t n = array_size(k) / E;
