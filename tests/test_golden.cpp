@@ -83,12 +83,17 @@ struct Fixture {
   std::vector<std::string> loss_terms;  // the terms nn4n computed: "mse" and those with lambda != 0
 };
 
+// The network config a fixture's metadata holds, its masks read from the fixture itself.
+Config fixture_config(const SafetensorsFile& f) {
+  JsonConfigContext ctx;
+  ctx.self = &f;
+  return config_from_json(f.metadata.at("config"), ctx);
+}
+
 Fixture load_fixture(const std::string& name) {
   Fixture fx;
   fx.file = SafetensorsFile::read(fixture_path(name));  // throws FileError for a missing file
-  JsonConfigContext ctx;
-  ctx.self = &fx.file;
-  fx.config = config_from_json(fx.file.metadata.at("config"), ctx);
+  fx.config = fixture_config(fx.file);
   fx.T = std::stoll(fx.file.metadata.at("T"));
   fx.B = std::stoll(fx.file.metadata.at("B"));
   const auto lambdas = nlohmann::json::parse(fx.file.metadata.at("lambdas"));
@@ -281,9 +286,7 @@ TEST(GoldenFixtures, AllPresentAndListed) {
 // gradients reproduces the next weights after projection by the masks.
 TEST(GoldenAdam, FiveStepsFollowFromOurGradients) {
   const SafetensorsFile f = SafetensorsFile::read(fixture_path("adam_5_steps"));
-  JsonConfigContext ctx;
-  ctx.self = &f;
-  const Config c = config_from_json(f.metadata.at("config"), ctx);
+  const Config c = fixture_config(f);
   const auto opt = nlohmann::json::parse(f.metadata.at("optimizer"));
   const double lr = opt.at("lr"), beta1 = opt.at("betas")[0], beta2 = opt.at("betas")[1], eps = opt.at("eps");
   const int steps = std::stoi(f.metadata.at("steps"));
@@ -350,9 +353,7 @@ TEST(GoldenAdam, FiveStepsFollowFromOurGradients) {
 // steps: losses and the projected weights after every step.
 TEST(GoldenAdam, TrainerFollowsNn4nAndTorchAdam) {
   const SafetensorsFile f = SafetensorsFile::read(fixture_path("adam_5_steps"));
-  JsonConfigContext ctx;
-  ctx.self = &f;
-  const Config c = config_from_json(f.metadata.at("config"), ctx);
+  const Config c = fixture_config(f);
   const auto opt = nlohmann::json::parse(f.metadata.at("optimizer"));
   ASSERT_EQ(opt.at("weight_decay").get<double>(), 0.0);
   OptimizerConfig adam;
