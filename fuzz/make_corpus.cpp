@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   SafetensorsFile f;
   f.put("w", Tensor<float>({2, 3}, {1, -2, 3.5f, 4, 5, -6}));
   f.put("d", Tensor<double>({2}, {0.25, -1}));
-  f.put("n", Tensor<int64_t>({1}, {7}));
+  f.put("n", Tensor<int64_t>({1}, std::vector<int64_t>{7}));
   f.put("m", Tensor<uint8_t>({2}, {0, 1}));
   f.metadata["note"] = "seed";
   f.write((root / "safetensors" / "mixed.safetensors").string());

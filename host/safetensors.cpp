@@ -293,7 +293,7 @@ void SafetensorsFile::put(const std::string& name, const Tensor<T>& t) {
   e.dtype = dtype_of<T>();
   e.shape = t.shape;
   e.bytes.resize(t.data.size() * sizeof(T));
-  std::memcpy(e.bytes.data(), t.data.data(), e.bytes.size());
+  if (!e.bytes.empty()) std::memcpy(e.bytes.data(), t.data.data(), e.bytes.size());  // empty: data() may be null
   entries_[name] = std::move(e);
 }
 
