@@ -31,10 +31,6 @@ json optimizer_json(const OptimizerConfig& o) {
           {"momentum", o.momentum}, {"weight_decay", o.weight_decay}, {"clip_grad_norm", o.clip_grad_norm}};
 }
 
-}  // namespace
-
-namespace {
-
 // A checkpoint must load: a NaN or Inf in what it stores would make it unloadable and replace the
 // last good one.
 void check_finite(const std::vector<float>& values, const std::string& name, const std::string& path) {
