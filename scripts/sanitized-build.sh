@@ -5,7 +5,8 @@
 # Usage: scripts/sanitized-build.sh [TARGET ...]   (default: everything)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh clang libclang-rt-14-dev
+scripts/install-deps.sh clang
+scripts/install-deps.sh "libclang-rt-$(clang -dumpversion | cut -d. -f1)-dev"  # libFuzzer and the sanitizers' runtimes
 build=${CTRNN_SANITIZED_BUILD_DIR:-build-sanitized}
 launcher=()
 command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)

@@ -24,7 +24,7 @@ SafetensorsFile sample() {
   SafetensorsFile f;
   f.put("w", Tensor<float>({2, 3}, {1, -2, 3.5f, 4, 5, -6}));
   f.put("d", Tensor<double>({3}, {0.1, 0.2, 1e-300}));
-  f.put("n", Tensor<int64_t>({1}, {int64_t(1) << 40}));
+  f.put("n", Tensor<int64_t>({1}, std::vector<int64_t>{int64_t(1) << 40}));
   f.metadata["config"] = R"({"dims": [1, 2, 3]})";
   return f;
 }
