@@ -88,36 +88,43 @@ std::vector<double> accuracies(const Network& net, const Task& task, const TaskB
 
 int train_command(const TrainOptions& o) {
   const Device device = parse_device(o.device);
+  constexpr int64_t kMaxSteps = int64_t(1) << 53;
+  const int64_t steps = o.steps.empty() ? 0 : parse_integer(o.steps, "--steps", 1, kMaxSteps);
+  const int64_t log_every = o.log_every.empty() ? -1 : parse_integer(o.log_every, "--log-every", 0, kMaxSteps);
   std::optional<Checkpoint> ck;
   TrainConfig tc;
-  RunFields identity;
   if (!o.resume.empty()) {
     ck.emplace(load_checkpoint(o.resume, device));
-    const RunFields stored = identity = stored_identity(*ck);
-    const std::string stored_config = stored_run_config(*ck);
-    if (!o.config.empty()) {
-      tc = with_data_options(read_train_config(o.config), folder_of(o.config), o);
-      check_same_run(stored, run_identity(tc, *tc.make_task()), "the config has");
-    } else {
-      TrainConfig run = parse_train_config(stored_config);
-      run.text = stored_config;
+    if (o.config.empty()) {  // the checkpoint's own run
+      TrainConfig run = parse_train_config(stored_run_config(*ck));
+      run.text = stored_run_config(*ck);
       tc = with_data_options(run, ".", o);
       tc.network = ck->network.config();
-      RunFields data;  // the network and settings are the checkpoint's own; the data may have changed
-      for (const auto& f : run_identity(tc, *tc.make_task()))
-        if (f.first.rfind("task.", 0) == 0) data.push_back(f);
-      check_same_run(stored, data, "the data now has");
       if (ck->metadata.count("train_config")) tc.text = ck->metadata.at("train_config");
+    } else {
+      tc = with_data_options(read_train_config(o.config), folder_of(o.config), o);
     }
   } else {
     if (o.config.empty()) throw InvalidArgument("CONFIG", "a config file (or --resume CHECKPOINT)", "none");
     tc = with_data_options(read_train_config(o.config), folder_of(o.config), o);
   }
   const auto task = tc.make_task();
-  if (!ck) identity = run_identity(tc, *task);
+  RunFields identity = run_identity(tc, *task);
+  if (ck) {
+    const RunFields stored = stored_identity(*ck);
+    if (o.config.empty()) {  // the network and settings are the checkpoint's own; the data may have changed
+      RunFields data;
+      for (const auto& f : identity)
+        if (f.first.rfind("task.", 0) == 0) data.push_back(f);
+      check_same_run(stored, data, "the data now has");
+    } else {
+      check_same_run(stored, identity, "the config has");
+    }
+    identity = stored;  // grown masks change the network's config, not the run
+  }
   TrainingSettings& ts = tc.training;
-  if (!o.steps.empty()) ts.steps = parse_integer(o.steps, "--steps", 1, int64_t(1) << 53);
-  if (!o.log_every.empty()) ts.log_every = parse_integer(o.log_every, "--log-every", 0, int64_t(1) << 53);
+  if (steps > 0) ts.steps = steps;
+  if (log_every >= 0) ts.log_every = log_every;
   const OutputFolder out(o.out, o.resume, o.overwrite);
 
   std::optional<Network> net;

@@ -270,5 +270,16 @@ TEST(CliProgram, ExportTaskWritesTrainableTrials) {
   EXPECT_NE(t.out.find("acc"), std::string::npos) << t.out;  // the built-in task's choices carry over
 }
 
+// A CPU run never loads cuBLAS (whose initialisation cost every call ~0.5 s when it was linked):
+// the dynamic loader's log of a whole `train --device cpu` names no libcublas.
+TEST(CliProgram, CpuRunsNeverLoadCublas) {
+  TempDir d;
+  const auto r = test::run_cli("train " + d.write("c.json", kSmallConfig) + " --device cpu --out " + d.file("o"), d.path,
+                               "LD_DEBUG=files");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("libc.so"), std::string::npos) << "no loader log to check";
+  EXPECT_EQ(r.err.find("libcublas"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ctrnn
