@@ -56,6 +56,16 @@ auto with_keep_hint(F&& f) {
   }
 }
 
+// Metadata that should hold JSON; a damaged entry shows as its text rather than failing `info`.
+json metadata_json(const Checkpoint& ck, const std::string& key) {
+  const std::string text = meta_or(ck, key, "null");
+  try {
+    return json::parse(text);
+  } catch (const json::exception&) {
+    return text;
+  }
+}
+
 std::string precise(double x) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.9g", x);
@@ -115,10 +125,10 @@ int info_command(const InfoOptions& o) {
   const json config = json::parse(config_to_json(ck.network.config(), scratch));
   json state = nullptr;
   if (ck.trainer_state) {
-    state = {{"step", ck.trainer_state->step}, {"optimizer", json::parse(meta_or(ck, "optimizer", "null"))}};
-    state["last_loss"] = json::parse(meta_or(ck, "last_loss", "null"));
+    state = {{"step", ck.trainer_state->step}, {"optimizer", metadata_json(ck, "optimizer")},
+             {"last_loss", metadata_json(ck, "last_loss")}};
   }
-  const json task = json::parse(meta_or(ck, "task", "null"));
+  const json task = metadata_json(ck, "task");
   if (o.json) {
     json layers = json::array();
     for (const auto& v : ck.network.layers()) {

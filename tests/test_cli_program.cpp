@@ -17,6 +17,7 @@
 #include "cli_util.hpp"
 #include "ctrnn/checkpoint.hpp"
 #include "ctrnn/dataset.hpp"
+#include "ctrnn/safetensors.hpp"
 #include "ctrnn/device.hpp"
 #include "ctrnn/version.hpp"
 #include "test_util.hpp"
@@ -69,6 +70,13 @@ TEST(CliProgram, NumbersAreParsedStrictlyNamingTheOption) {
   const std::string ck = d.file("t/checkpoint.safetensors");
   for (const char* bad : {"abc", "5x", "1e9"}) expect_one_line_error(run("eval " + ck + " --batch " + bad, d), 2, "--batch");
   expect_one_line_error(run("export-task " + cfg + " --trials 1e3 --out " + d.file("x.safetensors"), d), 2, "--trials");
+  // The same rule for numbers stored in a checkpoint's metadata.
+  for (const char* bad : {"-1", "abc", "5x"}) {
+    SafetensorsFile f = SafetensorsFile::read(ck);
+    f.metadata["eval_batch_size"] = bad;
+    f.write(d.file("bad.safetensors"));
+    expect_one_line_error(run("eval " + d.file("bad.safetensors"), d), 2, "eval_batch_size");
+  }
 }
 
 TEST(CliProgram, MessagesHaveOnePrefixAndEscapeBytesThatAreNotUtf8) {
