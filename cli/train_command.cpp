@@ -73,14 +73,13 @@ void save(const std::string& path, const Network& net, const Trainer& trainer, s
   }
 }
 
+// The decision accuracy of the last training step's outputs, per network (empty without choices).
 std::vector<double> accuracies(const Network& net, const Task& task, const TaskBatch& b) {
   std::vector<double> acc;
   if (!task.has_choices()) return acc;
-  TaskBatch labelled = b;
-  if (labelled.label.empty()) labelled.label = decision_labels(b);
   const Tensor<float> y = net.last_outputs();
   const int64_t per_network = y.numel() / net.ensemble_size();
-  for (int64_t e = 0; e < net.ensemble_size(); ++e) acc.push_back(decision_accuracy(labelled, &y.data[e * per_network]));
+  for (int64_t e = 0; e < net.ensemble_size(); ++e) acc.push_back(decision_accuracy(b, &y.data[e * per_network]));
   return acc;
 }
 
