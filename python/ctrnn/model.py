@@ -96,10 +96,13 @@ class CTRNN:
             raise TypeError(f"ctrnn: invalid CTRNN arguments: {e}") from None
         self._net = _core.Network(text, arrays, str(device), str(math))
 
+    checkpoint_metadata = {}  # a loaded model: the checkpoint's metadata (config, task, step, ...)
+
     @classmethod
-    def _wrap(cls, network):
+    def _wrap(cls, network, metadata=None):
         model = cls.__new__(cls)
         model._net = network
+        model.checkpoint_metadata = dict(metadata or {})
         return model
 
     # --- nn4n's interface -------------------------------------------------------------------
@@ -213,7 +216,7 @@ def load(path, device="auto", with_trainer=False):
     from .training import Trainer
 
     ck = _core.load_checkpoint(str(path), str(device))
-    model = CTRNN._wrap(ck.take_network())
+    model = CTRNN._wrap(ck.take_network(), ck.metadata)
     if not with_trainer:
         return model
     return model, Trainer._wrap(model, ck.make_trainer(model._net), ck.optimizer, ck.loss_weights)
