@@ -84,3 +84,28 @@ def from_arrays(u, target, mask=None, batch_size=None, seed=0, shuffle=True):
             idx = np.sort(order[begin:begin + batch_size])
             yield {"u": np.ascontiguousarray(u[:, idx]), "target": np.ascontiguousarray(target[:, idx]),
                    "mask": None if mask is None else np.ascontiguousarray(mask[:, idx])}
+
+
+def from_neurogym(source, batch_size=16, seq_len=100, **env_kwargs):
+    """Endless batches from a neurogym task: an environment id (e.g. "PerceptualDecisionMaking-v0",
+    with `env_kwargs`), an environment, or a ``neurogym.Dataset`` (needs the neurogym package
+    except for a dataset object already made).
+
+    neurogym's integer targets (the correct action at each step) become one-hot float32 targets
+    (T, B, n_actions) for the MSE loss; the integers are kept under "labels" (T, B)."""
+    if isinstance(source, str) or hasattr(source, "action_space"):
+        try:
+            import neurogym
+        except ImportError:
+            raise ImportError("ctrnn.tasks.from_neurogym needs neurogym for an environment: pip install neurogym") from None
+        source = neurogym.Dataset(source, env_kwargs=env_kwargs, batch_size=batch_size, seq_len=seq_len)
+    if not callable(source) or not hasattr(source, "env"):
+        raise TypeError(f"ctrnn: invalid source: expected a neurogym environment id, environment or Dataset, "
+                        f"got {type(source).__name__}")
+    n_actions = int(source.env.action_space.n)
+    eye = np.eye(n_actions, dtype=np.float32)
+    while True:
+        inputs, labels = source()
+        labels = np.asarray(labels)
+        yield {"u": np.ascontiguousarray(inputs, dtype=np.float32), "target": eye[labels.astype(np.int64)],
+               "mask": None, "labels": labels}

@@ -2,6 +2,8 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 
+#include <chrono>
+
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "ctrnn/trainer.hpp"
@@ -77,7 +79,18 @@ void bind_trainer(nb::module_& m) {
            nb::keep_alive<1, 2>())  // the trainer holds a reference to the network
       .def("step", &run<&Trainer::step>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none())
       .def("evaluate", &run<&Trainer::evaluate>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none())
-      .def_prop_ro("steps_done", &Trainer::steps_done);
+      .def_prop_ro("steps_done", &Trainer::steps_done)
+      // For bench/bench_python_step.py: seconds for n steps called from C++ on tensors copied once,
+      // i.e. the library's own Trainer::step time without any binding or Python work.
+      .def("_time_cpp_steps",
+           [](Trainer& t, const HostArray<float>& u, const HostArray<float>& target, int64_t n) {
+             const Tensor<float> in = to_tensor(u), tgt = to_tensor(target);
+             nb::gil_scoped_release release;
+             const auto start = std::chrono::steady_clock::now();
+             for (int64_t i = 0; i < n; ++i) t.step(in, tgt);
+             return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+           },
+           nb::arg("u"), nb::arg("target"), nb::arg("n"));
 }
 
 }  // namespace ctrnn::python

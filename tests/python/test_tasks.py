@@ -1,5 +1,6 @@
 """The built-in tasks as Python batch generators."""
 import numpy as np
+import pytest
 
 import ctrnn
 
@@ -33,3 +34,31 @@ def test_from_arrays_covers_each_epoch():
     gen = ctrnn.tasks.from_arrays(u, u, batch_size=5, seed=0)
     seen = np.concatenate([next(gen)["u"].ravel() for _ in range(2)])
     assert sorted(seen.tolist()) == list(range(10))
+
+
+class FakeNeurogymDataset:
+    """What ctrnn uses of a neurogym.Dataset: env.action_space.n and a call giving (inputs, labels)."""
+
+    class env:  # noqa: N801 (neurogym's attribute name)
+        class action_space:  # noqa: N801
+            n = 3
+
+    def __call__(self):
+        rng = np.random.default_rng(0)
+        return rng.standard_normal((7, 4, 2)), rng.integers(0, 3, size=(7, 4))
+
+
+def test_neurogym_batches_are_one_hot():
+    batch = next(ctrnn.tasks.from_neurogym(FakeNeurogymDataset()))
+    assert batch["u"].dtype == np.float32 and batch["u"].shape == (7, 4, 2)
+    assert batch["target"].shape == (7, 4, 3)
+    np.testing.assert_array_equal(batch["target"].argmax(-1), batch["labels"])
+    np.testing.assert_array_equal(batch["target"].sum(-1), 1)
+
+
+def test_neurogym_environment():
+    # neurogym 2.3 imports torch at import time, so this runs only where torch is installed.
+    pytest.importorskip("neurogym")
+    gen = ctrnn.tasks.from_neurogym("PerceptualDecisionMaking-v0", batch_size=4, seq_len=50)
+    batch = next(gen)
+    assert batch["u"].shape[:2] == (50, 4) and batch["target"].shape[:2] == (50, 4)
