@@ -1,5 +1,6 @@
 """Plots write non-empty PNG files with the expected panels; `python -m ctrnn.plot` on run folders."""
 import subprocess
+from pathlib import Path
 import sys
 
 import numpy as np
@@ -74,3 +75,13 @@ def test_plot_module_on_a_cli_run(tmp_path, cli):
 def test_plot_module_refuses_an_empty_folder(tmp_path):
     result = subprocess.run([sys.executable, "-m", "ctrnn.plot", str(tmp_path)], capture_output=True, text=True)
     assert result.returncode == 1 and "neither metrics.csv nor checkpoint" in result.stderr
+
+
+def test_example_script_runs(tmp_path):
+    example = Path(__file__).resolve().parents[2] / "examples" / "python" / "train_decision.py"
+    result = subprocess.run([sys.executable, str(example), "--steps", "30", "--out", str(tmp_path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "decision accuracy" in result.stdout
+    for name in ("training_curves.png", "trial.png", "raster.png", "weights.png", "checkpoint.safetensors"):
+        assert (tmp_path / name).stat().st_size > 0, name
