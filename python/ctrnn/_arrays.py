@@ -1,11 +1,13 @@
 """Argument checks for arrays passed to the engine.
 
 Data arrays (inputs, targets, masks, gradients) must be float32 and C-contiguous: a numpy array
-is then handed to the C++ side as it is (nanobind reads its buffer; the library's owning
-host Tensor takes one copy, made without the GIL). Nested lists are converted (a copy). Other
-arrays that speak DLPack and live on the CPU (e.g. torch CPU tensors) are viewed through
-``numpy.from_dlpack`` without a copy. Arrays on a GPU are copied to the host and results are copied
-back to their device: zero-copy on CUDA awaits the library's device-view API (issue 12).
+is then handed to the C++ side as it is (nanobind reads its buffer in place; the library's
+calls take owning host Tensors, so it is copied once into one). Nested lists are converted (a
+copy). Other arrays that speak DLPack and live on the CPU (e.g. torch CPU tensors) are viewed
+through ``numpy.from_dlpack`` without a copy. Arrays on a GPU (torch, CuPy) are copied to the host
+and results copied back to their device: zero-copy on CUDA awaits the library's device-view API
+(issue 12). Results come back as the input's kind: numpy for numpy and lists, torch for torch
+(on the input's device), CuPy for CuPy.
 
 Config arrays (weights, biases, masks) may have any real dtype; they are converted to float64, as
 the library keeps them.
@@ -37,11 +39,16 @@ class DeviceReturn:
         self.like = like
 
     def __call__(self, array):
-        if self.like is None:
-            return array
-        import torch  # only reached for torch tensors
+        module = type(self.like).__module__.split(".")[0]
+        if module == "torch":
+            import torch
 
-        return torch.from_numpy(array).to(self.like.device)
+            return torch.from_numpy(array).to(self.like.device)  # no copy for a CPU tensor
+        if module == "cupy":
+            import cupy
+
+            return cupy.asarray(array)
+        return array
 
 
 def data(name, x, allow_none=False):
@@ -63,9 +70,9 @@ def data(name, x, allow_none=False):
     elif not isinstance(x, np.ndarray):
         if not hasattr(x, "__dlpack__"):
             raise TypeError(f"ctrnn: invalid {name}: expected a float32 numpy array, got {_describe(x)}")
+        back = DeviceReturn(x)
         host = _from_dlpack_cpu(name, x)
         if host is None:  # on a GPU: a host copy until the device-view API exists
-            back = DeviceReturn(x)
             host = x.detach().cpu().numpy() if hasattr(x, "cpu") else np.asarray(x.get())
         x = host
     if x.dtype != np.float32:

@@ -81,8 +81,7 @@ class CTRNN:
                  math="fp32"):
         arrays = {}
         config = {
-            "dims": [int(d) if isinstance(d, (int, np.integer)) else d for d in dims] if isinstance(dims, (list, tuple)) else dims,
-            "activation": activation, "tau": tau, "dt": dt, "preact_noise": preact_noise,
+            "dims": list(dims) if isinstance(dims, tuple) else dims, "activation": activation, "tau": tau, "dt": dt, "preact_noise": preact_noise,
             "postact_noise": postact_noise, "init_state": init_state, "ensemble_size": ensemble_size, "seed": seed,
         }
         values = {"biases": biases, "weights": weights, "sparsity_masks": sparsity_masks, "ei_masks": ei_masks,
@@ -91,7 +90,7 @@ class CTRNN:
             layers = _per_layer(key, values[key])
             config[key] = [_spec(f"{key}[{l}]", v, arrays) for l, v in enumerate(layers)]
         try:
-            text = json.dumps(config, allow_nan=False)
+            text = json.dumps(config, allow_nan=False, default=_json_scalar)
         except (TypeError, ValueError) as e:
             raise TypeError(f"ctrnn: invalid CTRNN arguments: {e}") from None
         self._net = _core.Network(text, arrays, str(device), str(math))
@@ -200,6 +199,13 @@ class CTRNN:
         _core.save_checkpoint(str(path), self._net, None if trainer is None else trainer._trainer)
 
 
+def _json_scalar(x):
+    """numpy scalars (np.int64(64), np.float32(0.1)) in the config become JSON numbers."""
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"{type(x).__name__} is not a number, string, list or array")
+
+
 def _layer_index(layer):
     if isinstance(layer, str):
         if layer not in _LAYERS:
@@ -219,4 +225,4 @@ def load(path, device="auto", with_trainer=False):
     model = CTRNN._wrap(ck.take_network(), ck.metadata)
     if not with_trainer:
         return model
-    return model, Trainer._wrap(model, ck.make_trainer(model._net), ck.optimizer, ck.loss_weights)
+    return model, Trainer._wrap(model, ck.make_trainer(model._net))

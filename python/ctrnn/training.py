@@ -57,10 +57,9 @@ class Trainer:
         self.history = []
 
     @classmethod
-    def _wrap(cls, model, trainer, optimizer, loss_weights):
+    def _wrap(cls, model, trainer):
         t = cls.__new__(cls)
         t.model, t._trainer, t.history = model, trainer, []
-        t.optimizer_settings, t.loss_weights = optimizer, loss_weights
         return t
 
     @property
@@ -111,9 +110,7 @@ class Trainer:
         start = time.perf_counter()
         done = 0
         try:
-            for batch in batches:
-                if steps is not None and done >= steps:
-                    break
+            for batch in batches if steps != 0 else ():
                 u, target, mask = _as_batch(batch)
                 report = self.step(u, target, mask)
                 done += 1
@@ -128,6 +125,8 @@ class Trainer:
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix(loss=f"{np.mean(record['total']):.4g}")
+                if done == steps:
+                    break
         finally:
             if bar is not None:
                 bar.close()

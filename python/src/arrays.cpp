@@ -1,8 +1,5 @@
 #include "arrays.hpp"
 
-#include <cstring>
-#include <memory>
-
 namespace ctrnn::python {
 
 template <class T>
@@ -38,17 +35,9 @@ nb::dict params_to_dict(const Params<float>& p) {
   return d;
 }
 
-std::map<std::string, std::string> to_string_map(const nb::dict& d) {
-  std::map<std::string, std::string> m;
-  for (auto [k, v] : d) m[nb::cast<std::string>(k)] = nb::cast<std::string>(v);
-  return m;
-}
-
 template Tensor<float> to_tensor(const HostArray<float>&);
 template Tensor<double> to_tensor(const HostArray<double>&);
-template Tensor<int64_t> to_tensor(const HostArray<int64_t>&);
 template NumpyArray<float> to_numpy(Tensor<float>&&);
-template NumpyArray<double> to_numpy(Tensor<double>&&);
 template NumpyArray<float> to_numpy(std::vector<float>&&, Shape);
 template NumpyArray<double> to_numpy(std::vector<double>&&, Shape);
 template NumpyArray<int32_t> to_numpy(std::vector<int32_t>&&, Shape);

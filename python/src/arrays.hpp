@@ -1,11 +1,10 @@
 #pragma once
-// numpy arrays <-> ctrnn::Tensor. The library's calls take owning host Tensors, so an input is
-// copied once (C++ side, with the GIL released by the caller where it matters); outputs are moved
-// into the returned numpy array without a copy.
+// numpy arrays <-> ctrnn::Tensor. nanobind reads a numpy array's buffer in place; the library's
+// calls take owning host Tensors, so an input is copied once into one (a memcpy, C++ side);
+// outputs are moved into the returned numpy array without a copy.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 
-#include <map>
 #include <string>
 #include <vector>
 
@@ -34,8 +33,5 @@ NumpyArray<T> to_numpy(std::vector<T>&& values, Shape shape);
 
 // Every array of a Params as numpy arrays with their shapes (E leading), keyed by kParamNames.
 nb::dict params_to_dict(const Params<float>& p);
-
-// A string -> string map from a Python dict (checkpoint metadata).
-std::map<std::string, std::string> to_string_map(const nb::dict& d);
 
 }  // namespace ctrnn::python

@@ -14,11 +14,11 @@ namespace ctrnn::python {
 void bind_checkpoint(nb::module_& m) {
   m.def(
       "save_checkpoint",
-      [](const std::string& path, const Network& net, const Trainer* trainer, const std::map<std::string, std::string>& extra) {
+      [](const std::string& path, const Network& net, const Trainer* trainer) {
         nb::gil_scoped_release release;
-        save_checkpoint(path, net, trainer, extra);
+        save_checkpoint(path, net, trainer);
       },
-      nb::arg("path"), nb::arg("network"), nb::arg("trainer") = nb::none(), nb::arg("extra") = std::map<std::string, std::string>{});
+      nb::arg("path"), nb::arg("network"), nb::arg("trainer") = nb::none());
 
   // A loaded checkpoint: take_network() once, then make_trainer(network) when it holds a trainer.
   nb::class_<Checkpoint>(m, "Checkpoint")
@@ -33,23 +33,7 @@ void bind_checkpoint(nb::module_& m) {
             t->restore(*c.trainer_state);
             return t.release();
           },
-          nb::arg("network"), nb::keep_alive<0, 2>(), nb::rv_policy::take_ownership)
-      .def_prop_ro("optimizer", [](const Checkpoint& c) {
-        nb::dict d;
-        d["optimizer"] = to_string(c.optimizer.kind);
-        d["lr"] = c.optimizer.lr;
-        d["betas"] = nb::make_tuple(c.optimizer.beta1, c.optimizer.beta2);
-        d["eps"] = c.optimizer.eps;
-        d["momentum"] = c.optimizer.momentum;
-        d["weight_decay"] = c.optimizer.weight_decay;
-        d["clip"] = c.optimizer.clip_grad_norm;
-        return d;
-      })
-      .def_prop_ro("loss_weights", [](const Checkpoint& c) {
-        nb::dict d;
-        for (int k = 0; k < kNumLossTerms; ++k) d[kLossTermNames[k]] = c.loss_weights.lambda[k];
-        return d;
-      });
+          nb::arg("network"), nb::keep_alive<0, 2>(), nb::rv_policy::take_ownership);
 
   m.def(
       "load_checkpoint",

@@ -16,11 +16,10 @@ NB_MODULE(_core, m) {
   namespace nb = nanobind;
   using namespace ctrnn;
   // Derived classes after their bases: nanobind tries the last registered translator first.
-  auto invalid = nb::exception<InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
+  nb::exception<InvalidArgument>(m, "InvalidArgument", PyExc_ValueError);
   nb::exception<FileError>(m, "FileError", PyExc_OSError);
   auto state = nb::exception<StateError>(m, "StateError", PyExc_RuntimeError);
   nb::exception<NonFiniteLoss>(m, "NonFiniteLoss", state.ptr());
-  (void)invalid;
 
   m.def("version", [] { return std::string(version()); });
   m.def("cuda_available", &cuda_available);
