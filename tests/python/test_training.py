@@ -73,3 +73,30 @@ def test_noise_and_modes():
     assert not np.array_equal(model(u)[0], model(u)[0])  # fresh noise each forward
     model.eval()
     assert np.array_equal(model(u)[0], model(u)[0])
+
+
+def test_the_gil_is_released_during_a_step():
+    """Another Python thread runs while a step computes: with the GIL held, no iteration of the
+    main thread's loop could fall inside the middle half of the step."""
+    import threading
+    import time
+
+    u = np.random.default_rng(0).standard_normal((200, 32, 1)).astype(np.float32)
+    target = np.zeros((200, 32, 2), np.float32)
+    trainer = ctrnn.Trainer(ctrnn.CTRNN(dims=[1, 64, 2], device="cpu"))
+    span = {}
+
+    def work():
+        span["start"] = time.perf_counter()
+        trainer.step(u, target)
+        span["end"] = time.perf_counter()
+
+    worker = threading.Thread(target=work)
+    ticks = []
+    worker.start()
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+    worker.join()
+    start, end = span["start"], span["end"]
+    middle = [t for t in ticks if start + 0.25 * (end - start) < t < start + 0.75 * (end - start)]
+    assert end - start > 0.01 and len(middle) > 0
