@@ -49,7 +49,7 @@ def test_cli_run_agrees_with_python(tmp_path, cli):
     model.save(tmp_path / "m.safetensors")
     save_file({"u": U}, str(tmp_path / "in.safetensors"))
     subprocess.run([cli, "run", str(tmp_path / "m.safetensors"), "--inputs", str(tmp_path / "in.safetensors"),
-                    "--out", str(tmp_path / "out.safetensors")], check=True, capture_output=True)
+                    "--out", str(tmp_path / "out.safetensors"), "--device", "cpu"], check=True, capture_output=True)
     out = load_file(str(tmp_path / "out.safetensors"))
     y, [r] = model.eval()(U)
     # The same library, the same CPU backend and the same weights: identical numbers.
