@@ -215,11 +215,12 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
   }
   const Mode mode = parse_mode(f, path);
   const uint64_t forward_calls = meta_unsigned(f, "forward_calls", path, UINT64_MAX);
-  if (f.metadata.count("task")) {  // read by `ctrnn eval`: refuse a hostile one here, once
+  // Callers parse metadata as JSON (the task, the run record): refuse hostile nesting here, once.
+  for (const auto& [key, value] : f.metadata) {
     try {
-      detail::parse_json_input(f.metadata.at("task"), "task");
+      detail::check_json_depth(value, key);
     } catch (const InvalidArgument& e) {
-      refuse(path, "metadata 'task' is invalid: " + reason_of(e));
+      refuse(path, "metadata '" + key + "' is invalid: " + reason_of(e));
     }
   }
   const Params<float> p = read_params(f, "params.", c, path);

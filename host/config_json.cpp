@@ -17,7 +17,7 @@ namespace {
 const std::set<std::string> kNetworkKeys{"dims",         "activation",     "biases",         "weights",
                                          "tau",          "dt",             "preact_noise",   "postact_noise",
                                          "init_state",   "sparsity_masks", "ei_masks",       "plasticity_masks",
-                                         "synapse_growth_masks", "seed",   "ensemble_size"};
+                                         "synapse_growth_masks", "seed",   "ensemble_size",  "self_connections"};
 
 // Nested lists of numbers -> Array (row-major), all sublists the same length.
 void flatten(const json& v, const std::string& key, size_t depth, Shape& shape, std::vector<double>& out) {
@@ -155,6 +155,9 @@ Config config_from_json(const std::string& json_text, const JsonConfigContext& c
       c.seed = v.get<uint64_t>();
     } else if (key == "ensemble_size") {
       c.ensemble_size = parse_integer(v, key);
+    } else if (key == "self_connections") {
+      if (!v.is_boolean()) throw InvalidArgument(key, "true or false (whether a hidden neuron may connect to itself)", brief(v));
+      c.self_connections = v.get<bool>();
     }
   }
   c.validate();
@@ -197,6 +200,7 @@ std::string config_to_json(const Config& c, SafetensorsFile& arrays) {
   j["synapse_growth_masks"] = masks(c.synapse_growth_masks, "synapse_growth_masks");
   j["seed"] = c.seed;
   j["ensemble_size"] = c.ensemble_size;
+  j["self_connections"] = c.self_connections;
   return j.dump();
 }
 

@@ -9,10 +9,7 @@ namespace ctrnn::detail {
 
 using nlohmann::json;
 
-namespace {
-
-// Counts brackets outside strings, so that a hostile document is refused in one flat pass.
-void check_depth(const std::string& text, const std::string& what) {
+void check_json_depth(const std::string& text, const std::string& what) {
   int depth = 0;
   bool in_string = false, escaped = false;
   for (const char ch : text) {
@@ -31,6 +28,8 @@ void check_depth(const std::string& text, const std::string& what) {
     }
   }
 }
+
+namespace {
 
 // nlohmann's messages start with "[json.exception.parse_error.101] "; the rest is the reason.
 std::string reason(const json::exception& e) {
@@ -84,7 +83,7 @@ class KeyTracker {
 }  // namespace
 
 json parse_json_input(const std::string& text, const std::string& what) {
-  check_depth(text, what);
+  check_json_depth(text, what);
   KeyTracker keys(what);
   try {
     return json::parse(text, [&](int, json::parse_event_t event, json& parsed) { return keys.on_event(event, parsed); });

@@ -10,6 +10,10 @@ namespace ctrnn::detail {
 // inside a section is 5 levels); refused before anything recursive runs on the document.
 inline constexpr int kMaxJsonDepth = 32;
 
+// Refuses (InvalidArgument naming `what`) text whose brackets outside strings nest deeper than
+// kMaxJsonDepth: a flat pass, safe on any input.
+void check_json_depth(const std::string& text, const std::string& what);
+
 // Parses `text` strictly: nesting deeper than kMaxJsonDepth, a key repeated within one object,
 // a number beyond double's range and any syntax error are refused with InvalidArgument naming
 // the keys that lead to the problem ("training.lr"), or `what` where no key leads to it.
