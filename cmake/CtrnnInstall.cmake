@@ -9,8 +9,7 @@ set_target_properties(ctrnn PROPERTIES EXPORT_NAME ctrnn)
 install(TARGETS ctrnn EXPORT ctrnnTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
-  INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+  RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY include/ctrnn DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 if(TARGET ctrnn_cli)
   # A shared libctrnn is found next to the installed program.
@@ -22,7 +21,12 @@ install(EXPORT ctrnnTargets NAMESPACE ctrnn:: DESTINATION ${CTRNN_INSTALL_CMAKED
 
 # What the package file must find again for a consumer: a static libctrnn carries its link
 # dependencies (CUDA runtime, cuBLAS, BLAS) into the consumer's link; a shared one has them inside.
-get_target_property(CTRNN_LIBRARY_TYPE ctrnn TYPE)
+get_target_property(_ctrnn_type ctrnn TYPE)
+if(_ctrnn_type STREQUAL "STATIC_LIBRARY")
+  set(CTRNN_PACKAGE_STATIC ON)
+else()
+  set(CTRNN_PACKAGE_STATIC OFF)
+endif()
 set(CTRNN_PACKAGE_BLA_VENDOR "${BLA_VENDOR}")
 configure_package_config_file(cmake/ctrnnConfig.cmake.in "${PROJECT_BINARY_DIR}/ctrnnConfig.cmake"
   INSTALL_DESTINATION ${CTRNN_INSTALL_CMAKEDIR})
