@@ -59,6 +59,13 @@ if(MODE STREQUAL "find_package")
       endif()
     endforeach()
   endforeach()
+  # Every installed header compiles on its own with nothing but the installed include folder (no
+  # CUDA, BLAS or JSON headers, no implementation header left behind).
+  file(GLOB public_headers RELATIVE "${prefix}/include" "${prefix}/include/ctrnn/*.hpp")
+  foreach(header IN LISTS public_headers)
+    file(WRITE "${WORK_DIR}/headers/check.cpp" "#include <${header}>\n")
+    run(${CXX_COMPILER} -std=c++17 -fsyntax-only -Wall -Wextra -Werror "-I${prefix}/include" "${WORK_DIR}/headers/check.cpp")
+  endforeach()
   run(${configure} -DCMAKE_BUILD_TYPE=Release "-DCMAKE_PREFIX_PATH=${prefix}")
 elseif(MODE STREQUAL "add_subdirectory_shared")
   # No CMAKE_BUILD_TYPE on purpose: ctrnn as a subproject must not set one.
