@@ -59,6 +59,11 @@ if(MODE STREQUAL "find_package")
       endif()
     endforeach()
   endforeach()
+  # The build's backend choice (CTRNN_WITH_*) is private: no public header depends on it.
+  file(READ "${package_dir}/ctrnnTargets.cmake" targets_text)
+  if(targets_text MATCHES "CTRNN_WITH_")
+    message(FATAL_ERROR "consume: ctrnnTargets.cmake exports a CTRNN_WITH_* definition")
+  endif()
   # Every installed header compiles on its own with nothing but the installed include folder (no
   # CUDA, BLAS or JSON headers, no implementation header left behind).
   file(GLOB public_headers RELATIVE "${prefix}/include" "${prefix}/include/ctrnn/*.hpp")
