@@ -5,14 +5,13 @@ include(CMakePackageConfigHelpers)
 set(CTRNN_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/ctrnn" CACHE STRING
     "Where ctrnnConfig.cmake is installed, relative to the prefix")
 
-set_target_properties(ctrnn PROPERTIES EXPORT_NAME ctrnn)
 install(TARGETS ctrnn EXPORT ctrnnTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY include/ctrnn DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} FILES_MATCHING PATTERN "*.hpp")
 if(TARGET ctrnn_cli)
-  # A shared libctrnn is found next to the installed program.
+  # The installed program finds a shared libctrnn in the prefix's library folder.
   set_target_properties(ctrnn_cli PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
   install(TARGETS ctrnn_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 endif()
