@@ -7,6 +7,10 @@
 #   on Device::Cuda, noise statistics. Built with CUDA only; every test skips without a device.
 ctrnn_test(test_host_orchestration test_host_orchestration.cpp)
 ctrnn_test(test_cuda_no_device test_cuda_no_device.cpp)
+# - kernels_keep_philox_in_registers: ptxas's resource report of the noise and growth kernels
+#   (no stack frame, no spills); needs nvcc only.
 if(CTRNN_WITH_CUDA)
   ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp)
+  add_test(NAME kernels_keep_philox_in_registers
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_kernel_stack.sh ${CMAKE_CUDA_COMPILER} ${PROJECT_SOURCE_DIR})
 endif()
