@@ -288,7 +288,7 @@ struct FailingHostPrims : HostPrims {
 
 // HostPrims with a fixed amount of memory left for new buffers.
 struct LimitedHostPrims : HostPrims {
-  int64_t limit = 0;
+  int64_t limit = int64_t(1) << 40;
 };
 int64_t memory_available(const LimitedHostPrims& p) { return p.limit; }
 
@@ -378,7 +378,6 @@ TEST(HostOrchestrationMemory, ACallThatDoesNotFitIsRefused) {
   const BackendCase c = small_case(4, 2);
   const test::Problem p = test::make_problem(c);
   OrchestratedBackend<LimitedHostPrims> host(p.config, false);
-  host.primitives().limit = int64_t(1) << 40;
   host.set_constraints(p.constraints);
   host.set_params(p.params);
   host.forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));

@@ -328,7 +328,9 @@ class OrchestratedBackend final : public Backend<float> {
     need(r_, sh.trace);
     need(work_, sh.work);
     need(y_, E_ * sh.y);
-    if (keep) need(kept_, E_ * sh.BH);
+    // kept_ holds the carried state the forward may start from: sized (and poisoned) only when
+    // it holds none for this batch.
+    if (keep && kept_batch_ != sh.B) need(kept_, E_ * sh.BH);
   }
   template <class Need>
   void loss_buffers(const Shape& sh, const LossWeights& w, Need&& need) {
