@@ -171,6 +171,9 @@ void register_all(const std::string& mode, Fn fn, const std::vector<Size>& grid 
                                    [fn, s, d](benchmark::State& st) { fn(st, s, d); })
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
+  static bool context_added = false;  // once per binary, whatever the number of modes
+  if (context_added) return;
+  context_added = true;
   benchmark::AddCustomContext("ctrnn_cuda_available", gpu ? "true" : "false");
   benchmark::AddCustomContext("ctrnn_model", "dims [4, H, 4], relu, uniform weights, no biases, alpha 0.1, no noise");
   benchmark::AddCustomContext("ctrnn_flop_model", "forward step: 2BH^2 + 2BIH + 2BHO per network; train step: 3x");

@@ -346,6 +346,30 @@ TEST(HostOrchestrationState, AFailedTrainingStepKeepsTheParameters) {
   EXPECT_THROW(host.backward_from_loss(), StateError);
 }
 
+// A training step as the first call of a fresh backend equals the calls in sequence on the CPU
+// backend (BPTT uses the step's own dynamics, not those of an earlier forward).
+TEST(HostOrchestrationState, AFirstTrainingStepEqualsTheCallsInSequence) {
+  BackendCase c = small_case(6, 3);
+  c.activation = Activation::Tanh, c.biases = true, c.regularizers = true;
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<HostPrims> host(p.config, true);
+  auto cpu = detail::make_cpu_backend<float>(p.config);
+  for (detail::Backend<float>* b : {static_cast<detail::Backend<float>*>(&host), cpu.get()}) {
+    b->set_constraints(p.constraints);
+    b->set_params(p.params);
+  }
+  const auto f = test::forward_args(c, p, 0, detail::InitialState::H0, false);
+  ASSERT_NE(f.dynamics.activation, Dynamics{}.activation);
+  const detail::StepResult a = host.train_step(f, test::loss_args(c, p, p.target), OptimizerConfig{}, 1);
+  const detail::StepResult b = cpu->train_step(f, test::loss_args(c, p, p.target), OptimizerConfig{}, 1);
+  EXPECT_TRUE(test::close_to(a.terms, b.terms, kHostTolerances.gradient));
+  EXPECT_TRUE(test::close_to(a.grad_norm, b.grad_norm, kHostTolerances.gradient));
+  Params<float> pa, pb;
+  host.get_params(pa);
+  cpu->get_params(pb);
+  test::expect_params_close(pa, pb, kHostTolerances.parameter, "params after one step");
+}
+
 // A non-finite loss: the step reports it and the device-side flag keeps the last good state.
 TEST(HostOrchestrationState, ANonFiniteLossIsNotApplied) {
   const BackendCase c = small_case(5, 2);

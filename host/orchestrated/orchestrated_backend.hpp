@@ -193,14 +193,14 @@ class OrchestratedBackend final : public Backend<float> {
         sh);
     upload(gy_in_.data(), gy, n_y);
     if (gr) upload(gr_in_.data(), gr, n_r);
-    bptt(sh, gy_in_.data(), gr ? gr_in_.data() : nullptr);
+    bptt(sh, dyn_, gy_in_.data(), gr ? gr_in_.data() : nullptr);
   }
 
   void backward_from_loss() override {
     if (!has_loss_) throw StateError("ctrnn: backward_from_loss() needs a loss() of the last forward first");
     const Shape sh = current_shape();
     reserve([&](auto&& need) { bptt_buffers(sh, need); }, sh);
-    backward_from_loss_sequence(sh);
+    backward_from_loss_sequence(sh, dyn_);
   }
 
   void read_gradients(Gradients<float>& g) override { download_set(grads_, g); }
@@ -235,7 +235,7 @@ class OrchestratedBackend final : public Backend<float> {
     graph(key("step", sh, f, l, opt, step == 1), [&] {
       forward_sequence(sh, f);
       loss_sequence(sh, l);
-      backward_from_loss_sequence(sh);
+      backward_from_loss_sequence(sh, f.dynamics);  // dyn_ is set once the step has run
       optimizer_sequence(opt, step, applied);
     });
     end_forward(sh, f);
@@ -368,9 +368,10 @@ class OrchestratedBackend final : public Backend<float> {
       const int64_t cap = int64_t(buf.capacity());
       if (n > cap) bytes = saturating_add(bytes, checked_product({n - cap, int64_t(sizeof(T))}, "inputs", what));
     });
-    require_memory("inputs", what + " with ensemble_size " + std::to_string(E_) + " and " + std::to_string(H_) +
-                                 " neurons",
-                   bytes, memory_available(prims_), where());
+    if (bytes > 0)  // asked only when something grows: the steady state makes no query
+      require_memory("inputs", what + " with ensemble_size " + std::to_string(E_) + " and " + std::to_string(H_) +
+                                   " neurons",
+                     bytes, memory_available(prims_), where());
     parts([&](auto& buf, int64_t n) { resize(buf, n); });
     reserve_reductions(prims_, E_);
   }
@@ -497,16 +498,17 @@ class OrchestratedBackend final : public Backend<float> {
     for (int l = 0; l < 3; ++l) has_direct_[l] = w[weight_terms[l]] != 0;
   }
 
-  void backward_from_loss_sequence(const Shape& sh) {
-    bptt(sh, loss_gy_.data(), loss_has_gr_ ? loss_gr_.data() : nullptr);
+  void backward_from_loss_sequence(const Shape& sh, const Dynamics& dyn) {
+    bptt(sh, dyn, loss_gy_.data(), loss_has_gr_ ? loss_gr_.data() : nullptr);
     for (int l = 0; l < 3; ++l)
       if (has_direct_[l]) apply(E_ * pre_[l] * post_[l], kernels::AddInto{grads_[l], direct_[l].data()});
   }
 
-  // BPTT of the last forward from dL/dy (E, T, B, O) and dL/dr (E, T, B, H) or null, into grads_.
-  void bptt(const Shape& sh, const float* gy, const float* gr) {
+  // BPTT of the forward with dynamics `dyn` from dL/dy (E, T, B, O) and dL/dr (E, T, B, H) or
+  // null, into grads_.
+  void bptt(const Shape& sh, const Dynamics& dyn, const float* gy, const float* gr) {
     const int64_t E = E_, I = I_, H = H_, O = O_, T = sh.T, B = sh.B, BH = sh.BH, state = sh.state;
-    const float alpha = float(dyn_.alpha);
+    const float alpha = float(dyn.alpha);
     // work (T B x H) = gy (T B x O) W_out^T (O x H), all steps at once
     gemm(Op::N, Op::T, T * B, H, O, 1.0f, gy, O, sh.y, params_[kWOut], O, H * O, 0.0f, work_.data(), H, T * BH, E);
     for (int64_t t = T; t >= 0; --t) {
@@ -517,7 +519,7 @@ class OrchestratedBackend final : public Backend<float> {
              t >= 1 ? 1.0f : 0.0f, dr, H, dr_stride, E);
       apply(E * BH, kernels::LeakyStepBackward{dr, dr_stride, gr && t >= 1 ? gr + (t - 1) * BH : nullptr, T * BH,
                                                v_.data() + t * BH, t < T ? dv_.data() + (t + 1) * BH : nullptr,
-                                               dv_.data() + t * BH, state, B, H, alpha, dyn_.activation});
+                                               dv_.data() + t * BH, state, B, H, alpha, dyn.activation});
     }
     const float* dv1 = dv_.data() + BH;  // dv_1..dv_T: T B rows of H per network
     const float* u = arena_floats(sh.off_u);
@@ -616,7 +618,6 @@ class OrchestratedBackend final : public Backend<float> {
     std::string k = key(part, sh);
     append(k, l.target_per_network), append(k, l.mask != nullptr ? l.mask_shape : LossMask::None);
     for (double w : l.weights.lambda) append(k, w);
-    append(k, dyn_.alpha), append(k, dyn_.activation);  // BPTT of the last forward
     return k;
   }
   std::string key(const char* part, const Shape& sh, const ForwardArgs<float>& f, const LossArgs<float>& l,
