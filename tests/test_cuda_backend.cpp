@@ -146,14 +146,16 @@ TEST(CudaBackendState, GraphsEqualTheUngraphedSequence) {
   OptimizerConfig opt;
   opt.clip_grad_norm = 0.5;
   const detail::InitialState initial = detail::InitialState::H0;
-  for (int64_t step = 1; step <= 4; ++step) {  // step 1 and 2 are captured (SGD's first step differs), 3-4 replay
+  // Step 1 has a key of its own (SGD's first step differs); steps 2-5 share one: run launch by
+  // launch at step 2, captured at 3, replayed at 4 and 5.
+  for (int64_t step = 1; step <= 5; ++step) {
     const auto f = test::forward_args(c, p, uint64_t(step), initial, false);
     const auto ra = a->train_step(f, test::loss_args(c, p, p.target), opt, step);
     const auto rb = b->train_step(f, test::loss_args(c, p, p.target), opt, step);
     EXPECT_EQ(ra.terms, rb.terms) << "step " << step;
     EXPECT_EQ(ra.grad_norm, rb.grad_norm) << "step " << step;
   }
-  for (int call = 0; call < 2; ++call) {  // forward-only graphs, with new noise each call
+  for (int call = 0; call < 3; ++call) {  // forward only: run, captured, replayed; new noise each call
     const auto f = test::forward_args(c, p, uint64_t(100 + call), initial, false);
     a->forward(f);
     b->forward(f);
@@ -182,7 +184,7 @@ TEST(CudaBackendState, ANonFiniteLossIsNotApplied) {
   target[0] = std::numeric_limits<float>::quiet_NaN();
   Params<float> before, after;
   gpu->get_params(before);
-  for (int64_t step = 1; step <= 2; ++step) {  // captured, then replayed
+  for (int64_t step = 1; step <= 4; ++step) {  // steps 3 and 4: captured, then replayed
     const auto r = gpu->train_step(test::forward_args(c, p, uint64_t(step), detail::InitialState::Zero, false),
                                    test::loss_args(c, p, target), OptimizerConfig{}, step);
     EXPECT_FALSE(r.applied);

@@ -181,9 +181,14 @@ void CudaPrims::run_graph(const std::string& key, const std::function<void()>& s
   if (!graphs_) return sequence();
   auto it = graph_execs_.find(key);
   if (it == graph_execs_.end()) {
+    // The first call of a key runs launch by launch: module loading, cuBLAS's first-use set-up
+    // and its algorithm choice happen outside any capture. The second is captured.
+    if (keys_seen_.size() > 1024) keys_seen_.clear();  // many shapes: forget, stay small
+    if (keys_seen_.insert(key).second) return sequence();
     if (graph_execs_.size() >= kMaxGraphs) {
       for (auto& [k, exec] : graph_execs_) (void)cudaGraphExecDestroy(as_exec(exec));
       graph_execs_.clear();
+      keys_seen_.clear();
     }
     const cudaStream_t s = as_stream(stream_);
     CTRNN_CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));

@@ -4,7 +4,8 @@
 // gemm_mapping.hpp's), grid-stride launches of CTRNN_HD bodies, deterministic two-pass
 // reductions, pinned staging for host transfers (uploads are asynchronous: the host data is
 // copied into pinned memory, which the next upload reuses once the copy has run), and CUDA graphs:
-// run_graph captures a sequence once per key and replays it (graphs can be switched off, for the
+// run_graph runs a sequence launch by launch the first time a key is seen, captures it the second
+// time and replays it from then on (graphs can be switched off, for the
 // cross-check, with CudaPrims::Options or CTRNN_CUDA_GRAPHS=0). apply<F> and reduce<F> are defined in kernels/launch.cuh and instantiated, body by
 // body, in the kernels/*.cu files; a body used here but instantiated nowhere fails at link time.
 // This header needs no CUDA header (the handles are forward-declared).
@@ -12,6 +13,7 @@
 #include <functional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "ctrnn/device.hpp"
@@ -79,6 +81,7 @@ class CudaPrims {
   cuda::DeviceBuffer<unsigned char> cublas_workspace_;  // cuBLAS's, so captures allocate nothing
   bool graphs_ = true;
   std::unordered_map<std::string, CUgraphExec_st*> graph_execs_;
+  std::unordered_set<std::string> keys_seen_;  // keys run once (launch by launch), not yet captured
 };
 
 template <class F>

@@ -29,9 +29,10 @@
 // Three optional primitives are free functions found by argument-dependent lookup, with the
 // defaults below; CudaPrims overloads them (cuda_primitives.hpp):
 //   run_graph(p, key, sequence)   runs sequence(), which allocates, transfers and synchronizes
-//                                 nothing; CudaPrims captures it as a CUDA graph once per key and
-//                                 replays it while the key holds (the key names everything the
-//                                 sequence's launches depend on: shapes, modes, buffer addresses)
+//                                 nothing; CudaPrims runs it launch by launch at a key's first
+//                                 call, captures it as a CUDA graph at the second and replays that
+//                                 while the key holds (the key names everything the sequence's
+//                                 launches depend on: shapes, modes, buffer addresses)
 //   reserve_reductions(p, E)      room for reduce() over E networks, made before a capture
 //   memory_available(p)           bytes new buffers may still take (host RAM; free device memory)
 #include <cstdint>
