@@ -43,6 +43,8 @@ def test_fit_learns_a_numpy_task(tmp_path):
     assert accuracy(y, mask_val, label_val) >= 0.90
     rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
     assert len(rows) == 300 and float(rows[-1]["loss"]) == pytest.approx(history[-1]["total"])
+    assert [r["step"] for r in rows if r["val_loss"]] == ["100", "200", "300"]
+    assert float(rows[-1]["val_loss"]) == pytest.approx(history[-1]["val_total"])
     assert (tmp_path / "checkpoint.safetensors").stat().st_size > 0
 
 
