@@ -30,7 +30,8 @@ def read_metrics(path):
         rows = list(csv.DictReader(f))
     if not rows:
         raise ValueError(f"ctrnn: invalid metrics: {path} holds no rows")
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+    # Validation columns are empty on steps without validation.
+    return {k: np.array([float(r[k]) if r[k] != "" else np.nan for r in rows]) for k in rows[0]}
 
 
 def training_curves(history):
@@ -51,7 +52,9 @@ def training_curves(history):
         step = history["step"][pick[0]]
         loss = np.stack([history["loss"][p] for p in pick], axis=1)
         grad = np.stack([history["grad_norm"][p] for p in pick], axis=1)
-        val = []
+        val_loss = np.mean(np.stack([history["val_loss"][p] for p in pick], axis=1), axis=1) \
+            if "val_loss" in history else np.full(len(step), np.nan)
+        val = [(s, v) for s, v in zip(step, val_loss) if not np.isnan(v)]
     fig, (ax_loss, ax_grad) = plt.subplots(1, 2, figsize=(10, 3.5))
     ax_loss.semilogy(step, loss, lw=1)
     if val:
@@ -132,8 +135,8 @@ def plot_run(folder, batch_size=8):
         model = load(checkpoint, device="cpu").eval()
         written.append(save(weights(model.parameters()["w_hid"][0]), os.path.join(folder, "weights.png")))
         task_json = model.checkpoint_metadata.get("task")
-        if task_json:
-            spec = json.loads(task_json)
+        spec = json.loads(task_json) if task_json else {}
+        if "name" in spec:  # a built-in task (a data-file task's trials are the user's own)
             batch = Task(spec.pop("name"), **spec).batch(batch_size, seed=12345)
             y, [r] = model(batch["u"])
             if y.ndim == 4:  # an ensemble: the first network

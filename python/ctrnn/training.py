@@ -160,7 +160,7 @@ def _progress_bar(total):
 class _MetricsCsv:
     """metrics.csv with the CLI's columns, so that the same plots read both."""
 
-    COLUMNS = ["step", "network", "loss", *LOSS_TERMS, "grad_norm", "elapsed_s"]
+    COLUMNS = ["step", "network", "loss", *LOSS_TERMS, "grad_norm", "val_loss", "val_accuracy", "elapsed_s"]
 
     def __init__(self, path):
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -174,7 +174,8 @@ class _MetricsCsv:
         for e in range(ensemble_size):
             pick = (lambda v: v) if ensemble_size == 1 else (lambda v: v[e])
             self._csv.writerow([record["step"], e, pick(record["total"]), *(pick(record[t]) for t in LOSS_TERMS),
-                                pick(record["grad_norm"]), record["elapsed_s"]])
+                                pick(record["grad_norm"]), pick(record["val_total"]) if "val_total" in record else "",
+                                "", record["elapsed_s"]])
 
     def close(self):
         self._file.close()

@@ -53,7 +53,7 @@ void bind_tasks(nb::module_& m) {
             if (outputs.shape != b.target.shape)
               throw InvalidArgument("y", "the shape of the batch's target " + shape_to_string(b.target.shape),
                                     shape_to_string(outputs.shape));
-            return t.accuracy(b, outputs.ptr());
+            return decision_accuracy(b, outputs.ptr());
           },
           nb::arg("target"), nb::arg("label"), nb::arg("mask").none(), nb::arg("y"));
 
