@@ -52,7 +52,9 @@ def training_curves(history):
         step = history["step"][pick[0]]
         loss = np.stack([history["loss"][p] for p in pick], axis=1)
         grad = np.stack([history["grad_norm"][p] for p in pick], axis=1)
-        val = []
+        val_loss = np.mean(np.stack([history["val_loss"][p] for p in pick], axis=1), axis=1) \
+            if "val_loss" in history else np.full(len(step), np.nan)
+        val = [(s, v) for s, v in zip(step, val_loss) if not np.isnan(v)]
     fig, (ax_loss, ax_grad) = plt.subplots(1, 2, figsize=(10, 3.5))
     ax_loss.semilogy(step, loss, lw=1)
     if val:

@@ -174,7 +174,8 @@ class _MetricsCsv:
         for e in range(ensemble_size):
             pick = (lambda v: v) if ensemble_size == 1 else (lambda v: v[e])
             self._csv.writerow([record["step"], e, pick(record["total"]), *(pick(record[t]) for t in LOSS_TERMS),
-                                pick(record["grad_norm"]), "", "", record["elapsed_s"]])
+                                pick(record["grad_norm"]), pick(record["val_total"]) if "val_total" in record else "",
+                                "", record["elapsed_s"]])
 
     def close(self):
         self._file.close()

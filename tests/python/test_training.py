@@ -39,10 +39,12 @@ def test_fit_learns_a_numpy_task(tmp_path):
     assert [h["step"] for h in history if "val_total" in h] == [100, 200, 300]
     assert history[-1]["val_total"] < 0.5 * history[0]["total"]
     y, _ = model.eval()(u_val)
-    # Chance is 50%; the Bayes-optimal observer gets ~98% (mean evidence over 20 steps).
+    # Chance is 50%, the Bayes-optimal observer ~98% (mean evidence over 20 steps); measured 97%.
     assert accuracy(y, mask_val, label_val) >= 0.90
     rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
     assert len(rows) == 300 and float(rows[-1]["loss"]) == pytest.approx(history[-1]["total"])
+    assert [r["step"] for r in rows if r["val_loss"]] == ["100", "200", "300"]
+    assert float(rows[-1]["val_loss"]) == pytest.approx(history[-1]["val_total"])
     assert (tmp_path / "checkpoint.safetensors").stat().st_size > 0
 
 
@@ -53,8 +55,8 @@ def test_builtin_task_trains_to_accuracy():
     trainer.fit(task.batches(32, seed=1), steps=400, progress=False)
     held_out = task.batch(512, seed=1, index=10**9)
     y, _ = model.eval()(held_out["u"])
-    # The CLI's demo reaches ~93% with H=64 after 1500 steps; 400 steps at H=48 reach above 75%.
-    assert task.accuracy(held_out, y) >= 0.75
+    # Measured 92% (chance 50%; the CLI demo reaches ~93% with H = 64 after 1500 steps).
+    assert task.accuracy(held_out, y) >= 0.85
 
 
 def test_ensemble_reports_one_loss_per_network():
@@ -76,20 +78,22 @@ def test_noise_and_modes():
 
 
 def test_the_gil_is_released_during_a_step():
-    """Another Python thread runs while a step computes: with the GIL held, no iteration of the
-    main thread's loop could fall inside the middle half of the step."""
+    """Another Python thread runs while steps compute: with the GIL held, no iteration of the main
+    thread's loop could fall inside the middle half of a step. Eight steps, so that one scheduling
+    gap of a loaded machine cannot empty every window."""
     import threading
     import time
 
-    u = np.random.default_rng(0).standard_normal((200, 32, 1)).astype(np.float32)
-    target = np.zeros((200, 32, 2), np.float32)
+    u = np.random.default_rng(0).standard_normal((100, 32, 1)).astype(np.float32)
+    target = np.zeros((100, 32, 2), np.float32)
     trainer = ctrnn.Trainer(ctrnn.CTRNN(dims=[1, 64, 2], device="cpu"))
-    span = {}
+    spans = []
 
     def work():
-        span["start"] = time.perf_counter()
-        trainer.step(u, target)
-        span["end"] = time.perf_counter()
+        for _ in range(8):
+            start = time.perf_counter()
+            trainer.step(u, target)
+            spans.append((start, time.perf_counter()))
 
     worker = threading.Thread(target=work)
     ticks = []
@@ -97,6 +101,6 @@ def test_the_gil_is_released_during_a_step():
     while worker.is_alive():
         ticks.append(time.perf_counter())
     worker.join()
-    start, end = span["start"], span["end"]
-    middle = [t for t in ticks if start + 0.25 * (end - start) < t < start + 0.75 * (end - start)]
-    assert end - start > 0.01 and len(middle) > 0
+    ticks = np.array(ticks)
+    inside = [np.count_nonzero((ticks > a + 0.25 * (b - a)) & (ticks < a + 0.75 * (b - a))) for a, b in spans]
+    assert sum(inside) > 0, f"no main-thread activity inside any step: {inside}"
