@@ -10,3 +10,9 @@ ctrnn_test(test_cuda_no_device test_cuda_no_device.cpp)
 if(CTRNN_WITH_CUDA)
   ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp)
 endif()
+
+# The persistent recurrence kernels run by the host emulator (label "emulated"): always built.
+add_executable(test_persistent_emulated test_persistent_emulated.cpp)
+target_link_libraries(test_persistent_emulated PRIVATE ctrnn_internal GTest::gtest GTest::gtest_main)
+target_include_directories(test_persistent_emulated PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+gtest_discover_tests(test_persistent_emulated DISCOVERY_TIMEOUT 60 PROPERTIES LABELS emulated)

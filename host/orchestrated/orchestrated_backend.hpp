@@ -21,6 +21,7 @@
 
 #include "backend.hpp"
 #include "ctrnn/error.hpp"
+#include "orchestrated/persistent_recurrence.hpp"
 #include "orchestrated/primitives.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/leaky_step.hpp"
@@ -92,6 +93,7 @@ class OrchestratedBackend final : public Backend<float> {
     if (T <= 0 || B <= 0) throw InvalidArgument("inputs", "T >= 1 and B >= 1", std::to_string(T) + ", " + std::to_string(B));
     if (a.initial == InitialState::Kept && kept_batch_ != B)
       throw StateError("ctrnn: kept state has batch " + std::to_string(kept_batch_));
+    const RecurrencePlan plan = plan_for(prims_, recurrence_, E, B, H);  // before any change
     T_ = T, B_ = B;
     dyn_ = a.dynamics;
     u_per_network_ = a.u_per_network;
@@ -113,7 +115,12 @@ class OrchestratedBackend final : public Backend<float> {
     prims_.gemm(Op::N, Op::N, T * B, H, I, 1.0f, u_.data(), I, a.u_per_network ? T * B * I : 0, params_[kWIn], H,
                 I * H, 0.0f, work_.data(), H, T * BH, E);
     const float alpha = float(a.dynamics.alpha);
-    for (int64_t t = 1; t <= T; ++t) {
+    if (plan.path != RecurrencePath::Sequence)  // the whole loop below in one persistent launch
+      run_persistent(prims_, plan, E,
+                     kernels::PersistentForward{params_[kWHid], params_[kBIn], params_[kBHid], work_.data(), v_.data(),
+                                                r_.data(), T, alpha, float(a.dynamics.preact_noise),
+                                                float(a.dynamics.postact_noise), act, a.seed, uint32_t(a.call), {}});
+    for (int64_t t = 1; plan.path == RecurrencePath::Sequence && t <= T; ++t) {
       float* drive = work_.data() + (t - 1) * BH;
       // drive_t (B x H) += r_{t-1} (B x H) W_hid (H x H)
       prims_.gemm(Op::N, Op::N, B, H, H, 1.0f, r_.data() + (t - 1) * BH, H, state, params_[kWHid], H, H * H, 1.0f,
@@ -133,6 +140,7 @@ class OrchestratedBackend final : public Backend<float> {
       prims_.apply(E * BH, kernels::GatherSlabs{kept_.data(), v_.data() + T * BH, BH, state});
       kept_batch_ = B;
     }
+    plan_ = plan;
     has_forward_ = true;
     has_loss_ = false;
   }
@@ -311,6 +319,11 @@ class OrchestratedBackend final : public Backend<float> {
 
   P& primitives() { return prims_; }
 
+  // Forces the recurrence's path or geometry from the next forward() on (tests, benchmarks).
+  void set_recurrence(const RecurrenceOptions& o) { recurrence_ = o; }
+  // The plan the last forward() (and the BPTT of it) ran.
+  const RecurrencePlan& recurrence_plan() const { return plan_; }
+
  private:
   // BPTT of the last forward from dL/dy (E, T, B, O) and dL/dr (E, T, B, H) or null, into grads_.
   void bptt(const float* gy, const float* gr) {
@@ -323,7 +336,11 @@ class OrchestratedBackend final : public Backend<float> {
     // work (T B x H) = gy (T B x O) W_out^T (O x H), all steps at once
     prims_.gemm(Op::N, Op::T, T * B, H, O, 1.0f, gy, O, T * B * O, params_[kWOut], O, H * O, 0.0f, work_.data(), H,
                 T * BH, E);
-    for (int64_t t = T; t >= 0; --t) {
+    if (plan_.path != RecurrencePath::Sequence)  // the whole loop below in one persistent launch
+      run_persistent(prims_, plan_, E,
+                     kernels::PersistentBackward{params_[kWHid], work_.data(), gr, v_.data(), dv_.data(), T, alpha,
+                                                 dyn_.activation, {}});
+    for (int64_t t = T; plan_.path == RecurrencePath::Sequence && t >= 0; --t) {
       float* dr = t >= 1 ? work_.data() + (t - 1) * BH : dr0_.data();
       const int64_t dr_stride = t >= 1 ? T * BH : BH;
       if (t < T)  // dr_t (B x H) += alpha dv_{t+1} (B x H) W_hid^T (H x H); dr_0 = that alone
@@ -420,6 +437,8 @@ class OrchestratedBackend final : public Backend<float> {
   int64_t T_ = 0, B_ = 0;
   Dynamics dyn_;
   bool u_per_network_ = false, has_forward_ = false;
+  RecurrenceOptions recurrence_;
+  RecurrencePlan plan_;
   Buf<float> u_, v_, r_, y_, work_;
   Buf<float> kept_;
   int64_t kept_batch_ = 0;
