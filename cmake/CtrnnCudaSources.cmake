@@ -9,6 +9,7 @@ target_sources(ctrnn PRIVATE
   kernels/elementwise.cu
   kernels/leaky_step.cu
   kernels/loss.cu
+  kernels/persistent.cu
   kernels/reduce.cu
   kernels/update.cu
 )

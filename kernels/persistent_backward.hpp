@@ -72,9 +72,10 @@ struct PersistentBackward {
       const int64_t gi = item / tile.cols, jl = item - gi * tile.cols, j = tile.c0 + jl;
       float acc[kTileRows];
       tile_product(later, smem, H, S, tile.rows, gi, G, jl, acc);
+      CTRNN_UNROLL
       for (int i = 0; i < kTileRows; ++i) {
         const int64_t b = gi + G * i;
-        if (b >= tile.rows) break;
+        if (b >= tile.rows) continue;
         const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab
         float d = dr_t ? alpha * acc[i] + dr_t[idx] : alpha * acc[i];
         if (gr_t) d += gr_t[idx];

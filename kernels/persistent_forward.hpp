@@ -92,9 +92,10 @@ struct PersistentForward {
       const int64_t gi = item / tile.cols, jl = item - gi * tile.cols, j = tile.c0 + jl;
       float acc[kTileRows];
       tile_product(now, smem, H, S, tile.rows, gi, G, jl, acc);
+      CTRNN_UNROLL
       for (int i = 0; i < kTileRows; ++i) {
         const int64_t b = gi + G * i;
-        if (b >= tile.rows) break;
+        if (b >= tile.rows) continue;
         const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab
         const float a = (acc[i] + drive_t[idx]) + bias[jl];
         float vt = (1.0f - alpha) * carry[b * S + jl] + alpha * a;

@@ -14,6 +14,14 @@
 
 #include "ctrnn/host_device.hpp"
 
+// Loops over a register tile must unroll on the device: an array indexed at run time lives in
+// local memory.
+#if defined(__CUDA_ARCH__)
+#define CTRNN_UNROLL _Pragma("unroll")
+#else
+#define CTRNN_UNROLL
+#endif
+
 namespace ctrnn::kernels {
 
 // Rows of the batch a thread carries through the recurrent product at once: each W_hid element
@@ -81,6 +89,7 @@ struct PersistentTile {
 CTRNN_HD inline void tile_product(const float* state, const float* w, int64_t H, int64_t slice, int64_t rows,
                                   int64_t g, int64_t G, int64_t jl, float (&acc)[kTileRows]) {
   const float* row[kTileRows];
+  CTRNN_UNROLL
   for (int i = 0; i < kTileRows; ++i) {
     const int64_t b = g + G * i;
     row[i] = state + (b < rows ? b : rows - 1) * H;
@@ -88,6 +97,7 @@ CTRNN_HD inline void tile_product(const float* state, const float* w, int64_t H,
   }
   for (int64_t k = 0; k < H; ++k) {
     const float wk = w[k * slice + jl];
+    CTRNN_UNROLL
     for (int i = 0; i < kTileRows; ++i) acc[i] += row[i][k] * wk;
   }
 }

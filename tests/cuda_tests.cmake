@@ -9,6 +9,8 @@ ctrnn_test(test_host_orchestration test_host_orchestration.cpp)
 ctrnn_test(test_cuda_no_device test_cuda_no_device.cpp)
 if(CTRNN_WITH_CUDA)
   ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp)
+  # Every forced path of the recurrence (sequence, persistent CTA, persistent clusters) vs the CPU.
+  ctrnn_test(test_persistent_gpu test_persistent_gpu.cpp)
 endif()
 
 # The persistent recurrence kernels run by the host emulator (label "emulated"): always built.
