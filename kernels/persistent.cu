@@ -38,7 +38,7 @@ struct DeviceCta {
   }
   // Orders every shared-memory write of the phase (local and distributed) before every read of
   // the next phase, in all CTAs of the cluster (barrier.cluster arrive.release / wait.acquire).
-  __device__ void barrier() const {
+  __device__ void cluster_barrier() const {
     if constexpr (kCluster)
       cg::this_cluster().sync();
     else
@@ -46,8 +46,8 @@ struct DeviceCta {
   }
 };
 
-// One cluster (or CTA) per (network, batch tile), clusters consecutive in x. The barrier after
-// the last phase also keeps every CTA alive until its peers' last writes into it have landed.
+// One cluster (or CTA) per (network, batch tile), clusters consecutive in x. The cluster barrier
+// after the last phase also keeps every CTA alive until its peers' last writes into it have landed.
 template <class Kernel, bool kCluster>
 __global__ void persistent_kernel(Kernel kernel) {
   extern __shared__ float smem[];
@@ -56,7 +56,10 @@ __global__ void persistent_kernel(Kernel kernel) {
   const int64_t phases = kernel.phases();
   for (int64_t phase = 0; phase < phases; ++phase) {
     kernel.run_phase(phase, cluster_index, cta, int(threadIdx.x));
-    cta.barrier();
+    if (kernel.barrier_after(phase) == Barrier::Cluster)
+      cta.cluster_barrier();
+    else
+      __syncthreads();
   }
 }
 

@@ -1,16 +1,18 @@
 #pragma once
 // The persistent backward kernel: the whole BPTT time loop (dv_T down to dv_0) in one launch,
-// with the structure of persistent_forward.hpp: phases between cluster barriers, each CTA holding
-// a slice of W_hid^T for the whole sequence and the tile's full dv_{t+1}, double-buffered.
+// with the structure of persistent_forward.hpp: phases between barriers, each CTA holding a
+// slice of W_hid^T for the whole sequence and the tile's full dv_{t+1}, double-buffered.
 //
-//   phase 0      load this CTA's slice of W_hid^T (column jl of the slice is row c0 + jl of
-//                W_hid) and zero buffer 0 (dv_{T+1} = 0)
-//   phase s >= 1 t = T + 1 - s; for this CTA's columns j and the tile's rows b:
-//                  dr   = alpha (dv_{t+1} W_hid^T)[b][j] + (gy_t W_out^T)[b][j]   (t >= 1)
-//                       = alpha (dv_1 W_hid^T)[b][j]                             (t = 0)
-//                  dv_t = (dr + gr_t[b][j]) f'(v_t[b][j]) + (1 - alpha) dv_{t+1}[b][j]
-//                writes dv_t to global memory (for the weight-gradient GEMMs and the bias and
-//                h0 sums after the loop) and into buffer s % 2 of every CTA of the cluster
+//   phase 0       load this CTA's slice of W_hid^T (column jl of the slice is row c0 + jl of
+//                 W_hid) and zero buffer 0 (dv_{T+1} = 0)
+//   step s = 1 .. T + 1, t = T + 1 - s:
+//   phase 2s - 1  partial sums of (dv_{t+1} W_hid^T)[b][j] for this CTA's columns
+//   phase 2s      for this CTA's columns j and the tile's rows b:
+//                   dr   = alpha (dv_{t+1} W_hid^T)[b][j] + (gy_t W_out^T)[b][j]   (t >= 1)
+//                        = alpha (dv_1 W_hid^T)[b][j]                             (t = 0)
+//                   dv_t = (dr + gr_t[b][j]) f'(v_t[b][j]) + (1 - alpha) dv_{t+1}[b][j]
+//                 writes dv_t to global memory (for the weight-gradient GEMMs and the bias and
+//                 h0 sums after the loop) and into buffer s % 2 of every CTA of the cluster
 // Exactly the existing sequence's arithmetic in the same order: the recurrent GEMM with beta = 1
 // onto the gy W_out^T term (beta = 0 at t = 0), then LeakyStepBackward (leaky_step.hpp).
 #include <cstdint>
@@ -31,16 +33,21 @@ struct PersistentBackward {
   Activation activation;
   PersistentGeometry geometry;
 
-  CTRNN_HD int64_t phases() const { return 2 + T; }
-  CTRNN_HD int64_t shared_floats() const { return geometry.backward_floats(); }
+  CTRNN_HD int64_t phases() const { return 1 + 2 * (T + 1); }
+  CTRNN_HD int64_t shared_floats() const { return geometry.floats(); }
+  CTRNN_HD Barrier barrier_after(int64_t phase) const { return step_barrier_after(phase); }
 
   template <class Cta>
   CTRNN_HD void run_phase(int64_t phase, int64_t cluster_index, const Cta& cta, int thread) const {
     const PersistentTile tile = PersistentTile::of(geometry, cluster_index, cta.rank());
+    float* smem = cta.shared(cta.rank());
+    const int64_t s = (phase + 1) / 2;
     if (phase == 0)
-      load(tile, cta.shared(cta.rank()), thread);
+      load(tile, smem, thread);
+    else if (phase % 2 == 1)
+      partial_products(geometry, tile, smem + geometry.buffer((s - 1) % 2), smem, smem + geometry.partial(), thread);
     else
-      step(phase, tile, cta, thread);
+      finish(s, tile, cta, thread);
   }
 
  private:
@@ -57,33 +64,26 @@ struct PersistentBackward {
   }
 
   template <class Cta>
-  CTRNN_HD void step(int64_t s, const PersistentTile& tile, const Cta& cta, int thread) const {
+  CTRNN_HD void finish(int64_t s, const PersistentTile& tile, const Cta& cta, int thread) const {
     const PersistentGeometry& g = geometry;
-    const int64_t H = g.H, S = g.slice, BH = g.B * H, state = (T + 1) * BH, t = T + 1 - s;
+    const int64_t H = g.H, BH = g.B * H, state = (T + 1) * BH, t = T + 1 - s, next = g.buffer(s % 2);
     const float* smem = cta.shared(cta.rank());
     const float* later = smem + g.buffer((s - 1) % 2);  // dv_{t+1} of the whole tile
-    const int64_t next = g.buffer(s % 2);
-    const int64_t G = (tile.rows + kTileRows - 1) / kTileRows;
+    const float* partial = smem + g.partial();
     const float* dr_t = t >= 1 ? dr + tile.e * T * BH + (t - 1) * BH : nullptr;
     const float* gr_t = gr && t >= 1 ? gr + tile.e * T * BH + (t - 1) * BH : nullptr;
     const float* v_t = v + tile.e * state + t * BH;
     float* dv_t = dv + tile.e * state + t * BH;
-    for (int64_t item = thread; item < G * tile.cols; item += g.threads) {
-      const int64_t gi = item / tile.cols, jl = item - gi * tile.cols, j = tile.c0 + jl;
-      float acc[kTileRows];
-      tile_product(later, smem, H, S, tile.rows, gi, G, jl, acc);
-      CTRNN_UNROLL
-      for (int i = 0; i < kTileRows; ++i) {
-        const int64_t b = gi + G * i;
-        if (b >= tile.rows) continue;
-        const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab
-        float d = dr_t ? alpha * acc[i] + dr_t[idx] : alpha * acc[i];
-        if (gr_t) d += gr_t[idx];
-        const float carried = later[b * H + j];
-        const float dvt = d * activate_grad(activation, v_t[idx]) + (1.0f - alpha) * carried;
-        dv_t[idx] = dvt;
-        for (int p = 0; p < g.cluster; ++p) cta.shared(p)[next + b * H + j] = dvt;
-      }
+    for (int64_t item = thread; item < tile.rows * tile.cols; item += g.threads) {
+      const int64_t b = item / tile.cols, jl = item - b * tile.cols, j = tile.c0 + jl;
+      const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab
+      const float rec = product(g, partial, b, jl);
+      float d = dr_t ? alpha * rec + dr_t[idx] : alpha * rec;
+      if (gr_t) d += gr_t[idx];
+      const float carried = later[b * H + j];
+      const float dvt = d * activate_grad(activation, v_t[idx]) + (1.0f - alpha) * carried;
+      dv_t[idx] = dvt;
+      for (int p = 0; p < g.cluster; ++p) cta.shared(p)[next + b * H + j] = dvt;
     }
   }
 };

@@ -1,21 +1,23 @@
 #pragma once
 // The persistent forward kernel: the whole time loop of the forward pass in one launch, written
-// as phases between cluster barriers (geometry and shared-memory layout: persistent_geometry.hpp).
-// run_phase() is the work of one thread of one CTA in one phase; the device kernel
-// (persistent.cu) runs the phases between cluster.sync() / __syncthreads(), the host emulator
-// (host/orchestrated/cluster_emulator.hpp) runs them for every thread of every CTA in turn.
+// as phases between barriers (geometry, work split and shared-memory layout:
+// persistent_geometry.hpp). run_phase() is the work of one thread of one CTA in one phase; the
+// device kernel (persistent.cu) runs the phases between __syncthreads() and cluster.sync() as
+// barrier_after() says, the host emulator (host/orchestrated/cluster_emulator.hpp) runs them for
+// every thread of every CTA in turn.
 //
-//   phase 0      load this CTA's slice of W_hid (columns c0 .. c0 + cols), b_hid + b_in of those
-//                columns, v_0 of those columns, and r_0 of the whole tile into buffer 0
-//   phase t >= 1 for this CTA's columns j and the tile's rows b:
-//                  a   = (r_{t-1} W_hid)[b][j] + (u_t W_in)[b][j] + (b_hid[j] + b_in[j])
-//                  v_t = (1 - alpha) v_{t-1} + alpha a + alpha sigma_pre eps_t
-//                  r_t = f(v_t) + sigma_post xi_t
-//                writes v_t and r_t to global memory (for BPTT and the readout GEMM) and r_t into
-//                buffer t % 2 of every CTA of the cluster
-// Exactly LeakyStepForward's arithmetic (leaky_step.hpp) in the same order, on a product summed
-// in HostPrims::gemm's order, with the same noise addresses: RandomStream(seed, purpose, e, t - 1,
-// call).normal(b * H + j) with b the row in the whole batch.
+//   phase 0       load this CTA's slice of W_hid (columns c0 .. c0 + cols), b_hid + b_in of those
+//                 columns, v_0 of those columns, and r_0 of the whole tile into buffer 0
+//   phase 2t - 1  partial sums of (r_{t-1} W_hid)[b][j] for this CTA's columns (buffer (t-1) % 2)
+//   phase 2t      for this CTA's columns j and the tile's rows b:
+//                   a   = (r_{t-1} W_hid)[b][j] + (u_t W_in)[b][j] + (b_hid[j] + b_in[j])
+//                   v_t = (1 - alpha) v_{t-1} + alpha a + alpha sigma_pre eps_t
+//                   r_t = f(v_t) + sigma_post xi_t
+//                 writes v_t and r_t to global memory (for BPTT and the readout GEMM) and r_t into
+//                 buffer t % 2 of every CTA of the cluster
+// Exactly LeakyStepForward's arithmetic (leaky_step.hpp) in the same order, with the same noise
+// addresses: RandomStream(seed, purpose, e, t - 1, call).normal(b * H + j), b the row in the
+// whole batch. With one part the product is summed in HostPrims::gemm's order too.
 #include <cstdint>
 
 #include "ctrnn/philox.hpp"
@@ -38,16 +40,21 @@ struct PersistentForward {
   uint32_t call;
   PersistentGeometry geometry;
 
-  CTRNN_HD int64_t phases() const { return 1 + T; }
-  CTRNN_HD int64_t shared_floats() const { return geometry.forward_floats(); }
+  CTRNN_HD int64_t phases() const { return 1 + 2 * T; }
+  CTRNN_HD int64_t shared_floats() const { return geometry.floats(); }
+  CTRNN_HD Barrier barrier_after(int64_t phase) const { return step_barrier_after(phase); }
 
   template <class Cta>
   CTRNN_HD void run_phase(int64_t phase, int64_t cluster_index, const Cta& cta, int thread) const {
     const PersistentTile tile = PersistentTile::of(geometry, cluster_index, cta.rank());
+    float* smem = cta.shared(cta.rank());
+    const int64_t t = (phase + 1) / 2;
     if (phase == 0)
-      load(tile, cta.shared(cta.rank()), thread);
+      load(tile, smem, thread);
+    else if (phase % 2 == 1)
+      partial_products(geometry, tile, smem + geometry.buffer((t - 1) % 2), smem, smem + geometry.partial(), thread);
     else
-      step(phase, tile, cta, thread);
+      finish(t, tile, cta, thread);
   }
 
  private:
@@ -74,39 +81,30 @@ struct PersistentForward {
   }
 
   template <class Cta>
-  CTRNN_HD void step(int64_t t, const PersistentTile& tile, const Cta& cta, int thread) const {
+  CTRNN_HD void finish(int64_t t, const PersistentTile& tile, const Cta& cta, int thread) const {
     const PersistentGeometry& g = geometry;
-    const int64_t H = g.H, S = g.slice, BH = g.B * H, state = (T + 1) * BH;
-    const float* smem = cta.shared(cta.rank());
-    const float* now = smem + g.buffer((t - 1) % 2);
-    const int64_t next = g.buffer(t % 2);
-    float* carry = cta.shared(cta.rank()) + g.carry();
+    const int64_t H = g.H, S = g.slice, BH = g.B * H, state = (T + 1) * BH, next = g.buffer(t % 2);
+    float* smem = cta.shared(cta.rank());
+    const float* partial = smem + g.partial();
+    float* carry = smem + g.carry();
     const float* bias = smem + g.bias();
-    const int64_t G = (tile.rows + kTileRows - 1) / kTileRows;
     const float* drive_t = drive + tile.e * T * BH + (t - 1) * BH;
     float* v_t = v + tile.e * state + t * BH;
     float* r_t = r + tile.e * state + t * BH;
     const RandomStream pre(seed, RandomPurpose::PreactNoise, uint32_t(tile.e), uint32_t(t - 1), call);
     const RandomStream post(seed, RandomPurpose::PostactNoise, uint32_t(tile.e), uint32_t(t - 1), call);
-    for (int64_t item = thread; item < G * tile.cols; item += g.threads) {
-      const int64_t gi = item / tile.cols, jl = item - gi * tile.cols, j = tile.c0 + jl;
-      float acc[kTileRows];
-      tile_product(now, smem, H, S, tile.rows, gi, G, jl, acc);
-      CTRNN_UNROLL
-      for (int i = 0; i < kTileRows; ++i) {
-        const int64_t b = gi + G * i;
-        if (b >= tile.rows) continue;
-        const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab
-        const float a = (acc[i] + drive_t[idx]) + bias[jl];
-        float vt = (1.0f - alpha) * carry[b * S + jl] + alpha * a;
-        if (sigma_pre > 0.0f) vt += alpha * sigma_pre * pre.normal(uint32_t(idx));
-        float rt = activate(activation, vt);
-        if (sigma_post > 0.0f) rt += sigma_post * post.normal(uint32_t(idx));
-        carry[b * S + jl] = vt;
-        v_t[idx] = vt;
-        r_t[idx] = rt;
-        for (int p = 0; p < g.cluster; ++p) cta.shared(p)[next + b * H + j] = rt;
-      }
+    for (int64_t item = thread; item < tile.rows * tile.cols; item += g.threads) {
+      const int64_t b = item / tile.cols, jl = item - b * tile.cols, j = tile.c0 + jl;
+      const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab
+      const float a = (product(g, partial, b, jl) + drive_t[idx]) + bias[jl];
+      float vt = (1.0f - alpha) * carry[b * S + jl] + alpha * a;
+      if (sigma_pre > 0.0f) vt += alpha * sigma_pre * pre.normal(uint32_t(idx));
+      float rt = activate(activation, vt);
+      if (sigma_post > 0.0f) rt += sigma_post * post.normal(uint32_t(idx));
+      carry[b * S + jl] = vt;
+      v_t[idx] = vt;
+      r_t[idx] = rt;
+      for (int p = 0; p < g.cluster; ++p) cta.shared(p)[next + b * H + j] = rt;
     }
   }
 };

@@ -24,9 +24,9 @@ using detail::RecurrenceOptions;
 using detail::RecurrencePath;
 using test::BackendCase;
 
-// As test_host_orchestration's kHostTolerances (same float arithmetic in the same order: the
-// emulated kernels sum the recurrent product as HostPrims::gemm does and then run
-// LeakyStepForward/Backward's lines; measured worst 2e-6 of the scale).
+// As test_host_orchestration's kHostTolerances (the same float arithmetic as the sequence: the
+// per-element lines of LeakyStepForward/Backward, on a recurrent product summed in k order or in
+// parts; see EqualsTheSequence).
 constexpr test::Tolerances kEmulatedTolerances{1e-5, 2e-5, 1e-5};
 
 struct PersistentCase {
@@ -69,10 +69,13 @@ TEST_P(PersistentEmulated, MatchesTheCpuBackendThroughTraining) {
   EXPECT_EQ(backend->recurrence_plan().path, pc.o.path);
 }
 
-// Against the sequence path of the same host backend: the same products summed in the same
-// order and the same per-element lines, so the results agree to the last bit (any index slip, a
-// wrong slice or a stale exchange buffer shows as a difference, however small).
-TEST_P(PersistentEmulated, EqualsTheSequenceBitForBit) {
+// Against the sequence path of the same host backend. With the recurrent sum in one part the
+// emulated kernels compute the same products summed in the same order and the same per-element
+// lines, so the results agree to the last bit (any index slip, a wrong slice or a stale exchange
+// buffer shows as a difference, however small). Split into parts (H >= 16), the sum is
+// reordered: then a few roundings per step, measured worst between 1e-7 and 3e-7 of the scale
+// (2026-11-28), hence 2e-6.
+TEST_P(PersistentEmulated, EqualsTheSequence) {
   const PersistentCase pc = GetParam();
   const test::Problem p = test::make_problem(pc.c);
   const BackendCase& c = pc.c;
@@ -80,6 +83,7 @@ TEST_P(PersistentEmulated, EqualsTheSequenceBitForBit) {
   sequence.path = RecurrencePath::Sequence;
   std::vector<float> y[2], r[2];
   Gradients<float> g[2];
+  int64_t parts = 0;
   for (int k = 0; k < 2; ++k) {
     auto b = emulated(p, k == 0 ? sequence : pc.o);
     b->set_constraints(p.constraints);
@@ -89,11 +93,18 @@ TEST_P(PersistentEmulated, EqualsTheSequenceBitForBit) {
     b->read_forward(y[k].data(), r[k].data());
     b->backward(p.gy.data(), p.gr.data());
     b->read_gradients(g[k]);
+    parts = b->recurrence_plan().geometry.parts;
   }
-  EXPECT_EQ(y[1], y[0]);
-  EXPECT_EQ(r[1], r[0]);
   const auto g0 = g[0].arrays(), g1 = g[1].arrays();
-  for (size_t k = 0; k < g0.size(); ++k) EXPECT_EQ(*g1[k], *g0[k]) << kParamNames[k];
+  if (parts == 1) {
+    EXPECT_EQ(y[1], y[0]);
+    EXPECT_EQ(r[1], r[0]);
+    for (size_t k = 0; k < g0.size(); ++k) EXPECT_EQ(*g1[k], *g0[k]) << kParamNames[k];
+  } else {
+    EXPECT_TRUE(test::close_to(y[1], y[0], 2e-6)) << "y";
+    EXPECT_TRUE(test::close_to(r[1], r[0], 2e-6)) << "r";
+    for (size_t k = 0; k < g0.size(); ++k) EXPECT_TRUE(test::close_to(*g1[k], *g0[k], 2e-6)) << kParamNames[k];
+  }
 }
 
 std::vector<PersistentCase> persistent_cases() {
@@ -237,10 +248,11 @@ TEST(RecurrenceDispatch, TheTableOnHopper) {
   };
   const RecurrencePath cta = RecurrencePath::PersistentCta, cl = RecurrencePath::PersistentCluster,
                        seq = RecurrencePath::Sequence;
-  for (const Row& row : std::vector<Row>{{1, 32, 64, cta, 1, 4},       {64, 32, 64, cta, 1, 16},
-                                         {1, 64, 128, cta, 1, 4},      {1, 64, 256, cl, 2, 4},
-                                         {64, 64, 256, cl, 2, 32},     {1, 64, 512, cl, 8, 4},
-                                         {1, 256, 512, cl, 8, 16},     {1, 64, 900, seq, 1, 0},
+  for (const Row& row : std::vector<Row>{{1, 32, 64, cl, 2, 4},       {64, 32, 64, cta, 1, 16},
+                                         {1, 64, 128, cl, 4, 4},       {1, 64, 256, cl, 8, 4},
+                                         {64, 64, 256, cl, 2, 32},     {1, 256, 256, cl, 2, 4},
+                                         {1, 64, 512, cl, 8, 4},       {1, 256, 512, cl, 8, 16},
+                                         {1, 64, 700, cl, 16, 8},      {1, 64, 900, seq, 1, 0},
                                          {1, 1, 900, cl, 16, 1},       {1, 256, 1024, seq, 1, 0}}) {
     const detail::RecurrencePlan plan = detail::plan_recurrence(row.E, row.B, row.H, d, automatic);
     SCOPED_TRACE("E " + std::to_string(row.E) + " B " + std::to_string(row.B) + " H " + std::to_string(row.H) +

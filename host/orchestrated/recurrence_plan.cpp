@@ -27,12 +27,14 @@ RecurrencePath parse_recurrence_path(const std::string& name) {
 
 namespace {
 
-// Rows of a batch tile that fit next to a W_hid slice in `floats` of shared memory (the forward's
-// layout, the larger of the two: persistent_geometry.hpp).
-int64_t rows_that_fit(int64_t H, int64_t slice, int64_t floats) {
-  const int64_t fixed = kernels::PersistentGeometry::forward_floats_for(H, slice, 0);
-  const int64_t per_row = kernels::PersistentGeometry::forward_floats_for(H, slice, 1) - fixed;
-  return floats < fixed ? 0 : (floats - fixed) / per_row;
+// The most rows of a batch tile (up to B) whose layout fits in `floats` of shared memory next to a
+// W_hid slice (persistent_geometry.hpp), 0 if none.
+int64_t rows_that_fit(int64_t H, int64_t B, int cluster, int threads, int64_t floats) {
+  const int64_t slice = (H + cluster - 1) / cluster;
+  if (floats <= H * slice) return 0;
+  int64_t rows = std::min(B, (floats - H * slice) / (2 * H));  // the state buffers alone
+  while (rows > 0 && kernels::PersistentGeometry::make(H, B, cluster, rows, threads).floats() > floats) --rows;
+  return rows;
 }
 
 std::string str(int64_t x) { return std::to_string(x); }
@@ -50,7 +52,8 @@ RecurrencePlan plan_recurrence(int64_t E, int64_t B, int64_t H, const DeviceLimi
     plan.reason = "sequence forced";
     return plan;
   }
-  std::vector<int> sizes;  // cluster sizes to try, in order of preference
+  // Cluster sizes to try, smallest first. Auto keeps slices of at least kMinSlice columns.
+  std::vector<int> sizes;
   if (o.path == RecurrencePath::PersistentCta) {
     if (o.cluster_size > 1)
       throw InvalidArgument("recurrence cluster size", "0 or 1 on the cta path", str(o.cluster_size));
@@ -61,21 +64,29 @@ RecurrencePlan plan_recurrence(int64_t E, int64_t B, int64_t H, const DeviceLimi
                             str(o.cluster_size));
     sizes = {o.cluster_size};
   } else {
-    if (o.path == RecurrencePath::Auto) sizes.push_back(1);
+    const bool automatic = o.path == RecurrencePath::Auto;
+    if (automatic) sizes.push_back(1);
     for (int c : {2, 4, 8, 16})
-      if (c <= d.max_cluster && c <= H) sizes.push_back(c);
+      if (c <= d.max_cluster && c <= (automatic ? std::max<int64_t>(1, H / kMinSlice) : H)) sizes.push_back(c);
     if (sizes.empty())
       throw InvalidArgument("recurrence path", "cta or sequence: the device has no thread-block clusters", "cluster");
   }
   const int64_t floats = d.shared_bytes_per_cta / int64_t(sizeof(float));
   const int64_t min_rows = std::min(B, kMinTileRows);
-  const int64_t forced_rows = std::min(o.batch_tile, B);
+  const int64_t need = o.batch_tile ? std::min(o.batch_tile, B) : min_rows;
   const int threads = o.threads ? o.threads : kPersistentThreads;
+  // The smallest size that fits and keeps at least half the SMs busy with tiles of `need` rows;
+  // failing that, the largest size that fits.
+  int chosen = 0;
   for (int c : sizes) {
-    const int64_t slice = (H + c - 1) / c;
-    const int64_t fit = rows_that_fit(H, slice, floats);
-    if (fit < (forced_rows ? forced_rows : min_rows)) continue;
-    int64_t tile = forced_rows;
+    if (rows_that_fit(H, B, c, threads, floats) < need) continue;
+    chosen = c;
+    if (2 * E * c * ((B + need - 1) / need) >= d.sms) break;
+  }
+  if (chosen) {
+    const int c = chosen;
+    const int64_t fit = rows_that_fit(H, B, c, threads, floats);
+    int64_t tile = o.batch_tile ? need : 0;
     if (!tile) {  // spread the E * tiles * c CTAs over the SMs, at least min_rows rows each
       const int64_t wanted = std::max<int64_t>(1, d.sms / (E * c));
       tile = std::min(fit, std::max(min_rows, (B + wanted - 1) / wanted));
@@ -84,12 +95,13 @@ RecurrencePlan plan_recurrence(int64_t E, int64_t B, int64_t H, const DeviceLimi
     }
     plan.path = c == 1 ? RecurrencePath::PersistentCta : RecurrencePath::PersistentCluster;
     plan.geometry = kernels::PersistentGeometry::make(H, B, c, tile, threads);
-    plan.shared_bytes = plan.geometry.forward_floats() * int64_t(sizeof(float));
-    plan.reason = "W_hid slice of " + str(slice) + " columns and a tile of " + str(tile) + " rows fit in " +
-                  str(plan.shared_bytes) + " of " + str(d.shared_bytes_per_cta) + " bytes of shared memory";
+    plan.shared_bytes = plan.geometry.floats() * int64_t(sizeof(float));
+    plan.reason = "W_hid slice of " + str(plan.geometry.slice) + " columns and a tile of " + str(tile) +
+                  " rows fit in " + str(plan.shared_bytes) + " of " + str(d.shared_bytes_per_cta) +
+                  " bytes of shared memory";
     return plan;
   }
-  const std::string why = "H = " + str(H) + " with a tile of " + str(forced_rows ? forced_rows : min_rows) +
+  const std::string why = "H = " + str(H) + " with a tile of " + str(need) +
                           " rows does not fit " + str(d.shared_bytes_per_cta) +
                           " bytes of shared memory per CTA at cluster sizes up to " + str(sizes.back());
   if (o.path == RecurrencePath::Auto) {

@@ -42,11 +42,12 @@ struct DeviceLimits {
 
 constexpr int kPersistentThreads = 256;  // threads per CTA unless forced
 constexpr int64_t kMinTileRows = kernels::kTileRows;  // smallest tile the dispatcher picks (if B allows)
+constexpr int64_t kMinSlice = 32;  // narrowest slice of columns per CTA the dispatcher picks by itself
 
 struct RecurrencePlan {
   RecurrencePath path = RecurrencePath::Sequence;  // never Auto
   kernels::PersistentGeometry geometry;            // meaningful for the persistent paths
-  int64_t shared_bytes = 0;                        // per CTA (the forward's layout, the larger)
+  int64_t shared_bytes = 0;                        // per CTA
   std::string reason;                              // why this path (for logs and errors)
 };
 
