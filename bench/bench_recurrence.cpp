@@ -3,8 +3,8 @@
 // `cluster` (the dispatcher's geometry for that path) or left to `auto`. Device results stay on
 // the device (no read-back), so this times the loops and the GEMMs around them. A path that
 // cannot run at a size is reported as skipped with the dispatcher's reason. Sizes, counters and
-// the FLOP model: bench_common.hpp. Names: recurrence_<mode>/<path>/H:/B:/T:/E:, e.g.
-//   bench_recurrence --benchmark_filter='recurrence_forward/.*/H:256/'
+// the FLOP model: bench_common.hpp. Names: recurrence_<mode>/cuda/<path>/H:/B:/T:/E:, e.g.
+//   bench_recurrence --benchmark_filter='recurrence_forward/cuda/.*/H:256/'
 // Needs a GPU (registers nothing without one).
 #include <exception>
 #include <memory>
@@ -24,9 +24,9 @@ void bm_recurrence(benchmark::State& state, const ctrnn_bench::Size& s, Recurren
     ctrnn::detail::CudaBackendOptions options;
     options.recurrence.path = path;
     auto backend = ctrnn::detail::make_cuda_backend(c, ctrnn::MathMode::FP32, options);
-    const auto constraints = ctrnn::detail::build_constraints<float>(c);
+    const auto constraints = ctrnn::build_constraints<float>(c);
     backend->set_constraints(constraints);
-    backend->set_params(ctrnn::detail::initial_params<float>(c, constraints));
+    backend->set_params(ctrnn::initial_params<float>(c, constraints));
     const ctrnn::Tensor<float> u = ctrnn_bench::uniform_tensor({s.T, s.B, ctrnn_bench::kInputs}, 11);
     const ctrnn::Tensor<float> gy = ctrnn_bench::uniform_tensor({s.E, s.T, s.B, ctrnn_bench::kOutputs}, 12);
     ctrnn::detail::ForwardArgs<float> a;
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
       for (RecurrencePath path : {RecurrencePath::Auto, RecurrencePath::Sequence, RecurrencePath::PersistentCta,
                                   RecurrencePath::PersistentCluster})
         for (const ctrnn_bench::Size& s : ctrnn_bench::size_grid()) {
-          const std::string name = std::string(with_bptt ? "recurrence_train/" : "recurrence_forward/") +
+          const std::string name = std::string(with_bptt ? "recurrence_train/cuda/" : "recurrence_forward/cuda/") +
                                    ctrnn::detail::to_string(path) + "/H:" + std::to_string(s.H) +
                                    "/B:" + std::to_string(s.B) + "/T:" + std::to_string(s.T) +
                                    "/E:" + std::to_string(s.E);

@@ -80,12 +80,18 @@ DeviceLimits device_limits() {
   return {shared, sms, cluster_launch ? 16 : 1};
 }
 
-template <class Kernel, bool kCluster>
-auto* prepared(size_t bytes, int cluster) {
-  auto* fn = kernels::persistent_kernel<Kernel, kCluster>;
-  CTRNN_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
-  if (cluster > 8) CTRNN_CUDA_CHECK(cudaFuncSetAttribute(fn, cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
-  return fn;
+// The kernel attributes every plan needs, set before any launch (and before a graph capture,
+// so that launches only launch): the device's whole opt-in shared memory, whatever a plan uses,
+// and cluster sizes above the portable 8.
+template <class Kernel>
+void prepare(const DeviceLimits& d) {
+  CTRNN_CUDA_CHECK(cudaFuncSetAttribute(kernels::persistent_kernel<Kernel, false>,
+                                        cudaFuncAttributeMaxDynamicSharedMemorySize, int(d.shared_bytes_per_cta)));
+  if (d.max_cluster == 1) return;
+  CTRNN_CUDA_CHECK(cudaFuncSetAttribute(kernels::persistent_kernel<Kernel, true>,
+                                        cudaFuncAttributeMaxDynamicSharedMemorySize, int(d.shared_bytes_per_cta)));
+  CTRNN_CUDA_CHECK(cudaFuncSetAttribute(kernels::persistent_kernel<Kernel, true>,
+                                        cudaFuncAttributeNonPortableClusterSizeAllowed, 1));
 }
 
 // The launch configuration of `kernel` over the grid of plan for E networks.
@@ -124,15 +130,13 @@ int schedulable(Kernel kernel, const RecurrencePlan& plan) {
   const int cluster = plan.geometry.cluster;
   int n = 0;
   if (cluster > 1) {
-    auto* fn = prepared<Kernel, true>(l.config.dynamicSmemBytes, cluster);
-    if (cudaOccupancyMaxActiveClusters(&n, fn, &l.config) != cudaSuccess) {
+    if (cudaOccupancyMaxActiveClusters(&n, kernels::persistent_kernel<Kernel, true>, &l.config) != cudaSuccess) {
       (void)cudaGetLastError();  // "cannot" is an answer here, not an error
       return 0;
     }
   } else {
-    auto* fn = prepared<Kernel, false>(l.config.dynamicSmemBytes, 1);
-    CTRNN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, fn, int(l.config.blockDim.x),
-                                                                    l.config.dynamicSmemBytes));
+    CTRNN_CUDA_CHECK(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernels::persistent_kernel<Kernel, false>,
+                                                                    int(l.config.blockDim.x), l.config.dynamicSmemBytes));
   }
   return n;
 }
@@ -142,13 +146,10 @@ void launch(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, Kernel kern
   kernel.geometry = plan.geometry;
   Launch l;
   configure(l, kernel, E, prims.stream());
-  if (plan.geometry.cluster > 1) {
-    auto* fn = prepared<Kernel, true>(l.config.dynamicSmemBytes, plan.geometry.cluster);
-    CTRNN_CUDA_CHECK(cudaLaunchKernelEx(&l.config, fn, kernel));
-  } else {
-    auto* fn = prepared<Kernel, false>(l.config.dynamicSmemBytes, 1);
-    CTRNN_CUDA_CHECK(cudaLaunchKernelEx(&l.config, fn, kernel));
-  }
+  if (plan.geometry.cluster > 1)
+    CTRNN_CUDA_CHECK(cudaLaunchKernelEx(&l.config, kernels::persistent_kernel<Kernel, true>, kernel));
+  else
+    CTRNN_CUDA_CHECK(cudaLaunchKernelEx(&l.config, kernels::persistent_kernel<Kernel, false>, kernel));
   CTRNN_CUDA_CHECK_LAUNCH(plan.geometry.cluster > 1 ? "persistent recurrence kernel (cluster)"
                                                     : "persistent recurrence kernel (cta)",
                           prims.stream());
@@ -157,8 +158,11 @@ void launch(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, Kernel kern
 }  // namespace
 
 RecurrencePlan plan_for(CudaPrims&, const RecurrenceOptions& o, int64_t E, int64_t B, int64_t H) {
-  RecurrencePlan plan = plan_recurrence(E, B, H, device_limits(), o);
+  const DeviceLimits d = device_limits();
+  RecurrencePlan plan = plan_recurrence(E, B, H, d, o);
   if (plan.path == RecurrencePath::Sequence) return plan;
+  prepare<kernels::PersistentForward>(d);
+  prepare<kernels::PersistentBackward>(d);
   if (schedulable(kernels::PersistentForward{}, plan) > 0 && schedulable(kernels::PersistentBackward{}, plan) > 0)
     return plan;
   const std::string why = "the device cannot schedule one " + to_string(plan.path) + " of " +
