@@ -7,7 +7,11 @@
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
+#include <map>
+#include <mutex>
 #include <string>
+#include <tuple>
+#include <type_traits>
 
 #include "ctrnn/error.hpp"
 #include "cuda/cuda_check.hpp"
@@ -69,9 +73,8 @@ namespace ctrnn::detail {
 
 namespace {
 
-DeviceLimits device_limits() {
-  int device = 0, shared = 0, sms = 0, cluster_launch = 0;
-  CTRNN_CUDA_CHECK(cudaGetDevice(&device));
+DeviceLimits device_limits(int device) {
+  int shared = 0, sms = 0, cluster_launch = 0;
   CTRNN_CUDA_CHECK(cudaDeviceGetAttribute(&shared, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   CTRNN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   CTRNN_CUDA_CHECK(cudaDeviceGetAttribute(&cluster_launch, cudaDevAttrClusterLaunch, device));
@@ -155,10 +158,10 @@ void launch(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, Kernel kern
                           prims.stream());
 }
 
-}  // namespace
-
-RecurrencePlan plan_for(CudaPrims&, const RecurrenceOptions& o, int64_t E, int64_t B, int64_t H) {
-  const DeviceLimits d = device_limits();
+// The plan without the cache: the table with this device's limits, checked against what the
+// device can schedule.
+RecurrencePlan plan_uncached(int device, const RecurrenceOptions& o, int64_t E, int64_t B, int64_t H) {
+  const DeviceLimits d = device_limits(device);
   RecurrencePlan plan = plan_recurrence(E, B, H, d, o);
   if (plan.path == RecurrencePath::Sequence) return plan;
   prepare<kernels::PersistentForward>(d);
@@ -172,6 +175,26 @@ RecurrencePlan plan_for(CudaPrims&, const RecurrenceOptions& o, int64_t E, int64
   RecurrencePlan sequence;
   sequence.reason = why;
   return sequence;
+}
+
+}  // namespace
+
+// Planned once per (device, sizes, options): the attribute calls and occupancy queries cost tens
+// of microseconds, a forward of a few hundred steps not much more. Refusals are not cached.
+RecurrencePlan plan_for(CudaPrims&, const RecurrenceOptions& o, int64_t E, int64_t B, int64_t H) {
+  int device = 0;
+  CTRNN_CUDA_CHECK(cudaGetDevice(&device));
+  const auto key = std::make_tuple(device, E, B, H, int(o.path), o.cluster_size, o.batch_tile, o.threads);
+  static std::mutex mutex;
+  static std::map<std::decay_t<decltype(key)>, RecurrencePlan> cache;
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    const auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  RecurrencePlan plan = plan_uncached(device, o, E, B, H);
+  const std::lock_guard<std::mutex> lock(mutex);
+  return cache.emplace(key, std::move(plan)).first->second;
 }
 
 void run_persistent(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, kernels::PersistentForward kernel) {

@@ -24,7 +24,8 @@ namespace ctrnn::detail {
 template <class P>
 RecurrencePlan plan_for(P&, const RecurrenceOptions& o, int64_t, int64_t, int64_t) {
   if (o.path == RecurrencePath::PersistentCta || o.path == RecurrencePath::PersistentCluster)
-    throw InvalidArgument("recurrence path", "auto or sequence on a backend without persistent kernels", to_string(o.path));
+    throw InvalidArgument("recurrence path", "auto or sequence on a backend without persistent kernels",
+                          to_string(o.path));
   RecurrencePlan plan;
   plan.reason = "no persistent kernels on this backend";
   return plan;
