@@ -67,6 +67,18 @@ __global__ void persistent_kernel(Kernel kernel) {
   }
 }
 
+// The persistent kernels' barriers without their work (same geometry, shared memory and phase
+// count): the floor under their time per step, for the benchmarks.
+struct BarrierFloor {
+  int64_t T;
+  PersistentGeometry geometry;
+  __host__ __device__ int64_t phases() const { return 1 + 2 * T; }
+  __host__ __device__ int64_t shared_floats() const { return geometry.floats(); }
+  __host__ __device__ Barrier barrier_after(int64_t phase) const { return step_barrier_after(phase); }
+  template <class Cta>
+  __device__ void run_phase(int64_t, int64_t, const Cta&, int) const {}
+};
+
 }  // namespace ctrnn::kernels
 
 namespace ctrnn::detail {
@@ -203,6 +215,14 @@ void run_persistent(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, ker
 
 void run_persistent(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, kernels::PersistentBackward kernel) {
   launch(prims, plan, E, kernel);
+}
+
+void run_barrier_floor(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, int64_t T) {
+  if (plan.path == RecurrencePath::Sequence) return;
+  int device = 0;
+  CTRNN_CUDA_CHECK(cudaGetDevice(&device));
+  prepare<kernels::BarrierFloor>(device_limits(device));
+  launch(prims, plan, E, kernels::BarrierFloor{T, {}});
 }
 
 }  // namespace ctrnn::detail

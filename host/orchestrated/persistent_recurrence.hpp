@@ -55,5 +55,7 @@ class CudaPrims;
 RecurrencePlan plan_for(CudaPrims& prims, const RecurrenceOptions& o, int64_t E, int64_t B, int64_t H);
 void run_persistent(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, kernels::PersistentForward kernel);
 void run_persistent(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, kernels::PersistentBackward kernel);
+// The plan's kernel with its barriers only, T steps (benchmarks: the floor under a step's time).
+void run_barrier_floor(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, int64_t T);
 
 }  // namespace ctrnn::detail
