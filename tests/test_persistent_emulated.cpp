@@ -139,6 +139,16 @@ std::vector<PersistentCase> persistent_cases() {
   narrow.H = 5;
   add(narrow, cluster, 8, 0, 0);
   add(narrow, cluster, 16, 3, 32);
+  // Tiles of more than kTileRows rows: a thread's rows g, g + G, g + 2G, ... with G = 2 and 3, the
+  // last ones clamped (11 rows in a tile: G = 3, rows 2, 5, 8 and a clamped 11); the recurrent sum
+  // in several parts (H = 48) and in one, looping over more tiles than threads (32 threads).
+  BackendCase rows = c;
+  rows.E = 2, rows.H = 21, rows.B = 11, rows.activation = Activation::ReTanh, rows.masks = true;
+  add(rows, cluster, 3, 11, 64);
+  add(rows, cta, 0, 7, 32);
+  rows.H = 48, rows.activation = Activation::Sigmoid;
+  add(rows, cluster, 2, 11, 256);
+  add(rows, cluster, 4, 8, 32);
   // Degenerate sizes: B = 1, T = 1, H = 1, I = O = 1.
   BackendCase tiny;
   tiny.E = 2, tiny.I = 1, tiny.H = 1, tiny.O = 1, tiny.T = 1, tiny.B = 1, tiny.noise = true;
