@@ -3,14 +3,13 @@
 #   (HostPrims) against the CPU backend and the double reference. Needs no CUDA: always built, and
 #   it is what CI checks of the GPU path on every commit.
 # - test_cuda_no_device: Device::Cuda without a device throws StateError (skips where a GPU exists).
-# - test_cuda_gpu: CudaPrims against HostPrims, the CUDA backend against the CPU backend, networks
-#   on Device::Cuda, noise statistics. Built with CUDA only; every test skips without a device.
+# - test_cuda_gpu: CudaPrims against HostPrims, the CUDA backend against the CPU backend (every
+#   forced path of the recurrence too), networks on Device::Cuda, noise statistics. Built with CUDA
+#   only; every test skips without a device.
 ctrnn_test(test_host_orchestration test_host_orchestration.cpp)
 ctrnn_test(test_cuda_no_device test_cuda_no_device.cpp)
 if(CTRNN_WITH_CUDA)
-  ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp)
-  # Every forced path of the recurrence (sequence, persistent CTA, persistent clusters) vs the CPU.
-  ctrnn_test(test_persistent_gpu test_persistent_gpu.cpp)
+  ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp test_persistent_gpu.cpp)
 endif()
 
 # The persistent recurrence kernels run by the host emulator (label "emulated"): always built.
