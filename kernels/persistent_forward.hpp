@@ -37,7 +37,9 @@ struct PersistentForward {
   float alpha, sigma_pre, sigma_post;
   Activation activation;
   uint64_t seed;
-  uint32_t call;
+  // The forward call, read from memory the backend writes before each call (as LeakyStepForward
+  // reads it), so one captured CUDA graph serves every call of a shape.
+  const uint32_t* call;
   PersistentGeometry geometry;
 
   CTRNN_HD int64_t phases() const { return 1 + 2 * T; }
@@ -91,8 +93,8 @@ struct PersistentForward {
     const float* drive_t = drive + tile.e * T * BH + (t - 1) * BH;
     float* v_t = v + tile.e * state + t * BH;
     float* r_t = r + tile.e * state + t * BH;
-    const RandomStream pre(seed, RandomPurpose::PreactNoise, uint32_t(tile.e), uint32_t(t - 1), call);
-    const RandomStream post(seed, RandomPurpose::PostactNoise, uint32_t(tile.e), uint32_t(t - 1), call);
+    const RandomStream pre(seed, RandomPurpose::PreactNoise, uint32_t(tile.e), uint32_t(t - 1), *call);
+    const RandomStream post(seed, RandomPurpose::PostactNoise, uint32_t(tile.e), uint32_t(t - 1), *call);
     for (int64_t item = thread; item < tile.rows * tile.cols; item += g.threads) {
       const int64_t b = item / tile.cols, jl = item - b * tile.cols, j = tile.c0 + jl;
       const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab

@@ -223,8 +223,9 @@ TEST(PersistentEmulatedOrder, ThreadOrderDoesNotChangeTheResult) {
   std::vector<float> v = test::random_vector<float>(size_t(E * state), 5), r = v, dv(size_t(E * state));
   for (int cluster : {1, 3, 8}) {
     const auto g = kernels::PersistentGeometry::make(H, B, cluster, 3, 32);
+    const uint32_t call = 1;
     kernels::PersistentForward f{w.data(), bias.data(), bias.data(), drive.data(), v.data(), r.data(), T, 0.2f,
-                                 0.3f, 0.1f, Activation::Tanh, 9, 1, g};
+                                 0.3f, 0.1f, Activation::Tanh, 9, &call, g};
     // Forward: r and v of steps >= 1 (slice 0 is the input and stays)
     std::vector<float> v0 = v;
     std::vector<std::vector<float>> rs;
