@@ -35,7 +35,7 @@ void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, con
 }
 
 std::vector<float> filled(int64_t n, uint32_t seed) {
-  std::vector<float> x(size_t(n));
+  std::vector<float> x(static_cast<size_t>(n));
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> d(-0.1f, 0.1f);
   for (float& v : x) v = d(rng);

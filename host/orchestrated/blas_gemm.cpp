@@ -33,11 +33,13 @@ class BlasOnOneThread {
 void sgemm_one(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
-  if (K == 0 || beta == 0.0f) {  // C = beta C, with beta == 0 meaning "C is not read" (BLAS may
-    for (int64_t m = 0; m < M; ++m)  // compute 0 * C, so clear C: whatever it held cannot leak in)
+  if (K == 0) {  // C = beta C, with beta == 0 meaning "C is not read"
+    for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) C[m * ldc + n] = beta == 0.0f ? 0.0f : beta * C[m * ldc + n];
-    if (K == 0) return;
+    return;
   }
+  // beta == 0: OpenBLAS does not read C (it zeroes C first, as BLAS specifies; the NaN-filled C
+  // of BlasGemm.EqualsThePlainLoops checks it), so no pass of our own over C.
   cblas_sgemm(CblasRowMajor, ta == Op::N ? CblasNoTrans : CblasTrans, tb == Op::N ? CblasNoTrans : CblasTrans,
               blasint(M), blasint(N), blasint(K), alpha, A, blasint(lda), B, blasint(ldb), beta, C, blasint(ldc));
 }
