@@ -14,6 +14,10 @@ What is timed, for each size (H, B, T, E) of bench/bench_common.hpp (I = O = 4):
               torch.nn.functional.mse_loss, backward, step (a loop over E models is how nn4n users
               train several networks). ctrnn: bench_train_step (Trainer::step: forward, MSE,
               BPTT, Adam, projection).
+  sgemm alone (CPU, OpenBLAS builds) bench_sgemm: OpenBLAS's cblas_sgemm on one thread doing
+              exactly the products of ctrnn's forward / train step for the size and nothing else;
+              its time over ctrnn's one-thread time is the fraction of the single-thread sgemm rate
+              ctrnn reaches (1 = nothing but the products).
 Both sides use nn4n's defaults (relu, uniform weights, no biases, tau 100, dt 10, no noise,
 init_state zero), float32, the same inputs shape, training mode.
 
@@ -27,6 +31,8 @@ On the GPU both sides synchronize the device at the end of every iteration.
 Threads: the same count on both sides. First with one thread (torch.set_num_threads(1);
 ctrnn with OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1), then with all cores (--threads, default
 os.cpu_count(): torch.set_num_threads(N), OPENBLAS_NUM_THREADS=N), what users get by default.
+ctrnn's CPU backend takes its thread count from OpenBLAS's (OPENBLAS_NUM_THREADS) and runs its
+own threads (host/orchestrated/host_parallel.hpp) with OpenBLAS on one thread inside them.
 ctrnn's backend is the benchmarks' label: the CPU backend over OpenBLAS ("cpu (OpenBLAS ...,
 N threads)") runs with both counts; the plain reference ("cpu (reference)", a build without
 OpenBLAS) is single-threaded, so its one-thread time stands in the all-cores column, marked
@@ -211,42 +217,55 @@ def nn4n_times(CTRNN, size, device, threads, min_time, reps):
 # ----------------------------------------------------------------------------------------------
 # ctrnn side
 # ----------------------------------------------------------------------------------------------
+def run_benchmark(exe, name, min_time, reps, threads):
+    """Seconds per iteration of Google Benchmark `name` in binary `exe` (median over reps), and its label."""
+    if not exe.exists():
+        sys.exit(f"peer_bench: {exe} is missing; build it: cmake --build {exe.parent.parent} --target {exe.name}")
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        json_path = f.name
+    cmd = [str(exe), f"--benchmark_filter=^{name}(/|$)", f"--benchmark_min_time={min_time}",
+           f"--benchmark_repetitions={reps}", f"--benchmark_out={json_path}", "--benchmark_out_format=json"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        data = json.loads(Path(json_path).read_text())
+    except (OSError, json.JSONDecodeError):
+        sys.exit(f"peer_bench: {' '.join(cmd)} failed (rc {proc.returncode}):\n{proc.stdout}")
+    finally:
+        Path(json_path).unlink(missing_ok=True)
+    runs = [x for x in data.get("benchmarks", []) if x["run_name"].startswith(name)]
+    if not runs:
+        sys.exit(f"peer_bench: {name} not run (CUDA unavailable?):\n{proc.stdout}")
+    if any(x.get("error_occurred") for x in runs):
+        sys.exit(f"peer_bench: {name}: {runs[0].get('error_message')}")
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+    if reps > 1:
+        chosen = [x for x in runs if x.get("aggregate_name") == "median"]
+    else:
+        chosen = [x for x in runs if x.get("run_type") == "iteration"]
+    x = chosen[0]
+    return x["real_time"] * scale[x["time_unit"]], runs[0].get("label", "")
+
+
+def reps_for(size, device, reps):
+    return 1 if device == "cpu" and forward_flops(*size) > LONG_FLOPS else reps
+
+
 def ctrnn_times(build, size, device, min_time, reps, threads):
     h, b, t, e = size
-    long = device == "cpu" and forward_flops(*size) > LONG_FLOPS
-    r = 1 if long else reps
     out = {}
     for mode, binary in (("forward", "bench_forward"), ("train_step", "bench_train_step")):
-        exe = build / "bench" / binary
-        if not exe.exists():
-            sys.exit(f"peer_bench: {exe} is missing; build it: cmake --build {build} --target {binary}")
-        name = f"{mode}/{device}/H:{h}/B:{b}/T:{t}/E:{e}"
-        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-            json_path = f.name
-        cmd = [str(exe), f"--benchmark_filter=^{name}(/|$)", f"--benchmark_min_time={min_time}",
-               f"--benchmark_repetitions={r}", f"--benchmark_out={json_path}", "--benchmark_out_format=json"]
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            data = json.loads(Path(json_path).read_text())
-        except (OSError, json.JSONDecodeError):
-            sys.exit(f"peer_bench: {' '.join(cmd)} failed (rc {proc.returncode}):\n{proc.stdout}")
-        finally:
-            Path(json_path).unlink(missing_ok=True)
-        runs = [x for x in data.get("benchmarks", []) if x["run_name"].startswith(name)]
-        if not runs:
-            sys.exit(f"peer_bench: {name} not run (CUDA unavailable?):\n{proc.stdout}")
-        if any(x.get("error_occurred") for x in runs):
-            sys.exit(f"peer_bench: {name}: {runs[0].get('error_message')}")
-        scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-        if r > 1:
-            chosen = [x for x in runs if x.get("aggregate_name") == "median"]
-        else:
-            chosen = [x for x in runs if x.get("run_type") == "iteration"]
-        x = chosen[0]
-        out[mode] = x["real_time"] * scale[x["time_unit"]]
-        out["label"] = runs[0].get("label", "")
+        out[mode], out["label"] = run_benchmark(build / "bench" / binary, f"{mode}/{device}/H:{h}/B:{b}/T:{t}/E:{e}",
+                                                min_time, reps_for(size, device, reps), threads)
     return out
+
+
+def sgemm_times(build, size, min_time, reps):
+    """OpenBLAS alone, one thread, on the products of our forward and train step (bench_sgemm)."""
+    h, b, t, e = size
+    return {mode: run_benchmark(build / "bench" / "bench_sgemm", f"sgemm_{mode}/cpu/H:{h}/B:{b}/T:{t}/E:{e}",
+                                min_time, reps_for(size, "cpu", reps), 1)[0]
+            for mode in ("forward", "train_step")}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -260,7 +279,7 @@ def make_table(rows, device, threads_all):
     if device == "cpu":
         head = ["H", "B", "T", "E", "mode", "nn4n, 1 thread", "ctrnn, 1 thread", "nn4n/ctrnn (1 thr)",
                 f"nn4n, {threads_all} threads", f"ctrnn, {threads_all} threads", f"nn4n/ctrnn ({threads_all} thr)",
-                "load"]
+                f"ctrnn 1 thr / {threads_all} thr", "sgemm alone / ctrnn (1 thr)", "load"]
     else:
         head = ["H", "B", "T", "E", "mode", "nn4n", "ctrnn", "nn4n/ctrnn", "load"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
@@ -270,7 +289,8 @@ def make_table(rows, device, threads_all):
         if device == "cpu":
             cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}",
                       fmt_time(r["nn4n_all"]), fmt_time(r["ctrnn_all"]) + ("" if r["ctrnn_threaded"] else " (1 thr)"),
-                      f"{r['nn4n_all'] / r['ctrnn_all']:.2f}"]
+                      f"{r['nn4n_all'] / r['ctrnn_all']:.2f}", f"{r['ctrnn_1'] / r['ctrnn_all']:.2f}",
+                      f"{fmt_time(r['sgemm'])}: {r['sgemm'] / r['ctrnn_1']:.2f}" if r.get("sgemm") else "-"]
         else:
             cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}"]
         cells.append(f"{r['load'][0]:.1f}-{r['load'][1]:.1f}")
@@ -328,7 +348,8 @@ def main():
     reps = args.repetitions if args.repetitions is not None else (3 if args.quick else 5)
     build = args.build.resolve()
     if not args.no_build and (build / "CMakeCache.txt").exists():
-        cmd = ["cmake", "--build", str(build), "--target", "bench_forward", "bench_train_step"]
+        targets = ["bench_forward", "bench_train_step"] + (["bench_sgemm"] if args.device == "cpu" else [])
+        cmd = ["cmake", "--build", str(build), "--target", *targets]
         print(f"peer_bench: {' '.join(cmd)}", flush=True)
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if proc.returncode != 0:
@@ -398,9 +419,13 @@ def main():
         oursall = ctrnn_times(build, size, args.device, min_time, reps, args.threads) if threaded else ours1
         if threaded:
             labels.add(oursall["label"])
+        # OpenBLAS alone on the same products (a build with OpenBLAS has bench_sgemm)
+        sgemm = (sgemm_times(build, size, min_time, reps)
+                 if threaded and (build / "bench" / "bench_sgemm").exists() else {})
         for mode in ("forward", "train_step"):
             row = {"size": size, "mode": mode, "nn4n_1": n1[mode], "nn4n_all": nall[mode], "ctrnn_1": ours1[mode],
-                   "ctrnn_all": oursall[mode], "ctrnn_threaded": threaded, "load": (load, os.getloadavg()[0])}
+                   "ctrnn_all": oursall[mode], "ctrnn_threaded": threaded, "sgemm": sgemm.get(mode),
+                   "load": (load, os.getloadavg()[0])}
             rows.append(row)
             if args.device == "cpu":
                 print(f"  {mode:10s} 1 thread: nn4n {fmt_time(n1[mode]):>9s} ctrnn {fmt_time(ours1[mode]):>9s};  "
@@ -414,12 +439,14 @@ def main():
     table = make_table(rows, args.device, args.threads)
     print()
     print(table)
-    print("\nratio = nn4n time / ctrnn time (> 1: ctrnn is faster); load = 1-minute load average before "
-          "and after the size (the machine's own load, this run included)")
+    legend = ("ratio = nn4n time / ctrnn time (> 1: ctrnn is faster); ctrnn 1 thr / N thr = ctrnn's speed-up "
+              "from its threads; sgemm alone = OpenBLAS on one thread doing only the products of ctrnn's pass "
+              "(bench_sgemm), and its time / ctrnn's one-thread time = the fraction of the single-thread sgemm "
+              "rate ctrnn runs at; load = 1-minute load average before and after the size (the machine's own "
+              "load, this run included)")
+    print("\n" + legend)
     if args.out:
-        args.out.write_text("\n".join(f"- {c}" for c in context) + "\n\n" + table +
-                            "\n\nratio = nn4n time / ctrnn time (> 1: ctrnn is faster); load = 1-minute load "
-                            "average before and after the size (this run included)\n")
+        args.out.write_text("\n".join(f"- {c}" for c in context) + "\n\n" + table + "\n\n" + legend + "\n")
         print(f"peer_bench: wrote {args.out}")
 
 

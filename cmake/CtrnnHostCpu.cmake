@@ -1,6 +1,6 @@
-# The CPU backend's threads and instruction set, for the ctrnn target (included once it exists).
-#   OpenMP (the toolchain's): the threads of the OpenBLAS backend (host/orchestrated/
-#     host_parallel.cpp); without it that backend runs on the calling thread.
+# The CPU backend's sources, threads and instruction set, for the ctrnn target (included once it
+# exists).
+#   The OpenBLAS backend's fused loops and its pool of threads (host/orchestrated/).
 #   CTRNN_NATIVE_ARCH (OFF): -march=native for the library's host code (AVX2/AVX-512 and FMA in
 #     the per-element loops); the binaries then run only on CPUs with the build machine's
 #     instruction set. OpenBLAS picks its kernels for the CPU at run time either way.
@@ -11,13 +11,8 @@ option(CTRNN_VECTORIZE_REPORT "Print the compiler's vectorization report for the
 
 if(CTRNN_WITH_BLAS)
   target_sources(ctrnn PRIVATE host/orchestrated/host_parallel.cpp host/orchestrated/host_fused_steps.cpp)
-  find_package(OpenMP COMPONENTS CXX)
-  if(OpenMP_CXX_FOUND)
-    target_link_libraries(ctrnn PRIVATE OpenMP::OpenMP_CXX)
-    message(STATUS "ctrnn: CPU backend threads by OpenMP ${OpenMP_CXX_VERSION}")
-  else()
-    message(STATUS "ctrnn: no OpenMP: the CPU backend runs on one thread")
-  endif()
+  find_package(Threads REQUIRED)
+  target_link_libraries(ctrnn PRIVATE Threads::Threads)
   # -fno-trapping-math: with it GCC turns the float compares of ReLU' into selects and vectorizes
   # the backward step (without it: "control flow in loop", as a compare could raise FE_INVALID).
   # Only floating-point exception flags are affected, which ctrnn never reads: same values.
