@@ -16,7 +16,9 @@ if(CTRNN_WITH_BLAS)
   # -fno-trapping-math: with it GCC turns the float compares of ReLU' into selects and vectorizes
   # the backward step (without it: "control flow in loop", as a compare could raise FE_INVALID).
   # Only floating-point exception flags are affected, which ctrnn never reads: same values.
-  set(fused_flags -fno-trapping-math)
+  # -ffp-contract=off: every operation rounded as the kernel bodies' host runs round it, also
+  # with CTRNN_NATIVE_ARCH (FMA), so the fused loops stay bit-identical to the bodies.
+  set(fused_flags -fno-trapping-math -ffp-contract=off)
   if(CTRNN_VECTORIZE_REPORT)
     list(APPEND fused_flags -fopt-info-vec-optimized -fopt-info-vec-missed)
   endif()
