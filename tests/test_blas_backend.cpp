@@ -6,8 +6,12 @@
 // thread count (a resumed run equals an uninterrupted one bit for bit).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "orchestrated/blas_primitives.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
@@ -17,6 +21,7 @@ namespace ctrnn {
 namespace {
 
 using detail::BlasHostPrims;
+using detail::parallel_ranges;
 using detail::HostPrims;
 using detail::Op;
 using test::BackendCase;
@@ -102,6 +107,39 @@ INSTANTIATE_TEST_SUITE_P(Cases, BlasBackend, ::testing::ValuesIn(blas_cases()),
     if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0)
       return ::testing::AssertionFailure() << "first difference at " << i << ": " << a[i] << " vs " << b[i];
   return ::testing::AssertionSuccess();
+}
+
+// The pool (host_parallel.hpp): each range of the fixed cut [n k / parts, n (k + 1) / parts) runs
+// exactly once, also when several threads start jobs at once (a caller that finds the pool busy
+// runs its ranges itself) and over many jobs in a row (workers sleeping and waking).
+TEST(HostThreads, EachRangeOfTheCutRunsOnceFromConcurrentCallers) {
+  constexpr int kCallers = 4, kJobs = 300;
+  std::atomic<int> failures{0};
+  auto caller = [&](int id) {
+    for (int job = 0; job < kJobs; ++job) {
+      const int parts = 1 + (job + id) % 4;
+      const int64_t n = 1 + (job * 37 + id) % 1000;
+      std::vector<std::atomic<int>> seen(static_cast<size_t>(n));
+      std::mutex m;
+      std::set<std::pair<int64_t, int64_t>> ranges;
+      parallel_ranges(parts, n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) seen[size_t(i)].fetch_add(1);
+        std::lock_guard<std::mutex> lock(m);
+        ranges.insert({begin, end});
+      });
+      std::set<std::pair<int64_t, int64_t>> cut;
+      const int64_t p = std::min<int64_t>(parts, n);
+      for (int64_t k = 0; k < p; ++k) cut.insert({n * k / p, n * (k + 1) / p});
+      bool ok = ranges == cut;
+      for (auto& x : seen) ok = ok && x.load() == 1;
+      if (!ok) failures.fetch_add(1);
+      if (job % 50 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));  // let workers sleep
+    }
+  };
+  std::vector<std::thread> callers;
+  for (int id = 0; id < kCallers; ++id) callers.emplace_back(caller, id);
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(failures.load(), 0) << "jobs whose ranges were not the fixed cut, each index once";
 }
 
 // The fused row loops (host_fused_steps.hpp) and the threaded passes compute what the kernel
