@@ -96,7 +96,7 @@ void bm_products(benchmark::State& state, const Size& s, bool train) {
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate,
                                                 benchmark::Counter::kIs1000);
   state.counters["GFLOP"] = benchmark::Counter(flops * 1e-9);
-  state.SetLabel(std::string(OPENBLAS_VERSION) + ", 1 thread");
+  state.SetLabel(std::string(OPENBLAS_VERSION) + openblas_get_corename() + " kernels, 1 thread");
 }
 
 }  // namespace

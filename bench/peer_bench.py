@@ -413,7 +413,7 @@ def main():
             n1 = nall = nn4n_times(CTRNN, size, "cuda", default_threads, min_time, reps)
         ours1 = ctrnn_times(build, size, args.device, min_time, reps, 1 if args.device == "cpu" else args.threads)
         labels.add(ours1["label"])
-        # A backend with threads (OpenBLAS: "cpu (OpenBLAS 0.3.21, 1 threads)") runs again with all
+        # A backend with threads (OpenBLAS: "cpu (OpenBLAS 0.3.21, ... kernels, 1 threads)") runs again with all
         # cores; the reference ("cpu (reference)") is single-threaded: its one-thread time stands.
         threaded = args.device == "cpu" and "threads" in ours1["label"]
         oursall = ctrnn_times(build, size, args.device, min_time, reps, args.threads) if threaded else ours1

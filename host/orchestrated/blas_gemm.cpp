@@ -79,11 +79,30 @@ void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t
 
 int blas_thread_count() { return openblas_get_num_threads(); }
 
+namespace {
+
+// OpenBLAS's kernel set, chosen by its run-time CPU detection. On a CPU newer than the OpenBLAS
+// build (OpenBLAS 0.3.21 on Emerald Rapids, for one) the detection falls back to its generic
+// x86-64 kernels, Prescott (SSE3), and every product runs 2-3x slower than with the kernels the
+// CPU can run (bench/RESULTS.md); OPENBLAS_CORETYPE, read when OpenBLAS loads, chooses them.
+std::string blas_kernels() {
+  const std::string core = openblas_get_corename();
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (core == "Prescott" && __builtin_cpu_supports("avx512f"))
+    return core + " kernels; OPENBLAS_CORETYPE=SkylakeX is faster on this CPU";
+  if (core == "Prescott" && __builtin_cpu_supports("avx2"))
+    return core + " kernels; OPENBLAS_CORETYPE=Haswell is faster on this CPU";
+#endif
+  return core + " kernels";
+}
+
+}  // namespace
+
 std::string blas_description(int threads) {
   std::string version = OPENBLAS_VERSION;  // " OpenBLAS 0.3.21 "
   version = version.substr(version.find_first_not_of(' '));
   version = version.substr(0, version.find_last_not_of(' ') + 1);
-  return "cpu (" + version + ", " + std::to_string(threads) + " threads)";
+  return "cpu (" + version + ", " + blas_kernels() + ", " + std::to_string(threads) + " threads)";
 }
 
 std::unique_ptr<Backend<float>> make_host_backend(const Config& c) {
