@@ -71,6 +71,7 @@ I_DIM, O_DIM = 4, 4
 GRID = [(64, 32, 100, 1), (256, 64, 200, 1), (1024, 256, 200, 1), (64, 32, 100, 64), (256, 64, 200, 64)]
 QUICK = [(64, 32, 100, 1), (64, 32, 100, 64)]
 LONG_FLOPS = 20e9  # forward FLOPs above which a CPU iteration is long: one repetition only
+CPU_TIME = False  # --cpu-time: report CPU time of the one timing thread rather than wall-clock time
 
 
 def forward_flops(h, b, t, e):
@@ -165,13 +166,14 @@ def time_reps(fn, sync, min_time, reps, warmup=2):
     one = (time.perf_counter() - t0) / warmup
     k = max(1, math.ceil(min_time / max(one, 1e-9)))
     means = []
+    clock = time.process_time if CPU_TIME else time.perf_counter
     for _ in range(reps):
         sync()
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(k):
             fn()
         sync()
-        means.append((time.perf_counter() - t0) / k)
+        means.append((clock() - t0) / k)
     return statistics.median(means), k
 
 
@@ -244,7 +246,7 @@ def run_benchmark(exe, name, min_time, reps, threads):
     else:
         chosen = [x for x in runs if x.get("run_type") == "iteration"]
     x = chosen[0]
-    return x["real_time"] * scale[x["time_unit"]], runs[0].get("label", "")
+    return x["cpu_time" if CPU_TIME else "real_time"] * scale[x["time_unit"]], runs[0].get("label", "")
 
 
 def reps_for(size, device, reps):
@@ -276,7 +278,10 @@ def fmt_time(s):
 
 
 def make_table(rows, device, threads_all):
-    if device == "cpu":
+    if device == "cpu" and threads_all is None:  # --cpu-time: one thread only
+        head = ["H", "B", "T", "E", "mode", "nn4n, 1 thread", "ctrnn, 1 thread", "nn4n/ctrnn (1 thr)",
+                "sgemm alone / ctrnn (1 thr)", "load"]
+    elif device == "cpu":
         head = ["H", "B", "T", "E", "mode", "nn4n, 1 thread", "ctrnn, 1 thread", "nn4n/ctrnn (1 thr)",
                 f"nn4n, {threads_all} threads", f"ctrnn, {threads_all} threads", f"nn4n/ctrnn ({threads_all} thr)",
                 f"ctrnn 1 thr / {threads_all} thr", "sgemm alone / ctrnn (1 thr)", "load"]
@@ -286,11 +291,13 @@ def make_table(rows, device, threads_all):
     for r in rows:
         h, b, t, e = r["size"]
         cells = [str(h), str(b), str(t), str(e), r["mode"].replace("_", " ")]
-        if device == "cpu":
+        sgemm = f"{fmt_time(r['sgemm'])}: {r['sgemm'] / r['ctrnn_1']:.2f}" if r.get("sgemm") else "-"
+        if device == "cpu" and threads_all is None:
+            cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}", sgemm]
+        elif device == "cpu":
             cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}",
                       fmt_time(r["nn4n_all"]), fmt_time(r["ctrnn_all"]) + ("" if r["ctrnn_threaded"] else " (1 thr)"),
-                      f"{r['nn4n_all'] / r['ctrnn_all']:.2f}", f"{r['ctrnn_1'] / r['ctrnn_all']:.2f}",
-                      f"{fmt_time(r['sgemm'])}: {r['sgemm'] / r['ctrnn_1']:.2f}" if r.get("sgemm") else "-"]
+                      f"{r['nn4n_all'] / r['ctrnn_all']:.2f}", f"{r['ctrnn_1'] / r['ctrnn_all']:.2f}", sgemm]
         else:
             cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}"]
         cells.append(f"{r['load'][0]:.1f}-{r['load'][1]:.1f}")
@@ -327,7 +334,14 @@ def main():
     ap.add_argument("--min-time", type=float, help="seconds per repetition (default 0.5, --quick 0.2)")
     ap.add_argument("--repetitions", type=int, help="repetitions (default 5, --quick 3)")
     ap.add_argument("--out", type=Path, help="also write the table and its context as markdown here")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="CPU: one thread only, and times are the CPU time of the timing thread (nn4n: the "
+                         "process's, torch on 1 thread; ctrnn: Google Benchmark's cpu_time) rather than wall-clock: "
+                         "on a machine shared with other work, time the core spent on others is not counted "
+                         "(their use of the caches still is)")
     args = ap.parse_args()
+    global CPU_TIME
+    CPU_TIME = args.cpu_time and args.device == "cpu"
 
     if not torch_importable():
         if args.no_venv:
@@ -395,7 +409,8 @@ def main():
         f"torch {torch.__version__} (default threads {default_threads}), nn4n {nn4n_version} from {nn4n_path}",
         f"ctrnn binaries: {build / 'bench'}, built {binaries_built()}",
         f"timing: median over {reps} repetitions (1 for long CPU sizes) of the mean of k iterations, "
-        f">= {min_time} s per repetition, after warm-up",
+        f">= {min_time} s per repetition, after warm-up; "
+        + ("CPU time of the timing thread, one thread only (--cpu-time)" if CPU_TIME else "wall-clock"),
         f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
     ]
     for line in context:
@@ -408,35 +423,35 @@ def main():
         print(f"peer_bench: H={size[0]} B={size[1]} T={size[2]} E={size[3]} (load {load:.2f}) ...", flush=True)
         if args.device == "cpu":
             n1 = nn4n_times(CTRNN, size, "cpu", 1, min_time, reps)
-            nall = nn4n_times(CTRNN, size, "cpu", args.threads, min_time, reps)
+            nall = n1 if CPU_TIME else nn4n_times(CTRNN, size, "cpu", args.threads, min_time, reps)
         else:
             n1 = nall = nn4n_times(CTRNN, size, "cuda", default_threads, min_time, reps)
         ours1 = ctrnn_times(build, size, args.device, min_time, reps, 1 if args.device == "cpu" else args.threads)
         labels.add(ours1["label"])
         # A backend with threads (OpenBLAS: "cpu (OpenBLAS 0.3.21, ... kernels, 1 threads)") runs again with all
         # cores; the reference ("cpu (reference)") is single-threaded: its one-thread time stands.
-        threaded = args.device == "cpu" and "threads" in ours1["label"]
+        threaded = args.device == "cpu" and "threads" in ours1["label"] and not CPU_TIME
         oursall = ctrnn_times(build, size, args.device, min_time, reps, args.threads) if threaded else ours1
         if threaded:
             labels.add(oursall["label"])
         # OpenBLAS alone on the same products (a build with OpenBLAS has bench_sgemm)
         sgemm = (sgemm_times(build, size, min_time, reps)
-                 if threaded and (build / "bench" / "bench_sgemm").exists() else {})
+                 if args.device == "cpu" and (build / "bench" / "bench_sgemm").exists() else {})
         for mode in ("forward", "train_step"):
             row = {"size": size, "mode": mode, "nn4n_1": n1[mode], "nn4n_all": nall[mode], "ctrnn_1": ours1[mode],
                    "ctrnn_all": oursall[mode], "ctrnn_threaded": threaded, "sgemm": sgemm.get(mode),
                    "load": (load, os.getloadavg()[0])}
             rows.append(row)
             if args.device == "cpu":
-                print(f"  {mode:10s} 1 thread: nn4n {fmt_time(n1[mode]):>9s} ctrnn {fmt_time(ours1[mode]):>9s};  "
-                      f"{args.threads} threads: nn4n {fmt_time(nall[mode]):>9s} ctrnn {fmt_time(oursall[mode]):>9s}",
-                      flush=True)
+                print(f"  {mode:10s} 1 thread: nn4n {fmt_time(n1[mode]):>9s} ctrnn {fmt_time(ours1[mode]):>9s}" +
+                      ("" if CPU_TIME else f";  {args.threads} threads: nn4n {fmt_time(nall[mode]):>9s} "
+                                           f"ctrnn {fmt_time(oursall[mode]):>9s}"), flush=True)
             else:
                 print(f"  {mode:10s} nn4n {fmt_time(n1[mode]):>9s}  ctrnn {fmt_time(ours1[mode]):>9s}", flush=True)
     context.append(f"ctrnn backend (benchmark labels): {'; '.join(sorted(labels))}")
     context.append(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-    table = make_table(rows, args.device, args.threads)
+    table = make_table(rows, args.device, None if CPU_TIME else args.threads)
     print()
     print(table)
     legend = ("ratio = nn4n time / ctrnn time (> 1: ctrnn is faster); ctrnn 1 thr / N thr = ctrnn's speed-up "
