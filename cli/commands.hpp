@@ -1,25 +1,60 @@
 #pragma once
-// The subcommands of the `ctrnn` program. Each returns the process exit code.
-#include <map>
+// The subcommands of the `ctrnn` program, each with its options as parsed by CLI11 (main.cpp).
+// Numbers arrive as text and are parsed strictly (options.hpp), so a bad value is refused
+// naming the option. Each command returns the process exit code (ExitCode).
 #include <string>
-#include <vector>
 
 namespace ctrnn::cli {
 
-// Parsed "--flag value" options and positional arguments; unknown flags are errors.
-struct Args {
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> options;
-  // Splits argv; `flags` lists the options that take a value (e.g. "--out").
-  static Args parse(int argc, char** argv, int first, const std::vector<std::string>& flags);
-  std::string get(const std::string& flag, const std::string& fallback = "") const;
-  bool has(const std::string& flag) const { return options.count(flag) != 0; }
+enum ExitCode : int {
+  kSuccess = 0,
+  kFailure = 1,      // an unexpected failure while running (a bug or a resource limit)
+  kBadInput = 2,     // bad usage, a bad config, data file, checkpoint or path
+  kNonFiniteLoss = 3,  // training stopped on a NaN or Inf loss; the last good checkpoint stays
+  kIoError = 4,      // output could not be written (disk full, I/O failure)
 };
 
-// Exit codes: 0 success, 1 failure while running, 2 bad usage or input, 3 non-finite loss.
-int train_command(const Args& args);
-int eval_command(const Args& args);
-int info_command(const Args& args);
-int run_command(const Args& args);
+struct TrainOptions {
+  std::string config;       // CONFIG.json; may be empty with --resume
+  std::string out = "out";
+  std::string device = "auto";
+  std::string steps, log_every;  // numbers, parsed strictly
+  std::string resume;       // CHECKPOINT
+  std::string data, val_data;
+  bool overwrite = false;
+};
+
+struct EvalOptions {
+  std::string checkpoint;
+  std::string device = "auto";
+  std::string batch;  // number, parsed strictly
+  std::string data;
+  bool reset_state = false;
+};
+
+struct InfoOptions {
+  std::string checkpoint;
+  bool json = false;
+};
+
+struct RunOptions {
+  std::string source;  // CONFIG.json or CHECKPOINT
+  std::string inputs, out;
+  std::string device = "auto";
+  bool reset_state = false;
+};
+
+struct ExportTaskOptions {
+  std::string config;
+  std::string trials;  // number, parsed strictly
+  std::string out;
+  std::string seed;  // number, parsed strictly; default: the config's data seed
+};
+
+int train_command(const TrainOptions& o);
+int eval_command(const EvalOptions& o);
+int info_command(const InfoOptions& o);
+int run_command(const RunOptions& o);
+int export_task_command(const ExportTaskOptions& o);
 
 }  // namespace ctrnn::cli

@@ -1,5 +1,6 @@
 #pragma once
-// Evaluation of a network on a fresh batch of its task, in eval mode (no noise).
+// Evaluation of a network in eval mode (no noise): on a given batch, on a task's evaluation
+// trials, or on the validation trials during training without disturbing the run.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -17,8 +18,18 @@ struct Evaluation {
   std::vector<double> accuracy;  // (E), NaN for tasks without choices
 };
 
-// Leaves the network in eval mode.
+// Leaves the network in eval mode. Labels are the target's decisions when `with_accuracy` and
+// the batch has none of its own.
+Evaluation evaluate_batch(Network& net, Trainer& trainer, TaskBatch b, bool with_accuracy);
+
+// A task's evaluation trials: a data-file task's validation set (else its training set), a
+// built-in task's `batch_size` fresh trials.
 Evaluation evaluate_on_task(Network& net, Trainer& trainer, const Task& task, int64_t batch_size, uint64_t seed);
+
+// The validation set's loss and accuracy in the middle of a training run: the mode, the noise
+// stream's position and keep mode's carried state are restored afterwards, so a run with
+// validation trains exactly as one without.
+Evaluation validate_during_training(Network& net, Trainer& trainer, const Task& task);
 
 // "loss 0.0123 acc 0.91" for one network, or mean/min/max over an ensemble.
 std::string summarize(const std::vector<double>& loss, const std::vector<double>& accuracy);

@@ -1,44 +1,115 @@
-// ctrnn: train, evaluate, inspect and run continuous-time RNNs from the command line.
+// ctrnn: train, evaluate, inspect and run continuous-time RNNs from the command line. The
+// command line is parsed by CLI11; every error is one line on stderr starting "ctrnn: ", and
+// the exit code says what kind of failure it was (commands.hpp, README "Exit codes").
+#include <CLI/CLI.hpp>
 #include <iostream>
+#include <new>
 #include <string>
 
 #include "commands.hpp"
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
+#include "ctrnn/version.hpp"
+#include "options.hpp"
 
 namespace {
 
-const char* kUsage =
-    "usage:\n"
-    "  ctrnn train CONFIG.json [--out DIR] [--device auto|cpu|cuda] [--steps N] [--resume CHECKPOINT]\n"
-    "  ctrnn eval CHECKPOINT [--device auto|cpu|cuda] [--batch N]\n"
-    "  ctrnn info CHECKPOINT\n"
-    "  ctrnn run CONFIG.json|CHECKPOINT --inputs IN.safetensors --out OUT.safetensors [--device auto|cpu|cuda]\n";
+using namespace ctrnn::cli;
+
+const char* kDevice = "auto (the GPU when present), cpu or cuda";
+
+int run_commands(int argc, char** argv) {
+  CLI::App app{"ctrnn " + std::string(ctrnn::version()) + ": train continuous-time RNNs (nn4n's CTRNN) fast", "ctrnn"};
+  app.set_version_flag("--version", std::string(ctrnn::version()));
+  app.require_subcommand(1);
+
+  TrainOptions train;
+  CLI::App* t = app.add_subcommand("train", "train a network from a config (built-in task or a data file)");
+  t->add_option("CONFIG", train.config, "config JSON (optional with --resume: the checkpoint holds it)")->type_name("PATH");
+  t->add_option("--out", train.out, "output folder for checkpoint.safetensors and metrics.csv")->capture_default_str()->type_name("PATH");
+  t->add_option("--device", train.device, kDevice)->capture_default_str()->type_name("DEVICE");
+  t->add_option("--steps", train.steps, "total optimizer steps (overrides training.steps)")->type_name("N");
+  t->add_option("--log-every", train.log_every, "a progress line and validation every N steps")->type_name("N");
+  t->add_option("--resume", train.resume, "continue the run of this checkpoint")->type_name("PATH");
+  t->add_option("--data", train.data, "training trials: safetensors with u (T,N,I), target (T,N,O), mask")->type_name("PATH");
+  t->add_option("--val-data", train.val_data, "validation trials, same layout")->type_name("PATH");
+  t->add_flag("--overwrite", train.overwrite, "replace a checkpoint already in the output folder");
+
+  EvalOptions eval;
+  CLI::App* e = app.add_subcommand("eval", "loss and decision accuracy of a checkpoint in eval mode");
+  e->add_option("CHECKPOINT", eval.checkpoint, "checkpoint written by ctrnn train")->required()->type_name("PATH");
+  e->add_option("--device", eval.device, kDevice)->capture_default_str()->type_name("DEVICE");
+  e->add_option("--batch", eval.batch, "fresh trials of a built-in task (default: the run's eval_batch_size)")->type_name("N");
+  e->add_option("--data", eval.data, "evaluate on the trials of this data file instead")->type_name("PATH");
+  e->add_flag("--reset-state", eval.reset_state, "keep mode: start from zeros, not the carried state");
+
+  InfoOptions info;
+  CLI::App* i = app.add_subcommand("info", "a checkpoint's config, training state and layers");
+  i->add_option("CHECKPOINT", info.checkpoint, "checkpoint file")->required()->type_name("PATH");
+  i->add_flag("--json", info.json, "machine-readable JSON");
+
+  RunOptions run;
+  CLI::App* r = app.add_subcommand("run", "simulate a network (eval mode) on given inputs");
+  r->add_option("SOURCE", run.source, "config JSON or checkpoint")->required()->type_name("PATH");
+  r->add_option("--inputs", run.inputs, "safetensors with u (T,B,I) or (E,T,B,I)")->type_name("PATH");
+  r->add_option("--out", run.out, "output safetensors: y (E,T,B,O), r (E,T,B,H)")->type_name("PATH");
+  r->add_option("--device", run.device, kDevice)->capture_default_str()->type_name("DEVICE");
+  r->add_flag("--reset-state", run.reset_state, "keep mode: start from zeros, not the carried state");
+
+  ExportTaskOptions exporter;
+  CLI::App* x = app.add_subcommand("export-task", "write a built-in task's trials as a data file");
+  x->add_option("CONFIG", exporter.config, "config JSON with a task section")->required()->type_name("PATH");
+  x->add_option("--trials", exporter.trials, "number of trials N")->required()->type_name("N");
+  x->add_option("--out", exporter.out, "output data file (.safetensors)")->required()->type_name("PATH");
+  x->add_option("--seed", exporter.seed, "the trials' seed (default: the config's data seed)")->type_name("N");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& h) {
+    return app.exit(h);
+  } catch (const CLI::CallForAllHelp& h) {
+    return app.exit(h);
+  } catch (const CLI::CallForVersion& v) {
+    return app.exit(v);
+  } catch (const CLI::ParseError& p) {
+    if (argc < 2) {
+      std::cout << app.help();
+      return kBadInput;
+    }
+    std::string where = "ctrnn";
+    for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
+    std::cerr << printable_message(std::string(p.what()) + " (see " + where + " --help)") << "\n";
+    return kBadInput;
+  }
+  if (t->parsed()) return train_command(train);
+  if (e->parsed()) return eval_command(eval);
+  if (i->parsed()) return info_command(info);
+  if (r->parsed()) return run_command(run);
+  return export_task_command(exporter);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace ctrnn::cli;
-  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-    std::cout << kUsage;
-    return argc < 2 ? 2 : 0;
-  }
-  const std::string cmd = argv[1];
   try {
-    if (cmd == "train") return train_command(Args::parse(argc, argv, 2, {"--out", "--device", "--steps", "--resume"}));
-    if (cmd == "eval") return eval_command(Args::parse(argc, argv, 2, {"--device", "--batch"}));
-    if (cmd == "info") return info_command(Args::parse(argc, argv, 2, {}));
-    if (cmd == "run") return run_command(Args::parse(argc, argv, 2, {"--inputs", "--out", "--device"}));
-    std::cerr << "ctrnn: unknown command '" << cmd << "'\n" << kUsage;
-    return 2;
+    return run_commands(argc, argv);
   } catch (const ctrnn::InvalidArgument& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
+    std::cerr << printable_message(e.what()) << "\n";
+    return kBadInput;
   } catch (const ctrnn::FileError& e) {
-    std::cerr << e.what() << "\n";
-    return 2;
+    std::cerr << printable_message(e.what()) << "\n";
+    return kBadInput;
+  } catch (const ctrnn::StateError& e) {  // e.g. --device cuda where there is no GPU
+    std::cerr << printable_message(e.what()) << "\n";
+    return kBadInput;
+  } catch (const OutputError& e) {
+    std::cerr << printable_message(e.what()) << "\n";
+    return kIoError;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "ctrnn: out of memory\n";
+    return kFailure;
   } catch (const std::exception& e) {
-    std::cerr << "ctrnn: " << e.what() << "\n";
-    return 1;
+    std::cerr << printable_message(e.what()) << "\n";
+    return kFailure;
   }
 }

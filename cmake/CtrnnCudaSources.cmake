@@ -4,6 +4,7 @@
 # architectures in CMAKE_CUDA_ARCHITECTURES (default 90: sm_90 SASS + compute_90 PTX).
 target_compile_definitions(ctrnn PUBLIC CTRNN_WITH_CUDA)
 target_sources(ctrnn PRIVATE
+  host/cuda/cublas_loader.cpp
   host/cuda/cuda_backend.cpp
   host/cuda/cuda_primitives.cpp
   kernels/elementwise.cu
@@ -16,6 +17,11 @@ target_sources(ctrnn PRIVATE
 # the CPU backend's. -lineinfo lets compute-sanitizer name source lines.
 target_compile_options(ctrnn PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo -Xcompiler=-Wall>)
 # The CUDA runtime statically (binaries built here start on the GPU machine without a matching
-# libcudart); cuBLAS from the CUDA install there.
+# libcudart); cuBLAS from the CUDA install there, loaded at its first use (host/cuda/
+# cublas_loader.cpp: linking it would cost every process ~0.5 s of cuBLAS initialisation).
 set_target_properties(ctrnn PROPERTIES CUDA_RUNTIME_LIBRARY Static)
-target_link_libraries(ctrnn PRIVATE CUDA::cudart_static CUDA::cublas)
+get_target_property(CTRNN_CUBLAS_PATH CUDA::cublas IMPORTED_LOCATION)
+target_compile_definitions(ctrnn PRIVATE
+  CTRNN_CUBLAS_SONAME="libcublas.so.${CUDAToolkit_VERSION_MAJOR}" CTRNN_CUBLAS_PATH="${CTRNN_CUBLAS_PATH}")
+target_include_directories(ctrnn PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
+target_link_libraries(ctrnn PRIVATE CUDA::cudart_static ${CMAKE_DL_LIBS})

@@ -15,7 +15,7 @@ namespace {
 const std::set<std::string> kNetworkKeys{"dims",         "activation",     "biases",         "weights",
                                          "tau",          "dt",             "preact_noise",   "postact_noise",
                                          "init_state",   "sparsity_masks", "ei_masks",       "plasticity_masks",
-                                         "synapse_growth_masks", "seed",   "ensemble_size"};
+                                         "synapse_growth_masks", "seed",   "ensemble_size",  "self_connections"};
 
 std::string brief(const json& v) {
   std::string s = v.dump();
@@ -163,6 +163,9 @@ Config config_from_json(const std::string& json_text, const JsonConfigContext& c
       c.seed = uint64_t(s);
     } else if (key == "ensemble_size") {
       c.ensemble_size = parse_integer(v, key);
+    } else if (key == "self_connections") {
+      if (!v.is_boolean()) throw InvalidArgument(key, "true or false (whether a hidden neuron may connect to itself)", brief(v));
+      c.self_connections = v.get<bool>();
     }
   }
   c.validate();
@@ -205,6 +208,7 @@ std::string config_to_json(const Config& c, SafetensorsFile& arrays) {
   j["synapse_growth_masks"] = masks(c.synapse_growth_masks, "synapse_growth_masks");
   j["seed"] = c.seed;
   j["ensemble_size"] = c.ensemble_size;
+  j["self_connections"] = c.self_connections;
   return j.dump();
 }
 

@@ -31,8 +31,21 @@ void balance_excitatory_inhibitory(T* w, const T* ei, int64_t n) {
   }
 }
 
+template <class T>
+void forbid_self_connections(LayerConstraints<T>& c) {
+  if (!c.has_sparsity()) c.sparsity.assign(size_t(c.size()), T(1));
+  const int64_t n = c.pre * c.post;
+  for (int64_t e = 0; e < c.E; ++e)
+    for (int64_t i = 0; i < c.pre; ++i) {
+      c.sparsity[e * n + i * c.post + i] = T(0);
+      if (c.has_growth()) c.growth[e * n + i * c.post + i] = T(0);
+    }
+}
+
 template void project_weights<float>(std::vector<float>&, const LayerConstraints<float>&);
 template void project_weights<double>(std::vector<double>&, const LayerConstraints<double>&);
+template void forbid_self_connections<float>(LayerConstraints<float>&);
+template void forbid_self_connections<double>(LayerConstraints<double>&);
 template void balance_excitatory_inhibitory<float>(float*, const float*, int64_t);
 template void balance_excitatory_inhibitory<double>(double*, const double*, int64_t);
 

@@ -36,6 +36,7 @@ std::array<LayerConstraints<T>, 3> build_constraints(const Config& c) {
     if (c.synapse_growth_masks[l]) lc.growth = broadcast_to_ensemble<T>(c.synapse_growth_masks[l]->data, E, n);
     lc.plasticity.assign(E * n, T(1));
   }
+  if (!c.self_connections) forbid_self_connections(out[int(Layer::Hidden)]);
   // Plasticity: (m - min) / (max - min) with min and max over all of a network's given masks;
   // missing masks stay ones; all-equal values give ones everywhere.
   std::array<std::vector<double>, 3> given;

@@ -4,7 +4,10 @@
 //                       one in the decision period (the loss counts only there).
 //  delayed_match        working memory: a sample stimulus, a delay, a test stimulus; report match
 //                       or non-match in the decision period.
+// and the dispatch to data-file tasks (dataset.cpp).
 #include "ctrnn/tasks.hpp"
+
+#include <filesystem>
 
 #include <cmath>
 #include <algorithm>
@@ -12,6 +15,7 @@
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
 #include "ctrnn/philox.hpp"
 
@@ -19,20 +23,19 @@ namespace ctrnn {
 
 using nlohmann::json;
 
-double Task::accuracy(const TaskBatch& b, const float* y) const {
+double decision_accuracy(const TaskBatch& b, const float* y) {
   if (b.label.empty()) return std::numeric_limits<double>::quiet_NaN();
   const int64_t T = b.target.shape[0], B = b.target.shape[1], O = b.target.shape[2];
+  const bool per_output = b.mask.rank() == 3;
   int64_t correct = 0;
   for (int64_t i = 0; i < B; ++i) {
     std::vector<double> mean(O, 0.0);
-    for (int64_t t = 0; t < T; ++t) {
-      const double w = b.mask.numel() ? b.mask.data[t * B + i] : 1.0;
-      for (int64_t o = 0; o < O; ++o) mean[o] += w * y[(t * B + i) * O + o];
-    }
-    int64_t best = 0;
-    for (int64_t o = 1; o < O; ++o)
-      if (mean[o] > mean[best]) best = o;
-    correct += best == b.label[i];
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t o = 0; o < O; ++o) {
+        const double w = b.mask.numel() == 0 ? 1.0 : per_output ? b.mask.data[(t * B + i) * O + o] : b.mask.data[t * B + i];
+        mean[o] += w * y[(t * B + i) * O + o];
+      }
+    correct += std::max_element(mean.begin(), mean.end()) - mean.begin() == b.label[i];
   }
   return double(correct) / double(B);
 }
@@ -102,6 +105,7 @@ class SineTask final : public Task {
   explicit SineTask(Params& p)
       : steps_(p.integer("steps", 100, 2, 100000)), omega_(p.number("frequency", 0.05, 1e-6, 1.0) * 2 * M_PI) {}
   std::string name() const override { return "sine"; }
+  bool has_choices() const override { return false; }
   int64_t input_dim() const override { return 1; }
   int64_t output_dim() const override { return 1; }
   int64_t steps() const override { return steps_; }
@@ -146,6 +150,7 @@ class PerceptualDecisionTask final : public Task {
         coherences_(p.numbers("coherences", {0.1, 0.2, 0.4, 0.8}, 0, 1)),
         noise_(p.number("stimulus_noise", 0.5, 0, 100)) {}
   std::string name() const override { return "perceptual_decision"; }
+  bool has_choices() const override { return true; }
   int64_t input_dim() const override { return 3; }   // fixation cue, evidence for choice 0, for choice 1
   int64_t output_dim() const override { return 2; }  // choice 0, choice 1
   int64_t steps() const override { return periods_.total(); }
@@ -189,6 +194,7 @@ class DelayedMatchTask final : public Task {
         stimuli_(p.integer("stimuli", 4, 2, 1000)),
         noise_(p.number("stimulus_noise", 0.1, 0, 100)) {}
   std::string name() const override { return "delayed_match"; }
+  bool has_choices() const override { return true; }
   int64_t input_dim() const override { return 1 + stimuli_; }  // fixation cue, one channel per stimulus
   int64_t output_dim() const override { return 2; }             // match, non-match
   int64_t steps() const override { return periods_.total(); }
@@ -229,25 +235,68 @@ class DelayedMatchTask final : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_task(const std::string& json_text) {
-  json j;
+namespace {
+
+json parse_task_json(const std::string& json_text) {
   try {
-    j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    throw InvalidArgument("task", "a JSON object", e.what());
+    json j = json::parse(json_text);
+    if (j.is_object()) return j;
+  } catch (const json::exception&) {
   }
-  if (!j.is_object() || !j.contains("name") || !j["name"].is_string())
-    throw InvalidArgument("task.name", "one of 'sine', 'perceptual_decision', 'delayed_match'",
-                          j.is_object() && j.contains("name") ? j["name"].dump() : "missing");
+  throw InvalidArgument("task", "a JSON object", json_text.substr(0, 60));
+}
+
+std::string path_value(const json& j, const std::string& key) {
+  if (!j[key].is_string() || j[key].get<std::string>().empty())
+    throw InvalidArgument("task." + key, "the path of a safetensors data file", j[key].dump());
+  return j[key].get<std::string>();
+}
+
+std::unique_ptr<Task> make_data_task(const json& j) {
+  for (auto it = j.begin(); it != j.end(); ++it)
+    if (it.key() != "data" && it.key() != "val_data" && it.key() != "decision_accuracy")
+      throw InvalidArgument("task." + it.key(), "'data', 'val_data' or 'decision_accuracy' in a data-file task",
+                            "unknown key");
+  if (j.contains("decision_accuracy") && !j["decision_accuracy"].is_boolean())
+    throw InvalidArgument("task.decision_accuracy", "true or false", j["decision_accuracy"].dump());
+  return make_data_set_task(path_value(j, "data"), j.contains("val_data") ? path_value(j, "val_data") : "",
+                            j.value("decision_accuracy", false));
+}
+
+}  // namespace
+
+std::unique_ptr<Task> make_task(const std::string& json_text) {
+  const json j = parse_task_json(json_text);
+  if (j.contains("data")) return make_data_task(j);
+  const char* expected = "one of 'sine', 'perceptual_decision', 'delayed_match' (or a \"data\" file)";
+  if (!j.contains("name") || !j["name"].is_string())
+    throw InvalidArgument("task.name", expected, j.contains("name") ? j["name"].dump() : "missing");
   const std::string name = j["name"].get<std::string>();
   Params p(j);
   std::unique_ptr<Task> task;
   if (name == "sine") task = std::make_unique<SineTask>(p);
   else if (name == "perceptual_decision") task = std::make_unique<PerceptualDecisionTask>(p);
   else if (name == "delayed_match") task = std::make_unique<DelayedMatchTask>(p);
-  else throw InvalidArgument("task.name", "one of 'sine', 'perceptual_decision', 'delayed_match'", "'" + name + "'");
+  else throw InvalidArgument("task.name", expected, "'" + name + "'");
   p.finish();
   return task;
+}
+
+bool task_has_choices(const std::string& task_json) {
+  const json j = parse_task_json(task_json);
+  if (j.contains("data")) return j.value("decision_accuracy", false);
+  return make_task(task_json)->has_choices();
+}
+
+std::string resolve_data_paths(const std::string& task_json, const std::string& base_dir) {
+  json j = parse_task_json(task_json);
+  for (const char* key : {"data", "val_data"})
+    if (j.contains(key) && j[key].is_string()) {
+      std::filesystem::path p = j[key].get<std::string>();
+      if (p.is_relative()) p = std::filesystem::path(base_dir) / p;
+      j[key] = std::filesystem::absolute(p).lexically_normal().string();
+    }
+  return j.dump();
 }
 
 }  // namespace ctrnn

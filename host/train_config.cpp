@@ -52,6 +52,7 @@ TrainingSettings parse_training(const json& t, const json& loss, uint64_t networ
       else if (k == "weight_decay") s.optimizer.weight_decay = number(v, key);
       else if (k == "clip_grad_norm") s.optimizer.clip_grad_norm = number(v, key);
       else if (k == "log_interval_s") s.log_interval_s = number(v, key);
+      else if (k == "log_every") s.log_every = integer(v, key, 0);
       else if (k == "checkpoint_every") s.checkpoint_every = integer(v, key, 0);
       else if (k == "eval_batch_size") s.eval_batch_size = integer(v, key, 1);
       else if (k == "data_seed") s.data_seed = uint64_t(integer(v, key, 0));
@@ -93,7 +94,7 @@ TrainConfig parse_train_config(const std::string& text, const std::string& base_
   tc.text = text;
   std::unique_ptr<Task> task;
   if (j.contains("task")) {
-    tc.task_json = j["task"].dump();
+    tc.task_json = resolve_data_paths(j["task"].dump(), base_dir);
     task = make_task(tc.task_json);
     if (!j.contains("dims")) j["dims"] = {task->input_dim(), 100, task->output_dim()};
   }

@@ -16,3 +16,5 @@ cmake --build "$build" -j "${CTRNN_JOBS:-2}" --target ctrnn_cli
 echo
 echo "Evaluate again:   $build/ctrnn eval $out/checkpoint.safetensors"
 echo "Inspect:          $build/ctrnn info $out/checkpoint.safetensors"
+echo "Train further:    $build/ctrnn train --resume $out/checkpoint.safetensors --steps 3000 --out $out"
+echo "All commands:     $build/ctrnn --help"

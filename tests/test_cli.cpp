@@ -1,7 +1,8 @@
 // The `ctrnn` program as a user runs it: bad configs and paths give one clear line and a
 // non-zero exit; a non-finite loss stops training naming the step and keeps the last good
 // checkpoint; resume reproduces an uninterrupted run; `run` simulates given inputs; the README's
-// demo reaches its accuracy.
+// demo reaches its accuracy. (test_cli_program.cpp: help, numbers, output folders, resume rules;
+// test_cli_data.cpp: training on data files.)
 #include <gtest/gtest.h>
 
 #include <array>
@@ -10,11 +11,11 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
-#include <sys/wait.h>
 
 #include "ctrnn/checkpoint.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
+#include "cli_util.hpp"
 #include "test_util.hpp"
 
 namespace ctrnn {
@@ -23,37 +24,10 @@ namespace {
 namespace fs = std::filesystem;
 using test::TempDir;
 
-struct Result {
-  int code;
-  std::string out, err;
-};
+test::CliResult run(const std::string& args, const fs::path& dir) { return test::run_cli(args, dir); }
+using test::expect_one_line_error;
 
-// Runs the program with `args`, capturing stdout and stderr separately.
-Result run(const std::string& args, const fs::path& dir) {
-  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
-  const std::string cmd = std::string(CTRNN_CLI) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  auto slurp = [](const std::string& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  };
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
-}
-
-const char* kSmallConfig = R"({
-  "dims": [3, 12, 2], "activation": "tanh", "preact_noise": 0.05, "biases": "zero", "seed": 4,
-  "task": {"name": "perceptual_decision", "fixation_steps": 3, "stimulus_steps": 8, "decision_steps": 4},
-  "training": {"steps": 6, "batch_size": 4, "lr": 0.01, "checkpoint_every": 3, "eval_batch_size": 16}
-})";
-
-// One line on stderr, mentioning `needle`.
-void expect_one_line_error(const Result& r, int code, const std::string& needle) {
-  EXPECT_EQ(r.code, code) << r.err;
-  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-  EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;  // the device line may precede it
-}
+using test::kSmallConfig;
 
 TEST(Cli, MalformedConfigNamesTheKey) {
   TempDir d;
@@ -93,7 +67,7 @@ TEST(Cli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   cfg.replace(cfg.find("\"lr\": 0.01"), 10, "\"optimizer\": \"sgd\", \"lr\": 1e36, \"checkpoint_every\": 1");
   cfg.replace(cfg.find(", \"checkpoint_every\": 3"), 23, "");
   const fs::path out = d.path / "o";
-  const Result r = run("train " + d.write("nan.json", cfg) + " --out " + out.string(), d.path);
+  const test::CliResult r = run("train " + d.write("nan.json", cfg) + " --out " + out.string(), d.path);
   EXPECT_EQ(r.code, 3) << r.out << r.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.err, m, std::regex("at step (\\d+)"))) << r.err;
@@ -104,23 +78,16 @@ TEST(Cli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_EQ(ck.trainer_state->step, bad_step - 1);
 }
 
-std::vector<std::string> loss_columns(const fs::path& csv) {
-  std::ifstream in(csv);
-  std::vector<std::string> rows;
-  for (std::string line; std::getline(in, line);) rows.push_back(line.substr(0, line.rfind(',')));  // drop elapsed_s
-  return rows;
-}
-
 TEST(Cli, ResumeReproducesAnUninterruptedRun) {
   TempDir d;
   const std::string cfg = d.write("small.json", kSmallConfig);
   ASSERT_EQ(run("train " + cfg + " --out " + (d.path / "whole").string(), d.path).code, 0);
   ASSERT_EQ(run("train " + cfg + " --steps 3 --out " + (d.path / "part").string(), d.path).code, 0);
-  const Result r = run("train " + cfg + " --out " + (d.path / "part").string() + " --resume " +
+  const test::CliResult r = run("train " + cfg + " --out " + (d.path / "part").string() + " --resume " +
                            (d.path / "part" / "checkpoint.safetensors").string(),
                        d.path);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(loss_columns(d.path / "part" / "metrics.csv"), loss_columns(d.path / "whole" / "metrics.csv"));
+  EXPECT_EQ(test::metrics_without_time(d.path / "part" / "metrics.csv"), test::metrics_without_time(d.path / "whole" / "metrics.csv"));
   const auto a = load_checkpoint((d.path / "whole" / "checkpoint.safetensors").string(), Device::Cpu);
   const auto b = load_checkpoint((d.path / "part" / "checkpoint.safetensors").string(), Device::Cpu);
   EXPECT_EQ(a.network.params().w_hid, b.network.params().w_hid);
@@ -135,7 +102,7 @@ TEST(Cli, RunSimulatesGivenInputsInEvalMode) {
   for (int64_t i = 0; i < u.numel(); ++i) u.data[i] = float(i % 5) * 0.2f;
   in.put("u", u);
   in.write((d.path / "in.safetensors").string());
-  const Result r = run("run " + cfg + " --inputs " + (d.path / "in.safetensors").string() + " --out " +
+  const test::CliResult r = run("run " + cfg + " --inputs " + (d.path / "in.safetensors").string() + " --out " +
                            (d.path / "out.safetensors").string() + " --device cpu",
                        d.path);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -159,7 +126,7 @@ TEST(Cli, RunSimulatesGivenInputsInEvalMode) {
 // trials (eval mode) within its configured 1500 steps (~20 s on one CPU core).
 TEST(Cli, DemoReachesItsAccuracy) {
   TempDir d;
-  const Result r = run("train " CTRNN_SOURCE_DIR "/examples/perceptual_decision.json --device cpu --out " +
+  const test::CliResult r = run("train " CTRNN_SOURCE_DIR "/examples/perceptual_decision.json --device cpu --out " +
                            (d.path / "demo").string(),
                        d.path);
   ASSERT_EQ(r.code, 0) << r.err;

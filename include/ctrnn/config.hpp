@@ -59,6 +59,10 @@ struct Config {
   LayerMasks ei_masks;              // > 0 excitatory, <= 0 inhibitory
   LayerMasks plasticity_masks;      // per-synapse learning-rate scales (normalized together)
   LayerMasks synapse_growth_masks;  // probabilities in [0, 1]; needs a sparsity mask
+  // Whether a hidden neuron may connect to itself (W_hid's diagonal), as nn4n's
+  // self_connections. false zeroes the diagonal of the hidden sparsity mask (one of all ones
+  // when none is given) and of its growth probabilities, so it stays zero through training.
+  bool self_connections = true;
   uint64_t seed = 0;
   int64_t ensemble_size = 1;  // E
 

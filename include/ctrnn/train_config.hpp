@@ -2,8 +2,10 @@
 // A training run's config file: the network's parameters under the seed's names (see
 // config_json.hpp) plus three sections:
 //   "task":     {"name": "sine" | "perceptual_decision" | "delayed_match", ...task parameters}
+//               or {"data": "TRAIN.safetensors", "val_data": ..., "decision_accuracy": ...}
+//               (tasks.hpp; paths relative to the config's folder)
 //   "training": {"steps", "batch_size", "optimizer": "adam" | "sgd", "lr", "betas": [b1, b2],
-//                "eps", "momentum", "weight_decay", "clip_grad_norm", "log_interval_s",
+//                "eps", "momentum", "weight_decay", "clip_grad_norm", "log_interval_s", "log_every",
 //                "checkpoint_every", "eval_batch_size", "data_seed"}
 //   "loss":     {"lambda_mse", "lambda_in", "lambda_hid", "lambda_out", "lambda_fr",
 //                "lambda_fr_sd", "lambda_fr_cv"}
@@ -26,6 +28,7 @@ struct TrainingSettings {
   OptimizerConfig optimizer;
   LossWeights loss;
   double log_interval_s = 2.0;   // a progress line at least this often
+  int64_t log_every = 0;         // a progress line and validation every N steps (0: by log_interval_s)
   int64_t checkpoint_every = 500;  // steps between periodic checkpoints (0: only at the end)
   int64_t eval_batch_size = 256;
   uint64_t data_seed = 0;        // the task's batches; defaults to the network's seed

@@ -1,0 +1,69 @@
+#include "options.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "ctrnn/error.hpp"
+
+namespace ctrnn::cli {
+
+int64_t parse_integer(const std::string& text, const std::string& option, int64_t lo, int64_t hi) {
+  const std::string expected = "an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+  bool digits = !text.empty();
+  for (size_t i = 0; i < text.size(); ++i)
+    digits = digits && (std::isdigit(static_cast<unsigned char>(text[i])) || (i == 0 && text[i] == '-' && text.size() > 1));
+  if (!digits) throw InvalidArgument(option, expected, "'" + text + "'");
+  errno = 0;
+  const long long v = std::strtoll(text.c_str(), nullptr, 10);
+  if (errno == ERANGE || v < lo || v > hi) throw InvalidArgument(option, expected, "'" + text + "'");
+  return v;
+}
+
+void check_output_file(const std::string& path, const std::string& option) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw InvalidArgument(option, "the path of an output file", "'" + path + "', a folder");
+  const fs::path parent = fs::path(path).parent_path();
+  if (!parent.empty() && !fs::is_directory(parent, ec))
+    throw InvalidArgument(option, "a file in an existing folder", "'" + path + "' (no folder '" + parent.string() + "')");
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0.
+size_t utf8_length(const std::string& s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2)) return 0;
+  for (size_t k = 1; k < n; ++k)
+    if ((b(i + k) >> 6) != 0x2) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string printable_message(const std::string& message) {
+  // Library messages carry their own prefix, and wrapped ones repeat it: say it once.
+  std::string text = message;
+  for (size_t at; (at = text.find("ctrnn: ")) != std::string::npos;) text.erase(at, 7);
+  std::string out = "ctrnn: ";
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = utf8_length(text, i);
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7F))) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+      ++i;
+    } else {
+      out.append(text, i, n);
+      i += n;
+    }
+  }
+  return out;
+}
+
+}  // namespace ctrnn::cli

@@ -1,0 +1,158 @@
+#include "run_record.hpp"
+
+#include <cstdio>
+#include <functional>
+#include <nlohmann/json.hpp>
+
+#include "ctrnn/config_json.hpp"
+#include "ctrnn/dataset.hpp"
+#include "ctrnn/error.hpp"
+#include "ctrnn/safetensors.hpp"
+
+namespace ctrnn::cli {
+
+using nlohmann::json;
+
+namespace {
+
+std::string hex(uint64_t h) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h);
+  return buf;
+}
+
+uint64_t hash_values(const Array& a) {
+  uint64_t h = 14695981039346656037ull;
+  for (double x : a.data) {
+    const auto* p = reinterpret_cast<const unsigned char*>(&x);
+    for (size_t i = 0; i < sizeof x; ++i) h = (h ^ p[i]) * 1099511628211ull;
+  }
+  return h;
+}
+
+// The network config's fields; an array stands for itself by shape and hash.
+void add_network(RunFields& out, const Config& c) {
+  SafetensorsFile arrays;
+  const json j = json::parse(config_to_json(c, arrays));
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    json v = *it;
+    std::function<void(json&)> replace_arrays = [&](json& x) {
+      if (x.is_object() && x.contains("tensor")) {
+        const Array a = arrays.get<double>(x["tensor"].get<std::string>());
+        x = "array " + shape_to_string(a.shape) + " #" + hex(hash_values(a));
+      } else if (x.is_array()) {
+        for (auto& y : x) replace_arrays(y);
+      }
+    };
+    replace_arrays(v);
+    out.emplace_back(it.key(), v.dump());
+  }
+}
+
+json training_json(const TrainingSettings& s) {
+  const OptimizerConfig& o = s.optimizer;
+  return {{"steps", s.steps},
+          {"batch_size", s.batch_size},
+          {"optimizer", to_string(o.kind)},
+          {"lr", o.lr},
+          {"betas", {o.beta1, o.beta2}},
+          {"eps", o.eps},
+          {"momentum", o.momentum},
+          {"weight_decay", o.weight_decay},
+          {"clip_grad_norm", o.clip_grad_norm},
+          {"log_interval_s", s.log_interval_s},
+          {"log_every", s.log_every},
+          {"checkpoint_every", s.checkpoint_every},
+          {"eval_batch_size", s.eval_batch_size},
+          {"data_seed", s.data_seed}};
+}
+
+json loss_json(const LossWeights& w) {
+  json j;
+  for (int k = 0; k < kNumLossTerms; ++k) j[std::string("lambda_") + kLossTermNames[k]] = w.lambda[k];
+  return j;
+}
+
+// Settings that may differ between a run and its continuation.
+bool may_change(const std::string& training_key) {
+  for (const char* k : {"steps", "log_interval_s", "log_every", "checkpoint_every", "eval_batch_size"})
+    if (training_key == k) return true;
+  return false;
+}
+
+const std::string& metadata(const Checkpoint& ck, const std::string& key) {
+  auto it = ck.metadata.find(key);
+  if (it == ck.metadata.end() || !ck.trainer_state)
+    throw InvalidArgument("--resume", "a checkpoint written by `ctrnn train` (with its run record and optimizer state)",
+                          "no '" + key + "' in its metadata");
+  return it->second;
+}
+
+json stored_record(const Checkpoint& ck) {
+  try {
+    return json::parse(metadata(ck, kRunMetadataKey));
+  } catch (const json::exception& e) {
+    throw InvalidArgument("--resume", "a checkpoint with a valid run record", e.what());
+  }
+}
+
+}  // namespace
+
+RunFields run_identity(const TrainConfig& tc, const Task& task) {
+  RunFields out;
+  add_network(out, tc.network);
+  const json t = json::parse(tc.task_json);
+  if (const DataSet* d = task.data_set()) {
+    out.emplace_back("task.data", "contents #" + hex(d->fingerprint));
+  } else {
+    for (auto it = t.begin(); it != t.end(); ++it) out.emplace_back("task." + it.key(), it->dump());
+  }
+  const json training = training_json(tc.training);
+  for (auto it = training.begin(); it != training.end(); ++it)
+    if (!may_change(it.key())) out.emplace_back("training." + it.key(), it->dump());
+  const json loss = loss_json(tc.training.loss);
+  for (auto it = loss.begin(); it != loss.end(); ++it) out.emplace_back("loss." + it.key(), it->dump());
+  return out;
+}
+
+std::string run_metadata(const RunFields& identity, const TrainConfig& tc) {
+  json fields = json::array();
+  for (const auto& [k, v] : identity) fields.push_back({k, v});
+  return json{{"identity", fields},
+              {"task", json::parse(tc.task_json)},
+              {"training", training_json(tc.training)},
+              {"loss", loss_json(tc.training.loss)}}
+      .dump();
+}
+
+std::string stored_run_config(const Checkpoint& ck) {
+  const json r = stored_record(ck);
+  const Config& c = ck.network.config();
+  json config{{"dims", c.dims}, {"seed", c.seed}};
+  for (const char* section : {"task", "training", "loss"}) {
+    if (!r.contains(section)) throw InvalidArgument("--resume", "a checkpoint with a complete run record", std::string("no ") + section);
+    config[section] = r[section];
+  }
+  return config.dump();
+}
+
+RunFields stored_identity(const Checkpoint& ck) {
+  RunFields out;
+  const json r = stored_record(ck);
+  for (const auto& f : r.value("identity", json::array())) out.emplace_back(f.at(0).get<std::string>(), f.at(1).get<std::string>());
+  return out;
+}
+
+void check_same_run(const RunFields& stored, const RunFields& current, const std::string& what_differs) {
+  for (const auto& [key, value] : current) {
+    std::string before = "(none)";
+    for (const auto& [k, v] : stored)
+      if (k == key) before = v;
+    if (before != value)
+      throw InvalidArgument("--resume", "the same " + key + " as the checkpoint's run (only steps, logging, "
+                                        "checkpoint_every, eval_batch_size, validation data and the output folder may change)",
+                            what_differs + " " + key + " " + value + " where the checkpoint has " + before);
+  }
+}
+
+}  // namespace ctrnn::cli

@@ -1,0 +1,60 @@
+// cuBLAS loaded on first use. Linking libcublas directly runs its (and cublasLt's) static
+// initializers in every process, about 0.5 s before main() even for `--device cpu` (profiled:
+// call_init of libcublasLt). Instead the library defines the cuBLAS functions it calls as
+// forwarders that dlopen libcublas the first time one is called, so only a GPU run pays for it.
+// A new cuBLAS call needs its forwarder here (the link fails without one).
+#include <cublas_v2.h>
+#include <dlfcn.h>
+
+#include <mutex>
+#include <string>
+
+#include "ctrnn/error.hpp"
+
+namespace {
+
+void* cublas_library() {
+  static void* handle = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const char* name : {CTRNN_CUBLAS_SONAME, CTRNN_CUBLAS_PATH}) {
+      handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+      if (handle) break;
+    }
+  });
+  if (!handle)
+    throw ctrnn::StateError(std::string("ctrnn: cannot load cuBLAS (") + CTRNN_CUBLAS_SONAME + " or " +
+                            CTRNN_CUBLAS_PATH + "): " + dlerror());
+  return handle;
+}
+
+template <class F>
+F cublas_function(const char* name) {
+  void* f = dlsym(cublas_library(), name);
+  if (!f) throw ctrnn::StateError(std::string("ctrnn: cuBLAS has no function ") + name);
+  return reinterpret_cast<F>(f);
+}
+
+}  // namespace
+
+// Each forwarder looks its function up once; the signatures are cublas_api.h's.
+#define CTRNN_FORWARD(ret, name, params, args)                                      \
+  extern "C" ret CUBLASWINAPI name params {                                         \
+    static const auto f = cublas_function<ret(CUBLASWINAPI*) params>(#name);         \
+    return f args;                                                                  \
+  }
+
+CTRNN_FORWARD(cublasStatus_t, cublasCreate_v2, (cublasHandle_t * handle), (handle))
+CTRNN_FORWARD(cublasStatus_t, cublasDestroy_v2, (cublasHandle_t handle), (handle))
+CTRNN_FORWARD(cublasStatus_t, cublasSetStream_v2, (cublasHandle_t handle, cudaStream_t stream), (handle, stream))
+CTRNN_FORWARD(cublasStatus_t, cublasSetWorkspace_v2, (cublasHandle_t handle, void* workspace, size_t bytes),
+              (handle, workspace, bytes))
+CTRNN_FORWARD(cublasStatus_t, cublasSetMathMode, (cublasHandle_t handle, cublasMath_t mode), (handle, mode))
+CTRNN_FORWARD(const char*, cublasGetStatusName, (cublasStatus_t status), (status))
+CTRNN_FORWARD(const char*, cublasGetStatusString, (cublasStatus_t status), (status))
+CTRNN_FORWARD(cublasStatus_t, cublasSgemmStridedBatched,
+              (cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k,
+               const float* alpha, const float* A, int lda, long long int strideA, const float* B, int ldb,
+               long long int strideB, const float* beta, float* C, int ldc, long long int strideC, int batchCount),
+              (handle, transa, transb, m, n, k, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC,
+               batchCount))

@@ -1,0 +1,29 @@
+"""ctrnn: fast continuous-time RNNs (nn4n's CTRNN) on a C++/CUDA engine.
+
+    import ctrnn
+    model = ctrnn.CTRNN(dims=[3, 64, 2], activation="relu")
+    outputs, [states] = model(u)                    # u: float32 (T, B, I)
+    trainer = ctrnn.Trainer(model, lr=1e-3)
+    trainer.step(u, target, mask)                   # {"total": ..., "mse": ..., "grad_norm": ...}
+"""
+from . import _core, tasks
+from ._core import FileError, InvalidArgument, NonFiniteLoss, StateError
+from .model import CTRNN, Layer, load
+from .nn4n import from_nn4n
+from .training import Trainer
+
+__version__ = _core.version()
+
+
+def cuda_available():
+    """True when the extension was built with CUDA and a GPU is present."""
+    return _core.cuda_available()
+
+
+def build_info():
+    """How the extension was built: {"version", "cuda": CUDA version or None}."""
+    return {"version": __version__, "cuda": _core.cuda_version or None}
+
+
+__all__ = ["CTRNN", "Layer", "Trainer", "load", "from_nn4n", "tasks", "cuda_available", "build_info",
+           "InvalidArgument", "StateError", "NonFiniteLoss", "FileError"]

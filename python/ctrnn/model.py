@@ -1,0 +1,228 @@
+"""ctrnn.CTRNN: nn4n's CTRNN (version 1.1.1) on the C++/CUDA engine."""
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+from . import _arrays, _core
+
+_LAYERS = ("input", "hidden", "readout")
+_PER_LAYER = ("biases", "weights", "sparsity_masks", "ei_masks", "plasticity_masks", "synapse_growth_masks")
+
+
+@dataclass
+class Layer:
+    """One layer as ``CTRNN.layers`` reports it. Arrays are pre x post, (pre, post) for a single
+    network and (E, pre, post) for an ensemble; weights are as the forward pass uses them (after
+    the masks are applied)."""
+
+    name: str
+    pre: int
+    post: int
+    weight: np.ndarray
+    bias: np.ndarray
+    weight_learnable: bool
+    bias_learnable: bool
+    sparsity_mask: Optional[np.ndarray]
+    ei_mask: Optional[np.ndarray]
+    plasticity: np.ndarray
+    growth_probability: Optional[np.ndarray]
+
+
+def _per_layer(name, value):
+    """nn4n's broadcasting: one value for all three layers, or a list of three."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 3:
+            raise ValueError(f"ctrnn: invalid {name}: expected one value or a list of three (input, hidden, "
+                             f"readout), got a list of {len(value)}")
+        return list(value)
+    if value is None or isinstance(value, (str, int, float)):
+        return [value] * 3
+    raise TypeError(f"ctrnn: invalid {name}: expected one value or a list of three (one per layer), "
+                    f"got {type(value).__name__}; give arrays in a list: [input, hidden, readout]")
+
+
+def _spec(name, value, arrays):
+    """The JSON form of one layer's value; arrays go to `arrays`, referenced by name."""
+    if value is None or isinstance(value, str) or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    arrays[name] = _arrays.config_array(name, value)
+    return {"tensor": name}
+
+
+class CTRNN:
+    """A continuous-time RNN (an ensemble of ``ensemble_size`` independent networks), with nn4n
+    1.1.1's parameters and defaults:
+
+    dims=[1, 100, 1], activation="relu" ("relu", "tanh", "sigmoid", "retanh"), biases=None,
+    weights="uniform", tau=100, dt=10, preact_noise=0, postact_noise=0, init_state="zero"
+    ("zero", "keep", "learn"), sparsity_masks=None, ei_masks=None, plasticity_masks=None,
+    synapse_growth_masks=None; plus ensemble_size=1, seed=0 (all random draws) and device
+    ("auto": the GPU when present, "cpu", "cuda") and math ("fp32", or "tf32" on the GPU).
+
+    Per-layer values (biases, weights, masks) are one value for all three layers or a list of
+    three (input, hidden, readout). Arrays (numpy or nested lists, any real dtype) are **pre x
+    post** (row = source neuron): input (I, H), hidden (H, H), readout (H, O); biases (post,);
+    each optionally with a leading E axis (one per network). nn4n's own parameter tensors
+    (``layer.weight`` in its state dict) are post x pre: convert them with ``from_nn4n``.
+
+    Differences from nn4n 1.1.1 (its bugs; see the behaviour contract): training mode (the
+    default) adds noise without an explicit ``train()``; E/I balance uses the E/I mask; "keep"
+    carries the membrane potential; weight arrays are used as given (pre x post); plasticity
+    scales each optimizer update and allows any number of levels.
+
+    Invalid arguments raise ``ctrnn.InvalidArgument`` (a ValueError) naming the parameter.
+    """
+
+    def __init__(self, dims=(1, 100, 1), activation="relu", biases=None, weights="uniform", tau=100, dt=10,
+                 preact_noise=0, postact_noise=0, init_state="zero", sparsity_masks=None, ei_masks=None,
+                 plasticity_masks=None, synapse_growth_masks=None, ensemble_size=1, seed=0, device="auto",
+                 math="fp32"):
+        arrays = {}
+        config = {
+            "dims": list(dims) if isinstance(dims, tuple) else dims, "activation": activation, "tau": tau, "dt": dt, "preact_noise": preact_noise,
+            "postact_noise": postact_noise, "init_state": init_state, "ensemble_size": ensemble_size, "seed": seed,
+        }
+        values = {"biases": biases, "weights": weights, "sparsity_masks": sparsity_masks, "ei_masks": ei_masks,
+                  "plasticity_masks": plasticity_masks, "synapse_growth_masks": synapse_growth_masks}
+        for key in _PER_LAYER:
+            layers = _per_layer(key, values[key])
+            config[key] = [_spec(f"{key}[{l}]", v, arrays) for l, v in enumerate(layers)]
+        try:
+            text = json.dumps(config, allow_nan=False, default=_json_scalar)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"ctrnn: invalid CTRNN arguments: {e}") from None
+        self._net = _core.Network(text, arrays, str(device), str(math))
+
+    checkpoint_metadata = {}  # a loaded model: the checkpoint's metadata (config, task, step, ...)
+
+    @classmethod
+    def _wrap(cls, network, metadata=None):
+        model = cls.__new__(cls)
+        model._net = network
+        model.checkpoint_metadata = dict(metadata or {})
+        return model
+
+    # --- nn4n's interface -------------------------------------------------------------------
+    def forward(self, u):
+        """Runs the networks on inputs u: (T, B, I) shared by all networks, or (E, T, B, I).
+
+        Returns ``(outputs, [states])`` as nn4n does: outputs (T, B, O) and states (T, B, H) for
+        a single network and 3-D input; with an ensemble or 4-D input both carry the leading E
+        axis. float32 numpy arrays (torch tensors come back as torch tensors on their device).
+        """
+        u, back = _arrays.data("u", u)
+        y, r = self._net.forward(u)
+        if u.ndim == 3 and self._net.ensemble_size == 1:
+            y, r = y[0], r[0]
+        return back(y), [back(r)]
+
+    __call__ = forward
+
+    def train(self):
+        """Training mode (the default): noise is added."""
+        self._net.train()
+        return self
+
+    def eval(self):
+        """Evaluation mode: no noise."""
+        self._net.eval()
+        return self
+
+    @property
+    def training(self):
+        return self._net.training
+
+    def print_layers(self):
+        """Prints nn4n's layer report (plus E/I counts and plasticity levels)."""
+        print(self._net.print_layers(), end="")
+
+    @property
+    def layers(self):
+        """The three layers (input, hidden, readout) as ``ctrnn.Layer`` records."""
+        single = self._net.ensemble_size == 1
+        out = []
+        for d in self._net.layers():
+            if single:
+                d = {k: (v[0] if isinstance(v, np.ndarray) else v) for k, v in d.items()}
+            out.append(Layer(**d))
+        return out
+
+    # --- parameters --------------------------------------------------------------------------
+    def parameters(self):
+        """Every parameter as float32 arrays with the leading E axis: w_in (E, I, H), w_hid
+        (E, H, H), w_out (E, H, O), b_in, b_hid (E, H), b_out (E, O), h0 (E, H). Copies."""
+        return self._net.params()
+
+    def set_weight(self, layer, weight):
+        """layer: 0/"input", 1/"hidden", 2/"readout"; weight (pre, post) or (E, pre, post)."""
+        w, _ = _arrays.data("weight", weight)
+        self._net.set_weight(_layer_index(layer), w)
+
+    def set_bias(self, layer, bias):
+        b, _ = _arrays.data("bias", bias)
+        self._net.set_bias(_layer_index(layer), b)
+
+    def set_initial_state(self, h0):
+        """h0 (H,) or (E, H); init_state="learn" only."""
+        h, _ = _arrays.data("h0", h0)
+        self._net.set_initial_state(h)
+
+    def reset_state(self):
+        """init_state="keep": forget the carried state."""
+        self._net.reset_state()
+
+    def backward(self, dy, dr=None):
+        """Gradients of the last forward: dy = dL/dy (E, T, B, O), optional dr = dL/dr (E, T, B, H).
+        Returns a dict of arrays like ``parameters()`` (zero for parameters that are not learned)."""
+        dy, _ = _arrays.data("dy", dy)
+        dr, _ = _arrays.data("dr", dr, allow_none=True)
+        return self._net.backward(dy, dr)
+
+    # --- facts -------------------------------------------------------------------------------
+    dims = property(lambda self: list(self._net.dims))
+    ensemble_size = property(lambda self: self._net.ensemble_size)
+    alpha = property(lambda self: self._net.alpha)
+    activation = property(lambda self: self._net.activation)
+    init_state = property(lambda self: self._net.init_state)
+    device = property(lambda self: self._net.device, doc='"cpu" or "cuda": where it computes')
+
+    def __repr__(self):
+        return (f"ctrnn.CTRNN(dims={self.dims}, activation={self.activation!r}, alpha={self.alpha:g}, "
+                f"ensemble_size={self.ensemble_size}, device={self.device!r})")
+
+    # --- checkpoints -------------------------------------------------------------------------
+    def save(self, path, trainer=None):
+        """Writes a checkpoint (the CLI's safetensors format, written atomically); with a trainer,
+        its optimizer state too, so that ``ctrnn.load(path, with_trainer=True)`` resumes."""
+        _core.save_checkpoint(str(path), self._net, None if trainer is None else trainer._trainer)
+
+
+def _json_scalar(x):
+    """numpy scalars (np.int64(64), np.float32(0.1)) in the config become JSON numbers."""
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"{type(x).__name__} is not a number, string, list or array")
+
+
+def _layer_index(layer):
+    if isinstance(layer, str):
+        if layer not in _LAYERS:
+            raise ValueError(f"ctrnn: invalid layer: expected one of {_LAYERS}, got {layer!r}")
+        return _LAYERS.index(layer)
+    return int(layer)
+
+
+def load(path, device="auto", with_trainer=False):
+    """A model from a checkpoint (written by ``CTRNN.save``, ``Trainer.fit`` or the CLI).
+
+    with_trainer=True returns ``(model, trainer)`` with the optimizer state restored; the
+    checkpoint must have been saved with a trainer (else ``ctrnn.StateError``)."""
+    from .training import Trainer
+
+    ck = _core.load_checkpoint(str(path), str(device))
+    model = CTRNN._wrap(ck.take_network(), ck.metadata)
+    if not with_trainer:
+        return model
+    return model, Trainer._wrap(model, ck.make_trainer(model._net))

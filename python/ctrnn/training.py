@@ -1,0 +1,181 @@
+"""ctrnn.Trainer: training steps on the user's own batches, and a fit loop."""
+import csv
+import os
+import time
+
+import numpy as np
+
+from . import _arrays, _core
+
+LOSS_TERMS = ("mse", "in", "hid", "out", "fr", "fr_sd", "fr_cv")
+
+
+def _lambdas(loss):
+    """nn4n's RNNLoss keywords (lambda_mse, lambda_in, ...) or the bare term names -> {term: lambda}."""
+    if loss is None:
+        return {}
+    if not isinstance(loss, dict):
+        raise TypeError(f"ctrnn: invalid loss: expected a dict such as {{'lambda_fr': 0.01}}, got {type(loss).__name__}")
+    out = {}
+    for key, value in loss.items():
+        term = key[len("lambda_"):] if isinstance(key, str) and key.startswith("lambda_") else key
+        if term not in LOSS_TERMS:
+            raise ValueError(f"ctrnn: invalid loss: expected keys lambda_{{{', '.join(LOSS_TERMS)}}}, got {key!r}")
+        out[term] = float(value)
+    return out
+
+
+def _as_batch(batch):
+    """(u, target), (u, target, mask) or a dict with u, target and optionally mask/label."""
+    if isinstance(batch, dict):
+        return batch["u"], batch["target"], batch.get("mask")
+    if isinstance(batch, (tuple, list)) and len(batch) in (2, 3):
+        return batch[0], batch[1], batch[2] if len(batch) == 3 else None
+    raise TypeError("ctrnn: invalid batch: expected (u, target), (u, target, mask) or a dict with 'u' and "
+                    f"'target', got {type(batch).__name__}")
+
+
+class Trainer:
+    """Trains a ``ctrnn.CTRNN`` (every network of an ensemble, each with its own loss).
+
+    optimizer "adam" or "sgd" with PyTorch's semantics (betas, eps, momentum, weight_decay);
+    clip: maximum gradient norm per network (0: none); loss: nn4n's RNNLoss weights, e.g.
+    ``{"lambda_mse": 1, "lambda_fr": 0.01}`` (lambda_mse 1 and the others 0 by default).
+    Computation runs without the GIL.
+    """
+
+    def __init__(self, model, optimizer="adam", lr=1e-3, loss=None, clip=0.0, betas=(0.9, 0.999), eps=1e-8,
+                 momentum=0.0, weight_decay=0.0):
+        if not hasattr(model, "_net"):
+            raise TypeError(f"ctrnn: invalid model: expected a ctrnn.CTRNN, got {type(model).__name__}")
+        if not isinstance(optimizer, str):
+            raise TypeError(f"ctrnn: invalid optimizer: expected \"adam\" or \"sgd\", got {type(optimizer).__name__}")
+        b1, b2 = betas
+        self.model = model
+        self._trainer = _core.Trainer(model._net, optimizer, float(lr), float(b1), float(b2), float(eps),
+                                      float(momentum), float(weight_decay), float(clip), _lambdas(loss))
+        self.history = []
+
+    @classmethod
+    def _wrap(cls, model, trainer):
+        t = cls.__new__(cls)
+        t.model, t._trainer, t.history = model, trainer, []
+        return t
+
+    @property
+    def steps_done(self):
+        return self._trainer.steps_done
+
+    def _report(self, raw):
+        single = self.model.ensemble_size == 1
+        return {k: (float(v[0]) if single else v) for k, v in raw.items()}
+
+    def _call(self, fn, u, target, mask):
+        u, _ = _arrays.data("u", u)
+        target, _ = _arrays.data("target", target)
+        mask, _ = _arrays.data("mask", mask, allow_none=True)
+        return self._report(fn(u, target, mask))
+
+    def step(self, u, target, mask=None):
+        """One optimizer step on a batch. u (T, B, I) or (E, T, B, I); target (T, B, O) or
+        (E, T, B, O); mask None, (T, B) or (T, B, O) of weights >= 0.
+
+        Returns the loss terms: {"total", "mse", "in", "hid", "out", "fr", "fr_sd", "fr_cv",
+        "grad_norm"} (unweighted terms; total = sum of lambda * term; grad_norm before clipping),
+        floats for one network, arrays (E,) for an ensemble. A NaN or Inf loss raises
+        ``ctrnn.NonFiniteLoss`` and changes nothing."""
+        return self._call(self._trainer.step, u, target, mask)
+
+    def evaluate(self, u, target, mask=None):
+        """The loss terms on a batch without training (the model's mode decides the noise)."""
+        return self._call(self._trainer.evaluate, u, target, mask)
+
+    def fit(self, batches, steps=None, validation=None, validate_every=100, checkpoint_every=0, out=None,
+            progress=True):
+        """Trains on `batches`: an iterable of batches ((u, target), (u, target, mask) or dicts), e.g. a
+        ``ctrnn.tasks`` generator; stops after `steps` steps or when the iterable ends.
+
+        validation: a batch evaluated every `validate_every` steps and at the end (in eval mode).
+        out: a folder for ``metrics.csv`` (the CLI's columns) and, every `checkpoint_every`
+        steps and at the end, ``checkpoint.safetensors`` (with the optimizer state).
+        progress: a tqdm progress bar when tqdm is installed.
+        Returns ``self.history``: one dict per step (step, the loss terms, elapsed_s, and
+        val_* entries at validation steps)."""
+        if steps is not None and steps < 0:
+            raise ValueError(f"ctrnn: invalid steps: expected a count >= 0, got {steps}")
+        if checkpoint_every and out is None:
+            raise ValueError("ctrnn: invalid checkpoint_every: needs out=FOLDER to write checkpoints into")
+        bar = _progress_bar(steps) if progress else None
+        metrics = _MetricsCsv(os.path.join(out, "metrics.csv")) if out is not None else None
+        start = time.perf_counter()
+        done = 0
+        try:
+            for batch in batches if steps != 0 else ():
+                u, target, mask = _as_batch(batch)
+                report = self.step(u, target, mask)
+                done += 1
+                record = {"step": self.steps_done, **report, "elapsed_s": time.perf_counter() - start}
+                if validation is not None and (done % validate_every == 0 or done == steps):
+                    record.update(self._validate(validation))
+                self.history.append(record)
+                if metrics:
+                    metrics.write(record, self.model.ensemble_size)
+                if checkpoint_every and done % checkpoint_every == 0:
+                    self.model.save(os.path.join(out, "checkpoint.safetensors"), trainer=self)
+                if bar is not None:
+                    bar.update(1)
+                    bar.set_postfix(loss=f"{np.mean(record['total']):.4g}")
+                if done == steps:
+                    break
+        finally:
+            if bar is not None:
+                bar.close()
+            if metrics:
+                metrics.close()
+        if validation is not None and self.history and "val_total" not in self.history[-1]:
+            self.history[-1].update(self._validate(validation))
+        if out is not None:
+            self.model.save(os.path.join(out, "checkpoint.safetensors"), trainer=self)
+        return self.history
+
+    def _validate(self, batch):
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            u, target, mask = _as_batch(batch)
+            return {"val_" + k: v for k, v in self.evaluate(u, target, mask).items()}
+        finally:
+            if was_training:
+                self.model.train()
+
+
+def _progress_bar(total):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="step")
+
+
+class _MetricsCsv:
+    """metrics.csv with the CLI's columns, so that the same plots read both."""
+
+    COLUMNS = ["step", "network", "loss", *LOSS_TERMS, "grad_norm", "val_loss", "val_accuracy", "elapsed_s"]
+
+    def __init__(self, path):
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        fresh = not os.path.exists(path)
+        self._file = open(path, "a", newline="")
+        self._csv = csv.writer(self._file)
+        if fresh:
+            self._csv.writerow(self.COLUMNS)
+
+    def write(self, record, ensemble_size):
+        for e in range(ensemble_size):
+            pick = (lambda v: v) if ensemble_size == 1 else (lambda v: v[e])
+            self._csv.writerow([record["step"], e, pick(record["total"]), *(pick(record[t]) for t in LOSS_TERMS),
+                                pick(record["grad_norm"]), pick(record["val_total"]) if "val_total" in record else "",
+                                "", record["elapsed_s"]])
+
+    def close(self):
+        self._file.close()

@@ -1,0 +1,136 @@
+// ctrnn._core.Network: the library's Network (float32) with numpy in and out. The Python class
+// ctrnn.CTRNN wraps it with nn4n's constructor and checks arguments first.
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/tuple.h>
+
+#include <sstream>
+
+#include "arrays.hpp"
+#include "bindings.hpp"
+#include "ctrnn/config_json.hpp"
+#include "ctrnn/error.hpp"
+#include "ctrnn/network.hpp"
+#include "ctrnn/safetensors.hpp"
+
+namespace ctrnn::python {
+
+namespace {
+
+// A Config from the JSON form of config_json.hpp; arrays are given separately (name -> float64
+// array) and referenced from the JSON as {"tensor": NAME}, so that large masks need no JSON text.
+Config make_config(const std::string& json_text, const nb::dict& arrays) {
+  SafetensorsFile holder;
+  for (auto [name, value] : arrays)
+    holder.put(nb::cast<std::string>(name), to_tensor(nb::cast<HostArray<double>>(value)));
+  holder.source = "<arrays given to ctrnn.CTRNN>";
+  JsonConfigContext ctx;
+  ctx.self = &holder;
+  return config_from_json(json_text, ctx);
+}
+
+Layer layer_of(int index) {
+  if (index < 0 || index > 2) throw InvalidArgument("layer", "0 (input), 1 (hidden) or 2 (readout)", std::to_string(index));
+  return static_cast<Layer>(index);
+}
+
+template <class T>
+nb::object optional_numpy(const std::optional<Tensor<T>>& t) {
+  if (!t) return nb::none();
+  return nb::cast(to_numpy(Tensor<T>(*t)));
+}
+
+nb::dict layer_to_dict(LayerView<float>&& v) {
+  nb::dict d;
+  d["name"] = to_string(v.layer);
+  d["pre"] = v.pre;
+  d["post"] = v.post;
+  d["weight"] = to_numpy(std::move(v.weight));
+  d["bias"] = to_numpy(std::move(v.bias));
+  d["weight_learnable"] = v.weight_learnable;
+  d["bias_learnable"] = v.bias_learnable;
+  d["sparsity_mask"] = optional_numpy(v.sparsity_mask);
+  d["ei_mask"] = optional_numpy(v.ei_mask);
+  d["plasticity"] = to_numpy(std::move(v.plasticity));
+  d["growth_probability"] = optional_numpy(v.growth_probability);
+  return d;
+}
+
+}  // namespace
+
+void bind_network(nb::module_& m) {
+  nb::class_<Network>(m, "Network")
+      .def("__init__",
+           [](Network* self, const std::string& config_json, const nb::dict& arrays, const std::string& device,
+              const std::string& math) {
+             const Device d = parse_device(device);
+             if (math != "fp32" && math != "tf32") throw InvalidArgument("math", "\"fp32\" or \"tf32\"", "\"" + math + "\"");
+             Config c = make_config(config_json, arrays);
+             nb::gil_scoped_release release;
+             new (self) Network(std::move(c), d, math == "tf32" ? MathMode::TF32 : MathMode::FP32);
+           },
+           nb::arg("config_json"), nb::arg("arrays"), nb::arg("device") = "auto", nb::arg("math") = "fp32")
+      .def_prop_ro("device", [](const Network& n) { return to_string(n.device()); })
+      .def_prop_ro("device_description", &Network::device_description)
+      .def_prop_ro("ensemble_size", &Network::ensemble_size)
+      .def_prop_ro("dims", [](const Network& n) { return std::make_tuple(n.config().dims[0], n.config().dims[1], n.config().dims[2]); })
+      .def_prop_ro("alpha", [](const Network& n) { return n.config().alpha(); })
+      .def_prop_ro("activation", [](const Network& n) { return to_string(n.config().activation); })
+      .def_prop_ro("init_state", [](const Network& n) { return to_string(n.config().init_state); })
+      .def_prop_ro("seed", [](const Network& n) { return n.config().seed; })
+      .def_prop_ro("training", [](const Network& n) { return n.mode() == Mode::Train; })
+      .def("train", &Network::train)
+      .def("eval", &Network::eval)
+      .def("forward",
+           [](Network& n, const HostArray<float>& u) {
+             Tensor<float> input = to_tensor(u);
+             ForwardResult<float> out;
+             {
+               nb::gil_scoped_release release;
+               out = n.forward(input);
+             }
+             return std::make_tuple(to_numpy(std::move(out.y)), to_numpy(std::move(out.r)));
+           },
+           nb::arg("u"))
+      .def("backward",
+           [](Network& n, const HostArray<float>& dy, std::optional<HostArray<float>> dr) {
+             const Tensor<float> gy = to_tensor(dy);
+             std::optional<Tensor<float>> gr;
+             if (dr) gr = to_tensor(*dr);
+             Gradients<float> g;
+             {
+               nb::gil_scoped_release release;
+               g = n.backward(gy, gr ? &*gr : nullptr);
+             }
+             return params_to_dict(g);
+           },
+           nb::arg("dy"), nb::arg("dr") = nb::none())
+      .def("last_outputs", [](const Network& n) { return to_numpy(n.last_outputs()); })
+      .def("layers",
+           [](const Network& n) {
+             auto views = n.layers();
+             nb::list out;
+             for (auto& v : views) out.append(layer_to_dict(std::move(v)));
+             return out;
+           })
+      .def("params", [](const Network& n) { return params_to_dict(n.params()); })
+      .def("set_weight", [](Network& n, int layer, const HostArray<float>& w) { n.set_weight(layer_of(layer), to_tensor(w)); },
+           nb::arg("layer"), nb::arg("weight"))
+      .def("set_bias", [](Network& n, int layer, const HostArray<float>& b) { n.set_bias(layer_of(layer), to_tensor(b)); },
+           nb::arg("layer"), nb::arg("bias"))
+      .def("set_initial_state", [](Network& n, const HostArray<float>& h0) { n.set_initial_state(to_tensor(h0)); },
+           nb::arg("h0"))
+      .def("bias_learnable", [](const Network& n, int layer) { return n.bias_learnable(layer_of(layer)); })
+      .def_prop_ro("h0_learnable", &Network::h0_learnable)
+      .def("reset_state", &Network::reset_state)
+      .def("kept_state", [](const Network& n) { return to_numpy(n.kept_state()); })
+      .def("print_layers",
+           [](const Network& n) {
+             std::ostringstream os;
+             n.print_layers(os);
+             return os.str();
+           })
+      .def_prop_rw("forward_calls", &Network::forward_calls, &Network::set_forward_calls);
+}
+
+}  // namespace ctrnn::python

@@ -1,0 +1,96 @@
+// ctrnn._core.Trainer: the library's Trainer on a _core.Network. Steps release the GIL.
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+
+#include <chrono>
+
+#include "arrays.hpp"
+#include "bindings.hpp"
+#include "ctrnn/trainer.hpp"
+
+namespace ctrnn::python {
+
+namespace {
+
+// The per-network loss terms as numpy arrays of shape (E): {"mse", "in", ..., "total", "grad_norm"}.
+nb::dict report_to_dict(LossReport&& r) {
+  const int64_t E = static_cast<int64_t>(r.total.size());
+  nb::dict d;
+  for (int k = 0; k < kNumLossTerms; ++k) {
+    std::vector<double> term(E);
+    for (int64_t e = 0; e < E; ++e) term[e] = r.terms[e][k];
+    d[kLossTermNames[k]] = to_numpy(std::move(term), {E});
+  }
+  d["total"] = to_numpy(std::move(r.total), {E});
+  if (!r.grad_norm.empty()) d["grad_norm"] = to_numpy(std::move(r.grad_norm), {E});
+  return d;
+}
+
+using StepFn = LossReport (Trainer::*)(const Tensor<float>&, const Tensor<float>&, const Tensor<float>*);
+
+template <StepFn fn>
+nb::dict run(Trainer& t, const HostArray<float>& u, const HostArray<float>& target,
+             const std::optional<HostArray<float>>& mask) {
+  const Tensor<float> in = to_tensor(u), tgt = to_tensor(target);
+  std::optional<Tensor<float>> m;
+  if (mask) m = to_tensor(*mask);
+  LossReport r;
+  {
+    nb::gil_scoped_release release;
+    r = (t.*fn)(in, tgt, m ? &*m : nullptr);
+  }
+  return report_to_dict(std::move(r));
+}
+
+}  // namespace
+
+OptimizerConfig make_optimizer(const std::string& kind, double lr, double beta1, double beta2, double eps,
+                               double momentum, double weight_decay, double clip) {
+  OptimizerConfig o;
+  o.kind = parse_optimizer(kind);
+  o.lr = lr, o.beta1 = beta1, o.beta2 = beta2, o.eps = eps;
+  o.momentum = momentum, o.weight_decay = weight_decay, o.clip_grad_norm = clip;
+  return o;
+}
+
+LossWeights make_loss_weights(const nb::dict& lambdas) {
+  LossWeights w;
+  for (auto [key, value] : lambdas) {
+    const std::string name = nb::cast<std::string>(key);
+    int k = 0;
+    while (k < kNumLossTerms && name != kLossTermNames[k]) ++k;
+    if (k == kNumLossTerms)
+      throw InvalidArgument("loss", "keys mse, in, hid, out, fr, fr_sd, fr_cv", "\"" + name + "\"");
+    w.lambda[k] = nb::cast<double>(value);
+  }
+  return w;
+}
+
+void bind_trainer(nb::module_& m) {
+  nb::class_<Trainer>(m, "Trainer")
+      .def("__init__",
+           [](Trainer* self, Network& net, const std::string& optimizer, double lr, double beta1, double beta2,
+              double eps, double momentum, double weight_decay, double clip, const nb::dict& lambdas) {
+             new (self) Trainer(net, make_optimizer(optimizer, lr, beta1, beta2, eps, momentum, weight_decay, clip),
+                                make_loss_weights(lambdas));
+           },
+           nb::arg("network"), nb::arg("optimizer"), nb::arg("lr"), nb::arg("beta1"), nb::arg("beta2"),
+           nb::arg("eps"), nb::arg("momentum"), nb::arg("weight_decay"), nb::arg("clip"), nb::arg("lambdas"),
+           nb::keep_alive<1, 2>())  // the trainer holds a reference to the network
+      .def("step", &run<&Trainer::step>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none())
+      .def("evaluate", &run<&Trainer::evaluate>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none())
+      .def_prop_ro("steps_done", &Trainer::steps_done)
+      // For bench/bench_python_step.py: seconds for n steps called from C++ on tensors copied once,
+      // i.e. the library's own Trainer::step time without any binding or Python work.
+      .def("_time_cpp_steps",
+           [](Trainer& t, const HostArray<float>& u, const HostArray<float>& target, int64_t n) {
+             const Tensor<float> in = to_tensor(u), tgt = to_tensor(target);
+             nb::gil_scoped_release release;
+             const auto start = std::chrono::steady_clock::now();
+             for (int64_t i = 0; i < n; ++i) t.step(in, tgt);
+             return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+           },
+           nb::arg("u"), nb::arg("target"), nb::arg("n"));
+}
+
+}  // namespace ctrnn::python

@@ -1,0 +1,93 @@
+#pragma once
+// Running the `ctrnn` program from a test, as a user would from a shell.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace ctrnn::test {
+
+// A network and task small enough that a run takes a fraction of a second.
+inline const char* const kSmallConfig = R"({
+  "dims": [3, 12, 2], "activation": "tanh", "preact_noise": 0.05, "biases": "zero", "seed": 4,
+  "task": {"name": "perceptual_decision", "fixation_steps": 3, "stimulus_steps": 8, "decision_steps": 4},
+  "training": {"steps": 6, "batch_size": 4, "lr": 0.01, "checkpoint_every": 3, "eval_batch_size": 16}
+})";
+
+
+struct CliResult {
+  int code;
+  std::string out, err;
+};
+
+inline std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs `ctrnn ARGS` (a shell command line; `env` is prefixed, e.g. "OPENBLAS_NUM_THREADS=1"),
+// capturing stdout and stderr separately in files of `dir`.
+inline CliResult run_cli(const std::string& args, const std::filesystem::path& dir, const std::string& env = "") {
+  const std::string out = (dir / "stdout.txt").string(), err = (dir / "stderr.txt").string();
+  const std::string cmd = env + (env.empty() ? "" : " ") + CTRNN_CLI + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// The error as a user sees it: exit `code`, one line on stderr (the device line may precede
+// it) that starts with a single "ctrnn: " and mentions `needle`.
+inline void expect_one_line_error(const CliResult& r, int code, const std::string& needle) {
+  EXPECT_EQ(r.code, code) << r.err;
+  EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
+  EXPECT_LE(std::count(r.err.begin(), r.err.end(), '\n'), 2) << r.err;
+  EXPECT_EQ(r.err.find("ctrnn: ctrnn:"), std::string::npos) << r.err;
+}
+
+// Rows of metrics.csv (header included) without the last column, elapsed_s.
+inline std::vector<std::string> metrics_without_time(const std::filesystem::path& csv) {
+  std::ifstream in(csv);
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) rows.push_back(line.substr(0, line.rfind(',')));
+  return rows;
+}
+
+// Rows of metrics.csv up to grad_norm: the training itself, without the validation columns
+// (written on logging steps, which a resumed run adds) and the time.
+inline std::vector<std::string> metrics_of_training(const std::filesystem::path& csv) {
+  std::vector<std::string> rows = metrics_without_time(csv);
+  for (std::string& row : rows)
+    for (int k = 0; k < 2; ++k) row = row.substr(0, row.rfind(','));
+  return rows;
+}
+
+// Field `column` (by header name) of each data row of metrics.csv.
+inline std::vector<std::string> metrics_column(const std::filesystem::path& csv, const std::string& column) {
+  std::ifstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  auto split = [](const std::string& s) {
+    std::vector<std::string> f;
+    std::stringstream ss(s);
+    for (std::string x; std::getline(ss, x, ',');) f.push_back(x);
+    if (!s.empty() && s.back() == ',') f.push_back("");
+    return f;
+  };
+  const auto header = split(line);
+  const size_t k = size_t(std::find(header.begin(), header.end(), column) - header.begin());
+  std::vector<std::string> out;
+  while (std::getline(in, line)) {
+    const auto f = split(line);
+    out.push_back(k < f.size() ? f[k] : "<missing column " + column + ">");
+  }
+  return out;
+}
+
+}  // namespace ctrnn::test
