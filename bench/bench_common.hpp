@@ -16,8 +16,11 @@
 // OpenBLAS's threads: set OPENBLAS_NUM_THREADS=1 for a single-threaded run.
 //
 // Time is wall-clock (UseRealTime). One untimed step runs before the timed loop (first-touch
-// allocation, cuBLAS handles, module load). On the GPU every timed iteration ends with
-// cudaDeviceSynchronize, so the time covers all of the step's device work.
+// allocation, cuBLAS handles, module load, the capture of the CUDA graphs). On the GPU every
+// timed iteration ends with cudaDeviceSynchronize, so the time covers all of the step's device
+// work. What is timed is the computation: forward leaves y and r on the device
+// (ForwardCopy::Nothing) unless the mode says it copies them; a training step copies back only
+// its loss report, as Trainer::step always does.
 //
 // Counters (all per iteration = one call of forward() or Trainer::step() over the whole sequence):
 //   s_per_step      seconds per time step of the whole batch of all E networks: time / T
@@ -59,6 +62,14 @@ struct Size {
 // for the first two.
 inline std::vector<Size> size_grid() {
   return {{64, 32, 100, 1}, {256, 64, 200, 1}, {1024, 256, 200, 1}, {64, 32, 100, 64}, {256, 64, 200, 64}};
+}
+
+// Sequence lengths at (H, B) = (256, 64), E = 1 and 64: per-call against per-step cost.
+inline std::vector<Size> length_grid() {
+  std::vector<Size> sizes;
+  for (int64_t E : {1, 64})
+    for (int64_t T : {1, 10, 100, 1000}) sizes.push_back({256, 64, T, E});
+  return sizes;
 }
 
 inline std::string bench_name(const std::string& mode, ctrnn::Device d, const Size& s) {
@@ -146,19 +157,23 @@ inline void set_counters(benchmark::State& state, const Size& s, ctrnn::Device d
     state.counters["peak_frac"] = Counter(flops / gpu_fp32_peak_flops(), Counter::kIsIterationInvariantRate);
 }
 
-// Registers fn for every size on the CPU and, when a GPU is present, on CUDA; adds context
-// (device, peak). fn(state, size, device).
+// Registers fn for every size of `grid` on the CPU (unless gpu_only) and, when a GPU is present,
+// on CUDA; adds context (device, peak). fn(state, size, device).
 template <class Fn>
-void register_all(const std::string& mode, Fn fn) {
-  std::vector<ctrnn::Device> devices{ctrnn::Device::Cpu};
+void register_all(const std::string& mode, Fn fn, const std::vector<Size>& grid = size_grid(), bool gpu_only = false) {
+  std::vector<ctrnn::Device> devices;
   const bool gpu = ctrnn::cuda_available();
+  if (!gpu_only) devices.push_back(ctrnn::Device::Cpu);
   if (gpu) devices.push_back(ctrnn::Device::Cuda);
   for (ctrnn::Device d : devices)
-    for (const Size& s : size_grid())
+    for (const Size& s : grid)
       benchmark::RegisterBenchmark(bench_name(mode, d, s).c_str(),
                                    [fn, s, d](benchmark::State& st) { fn(st, s, d); })
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
+  static bool context_added = false;  // once per binary, whatever the number of modes
+  if (context_added) return;
+  context_added = true;
   benchmark::AddCustomContext("ctrnn_cuda_available", gpu ? "true" : "false");
   benchmark::AddCustomContext("ctrnn_model", "dims [4, H, 4], relu, uniform weights, no biases, alpha 0.1, no noise");
   benchmark::AddCustomContext("ctrnn_flop_model", "forward step: 2BH^2 + 2BIH + 2BHO per network; train step: 3x");

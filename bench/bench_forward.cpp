@@ -1,6 +1,10 @@
-// Forward pass only: BasicNetwork<float>::forward(u) over the whole sequence (it also returns
-// the rates r and keeps what backward needs), on the CPU backend and, when a GPU is present, the
-// CUDA backend. Sizes, counters and the FLOP model: bench_common.hpp.
+// Forward pass only: BasicNetwork<float>::forward(u) over the whole sequence, on the CPU backend
+// and, when a GPU is present, the CUDA backend (one CUDA graph per call). Modes:
+//   forward           y and r stay where they were computed (ForwardCopy::Nothing): the computation
+//   forward_copy_yr   forward(u) as a caller gets it by default, y and r copied to the host
+//   forward_length    ForwardCopy::Nothing at T = 1, 10, 100, 1000 ((H, B) = (256, 64), E = 1
+//                     and 64): the per-call cost against the per-step cost
+// Sizes, counters and the FLOP model: bench_common.hpp.
 #include <exception>
 
 #include "bench_common.hpp"
@@ -8,14 +12,15 @@
 
 namespace {
 
-void bm_forward(benchmark::State& state, const ctrnn_bench::Size& s, ctrnn::Device d) {
+void bm_forward(benchmark::State& state, const ctrnn_bench::Size& s, ctrnn::Device d, ctrnn::ForwardCopy copy) {
   try {
     ctrnn::Network net(ctrnn_bench::make_config(s), d);
     const ctrnn::Tensor<float> u = ctrnn_bench::uniform_tensor({s.T, s.B, ctrnn_bench::kInputs}, 11);
-    benchmark::DoNotOptimize(net.forward(u));  // warm-up, untimed
+    for (int warm = 0; warm < 2; ++warm)  // untimed: the first call runs, the second captures the graph
+      benchmark::DoNotOptimize(net.forward(u, copy));
     if (!ctrnn_bench::device_sync(d)) return state.SkipWithError("CUDA error after the warm-up");
     for (auto _ : state) {
-      ctrnn::ForwardResult<float> out = net.forward(u);
+      ctrnn::ForwardResult<float> out = net.forward(u, copy);
       benchmark::DoNotOptimize(out.y.data.data());
       if (!ctrnn_bench::device_sync(d)) return state.SkipWithError("CUDA error");
     }
@@ -29,6 +34,16 @@ void bm_forward(benchmark::State& state, const ctrnn_bench::Size& s, ctrnn::Devi
 }  // namespace
 
 int main(int argc, char** argv) {
-  ctrnn_bench::register_all("forward", bm_forward);
+  using ctrnn::ForwardCopy;
+  ctrnn_bench::register_all("forward", [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) {
+    bm_forward(st, s, d, ForwardCopy::Nothing);
+  });
+  ctrnn_bench::register_all("forward_copy_yr", [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) {
+    bm_forward(st, s, d, ForwardCopy::OutputsAndRates);
+  });
+  ctrnn_bench::register_all(
+      "forward_length",
+      [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) { bm_forward(st, s, d, ForwardCopy::Nothing); },
+      ctrnn_bench::length_grid(), /*gpu_only=*/true);
   return ctrnn_bench::run_main(argc, argv);
 }

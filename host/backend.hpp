@@ -5,6 +5,7 @@
 // backend runs kernels and must give the same results (tests compare the two). Host pointers in,
 // host pointers out; what stays inside stays on the device.
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -55,6 +56,23 @@ struct OptimizerState {
   Params<T> v;  // Adam second moment (unused by SGD)
 };
 
+// What one training step (Backend::train_step) reports.
+struct StepResult {
+  std::vector<double> terms;      // (E, kNumLossTerms) unweighted loss terms
+  std::vector<double> grad_norm;  // (E) before clipping; empty when not applied
+  bool applied = false;           // false: some network's weighted loss was not finite
+};
+
+// Whether every network's weighted loss sum_k lambda_k term_k is finite (terms (E, kNumLossTerms)).
+inline bool weighted_losses_finite(const std::vector<double>& terms, const LossWeights& w) {
+  for (size_t e = 0; e + kNumLossTerms <= terms.size(); e += kNumLossTerms) {
+    double total = 0;
+    for (int k = 0; k < kNumLossTerms; ++k) total += w.lambda[k] * terms[e + k];
+    if (!std::isfinite(total)) return false;
+  }
+  return true;
+}
+
 template <class T>
 class Backend {
  public:
@@ -89,6 +107,21 @@ class Backend {
   // Synapse growth after optimizer step `step`: where the sparsity mask is 0, with probability
   // p = growth the synapse appears (mask 1, weight 0, optimizer state 0).
   virtual void grow_synapses(uint64_t seed, int64_t step) = 0;
+  // One training step: forward, loss, BPTT and optimizer_step (growth aside). When a network's
+  // weighted loss is not finite the update is not applied: parameters and optimizer state keep
+  // their last good values (the forward's trace and kept state are the new ones). This default
+  // makes the calls in sequence; the orchestrated backend runs them as one CUDA graph.
+  virtual StepResult train_step(const ForwardArgs<T>& f, const LossArgs<T>& l, const OptimizerConfig& opt,
+                                int64_t step) {
+    forward(f);
+    StepResult r;
+    r.terms = loss(l);
+    if (!weighted_losses_finite(r.terms, l.weights)) return r;
+    backward_from_loss();
+    r.grad_norm = optimizer_step(opt, step);
+    r.applied = true;
+    return r;
+  }
   virtual void get_optimizer_state(OptimizerState<T>& s) = 0;
   virtual void set_optimizer_state(const OptimizerState<T>& s) = 0;
 };

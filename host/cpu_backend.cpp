@@ -6,6 +6,7 @@
 #include "ctrnn/error.hpp"
 #include "ctrnn/philox.hpp"
 #include "kernels/update_bodies.hpp"
+#include "memory_budget.hpp"
 #include "reference/ctrnn_reference.hpp"
 #include "reference/loss_reference.hpp"
 
@@ -42,6 +43,12 @@ class CpuBackend final : public Backend<T> {
 
   void forward(const ForwardArgs<T>& a) override {
     const int64_t E = params_.E, B = a.batch, H = params_.H, steps = a.steps;
+    // The reference keeps v and r (E, T+1, B, H), draws up to two noise arrays of that size and
+    // its BPTT builds about three more: refuse what cannot fit before allocating any of it.
+    const std::string what = "(T, B) = (" + std::to_string(steps) + ", " + std::to_string(B) + ")";
+    require_memory("inputs", what + " with ensemble_size " + std::to_string(E) + " and " + std::to_string(H) + " neurons",
+                   checked_product({7, E, steps + 1, B, H, int64_t(sizeof(T))}, "inputs", what),
+                   host_memory_available(), "host memory");
     std::vector<T> v0(E * B * H, T(0));
     if (a.initial == InitialState::H0) {
       for (int64_t e = 0; e < E; ++e)

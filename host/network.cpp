@@ -9,6 +9,7 @@
 #include "backend.hpp"
 #include "ctrnn/error.hpp"
 #include "initialize.hpp"
+#include "memory_budget.hpp"
 #include "tensor_checks.hpp"
 
 namespace ctrnn {
@@ -49,11 +50,38 @@ std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device,
   return b;
 }
 
+// Refuses a config whose network would not fit in host RAM, before anything is allocated: the
+// host copies of parameters and constraints (plasticity always, up to three more masks per
+// weight), initialization's double-precision temporaries and, when the backend computes on the
+// host, its parameters, gradients, two optimizer moments and masks. (A GPU backend checks its
+// device memory itself.) Every size is an overflow-checked product.
+template <class T>
+void check_network_fits(const Config& c, bool backend_on_host) {
+  const std::string value = "[" + std::to_string(c.dims[0]) + ", " + std::to_string(c.dims[1]) + ", " +
+                            std::to_string(c.dims[2]) + "] and " + std::to_string(c.ensemble_size);
+  const std::string parameter = "dims and ensemble_size";
+  int64_t params = detail::checked_product({c.ensemble_size, c.dims[1]}, parameter, value), weights = 0;  // h0
+  for (int l = 0; l < 3; ++l) {
+    const auto s = c.layer_shape(Layer(l));
+    const int64_t w = detail::checked_product({c.ensemble_size, s[0], s[1]}, parameter, value);
+    weights = detail::saturating_add(weights, w);
+    params = detail::saturating_add(params, detail::saturating_add(w, detail::checked_product({c.ensemble_size, s[1]}, parameter, value)));
+  }
+  const int64_t host_params = backend_on_host ? 5 : 1, host_weights = backend_on_host ? 8 : 4;
+  int64_t values = detail::checked_product({params, host_params}, parameter, value);
+  values = detail::saturating_add(values, detail::checked_product({weights, host_weights}, parameter, value));
+  const int64_t bytes = detail::saturating_add(detail::checked_product({values, int64_t(sizeof(T))}, parameter, value),
+                                               detail::checked_product({weights, 2 * int64_t(sizeof(double))}, parameter, value));
+  detail::require_memory(parameter, value, bytes, detail::host_memory_available(), "host memory");
+}
+
 }  // namespace
 
 template <class T>
 BasicNetwork<T>::BasicNetwork(Config config, Device device, MathMode math) : config_(std::move(config)) {
   config_.validate();
+  const bool on_gpu = std::is_same_v<T, float> && (device == Device::Cuda || (device == Device::Auto && cuda_available()));
+  check_network_fits<T>(config_, !on_gpu);
   constraints_ = build_constraints<T>(config_);
   params_ = initial_params<T>(config_, constraints_);
   backend_ = make_backend<T>(config_, device, math);
@@ -114,7 +142,7 @@ Dynamics BasicNetwork<T>::dynamics() const {
 }
 
 template <class T>
-void BasicNetwork<T>::run_forward(const Tensor<T>& u) {
+detail::ForwardArgs<T> BasicNetwork<T>::forward_args(const Tensor<T>& u) const {
   const int64_t E = config_.ensemble_size, I = config_.dims[0];
   if (u.rank() != 3 && u.rank() != 4)
     throw InvalidArgument("inputs", "shape (T, B, I) or (E, T, B, I)", shape_to_string(u.shape));
@@ -139,20 +167,30 @@ void BasicNetwork<T>::run_forward(const Tensor<T>& u) {
   a.seed = config_.seed;
   a.call = forward_calls_;
   a.keep_final_state = keep;
-  backend_->forward(a);
-  if (keep) keep_batch_ = B;
-  last_steps_ = steps;
-  last_batch_ = B;
+  return a;
+}
+
+template <class T>
+void BasicNetwork<T>::forward_done(const detail::ForwardArgs<T>& a) {
+  if (a.keep_final_state) keep_batch_ = a.batch;
+  last_steps_ = a.steps;
+  last_batch_ = a.batch;
   ++forward_calls_;
 }
 
 template <class T>
-ForwardResult<T> BasicNetwork<T>::forward(const Tensor<T>& u) {
+void BasicNetwork<T>::run_forward(const Tensor<T>& u) {
+  const detail::ForwardArgs<T> a = forward_args(u);
+  backend_->forward(a);
+  forward_done(a);
+}
+
+template <class T>
+ForwardResult<T> BasicNetwork<T>::forward(const Tensor<T>& u, ForwardCopy copy) {
   run_forward(u);
-  const int64_t E = config_.ensemble_size;
-  ForwardResult<T> out{Tensor<T>({E, last_steps_, last_batch_, config_.dims[2]}),
-                       Tensor<T>({E, last_steps_, last_batch_, config_.dims[1]})};
-  backend_->read_forward(out.y.ptr(), out.r.ptr());
+  ForwardResult<T> out;
+  if (copy != ForwardCopy::Nothing) out.y = last_outputs();
+  if (copy == ForwardCopy::OutputsAndRates) out.r = last_rates();
   return out;
 }
 
@@ -162,6 +200,14 @@ Tensor<T> BasicNetwork<T>::last_outputs() const {
   Tensor<T> y({config_.ensemble_size, last_steps_, last_batch_, config_.dims[2]});
   backend_->read_forward(y.ptr(), nullptr);
   return y;
+}
+
+template <class T>
+Tensor<T> BasicNetwork<T>::last_rates() const {
+  if (last_steps_ == 0) throw StateError("ctrnn: last_rates() needs a forward() first");
+  Tensor<T> r({config_.ensemble_size, last_steps_, last_batch_, config_.dims[1]});
+  backend_->read_forward(nullptr, r.ptr());
+  return r;
 }
 
 template <class T>

@@ -18,10 +18,23 @@
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
 #include "ctrnn/philox.hpp"
+#include "memory_budget.hpp"
 
 namespace ctrnn {
 
 using nlohmann::json;
+
+namespace {
+// A batch of B trials of T steps holds T B (I + O + 1) floats and B labels: refused, naming the
+// batch size, when it cannot fit in host memory.
+void check_batch_fits(int64_t T, int64_t B, int64_t I, int64_t O) {
+  const std::string b = std::to_string(B);
+  if (B <= 0) throw InvalidArgument("batch size", "a positive integer", b);
+  const int64_t floats = detail::checked_product({T, B, I + O + 1}, "batch size", b);
+  detail::require_memory("batch size", b, detail::checked_product({floats + B, int64_t(sizeof(float))}, "batch size", b),
+                         detail::host_memory_available(), "host memory");
+}
+}  // namespace
 
 double decision_accuracy(const TaskBatch& b, const float* y) {
   if (b.label.empty()) return std::numeric_limits<double>::quiet_NaN();
@@ -110,6 +123,7 @@ class SineTask final : public Task {
   int64_t output_dim() const override { return 1; }
   int64_t steps() const override { return steps_; }
   TaskBatch batch(int64_t B, uint64_t seed, uint64_t index) const override {
+    check_batch_fits(steps_, B, 1, 1);
     const BatchRandom rng(seed, index);
     TaskBatch b{Tensor<float>({steps_, B, 1}), Tensor<float>({steps_, B, 1}), {}, {}};
     for (int64_t i = 0; i < B; ++i) {
@@ -157,6 +171,7 @@ class PerceptualDecisionTask final : public Task {
   TaskBatch batch(int64_t B, uint64_t seed, uint64_t index) const override {
     const BatchRandom rng(seed, index);
     const int64_t T = steps(), stim = periods_.start(1), decision = periods_.start(2);
+    check_batch_fits(T, B, 3, 2);
     TaskBatch b{Tensor<float>({T, B, 3}), Tensor<float>({T, B, 2}), Tensor<float>({T, B}), std::vector<int>(B)};
     uint32_t k = 0;
     for (int64_t i = 0; i < B; ++i) {
@@ -201,6 +216,7 @@ class DelayedMatchTask final : public Task {
   TaskBatch batch(int64_t B, uint64_t seed, uint64_t index) const override {
     const BatchRandom rng(seed, index);
     const int64_t T = steps(), I = input_dim();
+    check_batch_fits(T, B, I, 2);
     TaskBatch b{Tensor<float>({T, B, I}), Tensor<float>({T, B, 2}), Tensor<float>({T, B}), std::vector<int>(B)};
     uint32_t k = 0;
     for (int64_t i = 0; i < B; ++i) {

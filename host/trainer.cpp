@@ -1,6 +1,7 @@
 #include "ctrnn/trainer.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "backend.hpp"
 #include "tensor_checks.hpp"
@@ -39,8 +40,7 @@ LossReport report(const std::vector<double>& terms, const LossWeights& w, int64_
 }  // namespace
 
 template <class T>
-std::vector<double> BasicTrainer<T>::forward_and_loss(const Tensor<T>& u, const Tensor<T>& target,
-                                                      const Tensor<T>* mask) {
+detail::LossArgs<T> BasicTrainer<T>::loss_args(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) const {
   const Config& c = net_.config();
   const int64_t E = c.ensemble_size, O = c.dims[2];
   // Check target and mask against u's (T, B) before anything runs.
@@ -67,28 +67,36 @@ std::vector<double> BasicTrainer<T>::forward_and_loss(const Tensor<T>& u, const 
     if (!(sum > 0)) throw InvalidArgument("mask", "at least one positive weight", "all zero");
     a.mask = mask->ptr();
   }
-  net_.run_forward(u);
-  return net_.backend_->loss(a);
+  return a;
 }
 
 template <class T>
 LossReport BasicTrainer<T>::step(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
   const int64_t E = net_.config().ensemble_size;
-  LossReport r = report(forward_and_loss(u, target, mask), weights_, E);
-  for (int64_t e = 0; e < E; ++e)
-    if (!std::isfinite(r.total[e])) throw NonFiniteLoss(step_ + 1, e, r.total[e]);
-  detail::Backend<T>& b = *net_.backend_;
-  b.backward_from_loss();
-  r.grad_norm = b.optimizer_step(opt_, step_ + 1);
+  const detail::LossArgs<T> l = loss_args(u, target, mask);
+  const detail::ForwardArgs<T> f = net_.forward_args(u);
+  // One call: on the GPU one graph, one upload and one read of the report; the update is applied
+  // only when every network's loss is finite.
+  detail::StepResult s = net_.backend_->train_step(f, l, opt_, step_ + 1);
+  net_.forward_done(f);
+  LossReport r = report(s.terms, weights_, E);
+  if (!s.applied) {
+    for (int64_t e = 0; e < E; ++e)
+      if (!std::isfinite(r.total[e])) throw NonFiniteLoss(step_ + 1, e, r.total[e]);
+    throw NonFiniteLoss(step_ + 1, 0, std::numeric_limits<double>::quiet_NaN());  // not reached: same sums
+  }
+  r.grad_norm = std::move(s.grad_norm);
   ++step_;
-  b.grow_synapses(net_.config().seed, step_);
+  net_.backend_->grow_synapses(net_.config().seed, step_);
   net_.host_stale_ = true;
   return r;
 }
 
 template <class T>
 LossReport BasicTrainer<T>::evaluate(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
-  return report(forward_and_loss(u, target, mask), weights_, net_.config().ensemble_size);
+  const detail::LossArgs<T> l = loss_args(u, target, mask);
+  net_.run_forward(u);
+  return report(net_.backend_->loss(l), weights_, net_.config().ensemble_size);
 }
 
 template <class T>

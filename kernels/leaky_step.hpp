@@ -61,10 +61,13 @@ struct LeakyStepForward {
   Activation activation;
   uint64_t seed;
   uint32_t step;  // t - 1: the noise sub-stream, as the CPU backend numbers it
-  uint32_t call;  // the forward call
+  // The forward call, read from memory the backend writes before each call (not a value baked into
+  // the launch), so one captured CUDA graph serves every call of a shape.
+  const uint32_t* call;
 
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t BH = B * H, e = i / BH, j = i - e * BH, h = j % H;
+    const uint32_t call = *this->call;
     const float a = drive[e * drive_stride + j] + (b_hid[e * H + h] + b_in[e * H + h]);
     float vt = (1.0f - alpha) * v_prev[e * state_stride + j] + alpha * a;
     if (sigma_pre > 0.0f)

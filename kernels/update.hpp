@@ -18,6 +18,8 @@ enum class UpdateKind { Adam, SGD };
 
 // One parameter array (E, n): g *= clip_e (torch.nn.utils.clip_grad_norm_: max_norm / (norm +
 // 1e-6) when below 1), then Adam or SGD with the update scaled by the plasticity (null: 1).
+// Changes nothing when `apply` is given and 0: a training step whose loss is not finite keeps
+// the last good parameters and moments without the host reading the loss first.
 struct OptimizerUpdate {
   float* p;
   const float* g;
@@ -28,11 +30,13 @@ struct OptimizerUpdate {
   const double* norm_sq;  // (E) squared gradient norms
   double clip_max;        // 0: no clipping
   UpdateKind kind;
-  body::AdamCoeffs adam;
+  const body::AdamCoeffs* adam;  // this step's constants, in memory (one graph for every step)
   float lr, momentum, weight_decay;
   bool first_step;
+  const double* apply;  // null: always
 
   CTRNN_HD void operator()(int64_t i) const {
+    if (apply && *apply == 0.0) return;
     const int64_t e = i / n;
     float clip = 1.0f;
     if (clip_max > 0) {
@@ -42,7 +46,7 @@ struct OptimizerUpdate {
     const float scale = plasticity ? plasticity[i] : 1.0f;
     const float grad = g[i] * clip;
     if (kind == UpdateKind::Adam)
-      body::adam_update(p[i], grad, m[i], v[i], scale, adam);
+      body::adam_update(p[i], grad, m[i], v[i], scale, *adam);
     else
       body::sgd_update(p[i], grad, m[i], scale, lr, momentum, weight_decay, first_step);
   }

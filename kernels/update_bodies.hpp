@@ -29,11 +29,13 @@ struct AdamCoeffs {
 // synapse's plasticity; 1 for biases and h0):
 //   g += wd p;  m = lerp(m, g, 1 - b1);  v = b2 v + (1 - b2) g^2
 //   p -= scale * step_size * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+// 1 - b1 and 1 - b2 are computed in double and then rounded, as PyTorch does (it gets them as
+// Python floats): 1 - 0.999f in float is 0.00099998713, 6e-6 relatively larger.
 template <class T>
 CTRNN_HD inline void adam_update(T& p, T g, T& m, T& v, T scale, const AdamCoeffs& c) {
   g += T(c.weight_decay) * p;
-  m += (T(1) - T(c.beta1)) * (g - m);
-  v = T(c.beta2) * v + (T(1) - T(c.beta2)) * g * g;
+  m += T(1.0 - c.beta1) * (g - m);
+  v = T(c.beta2) * v + T(1.0 - c.beta2) * g * g;
   const T denom = std::sqrt(v) / T(c.bias_correction2_sqrt) + T(c.eps);
   p -= scale * T(c.step_size) * m / denom;
 }

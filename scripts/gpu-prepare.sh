@@ -4,10 +4,10 @@
 # (scripts/gpu-check.sh). Usage:
 #
 #   scripts/gpu-prepare.sh            # -> build-gpu/ (ignored by git), ~15 MB
-#   then, with the device tool:  run(command="bash scripts/gpu-check.sh", carry=["build-gpu"])
+#   then, with the device tool:  run(command="bash scripts/gpu-check.sh", carry=["build-gpu"], timeout_s=600)
 #
 # What travels in build-gpu/:
-#   bundle.tar.xz   the build tree's executables (stripped; libstdc++, libgcc, gtest and the CUDA
+#   bundle.tar.xz   the build tree's executables (tests, benchmarks, bench/gpu_probe; stripped; libstdc++, libgcc, gtest and the CUDA
 #                   runtime linked statically; cuBLAS comes from the CUDA install there), the
 #                   CTest files, libbenchmark next to the bench binaries, and the sources of the
 #                   test dependencies (googletest, nlohmann-json; in build-gpu-work/deps) for a
@@ -60,6 +60,10 @@ tar -C "$stage" -cJf "$out/bundle.tar.xz" .
   echo "built_utc=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "nvcc=$(nvcc --version | tail -1)"
   echo "glibc=$(ldd --version | head -1)"
+  # The newest glibc symbol version the carried executables need (gpu-check.sh compares it with
+  # the device image's glibc before trying them).
+  echo "glibc_needed=$(find "$stage/$work" -type f -perm -u+x -exec objdump -T {} + 2>/dev/null |
+    grep -oE 'GLIBC_[0-9]+\.[0-9]+' | sed 's/GLIBC_//' | sort -uV | tail -1)"
   echo "executables=$(find "$stage/$work" -type f -perm -u+x -name 'test_*' -o -type f -perm -u+x -name 'bench_*' | wc -l)"
 } > "$out/MANIFEST"
 cat "$out/MANIFEST"

@@ -172,12 +172,14 @@ TEST(BlasFusedSteps, EqualTheKernelBodiesBitForBit) {
         HostPrims plain;
         BlasHostPrims fused(threads);
 
+        const uint32_t call = 4;  // the forward call (read through a pointer, as the backend passes it)
         for (bool noise : {false, true}) {  // forward step t
           std::vector<float> v_plain = v, v_fused = v, r_plain = r0, r_fused = r0;
           auto body = [&](std::vector<float>& vv, std::vector<float>& rr) {
             return kernels::LeakyStepForward{work.data() + (t - 1) * BH, T * BH, bias_in.data(), bias_hid.data(),
                                              vv.data() + (t - 1) * BH, vv.data() + t * BH, rr.data() + t * BH, state, B,
-                                             H, 0.1f, noise ? 0.3f : 0.0f, noise ? 0.05f : 0.0f, act, 99, uint32_t(t - 1), 4};
+                                             H, 0.1f, noise ? 0.3f : 0.0f, noise ? 0.05f : 0.0f, act, 99, uint32_t(t - 1),
+                                             &call};
           };
           plain.apply(n, body(v_plain, r_plain));
           fused.apply(n, body(v_fused, r_fused));

@@ -7,6 +7,8 @@
 // second per case. Skips without a CUDA device.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "cuda/cuda_backend.hpp"
 #include "test_host_backend_compare.hpp"
 
@@ -122,6 +124,73 @@ TEST(CudaBackendState, CallsOfChangingShape) {
     }
     test::compare_backends(*gpu, *cpu, c, p, kGpuTolerances);
   }
+}
+
+// The graphed sequence (one CUDA graph per call shape, replayed) against the same sequence
+// launched kernel by kernel: the same kernels and cuBLAS calls on the same data, so the same
+// bits (cuBLAS picks the same algorithm for the same shape and stream workspace).
+TEST(CudaBackendState, GraphsEqualTheUngraphedSequence) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  BackendCase c;
+  c.E = 4, c.H = 64, c.B = 16, c.T = 50, c.noise = true, c.biases = true, c.regularizers = true, c.masks = true;
+  c.mask_shape = LossMask::TimeBatch;
+  const test::Problem p = test::make_problem(c);
+  detail::CudaBackendOptions graphed, ungraphed;
+  ungraphed.graphs = false;
+  auto a = detail::make_cuda_backend(p.config, MathMode::FP32, graphed);
+  auto b = detail::make_cuda_backend(p.config, MathMode::FP32, ungraphed);
+  for (auto* x : {a.get(), b.get()}) {
+    x->set_constraints(p.constraints);
+    x->set_params(p.params);
+  }
+  OptimizerConfig opt;
+  opt.clip_grad_norm = 0.5;
+  const detail::InitialState initial = detail::InitialState::H0;
+  // Step 1 has a key of its own (SGD's first step differs); steps 2-5 share one: run launch by
+  // launch at step 2, captured at 3, replayed at 4 and 5.
+  for (int64_t step = 1; step <= 5; ++step) {
+    const auto f = test::forward_args(c, p, uint64_t(step), initial, false);
+    const auto ra = a->train_step(f, test::loss_args(c, p, p.target), opt, step);
+    const auto rb = b->train_step(f, test::loss_args(c, p, p.target), opt, step);
+    EXPECT_EQ(ra.terms, rb.terms) << "step " << step;
+    EXPECT_EQ(ra.grad_norm, rb.grad_norm) << "step " << step;
+  }
+  for (int call = 0; call < 3; ++call) {  // forward only: run, captured, replayed; new noise each call
+    const auto f = test::forward_args(c, p, uint64_t(100 + call), initial, false);
+    a->forward(f);
+    b->forward(f);
+    std::vector<float> ya(size_t(c.E * c.T * c.B * c.O)), yb(ya.size());
+    a->read_forward(ya.data(), nullptr);
+    b->read_forward(yb.data(), nullptr);
+    EXPECT_EQ(ya, yb) << "forward call " << call;
+  }
+  Params<float> pa, pb;
+  a->get_params(pa);
+  b->get_params(pb);
+  EXPECT_EQ(pa.w_hid, pb.w_hid);
+  EXPECT_EQ(pa.w_in, pb.w_in);
+  EXPECT_EQ(pa.b_out, pb.b_out);
+}
+
+// A non-finite loss inside a graphed step: the device skips the update (last good state kept).
+TEST(CudaBackendState, ANonFiniteLossIsNotApplied) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  BackendCase c;
+  const test::Problem p = test::make_problem(c);
+  auto gpu = detail::make_cuda_backend(p.config, MathMode::FP32);
+  gpu->set_constraints(p.constraints);
+  gpu->set_params(p.params);
+  std::vector<float> target = p.target;
+  target[0] = std::numeric_limits<float>::quiet_NaN();
+  Params<float> before, after;
+  gpu->get_params(before);
+  for (int64_t step = 1; step <= 4; ++step) {  // steps 3 and 4: captured, then replayed
+    const auto r = gpu->train_step(test::forward_args(c, p, uint64_t(step), detail::InitialState::Zero, false),
+                                   test::loss_args(c, p, target), OptimizerConfig{}, step);
+    EXPECT_FALSE(r.applied);
+  }
+  gpu->get_params(after);
+  EXPECT_EQ(after.w_hid, before.w_hid);
 }
 
 TEST(CudaBackendState, RefusesOutOfOrderCalls) {

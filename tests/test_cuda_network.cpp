@@ -97,6 +97,54 @@ TEST_F(CudaNetwork, TrainingStepsEqualTheCpuNetwork) {
   }
 }
 
+// The GPU twins of two CPU-only bitwise tests (test_trainer.cpp, test_network.cpp): network 0
+// of an ensemble trains as a lone network, and two halves of a keep-mode sequence equal the
+// whole. cuBLAS picks kernels (split-K included) by shape, so a batch of 3 networks or T B rows of
+// another count sum in other orders: to kForwardRel / kGradientRel, as GPU against CPU.
+TEST_F(CudaNetwork, EnsembleMemberTrainsAsALoneNetwork) {
+  Config one;
+  one.dims = {3, 64, 2};
+  one.activation = Activation::Tanh;
+  one.preact_noise = 0.1;
+  one.seed = 60;
+  Config three = one;
+  three.ensemble_size = 3;
+  Network a(one, Device::Cuda), b(three, Device::Cuda);
+  OptimizerConfig opt;
+  Trainer ta(a, opt), tb(b, opt);
+  for (int s = 0; s < 3; ++s) {
+    const Tensor<float> u({20, 4, 3}, test::random_vector<float>(240, 70 + s));
+    const Tensor<float> t({20, 4, 2}, test::random_vector<float>(160, 80 + s));
+    const auto ra = ta.step(u, t), rb = tb.step(u, t);
+    EXPECT_TRUE(test::close_to(std::vector<double>{ra.total[0]}, std::vector<double>{rb.total[0]}, kGradientRel));
+  }
+  const auto& wa = a.params().w_hid;
+  const std::vector<float> wb(b.params().w_hid.begin(), b.params().w_hid.begin() + wa.size());
+  EXPECT_TRUE(test::close_to(wa, wb, kGradientRel));
+}
+
+TEST_F(CudaNetwork, KeepModeHalvesEqualTheWhole) {
+  Config cfg;
+  cfg.dims = {3, 64, 2};
+  cfg.ensemble_size = 2;
+  cfg.activation = Activation::Tanh;
+  cfg.seed = 61;
+  cfg.init_state = InitState::Keep;
+  const auto u = test::random_vector<float>(10 * 3 * 3, 62);
+  Network whole(cfg, Device::Cuda), halves(cfg, Device::Cuda);
+  const auto full = whole.forward(Tensor<float>({10, 3, 3}, u), ForwardCopy::Outputs);
+  halves.forward(Tensor<float>({5, 3, 3}, std::vector<float>(u.begin(), u.begin() + 45)), ForwardCopy::Nothing);
+  const auto second = halves.forward(Tensor<float>({5, 3, 3}, std::vector<float>(u.begin() + 45, u.end())),
+                                     ForwardCopy::Outputs);
+  EXPECT_TRUE(second.r.data.empty()) << "rates are not copied unless asked for";
+  const int64_t half = 5 * 3 * 2;
+  for (int64_t e = 0; e < 2; ++e) {
+    const std::vector<float> want(full.y.data.begin() + (2 * e + 1) * half, full.y.data.begin() + (2 * e + 2) * half);
+    const std::vector<float> got(second.y.data.begin() + e * half, second.y.data.begin() + (e + 1) * half);
+    EXPECT_TRUE(test::close_to(got, want, kForwardRel)) << "network " << e;
+  }
+}
+
 TEST_F(CudaNetwork, KeepModeCarriesTheStateOnTheDevice) {
   Config cfg = network_config(Activation::Tanh, 3, 50);
   cfg.init_state = InitState::Keep;

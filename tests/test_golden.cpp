@@ -102,9 +102,10 @@ Fixture load_fixture(const std::string& name) {
   return fx;
 }
 
-// A Network with nn4n's weights, biases and h0, in eval mode.
+// A Network with nn4n's weights, biases and h0, in eval mode. On the CPU backend explicitly: the
+// tolerances above were calibrated there (the GPU is compared with the CPU in test_cuda_gpu).
 Network network_from(const Fixture& fx) {
-  Network net(fx.config);
+  Network net(fx.config, Device::Cpu);
   const SafetensorsFile& f = fx.file;
   for (int l = 0; l < 3; ++l) {
     net.set_weight(kLayers[l], f.get<float>(kWeightNames[l]));
@@ -298,7 +299,7 @@ TEST(GoldenAdam, FiveStepsFollowFromOurGradients) {
   const std::vector<double> losses = f.get<double>("loss").data;
   ASSERT_EQ(int(losses.size()), steps);
 
-  Network net(c);  // training mode (the default); the config has no noise
+  Network net(c, Device::Cpu);  // training mode (the default); the config has no noise; CPU as above
   std::vector<std::vector<double>> m(6), v(6);
   for (int k = 0; k < 6; ++k) {
     const std::string name = "initial." + learned[k];

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <iostream>
 #include <limits>
 #include <ostream>
 #include <string>
@@ -142,16 +144,39 @@ inline detail::LossArgs<float> loss_args(const BackendCase& c, const Problem& p,
 // A host vector full of NaN: whatever the backend does not write stays NaN and fails the check.
 inline std::vector<float> poisoned(int64_t n) { return std::vector<float>(size_t(n), std::numeric_limits<float>::quiet_NaN()); }
 
+// With CTRNN_TEST_DEVIATIONS=1 in the environment (scripts/gpu-check.sh), every comparison prints
+// its largest deviation relative to the array's scale, passing or not, as
+//   [ deviation ] <test> <largest |a - e| / max|e|> (tolerance <rel>)
+template <class A, class E>
+void report_deviation(const std::vector<A>& actual, const std::vector<E>& expected, double scale, double rel) {
+  static const bool on = [] {
+    const char* v = std::getenv("CTRNN_TEST_DEVIATIONS");
+    return v && *v && std::string(v) != "0";
+  }();
+  if (!on || actual.size() != expected.size()) return;
+  double worst = 0;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    const double d = std::abs(double(actual[i]) - double(expected[i]));
+    worst = std::isnan(d) ? d : std::max(worst, d);
+    if (std::isnan(worst)) break;
+  }
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::cout << "[ deviation ] " << (info ? std::string(info->test_suite_name()) + "." + info->name() : "?") << " "
+            << (scale > 0 ? worst / scale : worst) << " (tolerance " << rel << ")\n";
+}
+
 // |a - e| <= rel (max|e| + |e|): `rel` relative to the array's scale, so a sum that cancels to near
 // zero is judged by the size of what was summed, not by its own tiny size.
 inline ::testing::AssertionResult close_to(const std::vector<float>& actual, const std::vector<float>& expected, double rel) {
   double scale = 0;
   for (float x : expected) scale = std::max(scale, double(std::abs(x)));
+  report_deviation(actual, expected, scale, rel);
   return all_close(actual, expected, rel * scale, rel);
 }
 inline ::testing::AssertionResult close_to(const std::vector<double>& actual, const std::vector<double>& expected, double rel) {
   double scale = 0;
   for (double x : expected) scale = std::max(scale, std::abs(x));
+  report_deviation(actual, expected, scale, rel);
   return all_close(actual, expected, rel * scale, rel);
 }
 
@@ -245,6 +270,17 @@ inline void compare_backends(detail::Backend<float>& test, detail::Backend<float
     test.get_sparsity(s_test);
     ref.get_sparsity(s_ref);
     for (int l = 0; l < 3; ++l) EXPECT_EQ(s_test[l], s_ref[l]) << "sparsity of layer " << l << " after step " << step;
+  }
+  // Training steps as one call each (train_step: forward, loss, BPTT, update; one graph on the GPU)
+  for (int64_t step = 4; step <= 5; ++step) {
+    const OptimizerConfig& opt = adam ? adam_config : sgd;
+    const detail::StepResult s_test = test.train_step(forward_args(c, p, 10 + step, initial, false),
+                                                      loss_args(c, p, p.target), opt, step);
+    const detail::StepResult s_ref = ref.train_step(forward_args(c, p, 10 + step, initial, false),
+                                                    loss_args(c, p, p.target), opt, step);
+    EXPECT_TRUE(s_test.applied && s_ref.applied) << "training step " << step;
+    EXPECT_TRUE(close_to(s_test.terms, s_ref.terms, tol.gradient)) << "loss terms of training step " << step;
+    EXPECT_TRUE(close_to(s_test.grad_norm, s_ref.grad_norm, tol.gradient)) << "norms of training step " << step;
   }
   Params<float> p_test, p_ref;
   test.get_params(p_test);

@@ -34,17 +34,16 @@ using test::BackendCase;
 // error is the gradient's (Adam's m / sqrt(v) is scale-free): far below 1e-5 of their scale.
 constexpr test::Tolerances kHostTolerances{1e-5, 2e-5, 1e-5};
 
-// HostPrims with every GEMM sent through CudaPrims's row-major -> column-major mapping
-// (gemm_mapping.hpp) into a host statement of cublasSgemmStridedBatched's column-major semantics
-// and argument checks: the orchestration's GEMMs, as cuBLAS will receive them, on the host.
+// HostPrims with every GEMM sent through CudaPrims's own call path (gemm_mapping.hpp's
+// row_major_sgemm: the row-major -> column-major mapping and the argument list, in order) into a
+// host statement of cublasSgemmStridedBatched with its signature and argument checks: the
+// orchestration's GEMMs, exactly as cuBLAS will receive them, on the host.
 struct ColumnMajorHostPrims : HostPrims {
   void gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, int64_t stride_a,
             const float* B, int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc, int64_t stride_c,
             int64_t batch) {
-    if (M == 0 || N == 0 || batch == 0) return;  // as CudaPrims::gemm
-    detail::column_major_sgemm_reference(
-        detail::row_major_to_column_major(ta, tb, M, N, K, A, lda, stride_a, B, ldb, stride_b, C, ldc, stride_c, batch),
-        alpha, beta);
+    detail::row_major_sgemm(detail::host_sgemm_strided_batched, ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb,
+                            stride_b, beta, C, ldc, stride_c, batch);
   }
 };
 
@@ -270,6 +269,213 @@ TEST(HostOrchestrationState, CallsOfChangingShape) {
       cpu = detail::make_cpu_backend<float>(p.config);
     }
     test::compare_backends(*host, *cpu, c, p, kHostTolerances);
+  }
+}
+
+
+// ---- Transactions, memory, buffer sizes, launch counts
+
+// HostPrims whose apply() throws at its n-th call: a device fault in the middle of a sequence.
+struct FailingHostPrims : HostPrims {
+  int64_t fail_at = -1;  // -1: never
+  int64_t applies = 0;
+  template <class F>
+  void apply(int64_t n, const F& body) {
+    if (applies++ == fail_at) throw std::runtime_error("injected fault");
+    HostPrims::apply(n, body);
+  }
+};
+
+// HostPrims with a fixed amount of memory left for new buffers.
+struct LimitedHostPrims : HostPrims {
+  int64_t limit = int64_t(1) << 40;
+};
+int64_t memory_available(const LimitedHostPrims& p) { return p.limit; }
+
+BackendCase small_case(int64_t T, int64_t B) {
+  BackendCase c;
+  c.E = 2, c.T = T, c.B = B, c.noise = true;
+  return c;
+}
+
+// A forward that fails half-way leaves no forward behind (before: the old shape's flag over
+// buffers resized for the new one), and the next forward works.
+TEST(HostOrchestrationState, AFailedForwardLeavesNoHalfState) {
+  const BackendCase c = small_case(6, 3);
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<FailingHostPrims> host(p.config, /*poison=*/false);
+  host.set_constraints(p.constraints);
+  host.set_params(p.params);
+  host.forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
+  host.primitives().applies = 0;
+  host.primitives().fail_at = 3;  // inside the time loop
+  BackendCase longer = c;
+  longer.T = 9;
+  const test::Problem q = test::make_problem(longer);
+  EXPECT_THROW(host.forward(test::forward_args(longer, q, 1, detail::InitialState::Zero, false)), std::runtime_error);
+  std::vector<float> y(size_t(c.E * 9 * c.B * c.O));
+  EXPECT_THROW(host.read_forward(y.data(), nullptr), StateError);
+  EXPECT_THROW(host.loss(test::loss_args(longer, q, q.target)), StateError);
+  host.primitives().fail_at = -1;
+  EXPECT_NO_THROW(host.forward(test::forward_args(longer, q, 2, detail::InitialState::Zero, false)));
+  EXPECT_NO_THROW(host.read_forward(y.data(), nullptr));
+}
+
+// A training step that fails after its forward changes neither parameters nor optimizer state.
+TEST(HostOrchestrationState, AFailedTrainingStepKeepsTheParameters) {
+  const BackendCase c = small_case(5, 2);
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<FailingHostPrims> host(p.config, false);
+  host.set_constraints(p.constraints);
+  host.set_params(p.params);
+  OptimizerConfig opt;
+  host.train_step(test::forward_args(c, p, 0, detail::InitialState::Zero, false), test::loss_args(c, p, p.target), opt, 1);
+  Params<float> before, after;
+  detail::OptimizerState<float> m_before, m_after;
+  host.get_params(before);
+  host.get_optimizer_state(m_before);
+  host.primitives().applies = 0;
+  host.primitives().fail_at = 2 * c.T + 3;  // past the forward and the loss, in BPTT
+  EXPECT_THROW(host.train_step(test::forward_args(c, p, 1, detail::InitialState::Zero, false),
+                               test::loss_args(c, p, p.target), opt, 2),
+               std::runtime_error);
+  host.get_params(after);
+  host.get_optimizer_state(m_after);
+  EXPECT_EQ(after.w_hid, before.w_hid);
+  EXPECT_EQ(m_after.m.w_hid, m_before.m.w_hid);
+  EXPECT_THROW(host.backward_from_loss(), StateError);
+}
+
+// A training step as the first call of a fresh backend equals the calls in sequence on the CPU
+// backend (BPTT uses the step's own dynamics, not those of an earlier forward).
+TEST(HostOrchestrationState, AFirstTrainingStepEqualsTheCallsInSequence) {
+  BackendCase c = small_case(6, 3);
+  c.activation = Activation::Tanh, c.biases = true, c.regularizers = true;
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<HostPrims> host(p.config, true);
+  auto cpu = detail::make_cpu_backend<float>(p.config);
+  for (detail::Backend<float>* b : {static_cast<detail::Backend<float>*>(&host), cpu.get()}) {
+    b->set_constraints(p.constraints);
+    b->set_params(p.params);
+  }
+  const auto f = test::forward_args(c, p, 0, detail::InitialState::H0, false);
+  ASSERT_NE(f.dynamics.activation, Dynamics{}.activation);
+  const detail::StepResult a = host.train_step(f, test::loss_args(c, p, p.target), OptimizerConfig{}, 1);
+  const detail::StepResult b = cpu->train_step(f, test::loss_args(c, p, p.target), OptimizerConfig{}, 1);
+  EXPECT_TRUE(test::close_to(a.terms, b.terms, kHostTolerances.gradient));
+  EXPECT_TRUE(test::close_to(a.grad_norm, b.grad_norm, kHostTolerances.gradient));
+  Params<float> pa, pb;
+  host.get_params(pa);
+  cpu->get_params(pb);
+  test::expect_params_close(pa, pb, kHostTolerances.parameter, "params after one step");
+}
+
+// A non-finite loss: the step reports it and the device-side flag keeps the last good state.
+TEST(HostOrchestrationState, ANonFiniteLossIsNotApplied) {
+  const BackendCase c = small_case(5, 2);
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<HostPrims> host(p.config, true);
+  host.set_constraints(p.constraints);
+  host.set_params(p.params);
+  std::vector<float> target = p.target;
+  target[3] = std::numeric_limits<float>::infinity();  // the network's checks are bypassed here
+  Params<float> before, after;
+  host.get_params(before);
+  const detail::StepResult r = host.train_step(test::forward_args(c, p, 0, detail::InitialState::Zero, false),
+                                               test::loss_args(c, p, target), OptimizerConfig{}, 1);
+  EXPECT_FALSE(r.applied);
+  EXPECT_TRUE(r.grad_norm.empty());
+  host.get_params(after);
+  EXPECT_EQ(after.w_hid, before.w_hid);
+  EXPECT_EQ(after.w_out, before.w_out);
+  // The same step with a finite target is applied.
+  const detail::StepResult ok = host.train_step(test::forward_args(c, p, 1, detail::InitialState::Zero, false),
+                                                test::loss_args(c, p, p.target), OptimizerConfig{}, 1);
+  EXPECT_TRUE(ok.applied);
+  host.get_params(after);
+  EXPECT_NE(after.w_hid, before.w_hid);
+}
+
+// A call that would not fit is refused before it changes anything, naming the parameter, the
+// bytes needed and the bytes available.
+TEST(HostOrchestrationMemory, ACallThatDoesNotFitIsRefused) {
+  const BackendCase c = small_case(4, 2);
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<LimitedHostPrims> host(p.config, false);
+  host.set_constraints(p.constraints);
+  host.set_params(p.params);
+  host.forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
+  std::vector<float> y_before(size_t(c.E * c.T * c.B * c.O)), y_after(y_before.size());
+  host.read_forward(y_before.data(), nullptr);
+  const int64_t held = host.buffer_bytes();
+
+  host.primitives().limit = 100000;
+  detail::ForwardArgs<float> huge = test::forward_args(c, p, 1, detail::InitialState::Zero, false);
+  huge.steps = 1000, huge.batch = 1000;  // u is never read: the call is refused first
+  try {
+    host.forward(huge);
+    ADD_FAILURE() << "a forward needing gigabytes was accepted with 100000 bytes available";
+  } catch (const InvalidArgument& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(e.parameter(), "inputs");
+    EXPECT_NE(m.find("(T, B) = (1000, 1000)"), std::string::npos) << m;
+    EXPECT_NE(m.find("100000 bytes available"), std::string::npos) << m;
+    // v, r, work: E (T+1) B H, E (T+1) B H, E T B H floats, at least
+    const int64_t at_least = 4 * c.E * c.H * 1000 * (1001 + 1001 + 1000);
+    const size_t needs = m.find("needs ");
+    ASSERT_NE(needs, std::string::npos) << m;
+    EXPECT_GE(std::stoll(m.substr(needs + 6)), at_least) << m;
+  }
+  // Refused before anything changed: the last forward is still there, no buffer grew.
+  EXPECT_EQ(host.buffer_bytes(), held);
+  host.read_forward(y_after.data(), nullptr);
+  EXPECT_EQ(y_after, y_before);
+  // Element counts beyond 64 bits are refused too.
+  huge.steps = int64_t(1) << 40, huge.batch = int64_t(1) << 40;
+  EXPECT_THROW(host.forward(huge), InvalidArgument);
+}
+
+// The loss allocates dL/dr (E T B H floats) only when a firing-rate term is on.
+TEST(HostOrchestrationMemory, TheLossAllocatesOnlyWhatItsTermsNeed) {
+  BackendCase c = small_case(7, 3);
+  c.regularizers = true;  // every lambda on
+  const test::Problem p = test::make_problem(c);
+  auto bytes_after_a_step = [&](bool rate_terms) {
+    OrchestratedBackend<HostPrims> host(p.config, false);
+    host.set_constraints(p.constraints);
+    host.set_params(p.params);
+    detail::LossArgs<float> l = test::loss_args(c, p, p.target);
+    if (!rate_terms) l.weights[kLossFr] = l.weights[kLossFrSd] = l.weights[kLossFrCv] = 0;
+    host.train_step(test::forward_args(c, p, 0, detail::InitialState::Zero, false), l, OptimizerConfig{}, 1);
+    return host.buffer_bytes();
+  };
+  const int64_t rates = c.E * c.T * c.B * c.H * int64_t(sizeof(float));
+  EXPECT_GE(bytes_after_a_step(true) - bytes_after_a_step(false), rates);
+}
+
+// Launches per training step (RESULTS.md): the whole step is one graph section with one upload
+// and one download around it; inside it, 4T + 24 kernels and cuBLAS calls for a network without
+// learned biases, h0, masks or regularizers (before: 4T + 38 launches one by one, 2 uploads and
+// 2 blocking downloads).
+TEST(HostOrchestrationLaunches, ATrainingStepIsOneGraph) {
+  for (int64_t T : {5, 9}) {
+    BackendCase c;
+    c.E = 2, c.T = T, c.B = 3;  // no biases, masks, noise or regularizers
+    const test::Problem p = test::make_problem(c);
+    OrchestratedBackend<HostPrims> host(p.config, false);
+    host.set_constraints(p.constraints);
+    host.set_params(p.params);
+    detail::LossArgs<float> l = test::loss_args(c, p, p.target);
+    for (int64_t step = 1; step <= 2; ++step) {
+      const detail::LaunchCounts before = host.launch_counts();
+      host.train_step(test::forward_args(c, p, step, detail::InitialState::Zero, false), l, OptimizerConfig{}, step);
+      const detail::LaunchCounts& after = host.launch_counts();
+      EXPECT_EQ(after.graphs - before.graphs, 1);
+      EXPECT_EQ(after.outside_graphs - before.outside_graphs, 0);
+      EXPECT_EQ(after.uploads - before.uploads, 1);
+      EXPECT_EQ(after.downloads - before.downloads, 1);
+      EXPECT_EQ(after.in_graphs - before.in_graphs, 4 * T + 24) << "T = " << T;
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ctrnn/trainer.hpp"
+#include "kernels/update_bodies.hpp"
 #include "test_util.hpp"
 
 namespace ctrnn {
@@ -187,10 +188,12 @@ TEST(Trainer, SynapsesGrowWithTheirProbability) {
 
 TEST(Trainer, EnsembleMembersTrainIndependently) {
   // Network 0 of an ensemble draws the same weights and noise as a lone network with the same
-  // seed, and its loss, clipping and update involve only itself.
+  // seed, and its loss, clipping and update involve only itself. Bit for bit on the CPU backend
+  // (one BLAS call per network, of the same shape for E = 1 and 3); on the GPU, cuBLAS may pick
+  // another kernel for a batch of 3 than of 1: test_cuda_network.cpp compares to a tolerance.
   Config one = base_config(1), three = base_config(3);
   one.preact_noise = three.preact_noise = 0.2;
-  Network a(one), b(three);
+  Network a(one, Device::Cpu), b(three, Device::Cpu);
   OptimizerConfig adam;
   adam.clip_grad_norm = 0.5;
   Trainer ta(a, adam), tb(b, adam);
@@ -223,6 +226,17 @@ TEST(Trainer, NonFiniteLossChangesNothing) {
   EXPECT_EQ(trainer.steps_done(), 1);
   EXPECT_EQ(net.params().w_hid, before.w_hid);
   EXPECT_EQ(net.params().w_out, before.w_out);
+}
+
+// torch.optim.Adam gets 1 - beta1 and 1 - beta2 as Python floats (double) and rounds them once;
+// computed in float they are 0.100000024 and 0.00099998713 (6e-6 relatively larger).
+TEST(Trainer, AdamRoundsOneMinusBetaFromDouble) {
+  OptimizerConfig adam;
+  const body::AdamCoeffs c = body::AdamCoeffs::of(adam, 1);
+  float p = 0, m = 0, v = 0;
+  body::adam_update(p, 1.0f, m, v, 1.0f, c);  // from zero moments, m = (1 - b1) g, v = (1 - b2) g^2
+  EXPECT_EQ(m, float(1.0 - 0.9));
+  EXPECT_EQ(v, float(1.0 - 0.999));
 }
 
 TEST(Trainer, BadBatchesAreRefused) {

@@ -11,6 +11,7 @@ namespace ctrnn::detail {
 struct CudaBackendOptions {
   int device = -1;             // -1: the current CUDA device
   bool poison_buffers = false;  // NaN-fill each buffer when it is sized for a call (tests)
+  bool graphs = true;           // false: every call launch by launch (the cross-check of graphs)
 };
 
 // Throws StateError when no CUDA device is present.

@@ -2,6 +2,7 @@
 // transfers through pinned staging, and the error path.
 #include "cuda/cuda_primitives.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -24,12 +25,26 @@ void check_launch(const char* kernel, cudaStream_t stream, const char* file, int
   }();
   const std::string call = std::string("launch of ") + kernel;
   check_cuda(cudaGetLastError(), call.c_str(), file, line);
-  if (sync) check_cuda(cudaStreamSynchronize(stream), call.c_str(), file, line);
+  if (!sync) return;
+  // While a graph is captured nothing runs (and a synchronization would end the capture): the
+  // check then happens after the graph's launch (CudaPrims::run_graph).
+  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
+  check_cuda(cudaStreamIsCapturing(stream, &capture), call.c_str(), file, line);
+  if (capture == cudaStreamCaptureStatusNone) check_cuda(cudaStreamSynchronize(stream), call.c_str(), file, line);
 }
+
+namespace {
+// A failed allocation also sets the runtime's last error, which cudaGetLastError() would report
+// at the next launch check as that kernel's failure: read (and so clear) it before throwing.
+void check_allocation(cudaError_t e, const char* call, const char* file, int line) {
+  if (e != cudaSuccess) (void)cudaGetLastError();
+  check_cuda(e, call, file, line);
+}
+}  // namespace
 
 void* device_allocate(size_t bytes) {
   void* p = nullptr;
-  CTRNN_CUDA_CHECK(cudaMalloc(&p, bytes));
+  check_allocation(cudaMalloc(&p, bytes), "cudaMalloc", __FILE__, __LINE__);
   return p;
 }
 void device_release(void* p) noexcept {
@@ -39,13 +54,10 @@ void device_release(void* p) noexcept {
 }
 void* pinned_allocate(size_t bytes) {
   void* p = nullptr;
-  CTRNN_CUDA_CHECK(cudaMallocHost(&p, bytes));
+  check_allocation(cudaMallocHost(&p, bytes), "cudaMallocHost", __FILE__, __LINE__);
   return p;
 }
 void pinned_release(void* p) noexcept { (void)cudaFreeHost(p); }
-void device_copy(void* dst, const void* src, size_t bytes) {
-  CTRNN_CUDA_CHECK(cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToDevice));
-}
 
 }  // namespace ctrnn::cuda
 
@@ -53,17 +65,29 @@ namespace ctrnn::detail {
 
 namespace {
 cudaStream_t as_stream(CUstream_st* s) { return s; }
+cudaEvent_t as_event(CUevent_st* e) { return e; }
+cudaGraphExec_t as_exec(CUgraphExec_st* g) { return g; }
+
+bool env_flag(const char* name, bool fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  return std::strcmp(v, "0") != 0;
+}
+
+// cuBLAS's workspace, ours so that captured GEMMs allocate nothing (cuBLAS recommends 32 MiB on
+// Hopper).
+constexpr size_t kCublasWorkspaceBytes = size_t(32) << 20;
+// Kept free by memory_available(): cuBLAS's own allocations, graph instantiation, fragmentation.
+constexpr int64_t kDeviceMemoryMargin = int64_t(256) << 20;
+// Graph executables kept at once (each shape and mode of a call has one); beyond it all are
+// dropped and recaptured as used.
+constexpr size_t kMaxGraphs = 32;
 cublasHandle_t as_handle(cublasContext* h) { return h; }
 cublasOperation_t to_cublas(Op op) { return op == Op::N ? CUBLAS_OP_N : CUBLAS_OP_T; }
-
-int to_int(int64_t v, const char* what) {
-  if (v < 0 || v > std::numeric_limits<int>::max())
-    throw InvalidArgument(what, "a GEMM dimension that fits cuBLAS's int", std::to_string(v));
-  return int(v);
-}
 }  // namespace
 
-CudaPrims::CudaPrims(int device, MathMode math) : device_(device) {
+CudaPrims::CudaPrims(int device, MathMode math, bool graphs)
+    : device_(device), graphs_(graphs && env_flag("CTRNN_CUDA_GRAPHS", true)) {
   CTRNN_CUDA_CHECK(cudaSetDevice(device));
   cudaDeviceProp prop{};
   CTRNN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
@@ -80,6 +104,11 @@ CudaPrims::CudaPrims(int device, MathMode math) : device_(device) {
     CTRNN_CUBLAS_CHECK(cublasSetStream(h, s));
     // Full float32 unless TF32 tensor cores were asked for (MathMode::TF32, ~3e-4 relative).
     CTRNN_CUBLAS_CHECK(cublasSetMathMode(h, math == MathMode::TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    cublas_workspace_.resize(kCublasWorkspaceBytes);
+    CTRNN_CUBLAS_CHECK(cublasSetWorkspace(h, cublas_workspace_.data(), kCublasWorkspaceBytes));
+    cudaEvent_t e = nullptr;
+    CTRNN_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+    staging_free_ = e;
   } catch (...) {
     release();
     throw;
@@ -90,6 +119,10 @@ CudaPrims::~CudaPrims() { release(); }
 
 void CudaPrims::release() noexcept {
   if (stream_) (void)cudaStreamSynchronize(as_stream(stream_));
+  for (auto& [key, exec] : graph_execs_) (void)cudaGraphExecDestroy(as_exec(exec));
+  graph_execs_.clear();
+  if (staging_free_) (void)cudaEventDestroy(as_event(staging_free_));
+  staging_free_ = nullptr;
   if (cublas_) (void)cublasDestroy(as_handle(cublas_));
   if (stream_) (void)cudaStreamDestroy(as_stream(stream_));
   cublas_ = nullptr;
@@ -99,14 +132,13 @@ void CudaPrims::release() noexcept {
 void CudaPrims::gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                      int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C,
                      int64_t ldc, int64_t stride_c, int64_t batch) {
-  if (M == 0 || N == 0 || batch == 0) return;
-  // The one row-major -> column-major mapping (gemm_mapping.hpp; checked on the host in CI).
-  const ColumnMajorGemm g = row_major_to_column_major(ta, tb, M, N, K, A, lda, stride_a, B, ldb, stride_b, C, ldc,
-                                                      stride_c, batch);
-  CTRNN_CUBLAS_CHECK(cublasSgemmStridedBatched(
-      as_handle(cublas_), to_cublas(g.transa), to_cublas(g.transb), to_int(g.m, "gemm m"), to_int(g.n, "gemm n"),
-      to_int(g.k, "gemm k"), &alpha, g.A, to_int(g.lda, "gemm lda"), g.stride_a, g.B, to_int(g.ldb, "gemm ldb"),
-      g.stride_b, &beta, g.C, to_int(g.ldc, "gemm ldc"), g.stride_c, to_int(g.batch, "gemm batch")));
+  // The mapping and the argument list are row_major_sgemm's, which the host tests run too.
+  const cublasHandle_t handle = as_handle(cublas_);
+  row_major_sgemm(
+      [handle](Op transa, Op transb, auto... rest) {
+        CTRNN_CUBLAS_CHECK(cublasSgemmStridedBatched(handle, to_cublas(transa), to_cublas(transb), rest...));
+      },
+      ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C, ldc, stride_c, batch);
 }
 
 void CudaPrims::column_sums(int64_t batch, int64_t rows, int64_t cols, const float* x, int64_t stride_x, float scale,
@@ -118,17 +150,21 @@ template <class T>
 void CudaPrims::upload(T* dst, const T* host_src, int64_t n) {
   const size_t bytes = size_t(n) * sizeof(T);
   if (bytes == 0) return;
+  CTRNN_CUDA_CHECK(cudaEventSynchronize(as_event(staging_free_)));  // the last copy out of staging has run
   if (staging_.size() < bytes) staging_.resize(bytes);
   std::memcpy(staging_.data(), host_src, bytes);
   CTRNN_CUDA_CHECK(cudaMemcpyAsync(dst, staging_.data(), bytes, cudaMemcpyHostToDevice, as_stream(stream_)));
-  CTRNN_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream_)));  // staging is free again
+  CTRNN_CUDA_CHECK(cudaEventRecord(as_event(staging_free_), as_stream(stream_)));
 }
 
 template <class T>
 void CudaPrims::download(T* host_dst, const T* src, int64_t n) {
   const size_t bytes = size_t(n) * sizeof(T);
   if (bytes == 0) return;
-  if (staging_.size() < bytes) staging_.resize(bytes);
+  if (staging_.size() < bytes) {
+    CTRNN_CUDA_CHECK(cudaEventSynchronize(as_event(staging_free_)));  // an upload may still read it
+    staging_.resize(bytes);
+  }
   CTRNN_CUDA_CHECK(cudaMemcpyAsync(staging_.data(), src, bytes, cudaMemcpyDeviceToHost, as_stream(stream_)));
   CTRNN_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream_)));
   std::memcpy(host_dst, staging_.data(), bytes);
@@ -141,7 +177,54 @@ void CudaPrims::copy(float* dst, const float* src, int64_t n) {
 
 void CudaPrims::synchronize() { CTRNN_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream_))); }
 
+void CudaPrims::run_graph(const std::string& key, const std::function<void()>& sequence) {
+  if (!graphs_) return sequence();
+  auto it = graph_execs_.find(key);
+  if (it == graph_execs_.end()) {
+    // The first call of a key runs launch by launch: module loading, cuBLAS's first-use set-up
+    // and its algorithm choice happen outside any capture. The second is captured.
+    if (keys_seen_.size() > 1024) keys_seen_.clear();  // many shapes: forget, stay small
+    if (keys_seen_.insert(key).second) return sequence();
+    if (graph_execs_.size() >= kMaxGraphs) {
+      for (auto& [k, exec] : graph_execs_) (void)cudaGraphExecDestroy(as_exec(exec));
+      graph_execs_.clear();
+      keys_seen_.clear();
+    }
+    const cudaStream_t s = as_stream(stream_);
+    CTRNN_CUDA_CHECK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+    cudaGraph_t graph = nullptr;
+    try {
+      sequence();
+    } catch (...) {
+      (void)cudaStreamEndCapture(s, &graph);  // ends the capture; the partial graph is dropped
+      if (graph) (void)cudaGraphDestroy(graph);
+      (void)cudaGetLastError();
+      throw;
+    }
+    CTRNN_CUDA_CHECK(cudaStreamEndCapture(s, &graph));
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t e = cudaGraphInstantiate(&exec, graph, 0);
+    (void)cudaGraphDestroy(graph);
+    CTRNN_CUDA_CHECK(e);
+    it = graph_execs_.emplace(key, exec).first;
+  }
+  CTRNN_CUDA_CHECK(cudaGraphLaunch(as_exec(it->second), as_stream(stream_)));
+  CTRNN_CUDA_CHECK_LAUNCH("a CUDA graph (its kernels were checked when captured)", stream_);
+}
+
+void CudaPrims::reserve_reductions(int64_t E) {
+  const size_t need = size_t(E) * 256;  // reduce()'s largest grid: 256 blocks per network
+  if (partials_.size() < need) partials_.resize(need);
+}
+
+int64_t CudaPrims::memory_available() const {
+  size_t free = 0, total = 0;
+  CTRNN_CUDA_CHECK(cudaMemGetInfo(&free, &total));
+  return std::max<int64_t>(0, int64_t(free) - kDeviceMemoryMargin);
+}
+
 template void CudaPrims::upload<float>(float*, const float*, int64_t);
+template void CudaPrims::upload<unsigned char>(unsigned char*, const unsigned char*, int64_t);
 template void CudaPrims::upload<double>(double*, const double*, int64_t);
 template void CudaPrims::download<float>(float*, const float*, int64_t);
 template void CudaPrims::download<double>(double*, const double*, int64_t);

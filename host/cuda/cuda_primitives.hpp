@@ -1,12 +1,20 @@
 #pragma once
 // The CUDA implementation of primitives.hpp: a stream and a cuBLAS handle per backend object,
-// cuBLAS strided-batched SGEMM (the one row-major -> column-major mapping is in gemm()), grid-
-// stride launches of CTRNN_HD bodies, deterministic two-pass reductions, pinned staging for host
-// transfers. apply<F> and reduce<F> are defined in kernels/launch.cuh and instantiated, body by
+// cuBLAS strided-batched SGEMM (the row-major -> column-major mapping and argument list are
+// gemm_mapping.hpp's), grid-stride launches of CTRNN_HD bodies, deterministic two-pass
+// reductions, pinned staging for host transfers (uploads are asynchronous: the host data is
+// copied into pinned memory, which the next upload reuses once the copy has run), and CUDA graphs:
+// run_graph runs a sequence launch by launch the first time a key is seen, captures it the second
+// time and replays it from then on (graphs can be switched off, for the
+// cross-check, with CudaPrims::Options or CTRNN_CUDA_GRAPHS=0). apply<F> and reduce<F> are defined in kernels/launch.cuh and instantiated, body by
 // body, in the kernels/*.cu files; a body used here but instantiated nowhere fails at link time.
 // This header needs no CUDA header (the handles are forward-declared).
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include "ctrnn/device.hpp"
 #include "cuda/device_buffer.hpp"
@@ -14,6 +22,8 @@
 
 struct CUstream_st;
 struct cublasContext;
+struct CUevent_st;
+struct CUgraphExec_st;
 
 namespace ctrnn::detail {
 
@@ -22,7 +32,9 @@ class CudaPrims {
   template <class T>
   using Buffer = cuda::DeviceBuffer<T>;
 
-  CudaPrims(int device, MathMode math);  // throws cuda::CudaError
+  // graphs: capture and replay run_graph sections (false: run them launch by launch). Throws
+  // cuda::CudaError.
+  CudaPrims(int device, MathMode math, bool graphs = true);
   ~CudaPrims();
   CudaPrims(const CudaPrims&) = delete;
   CudaPrims& operator=(const CudaPrims&) = delete;
@@ -46,6 +58,12 @@ class CudaPrims {
   void copy(float* dst, const float* src, int64_t n);
   void synchronize();
 
+  // See primitives.hpp's optional primitives (the free functions below forward here).
+  void run_graph(const std::string& key, const std::function<void()>& sequence);
+  void reserve_reductions(int64_t E);
+  int64_t memory_available() const;  // cudaMemGetInfo's free bytes, less a margin for cuBLAS
+  bool graphs() const { return graphs_; }
+
   CUstream_st* stream() const { return stream_; }
   int max_blocks() const { return max_blocks_; }  // grid size cap for grid-stride launches
 
@@ -58,7 +76,19 @@ class CudaPrims {
   CUstream_st* stream_ = nullptr;
   cublasContext* cublas_ = nullptr;
   cuda::PinnedBuffer<unsigned char> staging_;  // host side of every upload and download
+  CUevent_st* staging_free_ = nullptr;         // recorded after the last copy out of staging_
   cuda::DeviceBuffer<double> partials_;        // per-block sums of reduce()
+  cuda::DeviceBuffer<unsigned char> cublas_workspace_;  // cuBLAS's, so captures allocate nothing
+  bool graphs_ = true;
+  std::unordered_map<std::string, CUgraphExec_st*> graph_execs_;
+  std::unordered_set<std::string> keys_seen_;  // keys run once (launch by launch), not yet captured
 };
+
+template <class F>
+void run_graph(CudaPrims& p, const std::string& key, F&& sequence) {
+  p.run_graph(key, std::function<void()>(std::forward<F>(sequence)));
+}
+inline void reserve_reductions(CudaPrims& p, int64_t E) { p.reserve_reductions(E); }
+inline int64_t memory_available(const CudaPrims& p) { return p.memory_available(); }
 
 }  // namespace ctrnn::detail

@@ -1,18 +1,19 @@
 #pragma once
-// RAII device and pinned host memory. Movable, never implicitly copied (a copy of a device
-// buffer is a deliberate, explicit copy_from). Destructors never throw. Needs no CUDA header:
-// the allocation functions live in cuda_primitives.cpp.
+// RAII device and pinned host memory. Movable, never copied (device-to-device copies are
+// CudaPrims::copy, ordered on the backend's stream). Destructors never throw. Needs no CUDA
+// header: the allocation functions live in cuda_primitives.cpp.
 #include <cstddef>
 #include <cstdint>
 #include <utility>
 
 namespace ctrnn::cuda {
 
-void* device_allocate(size_t bytes);     // cudaMalloc; throws CudaError
+// cudaMalloc / cudaMallocHost; throw CudaError, leaving the runtime's last error cleared so the
+// next launch check does not blame an innocent kernel.
+void* device_allocate(size_t bytes);
 void device_release(void* p) noexcept;   // waits for the device, then cudaFree; errors ignored
-void* pinned_allocate(size_t bytes);     // cudaMallocHost; throws CudaError
+void* pinned_allocate(size_t bytes);
 void pinned_release(void* p) noexcept;   // cudaFreeHost; errors ignored
-void device_copy(void* dst, const void* src, size_t bytes);  // synchronous device-to-device copy
 
 template <class T, void* (*Allocate)(size_t), void (*Release)(void*) noexcept>
 class RawBuffer {
@@ -46,6 +47,7 @@ class RawBuffer {
   T* data() { return size_ ? ptr_ : nullptr; }
   const T* data() const { return size_ ? ptr_ : nullptr; }
   size_t size() const { return size_; }
+  size_t capacity() const { return capacity_; }
   size_t bytes() const { return size_ * sizeof(T); }
 
  private:
@@ -59,15 +61,7 @@ class RawBuffer {
 };
 
 template <class T>
-class DeviceBuffer : public RawBuffer<T, device_allocate, device_release> {
- public:
-  using RawBuffer<T, device_allocate, device_release>::RawBuffer;
-  // The explicit copy: resizes to o's size and copies its contents (synchronous).
-  void copy_from(const DeviceBuffer& o) {
-    this->resize(o.size());
-    if (o.size()) device_copy(this->data(), o.data(), o.bytes());
-  }
-};
+using DeviceBuffer = RawBuffer<T, device_allocate, device_release>;
 
 template <class T>
 using PinnedBuffer = RawBuffer<T, pinned_allocate, pinned_release>;

@@ -11,16 +11,30 @@
 // Layout, row-major and time-major (see kernels/leaky_step.hpp):
 //   u (E or 1, T, B, I); v, r, dv (E, T+1, B, H); work (E, T, B, H); y, gy (E, T, B, O);
 //   parameters (E, pre, post) and (E, post), as in Params.
+//
+// Each call first sizes every buffer it needs, refusing (InvalidArgument: parameter, bytes
+// needed, bytes available) what would not fit, then uploads its inputs with one copy into the
+// input arena (per-call scalars | u | target | mask), then runs its sequence as one graph section
+// (run_graph, primitives.hpp), which allocates, transfers and synchronizes nothing, and reads back
+// only what it returns. A training step (train_step) is one section: forward, loss, BPTT and the
+// optimizer update, which the device skips when the loss is not finite, so the host reads one
+// small report per step. State (the last forward's shape, has-forward/has-loss) changes only once
+// a call has succeeded; a call that fails after it started overwriting the trace leaves the
+// backend without a forward.
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "backend.hpp"
 #include "ctrnn/error.hpp"
+#include "memory_budget.hpp"
 #include "orchestrated/primitives.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/leaky_step.hpp"
@@ -28,6 +42,16 @@
 #include "kernels/update.hpp"
 
 namespace ctrnn::detail {
+
+// What a backend issued, for the launch-count test and benchmark notes. A GEMM is one cuBLAS call,
+// an apply or column sum one kernel, a reduce two kernels (CudaPrims's partial sums and finish).
+struct LaunchCounts {
+  int64_t in_graphs = 0;       // kernels issued inside graph sections (their nodes; CudaPrims
+                               // issues them only while it captures a graph)
+  int64_t outside_graphs = 0;  // kernels issued one by one
+  int64_t graphs = 0;          // graph sections run (CudaPrims: one cudaGraphLaunch each)
+  int64_t uploads = 0, downloads = 0;
+};
 
 template <class P>
 class OrchestratedBackend final : public Backend<float> {
@@ -39,6 +63,22 @@ class OrchestratedBackend final : public Backend<float> {
   struct ParamBuffers {
     std::array<Buf<float>, kNumArrays> a;
     float* operator[](int k) { return a[k].data(); }
+  };
+
+  // Per-call scalars, in memory so that a captured graph reads each call's values.
+  struct CallScalars {
+    body::AdamCoeffs adam;
+    uint32_t call;
+  };
+  static constexpr size_t kAlign = 256;
+  static size_t aligned(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+  // Element counts and the input arena's layout of one (T, B) shape.
+  struct Shape {
+    int64_t T = 0, B = 0;
+    bool u_per_network = false;
+    int64_t BH = 0, state = 0, trace = 0, work = 0, u = 0, y = 0, target = 0, mask = 0;
+    size_t off_u = 0, off_target = 0, off_mask = 0, arena_bytes = 0;
   };
 
  public:
@@ -53,15 +93,24 @@ class OrchestratedBackend final : public Backend<float> {
         I_(c.dims[0]),
         H_(c.dims[1]),
         O_(c.dims[2]) {
+    for (int l = 0; l < 3; ++l) {
+      const auto s = c.layer_shape(Layer(l));
+      pre_[l] = s[0], post_[l] = s[1];
+    }
+    // Parameters, gradients and two optimizer moments, plus up to four masks per weight array.
+    int64_t params = 0, weights = 0;
+    for (int k = 0; k < kNumArrays; ++k) params = saturating_add(params, array_size(k));
+    for (int l = 0; l < 3; ++l) weights = saturating_add(weights, array_size(l));
+    const std::string dims = "[" + std::to_string(I_) + ", " + std::to_string(H_) + ", " + std::to_string(O_) +
+                             "] with ensemble_size " + std::to_string(E_);
+    const int64_t floats = saturating_add(checked_product({params, 4}, "dims", dims), checked_product({weights, 4}, "dims", dims));
+    require_memory("dims", dims, checked_product({floats, int64_t(sizeof(float))}, "dims", dims),
+                   memory_available(prims_), where());
     for (ParamBuffers* set : {&params_, &grads_, &opt_m_, &opt_v_})
       for (int k = 0; k < kNumArrays; ++k) {
         resize(set->a[k], array_size(k));
         fill(set->a[k].data(), array_size(k), 0.0f);
       }
-    for (int l = 0; l < 3; ++l) {
-      const auto s = c.layer_shape(Layer(l));
-      pre_[l] = s[0], post_[l] = s[1];
-    }
   }
 
   Device device() const override { return prims_.device(); }
@@ -83,219 +132,130 @@ class OrchestratedBackend final : public Backend<float> {
   void get_sparsity(std::array<std::vector<float>, 3>& s) override {
     for (int l = 0; l < 3; ++l) {
       s[l].assign(sparsity_[l].size(), 0.0f);
-      if (!s[l].empty()) prims_.download(s[l].data(), sparsity_[l].data(), int64_t(s[l].size()));
+      if (!s[l].empty()) download(s[l].data(), sparsity_[l].data(), int64_t(s[l].size()));
     }
   }
 
   void forward(const ForwardArgs<float>& a) override {
-    const int64_t E = E_, I = I_, H = H_, O = O_, T = a.steps, B = a.batch, BH = B * H;
-    if (T <= 0 || B <= 0) throw InvalidArgument("inputs", "T >= 1 and B >= 1", std::to_string(T) + ", " + std::to_string(B));
-    if (a.initial == InitialState::Kept && kept_batch_ != B)
-      throw StateError("ctrnn: kept state has batch " + std::to_string(kept_batch_));
-    T_ = T, B_ = B;
-    dyn_ = a.dynamics;
-    u_per_network_ = a.u_per_network;
-    const int64_t u_size = (a.u_per_network ? E : 1) * T * B * I;
-    resize(u_, u_size);
-    prims_.upload(u_.data(), a.u, u_size);
-    const int64_t state = (T + 1) * BH;  // stride between networks in v and r
-    resize(v_, E * state);
-    resize(r_, E * state);
-    resize(work_, E * T * BH);
-    resize(y_, E * T * B * O);
-    const Activation act = a.dynamics.activation;
-
-    // v_0, r_0 = f(v_0)
-    prims_.apply(E * BH, kernels::InitialStateBody{a.initial == InitialState::H0 ? params_[kH0] : nullptr,
-                                                   a.initial == InitialState::Kept ? kept_.data() : nullptr,
-                                                   v_.data(), r_.data(), state, B, H, act});
-    // Input drive of all T steps: work (T B x H) = u (T B x I) W_in (I x H), per network.
-    prims_.gemm(Op::N, Op::N, T * B, H, I, 1.0f, u_.data(), I, a.u_per_network ? T * B * I : 0, params_[kWIn], H,
-                I * H, 0.0f, work_.data(), H, T * BH, E);
-    const float alpha = float(a.dynamics.alpha);
-    for (int64_t t = 1; t <= T; ++t) {
-      float* drive = work_.data() + (t - 1) * BH;
-      // drive_t (B x H) += r_{t-1} (B x H) W_hid (H x H)
-      prims_.gemm(Op::N, Op::N, B, H, H, 1.0f, r_.data() + (t - 1) * BH, H, state, params_[kWHid], H, H * H, 1.0f,
-                  drive, H, T * BH, E);
-      prims_.apply(E * BH, kernels::LeakyStepForward{drive, T * BH, params_[kBIn], params_[kBHid],
-                                                     v_.data() + (t - 1) * BH, v_.data() + t * BH,
-                                                     r_.data() + t * BH, state, B, H, alpha,
-                                                     float(a.dynamics.preact_noise), float(a.dynamics.postact_noise),
-                                                     act, a.seed, uint32_t(t - 1), uint32_t(a.call)});
-    }
-    // Readout of all T steps: y (T B x O) = b_out + r_{1..T} (T B x H) W_out (H x O).
-    prims_.apply(E * T * B * O, kernels::BroadcastRows{y_.data(), params_[kBOut], T * B, O});
-    prims_.gemm(Op::N, Op::N, T * B, O, H, 1.0f, r_.data() + BH, H, state, params_[kWOut], O, H * O, 1.0f, y_.data(), O,
-                T * B * O, E);
-    if (a.keep_final_state) {
-      resize(kept_, E * BH);
-      prims_.apply(E * BH, kernels::GatherSlabs{kept_.data(), v_.data() + T * BH, BH, state});
-      kept_batch_ = B;
-    }
-    has_forward_ = true;
-    has_loss_ = false;
+    const Shape sh = shape_of(a);
+    check_forward(a, sh);
+    reserve([&](auto&& need) { forward_buffers(sh, a.keep_final_state, need); }, sh);
+    begin_forward();
+    upload_inputs(sh, a, nullptr, OptimizerConfig{}, 0, sh.off_target);
+    graph(key("forward", sh, a), [&] { forward_sequence(sh, a); });
+    end_forward(sh, a);
   }
 
   void read_forward(float* y, float* r) override {
     require_forward("read_forward");
     const int64_t BH = B_ * H_;
-    if (y) prims_.download(y, y_.data(), E_ * T_ * B_ * O_);
+    if (y) download(y, y_.data(), E_ * T_ * B_ * O_);
     if (r)
-      for (int64_t e = 0; e < E_; ++e)
-        prims_.download(r + e * T_ * BH, r_.data() + (e * (T_ + 1) + 1) * BH, T_ * BH);
+      for (int64_t e = 0; e < E_; ++e) download(r + e * T_ * BH, r_.data() + (e * (T_ + 1) + 1) * BH, T_ * BH);
   }
 
   void get_kept_state(std::vector<float>& v) override {
     v.assign(kept_batch_ ? kept_.size() : 0, 0.0f);
-    if (!v.empty()) prims_.download(v.data(), kept_.data(), int64_t(v.size()));
+    if (!v.empty()) download(v.data(), kept_.data(), int64_t(v.size()));
   }
   void set_kept_state(const std::vector<float>& v, int64_t batch) override {
     if (!v.empty() && int64_t(v.size()) != E_ * batch * H_)
       throw InvalidArgument("kept state", std::to_string(E_ * batch * H_) + " values (E, B, H)", std::to_string(v.size()));
     resize(kept_, int64_t(v.size()));
-    if (!v.empty()) prims_.upload(kept_.data(), v.data(), int64_t(v.size()));
+    if (!v.empty()) upload(kept_.data(), v.data(), int64_t(v.size()));
     kept_batch_ = v.empty() ? 0 : batch;
   }
 
   std::vector<double> loss(const LossArgs<float>& a) override {
     require_forward("loss");
-    using namespace kernels;
-    const int64_t E = E_, T = T_, B = B_, H = H_, O = O_, BH = B * H, TBO = T * B * O;
-    const LossWeights& w = a.weights;
-    const int64_t target_size = (a.target_per_network ? E : 1) * TBO;
-    resize(target_, target_size);
-    prims_.upload(target_.data(), a.target, target_size);
-    const float* mask = nullptr;
-    if (a.mask && a.mask_shape != LossMask::None) {
-      const int64_t mask_size = a.mask_shape == LossMask::TimeBatch ? T * B : TBO;
-      resize(mask_, mask_size);
-      prims_.upload(mask_.data(), a.mask, mask_size);
-      mask = mask_.data();
-    }
-    const LossMask mask_shape = mask ? a.mask_shape : LossMask::None;
-    const int64_t target_stride = a.target_per_network ? TBO : 0;
-    resize(stats_, kNumStats * E);
-    double* stats = stats_.data();
-
-    // MSE and dL/dy
-    prims_.reduce(E, TBO, MseNumerator{y_.data(), target_.data(), target_stride, mask, mask_shape, TBO, O},
-                  stats + kStatMseNum * E, false);
-    prims_.reduce(E, TBO, MseDenominator{mask, mask_shape, O}, stats + kStatMseDen * E, false);
-    resize(loss_gy_, E * TBO);
-    prims_.apply(E * TBO, MseGrad{y_.data(), target_.data(), target_stride, mask, mask_shape, TBO, O, stats, E,
-                                  float(w[kMse]), loss_gy_.data()});
-    // Weight terms and their direct gradients (zero where the lambda is 0)
-    const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
-    for (int l = 0; l < 3; ++l) {
-      const int64_t n = pre_[l] * post_[l];
-      resize(direct_[l], E * n);
-      if (w[weight_terms[l]] == 0) {
-        fill(direct_[l].data(), E * n, 0.0f);
-        continue;
-      }
-      prims_.reduce(E, n, SumOfSquares{params_[l], n}, stats + (kStatSsIn + l) * E, false);
-      prims_.apply(E * n, WeightTermGrad{params_[l], direct_[l].data(), float(w[weight_terms[l]]), float(n)});
-    }
-    // Firing-rate terms: dL/dr over r_1..r_T
-    resize(loss_gr_, E * T * BH);
-    fill(loss_gr_.data(), E * T * BH, 0.0f);
-    loss_has_gr_ = false;
-    if (w[kLossFr] != 0 || w[kLossFrSd] != 0) {
-      resize(rate_mean_, E * H);  // m_h = mean_{t,b} r
-      prims_.column_sums(E, T * B, H, r_.data() + BH, (T + 1) * BH, 1.0f / float(T * B), rate_mean_.data(), H);
-      prims_.reduce(E, H, SquaredMeanRate{rate_mean_.data(), H}, stats + kStatFrSum * E, false);
-      if (w[kLossFrSd] != 0)
-        prims_.reduce(E, H, SquaredMeanRateVariance{rate_mean_.data(), stats, E, H}, stats + kStatFrVar * E, false);
-      prims_.apply(E * T * BH, FiringRateGrad{rate_mean_.data(), stats, E, T, B, H, float(w[kLossFr]),
-                                              float(w[kLossFrSd]), loss_gr_.data()});
-      loss_has_gr_ = true;
-    }
-    if (w[kLossFrCv] != 0) {
-      resize(rate_cv_, E * BH);  // c_{b,h} = mean_t |r|
-      prims_.apply(E * BH, MeanAbsRate{r_.data(), rate_cv_.data(), T, B, H});
-      prims_.reduce(E, BH, CvSum{rate_cv_.data(), BH}, stats + kStatCvSum * E, false);
-      prims_.reduce(E, BH, CvVariance{rate_cv_.data(), stats, E, BH}, stats + kStatCvVar * E, false);
-      prims_.apply(E * T * BH, CvGrad{r_.data(), rate_cv_.data(), stats, E, T, B, H, float(w[kLossFrCv]), loss_gr_.data()});
-      loss_has_gr_ = true;
-    }
-
-    std::vector<double> s(kNumStats * E);
-    prims_.download(s.data(), stats, kNumStats * E);
-    auto stat = [&](int k, int64_t e) { return s[k * E + e]; };
-    std::vector<double> terms(E * kNumLossTerms, 0.0);
-    for (int64_t e = 0; e < E; ++e) {
-      double* t = &terms[e * kNumLossTerms];
-      t[kMse] = stat(kStatMseNum, e) / stat(kStatMseDen, e);
-      for (int l = 0; l < 3; ++l)
-        if (w[weight_terms[l]] != 0) t[weight_terms[l]] = stat(kStatSsIn + l, e) / double(pre_[l] * post_[l]);
-      if (w[kLossFr] != 0) t[kLossFr] = stat(kStatFrSum, e) / double(H);
-      if (w[kLossFrSd] != 0) t[kLossFrSd] = std::sqrt(stat(kStatFrVar, e) / double(H - 1));
-      if (w[kLossFrCv] != 0)
-        t[kLossFrCv] = std::sqrt(stat(kStatCvVar, e) / double(BH - 1)) / (stat(kStatCvSum, e) / double(BH));
-    }
+    const Shape sh = current_shape();
+    reserve([&](auto&& need) { loss_buffers(sh, a.weights, need); }, sh);
+    has_loss_ = false;
+    set_loss_flags(a.weights);
+    upload_inputs(sh, ForwardArgs<float>{}, &a, OptimizerConfig{}, 0, sh.arena_bytes);
+    graph(key("loss", sh, a), [&] { loss_sequence(sh, a); });
+    std::vector<double> terms(size_t(E_ * kNumLossTerms));
+    download(terms.data(), report_.data(), int64_t(terms.size()));
     has_loss_ = true;
     return terms;
   }
 
   void backward(const float* gy, const float* gr) override {
     require_forward("backward");
-    const int64_t n_y = E_ * T_ * B_ * O_, n_r = E_ * T_ * B_ * H_;
-    resize(gy_in_, n_y);
-    prims_.upload(gy_in_.data(), gy, n_y);
-    if (gr) {
-      resize(gr_in_, n_r);
-      prims_.upload(gr_in_.data(), gr, n_r);
-    }
-    bptt(gy_in_.data(), gr ? gr_in_.data() : nullptr);
-    zero_unlearned();
+    const Shape sh = current_shape();
+    const int64_t n_y = E_ * sh.y, n_r = E_ * sh.T * sh.BH;
+    reserve(
+        [&](auto&& need) {
+          bptt_buffers(sh, need);
+          need(gy_in_, n_y);
+          if (gr) need(gr_in_, n_r);
+        },
+        sh);
+    upload(gy_in_.data(), gy, n_y);
+    if (gr) upload(gr_in_.data(), gr, n_r);
+    bptt(sh, dyn_, gy_in_.data(), gr ? gr_in_.data() : nullptr);
   }
 
   void backward_from_loss() override {
     if (!has_loss_) throw StateError("ctrnn: backward_from_loss() needs a loss() of the last forward first");
-    bptt(loss_gy_.data(), loss_has_gr_ ? loss_gr_.data() : nullptr);
-    for (int l = 0; l < 3; ++l)
-      prims_.apply(E_ * pre_[l] * post_[l], kernels::AddInto{grads_[l], direct_[l].data()});
-    zero_unlearned();
+    const Shape sh = current_shape();
+    reserve([&](auto&& need) { bptt_buffers(sh, need); }, sh);
+    backward_from_loss_sequence(sh, dyn_);
   }
 
   void read_gradients(Gradients<float>& g) override { download_set(grads_, g); }
 
   std::vector<double> optimizer_step(const OptimizerConfig& opt, int64_t step) override {
-    const int64_t E = E_;
-    resize(norm_sq_, E);
-    bool first = true;
-    for (int k = 0; k < kNumArrays; ++k) {
-      if (!learned(k)) continue;
-      const int64_t n = array_size(k) / E;
-      prims_.reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq_.data(), !first);
-      first = false;
-    }
-    const body::AdamCoeffs adam = body::AdamCoeffs::of(opt, step);  // as CpuBackend's
-    const bool is_adam = opt.kind == OptimizerConfig::Kind::Adam;
-    for (int k = 0; k < kNumArrays; ++k) {
-      if (!learned(k)) continue;
-      const int64_t n = array_size(k) / E;
-      const float* plasticity = k < 3 && plasticity_[k].size() ? plasticity_[k].data() : nullptr;
-      prims_.apply(E * n, kernels::OptimizerUpdate{params_[k], grads_[k], opt_m_[k], opt_v_[k], plasticity, n, norm_sq_.data(),
-                                                   opt.clip_grad_norm,
-                                                   is_adam ? kernels::UpdateKind::Adam : kernels::UpdateKind::SGD, adam,
-                                                   float(opt.lr), float(opt.momentum), float(opt.weight_decay),
-                                                   step == 1});
-    }
-    for (int l = 0; l < 3; ++l) project(l);
-    std::vector<double> norms(E);
-    prims_.download(norms.data(), norm_sq_.data(), E);
-    for (double& x : norms) x = std::sqrt(x);
-    return norms;
+    reserve(
+        [&](auto&& need) {
+          need(report_, report_size());
+          need(arena_, std::max<int64_t>(int64_t(arena_.size()), kAlign));  // room for the scalars
+        },
+        std::string("optimizer step"));
+    upload_scalars(opt, step, 0);
+    optimizer_sequence(opt, step, nullptr);
+    return read_norms();
+  }
+
+  StepResult train_step(const ForwardArgs<float>& f, const LossArgs<float>& l, const OptimizerConfig& opt,
+                        int64_t step) override {
+    const Shape sh = shape_of(f);
+    check_forward(f, sh);
+    reserve(
+        [&](auto&& need) {
+          forward_buffers(sh, f.keep_final_state, need);
+          loss_buffers(sh, l.weights, need);
+          bptt_buffers(sh, need);
+        },
+        sh);
+    begin_forward();
+    set_loss_flags(l.weights);
+    upload_inputs(sh, f, &l, opt, step, sh.arena_bytes);
+    double* applied = report_.data() + report_size() - 1;  // LossTerms's finite flag
+    graph(key("step", sh, f, l, opt, step == 1), [&] {
+      forward_sequence(sh, f);
+      loss_sequence(sh, l);
+      backward_from_loss_sequence(sh, f.dynamics);  // dyn_ is set once the step has run
+      optimizer_sequence(opt, step, applied);
+    });
+    end_forward(sh, f);
+    has_loss_ = true;
+    std::vector<double> report(static_cast<size_t>(report_size()));
+    download(report.data(), report_.data(), report_size());
+    StepResult r;
+    r.terms.assign(report.begin(), report.begin() + E_ * kNumLossTerms);
+    r.applied = report.back() != 0.0;
+    if (r.applied)
+      for (int64_t e = 0; e < E_; ++e) r.grad_norm.push_back(std::sqrt(report[size_t(E_ * kNumLossTerms + e)]));
+    return r;
   }
 
   void grow_synapses(uint64_t seed, int64_t step) override {
     for (int l = 0; l < 3; ++l) {
       if (!growth_[l].size()) continue;
       const int64_t n = pre_[l] * post_[l];
-      prims_.apply(E_ * n, kernels::GrowSynapses{sparsity_[l].data(), growth_[l].data(), params_[l], opt_m_[l], opt_v_[l], n,
-                                                 seed, uint32_t(l), uint32_t(step)});
+      apply(E_ * n, kernels::GrowSynapses{sparsity_[l].data(), growth_[l].data(), params_[l], opt_m_[l], opt_v_[l], n,
+                                          seed, uint32_t(l), uint32_t(step)});
       project(l);  // a grown synapse starts at 0 under Dale's law too
     }
   }
@@ -310,66 +270,323 @@ class OrchestratedBackend final : public Backend<float> {
   }
 
   P& primitives() { return prims_; }
+  const LaunchCounts& launch_counts() const { return counts_; }
+  // Bytes held by every buffer (capacities), the input arena's host image aside.
+  int64_t buffer_bytes() const {
+    int64_t bytes = 0;
+    auto add = [&](const auto& b) { bytes += int64_t(b.capacity() * sizeof(*b.data())); };
+    for (const ParamBuffers* set : {&params_, &grads_, &opt_m_, &opt_v_})
+      for (const auto& b : set->a) add(b);
+    for (const auto* masks : {&sparsity_, &ei_, &plasticity_, &growth_, &direct_})
+      for (const auto& b : *masks) add(b);
+    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &loss_gy_, &loss_gr_,
+                                &rate_mean_, &rate_cv_})
+      add(*b);
+    add(stats_), add(report_), add(arena_);
+    return bytes;
+  }
 
  private:
-  // BPTT of the last forward from dL/dy (E, T, B, O) and dL/dr (E, T, B, H) or null, into grads_.
-  void bptt(const float* gy, const float* gr) {
-    const int64_t E = E_, I = I_, H = H_, O = O_, T = T_, B = B_, BH = B * H, state = (T + 1) * BH;
-    const float alpha = float(dyn_.alpha);
-    for (int k = 0; k < kNumArrays; ++k) resize(grads_.a[k], array_size(k));
-    resize(work_, E * T * BH);
-    resize(dv_, E * state);
-    resize(dr0_, E * BH);
+  // ---- Sizes, buffers and the input arena
+
+  Shape shape_of(const ForwardArgs<float>& a) const {
+    Shape s;
+    s.T = a.steps, s.B = a.batch, s.u_per_network = a.u_per_network;
+    if (s.T <= 0 || s.B <= 0)
+      throw InvalidArgument("inputs", "T >= 1 and B >= 1", std::to_string(s.T) + ", " + std::to_string(s.B));
+    const std::string what = "(T, B) = (" + std::to_string(s.T) + ", " + std::to_string(s.B) + ")";
+    s.BH = checked_product({s.B, H_}, "inputs", what);
+    s.state = checked_product({s.T + 1, s.BH}, "inputs", what);
+    s.trace = checked_product({E_, s.state}, "inputs", what);
+    s.work = checked_product({E_, s.T, s.BH}, "inputs", what);
+    s.u = checked_product({a.u_per_network ? E_ : 1, s.T, s.B, I_}, "inputs", what);
+    s.y = checked_product({s.T, s.B, O_}, "inputs", what);  // per network
+    s.target = checked_product({E_, s.y}, "inputs", what);  // room for a per-network target
+    s.mask = s.y;
+    s.off_u = aligned(sizeof(CallScalars));
+    s.off_target = aligned(s.off_u + size_t(checked_product({s.u, int64_t(sizeof(float))}, "inputs", what)));
+    s.off_mask = aligned(s.off_target + size_t(checked_product({s.target, int64_t(sizeof(float))}, "inputs", what)));
+    s.arena_bytes = s.off_mask + size_t(s.mask) * sizeof(float);
+    return s;
+  }
+  Shape current_shape() const {
+    ForwardArgs<float> a;
+    a.steps = T_, a.batch = B_, a.u_per_network = u_per_network_;
+    return shape_of(a);
+  }
+
+  void check_forward(const ForwardArgs<float>& a, const Shape&) const {
+    if (a.initial == InitialState::Kept && kept_batch_ != a.batch)
+      throw StateError("ctrnn: kept state has batch " + std::to_string(kept_batch_));
+  }
+
+  // The buffers of each part, as need(buffer, elements) calls (reserve() sizes them).
+  template <class Need>
+  void forward_buffers(const Shape& sh, bool keep, Need&& need) {
+    need(arena_, int64_t(sh.arena_bytes));
+    need(v_, sh.trace);
+    need(r_, sh.trace);
+    need(work_, sh.work);
+    need(y_, E_ * sh.y);
+    // kept_ holds the carried state the forward may start from: sized (and poisoned) only when
+    // it holds none for this batch.
+    if (keep && kept_batch_ != sh.B) need(kept_, E_ * sh.BH);
+  }
+  template <class Need>
+  void loss_buffers(const Shape& sh, const LossWeights& w, Need&& need) {
+    need(arena_, int64_t(sh.arena_bytes));
+    need(loss_gy_, E_ * sh.y);
+    if (w[kLossFr] != 0 || w[kLossFrSd] != 0 || w[kLossFrCv] != 0) need(loss_gr_, sh.work);  // dL/dr only when used
+    if (w[kLossFr] != 0 || w[kLossFrSd] != 0) need(rate_mean_, E_ * H_);
+    if (w[kLossFrCv] != 0) need(rate_cv_, E_ * sh.BH);
+    const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
+    for (int l = 0; l < 3; ++l)
+      if (w[weight_terms[l]] != 0) need(direct_[l], E_ * pre_[l] * post_[l]);
+    need(stats_, kernels::kNumStats * E_);
+    need(report_, report_size());
+  }
+  template <class Need>
+  void bptt_buffers(const Shape& sh, Need&& need) {
+    need(work_, sh.work);
+    need(dv_, sh.trace);
+    need(dr0_, E_ * sh.BH);
+    need(report_, report_size());
+  }
+  int64_t report_size() const { return E_ * kNumLossTerms + E_ + 1; }  // terms | squared norms | finite flag
+
+  // Sizes what `parts` names, after checking that the growth fits in memory: refused calls
+  // change nothing.
+  template <class Parts>
+  void reserve(Parts&& parts, const Shape& sh) {
+    reserve(parts, "(T, B) = (" + std::to_string(sh.T) + ", " + std::to_string(sh.B) + ")");
+  }
+  template <class Parts>
+  void reserve(Parts&& parts, const std::string& what) {
+    int64_t bytes = 0;
+    parts([&](auto& buf, int64_t n) {
+      using T = std::decay_t<decltype(*buf.data())>;
+      const int64_t cap = int64_t(buf.capacity());
+      if (n > cap) bytes = saturating_add(bytes, checked_product({n - cap, int64_t(sizeof(T))}, "inputs", what));
+    });
+    if (bytes > 0)  // asked only when something grows: the steady state makes no query
+      require_memory("inputs", what + " with ensemble_size " + std::to_string(E_) + " and " + std::to_string(H_) +
+                                   " neurons",
+                     bytes, memory_available(prims_), where());
+    parts([&](auto& buf, int64_t n) { resize(buf, n); });
+    reserve_reductions(prims_, E_);
+  }
+  std::string where() const { return prims_.device() == Device::Cuda ? "device memory" : "host memory"; }
+
+  float* arena_floats(size_t offset) { return reinterpret_cast<float*>(arena_.data() + offset); }
+  CallScalars* arena_scalars() { return reinterpret_cast<CallScalars*>(arena_.data()); }
+
+  // One upload of the arena's bytes [from, to): the call's scalars, u, target and mask as given.
+  void upload_inputs(const Shape& sh, const ForwardArgs<float>& f, const LossArgs<float>* l,
+                     const OptimizerConfig& opt, int64_t step, size_t to) {
+    const size_t from = f.u ? 0 : sh.off_target;
+    pack_.resize(to);
+    if (f.u) {
+      CallScalars s{step > 0 ? body::AdamCoeffs::of(opt, step) : body::AdamCoeffs{}, uint32_t(f.call)};
+      std::memcpy(pack_.data(), &s, sizeof s);
+      std::memcpy(pack_.data() + sh.off_u, f.u, size_t(sh.u) * sizeof(float));
+    }
+    if (l) {
+      std::memcpy(pack_.data() + sh.off_target, l->target, size_t((l->target_per_network ? E_ : 1) * sh.y) * sizeof(float));
+      if (l->mask && l->mask_shape != LossMask::None)
+        std::memcpy(pack_.data() + sh.off_mask, l->mask,
+                    size_t(l->mask_shape == LossMask::TimeBatch ? sh.T * sh.B : sh.y) * sizeof(float));
+    }
+    upload(arena_.data() + from, pack_.data() + from, int64_t(to - from));
+  }
+  void upload_scalars(const OptimizerConfig& opt, int64_t step, uint32_t call) {
+    CallScalars s{body::AdamCoeffs::of(opt, step), call};
+    upload(arena_.data(), reinterpret_cast<const unsigned char*>(&s), int64_t(sizeof s));
+  }
+
+  // ---- State transitions
+
+  void begin_forward() { has_forward_ = has_loss_ = false; }  // the trace is about to change
+  void end_forward(const Shape& sh, const ForwardArgs<float>& a) {
+    T_ = sh.T, B_ = sh.B, u_per_network_ = sh.u_per_network;
+    dyn_ = a.dynamics;
+    if (a.keep_final_state) kept_batch_ = sh.B;
+    has_forward_ = true;
+  }
+
+  // ---- Sequences (no allocation, transfer or synchronization: they may be captured as graphs)
+
+  void forward_sequence(const Shape& sh, const ForwardArgs<float>& a) {
+    const int64_t E = E_, I = I_, H = H_, O = O_, T = sh.T, B = sh.B, BH = sh.BH, state = sh.state;
+    const float* u = arena_floats(sh.off_u);
+    const Activation act = a.dynamics.activation;
+    // v_0, r_0 = f(v_0)
+    apply(E * BH, kernels::InitialStateBody{a.initial == InitialState::H0 ? params_[kH0] : nullptr,
+                                            a.initial == InitialState::Kept ? kept_.data() : nullptr, v_.data(),
+                                            r_.data(), state, B, H, act});
+    // Input drive of all T steps: work (T B x H) = u (T B x I) W_in (I x H), per network.
+    gemm(Op::N, Op::N, T * B, H, I, 1.0f, u, I, a.u_per_network ? T * B * I : 0, params_[kWIn], H, I * H, 0.0f,
+         work_.data(), H, T * BH, E);
+    const float alpha = float(a.dynamics.alpha);
+    for (int64_t t = 1; t <= T; ++t) {
+      float* drive = work_.data() + (t - 1) * BH;
+      // drive_t (B x H) += r_{t-1} (B x H) W_hid (H x H)
+      gemm(Op::N, Op::N, B, H, H, 1.0f, r_.data() + (t - 1) * BH, H, state, params_[kWHid], H, H * H, 1.0f, drive, H,
+           T * BH, E);
+      apply(E * BH, kernels::LeakyStepForward{drive, T * BH, params_[kBIn], params_[kBHid], v_.data() + (t - 1) * BH,
+                                              v_.data() + t * BH, r_.data() + t * BH, state, B, H, alpha,
+                                              float(a.dynamics.preact_noise), float(a.dynamics.postact_noise), act,
+                                              a.seed, uint32_t(t - 1), &arena_scalars()->call});
+    }
+    // Readout of all T steps: y (T B x O) = b_out + r_{1..T} (T B x H) W_out (H x O).
+    apply(E * sh.y, kernels::BroadcastRows{y_.data(), params_[kBOut], T * B, O});
+    gemm(Op::N, Op::N, T * B, O, H, 1.0f, r_.data() + BH, H, state, params_[kWOut], O, H * O, 1.0f, y_.data(), O,
+         sh.y, E);
+    if (a.keep_final_state) apply(E * BH, kernels::GatherSlabs{kept_.data(), v_.data() + T * BH, BH, state});
+  }
+
+  void loss_sequence(const Shape& sh, const LossArgs<float>& a) {
+    using namespace kernels;
+    const int64_t E = E_, T = sh.T, B = sh.B, H = H_, BH = sh.BH, TBO = sh.y;
+    const LossWeights& w = a.weights;
+    const float* target = arena_floats(sh.off_target);
+    const float* mask = a.mask && a.mask_shape != LossMask::None ? arena_floats(sh.off_mask) : nullptr;
+    const LossMask mask_shape = mask ? a.mask_shape : LossMask::None;
+    const int64_t target_stride = a.target_per_network ? TBO : 0;
+    double* stats = stats_.data();
+
+    // MSE and dL/dy
+    reduce(E, TBO, MseNumerator{y_.data(), target, target_stride, mask, mask_shape, TBO, O_},
+           stats + kStatMseNum * E);
+    reduce(E, TBO, MseDenominator{mask, mask_shape, O_}, stats + kStatMseDen * E);
+    apply(E * TBO, MseGrad{y_.data(), target, target_stride, mask, mask_shape, TBO, O_, stats, E, float(w[kMse]),
+                           loss_gy_.data()});
+    // Weight terms and their direct gradients (only where the lambda is not 0)
+    const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
+    for (int l = 0; l < 3; ++l) {
+      if (!has_direct_[l]) continue;
+      const int64_t n = pre_[l] * post_[l];
+      reduce(E, n, SumOfSquares{params_[l], n}, stats + (kStatSsIn + l) * E);
+      apply(E * n, WeightTermGrad{params_[l], direct_[l].data(), float(w[weight_terms[l]]), float(n)});
+    }
+    // Firing-rate terms: dL/dr over r_1..r_T
+    if (loss_has_gr_) fill(loss_gr_.data(), E * T * BH, 0.0f);
+    if (w[kLossFr] != 0 || w[kLossFrSd] != 0) {
+      // m_h = mean_{t,b} r
+      prims_column_sums(E, T * B, H, r_.data() + BH, sh.state, 1.0f / float(T * B), rate_mean_.data(), H);
+      reduce(E, H, SquaredMeanRate{rate_mean_.data(), H}, stats + kStatFrSum * E);
+      if (w[kLossFrSd] != 0) reduce(E, H, SquaredMeanRateVariance{rate_mean_.data(), stats, E, H}, stats + kStatFrVar * E);
+      apply(E * T * BH, FiringRateGrad{rate_mean_.data(), stats, E, T, B, H, float(w[kLossFr]), float(w[kLossFrSd]),
+                                       loss_gr_.data()});
+    }
+    if (w[kLossFrCv] != 0) {
+      // c_{b,h} = mean_t |r|
+      apply(E * BH, MeanAbsRate{r_.data(), rate_cv_.data(), T, B, H});
+      reduce(E, BH, CvSum{rate_cv_.data(), BH}, stats + kStatCvSum * E);
+      reduce(E, BH, CvVariance{rate_cv_.data(), stats, E, BH}, stats + kStatCvVar * E);
+      apply(E * T * BH, CvGrad{r_.data(), rate_cv_.data(), stats, E, T, B, H, float(w[kLossFrCv]), loss_gr_.data()});
+    }
+    LossTerms terms{stats, E, H, BH, {pre_[0] * post_[0], pre_[1] * post_[1], pre_[2] * post_[2]}, {}, report_.data(),
+                    report_.data() + report_size() - 1};
+    for (int k = 0; k < kNumLossTerms; ++k) terms.lambda[k] = w.lambda[k];
+    apply(1, terms);
+  }
+
+  // Which gradients the loss hands BPTT (host state: set before a section, which may be replayed).
+  void set_loss_flags(const LossWeights& w) {
+    loss_has_gr_ = w[kLossFr] != 0 || w[kLossFrSd] != 0 || w[kLossFrCv] != 0;
+    const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
+    for (int l = 0; l < 3; ++l) has_direct_[l] = w[weight_terms[l]] != 0;
+  }
+
+  void backward_from_loss_sequence(const Shape& sh, const Dynamics& dyn) {
+    bptt(sh, dyn, loss_gy_.data(), loss_has_gr_ ? loss_gr_.data() : nullptr);
+    for (int l = 0; l < 3; ++l)
+      if (has_direct_[l]) apply(E_ * pre_[l] * post_[l], kernels::AddInto{grads_[l], direct_[l].data()});
+  }
+
+  // BPTT of the forward with dynamics `dyn` from dL/dy (E, T, B, O) and dL/dr (E, T, B, H) or
+  // null, into grads_.
+  void bptt(const Shape& sh, const Dynamics& dyn, const float* gy, const float* gr) {
+    const int64_t E = E_, I = I_, H = H_, O = O_, T = sh.T, B = sh.B, BH = sh.BH, state = sh.state;
+    const float alpha = float(dyn.alpha);
     // work (T B x H) = gy (T B x O) W_out^T (O x H), all steps at once
-    prims_.gemm(Op::N, Op::T, T * B, H, O, 1.0f, gy, O, T * B * O, params_[kWOut], O, H * O, 0.0f, work_.data(), H,
-                T * BH, E);
+    gemm(Op::N, Op::T, T * B, H, O, 1.0f, gy, O, sh.y, params_[kWOut], O, H * O, 0.0f, work_.data(), H, T * BH, E);
     for (int64_t t = T; t >= 0; --t) {
       float* dr = t >= 1 ? work_.data() + (t - 1) * BH : dr0_.data();
       const int64_t dr_stride = t >= 1 ? T * BH : BH;
       if (t < T)  // dr_t (B x H) += alpha dv_{t+1} (B x H) W_hid^T (H x H); dr_0 = that alone
-        prims_.gemm(Op::N, Op::T, B, H, H, alpha, dv_.data() + (t + 1) * BH, H, state, params_[kWHid], H, H * H,
-                    t >= 1 ? 1.0f : 0.0f, dr, H, dr_stride, E);
-      prims_.apply(E * BH, kernels::LeakyStepBackward{dr, dr_stride, gr && t >= 1 ? gr + (t - 1) * BH : nullptr, T * BH,
-                                                      v_.data() + t * BH, t < T ? dv_.data() + (t + 1) * BH : nullptr,
-                                                      dv_.data() + t * BH, state, B, H, alpha, dyn_.activation});
+        gemm(Op::N, Op::T, B, H, H, alpha, dv_.data() + (t + 1) * BH, H, state, params_[kWHid], H, H * H,
+             t >= 1 ? 1.0f : 0.0f, dr, H, dr_stride, E);
+      apply(E * BH, kernels::LeakyStepBackward{dr, dr_stride, gr && t >= 1 ? gr + (t - 1) * BH : nullptr, T * BH,
+                                               v_.data() + t * BH, t < T ? dv_.data() + (t + 1) * BH : nullptr,
+                                               dv_.data() + t * BH, state, B, H, alpha, dyn.activation});
     }
     const float* dv1 = dv_.data() + BH;  // dv_1..dv_T: T B rows of H per network
+    const float* u = arena_floats(sh.off_u);
     // dW_hid (H x H) = alpha r_{0..T-1}^T (H x T B) dv_{1..T} (T B x H)
-    prims_.gemm(Op::T, Op::N, H, H, T * B, alpha, r_.data(), H, state, dv1, H, state, 0.0f, grads_[kWHid], H, H * H, E);
+    gemm(Op::T, Op::N, H, H, T * B, alpha, r_.data(), H, state, dv1, H, state, 0.0f, grads_[kWHid], H, H * H, E);
     // dW_in (I x H) = alpha u^T (I x T B) dv_{1..T} (T B x H)
-    prims_.gemm(Op::T, Op::N, I, H, T * B, alpha, u_.data(), I, u_per_network_ ? T * B * I : 0, dv1, H, state, 0.0f,
-                grads_[kWIn], H, I * H, E);
+    gemm(Op::T, Op::N, I, H, T * B, alpha, u, I, sh.u_per_network ? T * B * I : 0, dv1, H, state, 0.0f, grads_[kWIn], H,
+         I * H, E);
     // dW_out (H x O) = r_{1..T}^T (H x T B) gy (T B x O)
-    prims_.gemm(Op::T, Op::N, H, O, T * B, 1.0f, r_.data() + BH, H, state, gy, O, T * B * O, 0.0f, grads_[kWOut], O,
-                H * O, E);
-    // db_hid = db_in = alpha sum_{t,b} dv_t; db_out = sum_{t,b} gy_t; dh0 = sum_b dv_0
-    prims_.column_sums(E, T * B, H, dv1, state, alpha, grads_[kBHid], H);
-    prims_.copy(grads_[kBIn], grads_[kBHid], E * H);
-    prims_.column_sums(E, T * B, O, gy, T * B * O, 1.0f, grads_[kBOut], O);
-    prims_.column_sums(E, B, H, dv_.data(), state, 1.0f, grads_[kH0], H);
+    gemm(Op::T, Op::N, H, O, T * B, 1.0f, r_.data() + BH, H, state, gy, O, sh.y, 0.0f, grads_[kWOut], O, H * O, E);
+    // db_hid = db_in = alpha sum_{t,b} dv_t; db_out = sum_{t,b} gy_t; dh0 = sum_b dv_0. Only
+    // the learned ones: the others stay at the zeros they were given at construction.
+    float* db = learned(kBHid) ? grads_[kBHid] : learned(kBIn) ? grads_[kBIn] : nullptr;
+    if (db) prims_column_sums(E, T * B, H, dv1, state, alpha, db, H);
+    if (learned(kBHid) && learned(kBIn)) copy(grads_[kBIn], grads_[kBHid], E * H);
+    if (learned(kBOut)) prims_column_sums(E, T * B, O, gy, sh.y, 1.0f, grads_[kBOut], O);
+    if (learned(kH0)) prims_column_sums(E, B, H, dv_.data(), state, 1.0f, grads_[kH0], H);
   }
 
-  void zero_unlearned() {
-    for (int k = kBIn; k < kNumArrays; ++k)
-      if (!learned(k)) fill(grads_[k], array_size(k), 0.0f);
+  // Gradient norms into the report, then the update of every learned array (skipped by the
+  // device when *applied is 0), then the projection.
+  void optimizer_sequence(const OptimizerConfig& opt, int64_t step, const double* applied) {
+    const int64_t E = E_;
+    double* norm_sq = report_.data() + E * kNumLossTerms;
+    bool first = true;
+    for (int k = 0; k < kNumArrays; ++k) {
+      if (!learned(k)) continue;
+      const int64_t n = array_size(k) / E;
+      reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq, !first);
+      first = false;
+    }
+    const bool is_adam = opt.kind == OptimizerConfig::Kind::Adam;
+    for (int k = 0; k < kNumArrays; ++k) {
+      if (!learned(k)) continue;
+      const int64_t n = array_size(k) / E;
+      const float* plasticity = k < 3 && plasticity_[k].size() ? plasticity_[k].data() : nullptr;
+      apply(E * n, kernels::OptimizerUpdate{params_[k], grads_[k], opt_m_[k], opt_v_[k], plasticity, n, norm_sq,
+                                            opt.clip_grad_norm,
+                                            is_adam ? kernels::UpdateKind::Adam : kernels::UpdateKind::SGD,
+                                            &arena_scalars()->adam, float(opt.lr), float(opt.momentum),
+                                            float(opt.weight_decay), step == 1, applied});
+    }
+    for (int l = 0; l < 3; ++l) project(l);
+  }
+  std::vector<double> read_norms() {
+    std::vector<double> norms(static_cast<size_t>(E_));
+    download(norms.data(), report_.data() + E_ * kNumLossTerms, E_);
+    for (double& x : norms) x = std::sqrt(x);
+    return norms;
   }
 
   void project(int l) {
     if (!sparsity_[l].size() && !ei_[l].size()) return;
-    prims_.apply(E_ * pre_[l] * post_[l],
-                 kernels::ProjectWeights{params_[l], sparsity_[l].size() ? sparsity_[l].data() : nullptr,
-                                         ei_[l].size() ? ei_[l].data() : nullptr});
+    apply(E_ * pre_[l] * post_[l], kernels::ProjectWeights{params_[l], sparsity_[l].size() ? sparsity_[l].data() : nullptr,
+                                                           ei_[l].size() ? ei_[l].data() : nullptr});
   }
 
   bool learned(int k) const { return k < 3 || (k < kH0 ? learnable_.bias[k - kBIn] : learnable_.h0); }
 
   int64_t array_size(int k) const {
+    const std::string dims = "[" + std::to_string(I_) + ", " + std::to_string(H_) + ", " + std::to_string(O_) + "]";
     switch (k) {
-      case kWIn: return E_ * I_ * H_;
-      case kWHid: return E_ * H_ * H_;
-      case kWOut: return E_ * H_ * O_;
-      case kBOut: return E_ * O_;
-      default: return E_ * H_;
+      case kWIn: return checked_product({E_, I_, H_}, "dims", dims);
+      case kWHid: return checked_product({E_, H_, H_}, "dims", dims);
+      case kWOut: return checked_product({E_, H_, O_}, "dims", dims);
+      case kBOut: return checked_product({E_, O_}, "dims", dims);
+      default: return checked_product({E_, H_}, "dims", dims);
     }
   }
 
@@ -377,14 +594,101 @@ class OrchestratedBackend final : public Backend<float> {
     if (!has_forward_) throw StateError(std::string("ctrnn: ") + what + "() needs a forward() first");
   }
 
+  // ---- Graph keys: everything a section's launches depend on besides the per-call scalars
+
+  template <class V>
+  static void append(std::string& k, const V& v) {
+    static_assert(std::is_arithmetic_v<V> || std::is_enum_v<V>, "keys hold plain values");
+    k.append(reinterpret_cast<const char*>(&v), sizeof v);
+  }
+  std::string key(const char* part, const Shape& sh) const {
+    std::string k = part;
+    for (int64_t v : {generation_, sh.T, sh.B}) append(k, v);
+    append(k, sh.u_per_network);
+    return k;
+  }
+  std::string key(const char* part, const Shape& sh, const ForwardArgs<float>& a) const {
+    std::string k = key(part, sh);
+    append(k, a.initial), append(k, a.keep_final_state), append(k, a.seed);
+    append(k, a.dynamics.alpha), append(k, a.dynamics.activation);
+    append(k, a.dynamics.preact_noise), append(k, a.dynamics.postact_noise);
+    return k;
+  }
+  std::string key(const char* part, const Shape& sh, const LossArgs<float>& l) const {
+    std::string k = key(part, sh);
+    append(k, l.target_per_network), append(k, l.mask != nullptr ? l.mask_shape : LossMask::None);
+    for (double w : l.weights.lambda) append(k, w);
+    return k;
+  }
+  std::string key(const char* part, const Shape& sh, const ForwardArgs<float>& f, const LossArgs<float>& l,
+                  const OptimizerConfig& o, bool first_step) const {
+    std::string k = key(part, sh, f) + key("", sh, l);
+    append(k, o.kind), append(k, o.lr), append(k, o.momentum), append(k, o.weight_decay), append(k, o.clip_grad_norm);
+    append(k, first_step);  // beta1, beta2, eps reach the device through the per-call scalars
+    return k;
+  }
+
+  // ---- The primitives, counted
+
+  template <class F>
+  void graph(const std::string& key, F&& sequence) {
+    ++counts_.graphs;
+    in_graph_ = true;
+    try {
+      run_graph(prims_, key, sequence);
+    } catch (...) {
+      in_graph_ = false;
+      throw;
+    }
+    in_graph_ = false;
+  }
+  void count(int64_t kernels) { (in_graph_ ? counts_.in_graphs : counts_.outside_graphs) += kernels; }
+  void gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, int64_t stride_a,
+            const float* B, int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc, int64_t stride_c,
+            int64_t batch) {
+    count(1);
+    prims_.gemm(ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C, ldc, stride_c, batch);
+  }
+  template <class F>
+  void apply(int64_t n, const F& body) {
+    count(1);
+    prims_.apply(n, body);
+  }
+  template <class F>
+  void reduce(int64_t E, int64_t n, const F& body, double* out, bool accumulate = false) {
+    count(2);
+    prims_.reduce(E, n, body, out, accumulate);
+  }
+  void prims_column_sums(int64_t batch, int64_t rows, int64_t cols, const float* x, int64_t stride_x, float scale,
+                         float* out, int64_t stride_out) {
+    count(1);
+    prims_.column_sums(batch, rows, cols, x, stride_x, scale, out, stride_out);
+  }
+  void copy(float* dst, const float* src, int64_t n) {
+    count(1);
+    prims_.copy(dst, src, n);
+  }
+  template <class T>
+  void upload(T* dst, const T* host_src, int64_t n) {
+    ++counts_.uploads;
+    prims_.upload(dst, host_src, n);
+  }
+  template <class T>
+  void download(T* host_dst, const T* src, int64_t n) {
+    ++counts_.downloads;
+    prims_.download(host_dst, src, n);
+  }
+
   template <class T>
   void resize(Buf<T>& b, int64_t n) {
+    if (n > int64_t(b.capacity())) ++generation_;  // buffer addresses change: graphs are recaptured
     b.resize(size_t(n));
-    if (poison_ && n > 0) fill(b.data(), n, std::numeric_limits<T>::quiet_NaN());
+    if constexpr (std::is_floating_point_v<T>)
+      if (poison_ && n > 0) fill(b.data(), n, std::numeric_limits<T>::quiet_NaN());
   }
   template <class T>
   void fill(T* x, int64_t n, T value) {
-    prims_.apply(n, kernels::Fill<T>{x, value});
+    apply(n, kernels::Fill<T>{x, value});
   }
 
   void upload_set(ParamBuffers& set, const Params<float>& p, const char* what) {
@@ -394,18 +698,18 @@ class OrchestratedBackend final : public Backend<float> {
         throw InvalidArgument(std::string(what) + " " + kParamNames[k], std::to_string(array_size(k)) + " values",
                               std::to_string(arrays[k]->size()));
     }
-    for (int k = 0; k < kNumArrays; ++k) prims_.upload(set[k], arrays[k]->data(), array_size(k));
+    for (int k = 0; k < kNumArrays; ++k) upload(set[k], arrays[k]->data(), array_size(k));
   }
   void download_set(ParamBuffers& set, Params<float>& p) {
     p = Params<float>::zeros(E_, I_, H_, O_);
     auto arrays = p.arrays();
-    for (int k = 0; k < kNumArrays; ++k) prims_.download(arrays[k]->data(), set[k], array_size(k));
+    for (int k = 0; k < kNumArrays; ++k) download(arrays[k]->data(), set[k], array_size(k));
   }
   void upload_optional(Buf<float>& b, const std::vector<float>& host, int64_t n, const char* what) {
     if (!host.empty() && int64_t(host.size()) != n)
       throw InvalidArgument(what, std::to_string(n) + " values (E, pre, post)", std::to_string(host.size()));
     resize(b, int64_t(host.size()));
-    if (!host.empty()) prims_.upload(b.data(), host.data(), n);
+    if (!host.empty()) upload(b.data(), host.data(), n);
   }
 
   P prims_;
@@ -416,24 +720,31 @@ class OrchestratedBackend final : public Backend<float> {
   ParamBuffers params_, grads_, opt_m_, opt_v_;  // opt_m_, opt_v_: Adam moments / SGD momentum
   std::array<Buf<float>, 3> sparsity_, ei_, plasticity_, growth_;  // empty: no such mask
 
+  // Inputs of the current call: CallScalars | u | target | mask, each at a kAlign boundary
+  Buf<unsigned char> arena_;
+  std::vector<unsigned char> pack_;  // its host image
+
   // The last forward
   int64_t T_ = 0, B_ = 0;
   Dynamics dyn_;
   bool u_per_network_ = false, has_forward_ = false;
-  Buf<float> u_, v_, r_, y_, work_;
+  Buf<float> v_, r_, y_, work_;
   Buf<float> kept_;
   int64_t kept_batch_ = 0;
 
   // BPTT
   Buf<float> dv_, dr0_, gy_in_, gr_in_;
 
-  // The last loss
-  Buf<float> target_, mask_, loss_gy_, loss_gr_, rate_mean_, rate_cv_;
+  // The last loss; report_: terms (E, kNumLossTerms) | squared gradient norms (E) | finite flag
+  Buf<float> loss_gy_, loss_gr_, rate_mean_, rate_cv_;
   std::array<Buf<float>, 3> direct_;
-  Buf<double> stats_;
+  Buf<double> stats_, report_;
   bool has_loss_ = false, loss_has_gr_ = false;
+  bool has_direct_[3] = {false, false, false};
 
-  Buf<double> norm_sq_;
+  int64_t generation_ = 0;  // counts buffer reallocations (part of every graph key)
+  bool in_graph_ = false;
+  LaunchCounts counts_;
 };
 
 }  // namespace ctrnn::detail

@@ -18,16 +18,41 @@
 //       out[e] (+)= sum_{i < n} body(e, i) for every e < E, summed in double
 //   void column_sums(batch, rows, cols, x, stride_x, scale, out, stride_out);
 //       out[b][c] = scale * sum_r x[b * stride_x + r * cols + c]
-//   template <class T> void upload(T* dst, const T* host_src, n);
+//   template <class T> void upload(T* dst, const T* host_src, n);     host_src reusable on return
 //   template <class T> void download(T* host_dst, const T* src, n);   complete on return
 //   void copy(float* dst, const float* src, n);
 //   Device device() const; std::string description() const;
 //
 // Every pointer handed to these is a P buffer's (device memory for CudaPrims) unless named host.
+// Buffers also have capacity() (resize reallocates only beyond it).
+//
+// Three optional primitives are free functions found by argument-dependent lookup, with the
+// defaults below; CudaPrims overloads them (cuda_primitives.hpp):
+//   run_graph(p, key, sequence)   runs sequence(), which allocates, transfers and synchronizes
+//                                 nothing; CudaPrims runs it launch by launch at a key's first
+//                                 call, captures it as a CUDA graph at the second and replays that
+//                                 while the key holds (the key names everything the sequence's
+//                                 launches depend on: shapes, modes, buffer addresses)
+//   reserve_reductions(p, E)      room for reduce() over E networks, made before a capture
+//   memory_available(p)           bytes new buffers may still take (host RAM; free device memory)
 #include <cstdint>
+#include <string>
+
+#include "memory_budget.hpp"
 
 namespace ctrnn::detail {
 
 enum class Op { N, T };  // op(X) = X or X^T
+
+template <class P, class F>
+void run_graph(P&, const std::string&, F&& sequence) {
+  sequence();
+}
+template <class P>
+void reserve_reductions(P&, int64_t) {}
+template <class P>
+int64_t memory_available(const P&) {
+  return host_memory_available();
+}
 
 }  // namespace ctrnn::detail

@@ -20,15 +20,24 @@ namespace ctrnn {
 namespace detail {
 template <class T>
 class Backend;
-}
+template <class T>
+struct ForwardArgs;
+}  // namespace detail
 template <class T>
 class BasicTrainer;
 
 template <class T>
 struct ForwardResult {
-  Tensor<T> y;  // (E, T, B, O) outputs
-  Tensor<T> r;  // (E, T, B, H) firing rates r_1..r_T
+  Tensor<T> y;  // (E, T, B, O) outputs; empty unless copied (ForwardCopy)
+  Tensor<T> r;  // (E, T, B, H) firing rates r_1..r_T; empty unless copied
 };
+
+// What forward() copies to the host. The default, both y and r, is what a caller of forward(u)
+// expects; on the GPU the copy of r (E T B H values) can cost more than the forward itself, so a
+// caller that needs only y, or neither (benchmarks, or a forward whose outputs are read later),
+// says so. What is not copied stays where the backend computed it: last_outputs(),
+// last_rates() and backward() still see it.
+enum class ForwardCopy { OutputsAndRates, Outputs, Nothing };
 
 // One layer as layers() reports it. Arrays carry the leading E axis.
 template <class T>
@@ -68,11 +77,13 @@ class BasicNetwork {
   Mode mode() const { return mode_; }
 
   // u: (T, B, I) shared by all networks, or (E, T, B, I). Keeps what backward() needs.
-  ForwardResult<T> forward(const Tensor<T>& u);
+  ForwardResult<T> forward(const Tensor<T>& u, ForwardCopy copy = ForwardCopy::OutputsAndRates);
 
-  // The outputs y (E, T, B, O) of the last forward, or of the trainer's last step; changes no
-  // state (logging during training reads it without disturbing the noise stream).
+  // The outputs y (E, T, B, O) and rates r (E, T, B, H) of the last forward, or of the trainer's
+  // last step; change no state (logging during training reads them without disturbing the noise
+  // stream).
   Tensor<T> last_outputs() const;
+  Tensor<T> last_rates() const;
 
   // dy: (E, T, B, O) = dL/dy of the last forward; dr: optional (E, T, B, H) = direct dL/dr.
   // Returns dL/d(parameter) for all parameters; those that are not learned (biases given as
@@ -113,7 +124,10 @@ class BasicNetwork {
 
  private:
   friend class BasicTrainer<T>;
-  // Checks u and runs the backend's forward (shared by forward() and the trainer).
+  // Checks u and builds the backend's forward arguments; forward_done() records a forward that
+  // ran (the trainer runs it inside a training step).
+  detail::ForwardArgs<T> forward_args(const Tensor<T>& u) const;
+  void forward_done(const detail::ForwardArgs<T>& a);
   void run_forward(const Tensor<T>& u);
   void upload_params();  // after a host-side change of params_
 

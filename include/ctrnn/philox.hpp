@@ -54,19 +54,35 @@ struct RandomStream {
   // Uniform in (0, 1]: safe for log().
   CTRNN_HD static float to_open_uniform(uint32_t x) { return float((x >> 8) + 1) * (1.0f / 16777216.0f); }
 
-  CTRNN_HD float uniform(uint32_t i) const { return to_uniform(block(i / 4).x[i % 4]); }
+  CTRNN_HD float uniform(uint32_t i) const { return to_uniform(lane(block(i / 4), i % 4)); }
+
+  // x[lane] by selects: a computed index (blk.x[i % 4]) would put the block in local memory (a
+  // stack frame and a store and load per draw) in the CUDA kernels.
+  CTRNN_HD static uint32_t lane(const PhiloxBlock& blk, uint32_t k) {
+    return k == 0 ? blk.x[0] : k == 1 ? blk.x[1] : k == 2 ? blk.x[2] : blk.x[3];
+  }
 
   // Standard normal by Box-Muller: lanes (0, 1) of a block give elements 4b, 4b+1, lanes (2, 3)
   // give 4b+2, 4b+3. Tails are cut at sqrt(-2 ln 2^-24) = 5.8 sigma.
   CTRNN_HD float normal(uint32_t i) const {
     const PhiloxBlock blk = block(i / 4);
-    const uint32_t pair = (i % 4) / 2;
-    return box_muller(blk.x[2 * pair], blk.x[2 * pair + 1], i % 2);
+    const bool high_pair = (i & 2u) != 0;  // lanes by selects, as in lane()
+    return box_muller(high_pair ? blk.x[2] : blk.x[0], high_pair ? blk.x[3] : blk.x[1], i % 2);
   }
+  // On the GPU the angle's sine and cosine come from sincospif(2 u): cosf/sinf of 2 pi u would
+  // compile in their large-argument reduction, whose scratch array lives in local memory (a
+  // stack frame in every noise kernel). Both sides agree to a few 1e-7 (the host rounds 2 pi u
+  // to float first).
   CTRNN_HD static float box_muller(uint32_t a, uint32_t b, uint32_t which) {
     const float radius = sqrtf(-2.0f * logf(to_open_uniform(a)));
+#ifdef __CUDA_ARCH__
+    float s, c;
+    sincospif(2.0f * to_uniform(b), &s, &c);
+    return which == 0 ? radius * c : radius * s;
+#else
     const float angle = 6.283185307179586f * to_uniform(b);
     return which == 0 ? radius * cosf(angle) : radius * sinf(angle);
+#endif
   }
 };
 

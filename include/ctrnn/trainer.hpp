@@ -13,6 +13,11 @@
 
 namespace ctrnn {
 
+namespace detail {
+template <class T>
+struct LossArgs;
+}  // namespace detail
+
 // The loss of step `step` was NaN or Inf; the step changed nothing.
 class NonFiniteLoss : public StateError {
  public:
@@ -46,7 +51,9 @@ class BasicTrainer {
 
   // One training step on a batch. u: (T, B, I) or (E, T, B, I); target: (T, B, O) or
   // (E, T, B, O); mask: none, (T, B) or (T, B, O), weights >= 0 with a positive sum. Throws
-  // NonFiniteLoss (nothing changed) when a loss is NaN or Inf.
+  // NonFiniteLoss when a loss is NaN or Inf: parameters and optimizer state keep their last good
+  // values (the forward still counts: noise stream and keep state move on). Copies no outputs
+  // or rates to the host (last_outputs() on the network reads them).
   LossReport step(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask = nullptr);
 
   // The loss on a batch without changing anything but the noise stream and keep state.
@@ -59,7 +66,8 @@ class BasicTrainer {
   void restore(const TrainerState<T>& s);  // checks shapes
 
  private:
-  std::vector<double> forward_and_loss(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask);
+  // Checks target and mask against u's shape and builds the backend's loss arguments.
+  detail::LossArgs<T> loss_args(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) const;
 
   BasicNetwork<T>& net_;
   OptimizerConfig opt_;
