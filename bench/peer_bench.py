@@ -9,7 +9,8 @@
 What is timed, for each size (H, B, T, E) of bench/bench_common.hpp (I = O = 4):
   forward     nn4n: E models, each `model(u)` under torch.no_grad() (nn4n's fastest inference
               path; ctrnn's forward also keeps the trace for backward and returns the rates).
-              ctrnn: bench_forward (Network::forward, one call for all E networks).
+              ctrnn: bench_forward's forward_copy_yr (Network::forward, one call for all E
+              networks, y and r copied to the caller as nn4n returns both).
   train step  nn4n: E models, each with its own torch.optim.Adam (lr 1e-3): zero_grad, forward,
               torch.nn.functional.mse_loss, backward, step (a loop over E models is how nn4n users
               train several networks). ctrnn: bench_train_step (Trainer::step: forward, MSE,
@@ -256,8 +257,10 @@ def reps_for(size, device, reps):
 def ctrnn_times(build, size, device, min_time, reps, threads):
     h, b, t, e = size
     out = {}
-    for mode, binary in (("forward", "bench_forward"), ("train_step", "bench_train_step")):
-        out[mode], out["label"] = run_benchmark(build / "bench" / binary, f"{mode}/{device}/H:{h}/B:{b}/T:{t}/E:{e}",
+    # forward_copy_yr: y and r copied to the caller, as nn4n's forward returns both
+    for mode, binary, name in (("forward", "bench_forward", "forward_copy_yr"),
+                               ("train_step", "bench_train_step", "train_step")):
+        out[mode], out["label"] = run_benchmark(build / "bench" / binary, f"{name}/{device}/H:{h}/B:{b}/T:{t}/E:{e}",
                                                 min_time, reps_for(size, device, reps), threads)
     return out
 
