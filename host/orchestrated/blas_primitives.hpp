@@ -32,13 +32,13 @@ namespace ctrnn::detail {
 void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                         int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
                         float* C, int64_t ldc, int64_t stride_c, int64_t batch);
-int blas_thread_count();            // openblas_get_num_threads()
+int blas_thread_count();                    // openblas_get_num_threads()
 std::string blas_description(int threads);  // "cpu (OpenBLAS 0.3.21, SkylakeX kernels, 2 threads)"
 
 struct BlasHostPrims : HostPrims {
-  // Per-element work below this many elements per thread, and products below this many FLOPs
-  // per thread, run on fewer threads (on one when small): waking a thread costs a few
-  // microseconds, as much as a fused step over ~16K elements or a 1 MFLOP product.
+  // Per-element work below this many elements per thread runs on fewer threads (on one when
+  // small): handing a piece to another thread costs a few microseconds, as much as a fused step
+  // over ~16K elements. (Products: kMinFlopsPerThread in blas_gemm.cpp.)
   static constexpr int64_t kMinElementsPerThread = int64_t(1) << 14;
 
   explicit BlasHostPrims(int threads = 0) : threads_(threads) {}
