@@ -2,7 +2,7 @@
 # Few translation units on purpose (CI builds on 2 cores): the orchestration and cuBLAS calls are
 # plain C++ (g++), and nvcc compiles only the five small kernels/*.cu files, for the
 # architectures in CMAKE_CUDA_ARCHITECTURES (default 90: sm_90 SASS + compute_90 PTX).
-target_compile_definitions(ctrnn PUBLIC CTRNN_WITH_CUDA)
+target_compile_definitions(ctrnn PRIVATE CTRNN_WITH_CUDA)
 target_sources(ctrnn PRIVATE
   host/cuda/cublas_loader.cpp
   host/cuda/cuda_backend.cpp

@@ -1,4 +1,4 @@
-// Names of the enums and the validation of a Config (SPEC.md "Bad input").
+// Names of the enums and the validation of a Config (docs/contract.md "Bad input").
 #include "ctrnn/config.hpp"
 
 #include <cmath>

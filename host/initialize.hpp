@@ -8,7 +8,7 @@
 
 namespace ctrnn {
 
-// Masks expanded to (E, pre, post), plasticity normalized (SPEC.md).
+// Masks expanded to (E, pre, post), plasticity normalized (docs/contract.md).
 template <class T>
 std::array<LayerConstraints<T>, 3> build_constraints(const Config& c);
 

@@ -3,12 +3,12 @@
 #include "ctrnn/network.hpp"
 
 #include <cmath>
-#include <iostream>
 #include <mutex>
 
 #include "backend.hpp"
 #include "ctrnn/error.hpp"
 #include "initialize.hpp"
+#include "log.hpp"
 #include "memory_budget.hpp"
 #include "tensor_checks.hpp"
 
@@ -35,7 +35,7 @@ std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device,
       auto b = detail::make_cuda_backend(c, math);
       if (device == Device::Auto) {
         static std::once_flag said;
-        std::call_once(said, [&] { std::clog << "ctrnn: device auto: using " << b->description() << "\n"; });
+        std::call_once(said, [&] { detail::log_line("ctrnn: device auto: using " + b->description()); });
       }
       return b;
     }
@@ -45,7 +45,7 @@ std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device,
   else b = detail::make_cpu_backend<T>(c);
   if (device == Device::Auto && is_float) {
     static std::once_flag said;
-    std::call_once(said, [&] { std::clog << "ctrnn: device auto: no CUDA device, using " << b->description() << "\n"; });
+    std::call_once(said, [&] { detail::log_line("ctrnn: device auto: no CUDA device, using " + b->description()); });
   }
   return b;
 }

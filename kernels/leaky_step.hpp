@@ -1,6 +1,7 @@
 #pragma once
-// The leaky time step of SPEC.md, forward and backward, as per-element bodies (CTRNN_HD): the
-// CUDA launches (leaky_step.cu) and the host runs of the orchestration execute these same lines.
+// The leaky time step of docs/contract.md, forward and backward, as per-element bodies
+// (CTRNN_HD): the CUDA launches (leaky_step.cu) and the host runs of the orchestration execute
+// these same lines.
 //
 // Layout (row-major, time-major, one network's slab contiguous, networks a stride apart):
 //   v, r   (E, T+1, B, H)  slice t = 0 is the initial state

@@ -1,6 +1,7 @@
 #pragma once
-// The loss of SPEC.md (nn4n's RNNLoss) as per-element bodies (CTRNN_HD): reductions return one
-// element's share of a per-network sum (double), gradient bodies write dL/dy or add to dL/dr.
+// The loss of docs/contract.md (nn4n's RNNLoss) as per-element bodies (CTRNN_HD): reductions
+// return one element's share of a per-network sum (double), gradient bodies write dL/dy or add
+// to dL/dr.
 // Same formulas, in the same float order, as host/reference/loss_reference.hpp:
 //   mse   = sum m (y - target)^2 / sum m,  dL/dy = lambda 2 m (y - target) / sum m
 //   W terms: |W|^2 / n,                    dL/dW = lambda 2 W / n

@@ -1,5 +1,5 @@
-// SPEC.md "Bad input": each rule is refused with an error naming the parameter, and the object a
-// refused call was made on is unchanged.
+// docs/contract.md "Bad input": each rule is refused with an error naming the parameter, and the
+// object a refused call was made on is unchanged.
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -1,5 +1,6 @@
-// Finite-difference checks, in double, of the CPU reference's BPTT and loss gradients (SPEC.md
-// "Backward pass", "Loss"), on networks built by the library with masks, biases and noise.
+// Finite-difference checks, in double, of the CPU reference's BPTT and loss gradients
+// (docs/contract.md "Backward pass", "Loss"), on networks built by the library with masks, biases
+// and noise.
 #include <gtest/gtest.h>
 
 #include <algorithm>

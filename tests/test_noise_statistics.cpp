@@ -1,5 +1,5 @@
-// The noise of training mode against the closed form of SPEC.md's update. With zero weights, no
-// biases, zero inputs and v_0 = 0:
+// The noise of training mode against the closed form of docs/contract.md's update. With zero
+// weights, no biases, zero inputs and v_0 = 0:
 //   v_t = (1 - alpha) v_{t-1} + alpha sigma_pre eps_t   =>   v_t ~ N(0, s_t^2),
 //   s_t^2 = alpha^2 sigma_pre^2 sum_{k<t} (1 - alpha)^{2k} = alpha^2 sigma_pre^2 (1 - q^t) / (1 - q),  q = (1 - alpha)^2
 //   r_t = f(v_t) + sigma_post xi_t.

@@ -1,5 +1,5 @@
 #pragma once
-// The CPU reference of SPEC.md: forward pass and BPTT for E networks, in plain loops.
+// The CPU reference of docs/contract.md: forward pass and BPTT for E networks, in plain loops.
 // This is the oracle every other path is tested against, so it states the equations directly:
 //
 //   v_0 = h0, r_0 = f(v_0)

@@ -1,6 +1,6 @@
 #pragma once
-// The CPU reference of the loss (SPEC.md "Loss", nn4n's RNNLoss), per network, with its gradients
-// with respect to y, r (t = 1..T) and the weights:
+// The CPU reference of the loss (docs/contract.md "Loss", nn4n's RNNLoss), per network, with its
+// gradients with respect to y, r (t = 1..T) and the weights:
 //   mse    = sum m (y - target)^2 / sum m          (m = 1 without a mask: the plain mean)
 //   in     = |W_in|^2 / (I H), hid = |W_hid|^2 / (H H), out = |W_out|^2 / (H O)
 //   fr     = mean_h m_h^2,  fr_sd = std_h(m_h^2),   m_h = mean_{t,b} r     (std unbiased)

@@ -1,8 +1,8 @@
 #pragma once
-// Every parameter of nn4n's CTRNN (../shared/seed), with nn4n's defaults, plus the seed for all
-// random draws and the ensemble size E. Arrays are pre x post (row = source neuron), either
-// (pre, post) shared by all E networks or (E, pre, post) one per network; bias arrays are (post)
-// or (E, post).
+// Every parameter of nn4n's CTRNN (docs/contract.md "Parameters"), with nn4n's defaults, plus the
+// seed for all random draws and the ensemble size E. Arrays are pre x post (row = source neuron),
+// either (pre, post) shared by all E networks or (E, pre, post) one per network; bias arrays are
+// (post) or (E, post).
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -73,7 +73,7 @@ struct Config {
   // (pre, post) of a layer's weight matrix.
   std::array<int64_t, 2> layer_shape(Layer l) const;
 
-  // Throws InvalidArgument naming the first invalid parameter (SPEC.md "Bad input").
+  // Throws InvalidArgument naming the first invalid parameter (docs/contract.md "Bad input").
   void validate() const;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
-// Per-synapse constraints of one layer for E networks (SPEC.md "Constraints, plasticity, growth").
-// Every array is (E, pre, post); an empty array means the layer has no such mask.
+// Per-synapse constraints of one layer for E networks (docs/contract.md "Constraints, plasticity,
+// growth"). Every array is (E, pre, post); an empty array means the layer has no such mask.
 #include <cstdint>
 #include <vector>
 

@@ -1,5 +1,6 @@
 #pragma once
-// The loss of SPEC.md (nn4n's RNNLoss): MSE plus optional weight and firing-rate regularizers.
+// The loss of docs/contract.md (nn4n's RNNLoss): MSE plus optional weight and firing-rate
+// regularizers.
 #include <array>
 
 namespace ctrnn {

@@ -58,8 +58,8 @@ template <class T>
 class BasicNetwork {
  public:
   // Validates the whole config (throws InvalidArgument) and draws the initial weights. Device
-  // auto takes the GPU when one is present (float networks only) and says which in one line on
-  // std::clog; cuda without a device throws StateError.
+  // auto takes the GPU when one is present (float networks only) and says which in one line to
+  // the log sink (ctrnn/log.hpp); cuda without a device throws StateError.
   explicit BasicNetwork(Config config, Device device = Device::Auto, MathMode math = MathMode::FP32);
   ~BasicNetwork();
   BasicNetwork(BasicNetwork&&) noexcept;

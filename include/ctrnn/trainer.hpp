@@ -1,7 +1,7 @@
 #pragma once
 // Training steps for a network (all E networks of an ensemble at once, each with its own loss):
-// forward, loss (SPEC.md "Loss"), BPTT, per-network gradient clipping, optimizer update scaled
-// by plasticity, constraint projection, synapse growth.
+// forward, loss (docs/contract.md "Loss"), BPTT, per-network gradient clipping, optimizer update
+// scaled by plasticity, constraint projection, synapse growth.
 #include <array>
 #include <cstdint>
 #include <vector>
