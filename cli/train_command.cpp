@@ -134,7 +134,10 @@ int train_command(const TrainOptions& o) {
     net.emplace(tc.network, device);
   }
   Trainer trainer(*net, ts.optimizer, ts.loss);
-  if (ck) trainer.restore(*ck->trainer_state);
+  if (ck) {
+    trainer.restore(*ck->trainer_state);
+    for (const std::string& w : ck->warnings) std::cerr << "ctrnn: warning: " << w << "\n";
+  }
   const int64_t first = trainer.steps_done();
   if (first >= ts.steps) {
     std::cout << "ctrnn train: the checkpoint is at step " << first << ", nothing to do for " << ts.steps << " steps\n";
@@ -155,17 +158,22 @@ int train_command(const TrainOptions& o) {
   const auto start = Clock::now();
   auto last_log = start;
   int64_t last_saved = first > 0 ? first : -1;
+  // A NaN or Inf loss, or parameters that overflowed to Inf (save_checkpoint refuses them):
+  // stop, naming the last checkpoint that was written, which loads.
+  const auto stop = [&](const StateError& e) {
+    std::cerr << e.what() << "; training stopped. "
+              << (last_saved >= 0 ? "The last good checkpoint is " + out.checkpoint() + " (step " + std::to_string(last_saved) + ")"
+                                  : std::string("No checkpoint was saved yet"))
+              << "\n";
+    return kNonFiniteLoss;
+  };
   for (int64_t step = first; step < ts.steps; ++step) {
     const TaskBatch b = task->batch(ts.batch_size, ts.data_seed, uint64_t(step));
     LossReport r;
     try {
       r = trainer.step(b.u, b.target, b.mask.numel() ? &b.mask : nullptr);
     } catch (const NonFiniteLoss& e) {
-      std::cerr << e.what() << "; training stopped. "
-                << (last_saved >= 0 ? "The last good checkpoint is " + out.checkpoint() + " (step " + std::to_string(last_saved) + ")"
-                                    : std::string("No checkpoint was saved yet"))
-                << "\n";
-      return kNonFiniteLoss;
+      return stop(e);
     }
     const int64_t done = trainer.steps_done();
     const auto now = Clock::now();
@@ -183,7 +191,11 @@ int train_command(const TrainOptions& o) {
     }
     metrics.write(done, r, val, elapsed);
     if (ts.checkpoint_every > 0 && done % ts.checkpoint_every == 0 && !last) {
-      save(out.checkpoint(), *net, trainer, extra, r.total);
+      try {
+        save(out.checkpoint(), *net, trainer, extra, r.total);
+      } catch (const StateError& e) {
+        return stop(e);
+      }
       last_saved = done;
     }
     if (log) {
@@ -195,7 +207,13 @@ int train_command(const TrainOptions& o) {
                   rate, duration(double(ts.steps - done) / rate).c_str());
       std::fflush(stdout);
     }
-    if (last) save(out.checkpoint(), *net, trainer, extra, r.total);
+    if (last) {
+      try {
+        save(out.checkpoint(), *net, trainer, extra, r.total);
+      } catch (const StateError& e) {
+        return stop(e);
+      }
+    }
   }
   if (c.init_state == InitState::Keep) net->reset_state();  // fresh evaluation trials, any batch size
   const Evaluation ev = evaluate_on_task(*net, trainer, *task, ts.eval_batch_size, ts.data_seed);

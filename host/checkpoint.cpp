@@ -6,6 +6,7 @@
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
+#include "json_input.hpp"
 
 namespace ctrnn {
 
@@ -30,10 +31,33 @@ json optimizer_json(const OptimizerConfig& o) {
           {"momentum", o.momentum}, {"weight_decay", o.weight_decay}, {"clip_grad_norm", o.clip_grad_norm}};
 }
 
+// A checkpoint must load: a NaN or Inf in what it stores would make it unloadable and replace the
+// last good one.
+void check_finite(const std::vector<float>& values, const std::string& name, const std::string& path) {
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i]))
+      throw StateError("ctrnn: not saving checkpoint '" + path + "': " + name + " holds " + std::to_string(values[i]) +
+                       " at flat index " + std::to_string(i) + " (the previous file, if any, is kept)");
+}
+
+void check_finite(const Params<float>& p, const std::string& prefix, const std::string& path) {
+  const auto arrays = p.arrays();
+  for (size_t a = 0; a < arrays.size(); ++a) check_finite(*arrays[a], prefix + kParamNames[a], path);
+}
+
 }  // namespace
 
 void save_checkpoint(const std::string& path, const Network& net, const Trainer* trainer,
                      const std::map<std::string, std::string>& extra) {
+  check_finite(net.params(), "params.", path);
+  const Tensor<float> kept = net.kept_state();
+  check_finite(kept.data, "state.kept_v", path);
+  std::optional<TrainerState<float>> trainer_state;
+  if (trainer) {
+    trainer_state = trainer->state();
+    check_finite(trainer_state->m, "optimizer.m.", path);
+    check_finite(trainer_state->v, "optimizer.v.", path);
+  }
   // The config as it stands now: masks grown during training replace the initial ones.
   Config c = net.config();
   const auto& constraints = net.constraints();
@@ -48,11 +72,11 @@ void save_checkpoint(const std::string& path, const Network& net, const Trainer*
   f.metadata["config"] = config_to_json(c, f);
   f.metadata["forward_calls"] = std::to_string(net.forward_calls());
   f.metadata["mode"] = net.mode() == Mode::Train ? "train" : "eval";
+  f.metadata["computed_on"] = net.device_description();
   put_params(f, "params.", net.params(), c);
-  const Tensor<float> kept = net.kept_state();
   if (kept.numel()) f.put("state.kept_v", kept);
   if (trainer) {
-    const TrainerState<float> s = trainer->state();
+    const TrainerState<float>& s = *trainer_state;
     f.metadata["step"] = std::to_string(s.step);
     f.metadata["optimizer"] = optimizer_json(trainer->optimizer()).dump();
     json lw;
@@ -78,33 +102,92 @@ const std::string& meta(const SafetensorsFile& f, const std::string& key, const 
   return it->second;
 }
 
-int64_t meta_integer(const SafetensorsFile& f, const std::string& key, const std::string& path) {
-  const std::string& s = meta(f, key, path);
-  try {
-    size_t used = 0;
-    const long long v = std::stoll(s, &used);
-    if (used == s.size() && v >= 0) return v;
-  } catch (const std::exception&) {
-  }
-  refuse(path, "metadata '" + key + "' is not a non-negative integer: '" + s + "'");
+// Digits only: no sign, no spaces, no trailing text, within 64 bits.
+std::optional<uint64_t> parse_unsigned(const std::string& s) {
+  if (s.empty() || s.size() > 20 || s.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  uint64_t v = 0;
+  for (char ch : s)
+    if (__builtin_mul_overflow(v, 10u, &v) || __builtin_add_overflow(v, uint64_t(ch - '0'), &v)) return std::nullopt;
+  return v;
 }
 
+uint64_t meta_unsigned(const SafetensorsFile& f, const std::string& key, const std::string& path,
+                       uint64_t max = uint64_t(INT64_MAX)) {
+  const std::string& s = meta(f, key, path);
+  const auto v = parse_unsigned(s);
+  if (!v || *v > max)
+    refuse(path, "metadata '" + key + "' is '" + s + "', expected an integer in [0, " + std::to_string(max) + "]");
+  return *v;
+}
+
+// Checks every tensor's presence, dtype and shape before allocating anything: the file's own
+// sizes, not the config's, bound what is allocated.
 Params<float> read_params(const SafetensorsFile& f, const std::string& prefix, const Config& c, const std::string& path) {
-  Params<float> p = Params<float>::zeros(c.ensemble_size, c.dims[0], c.dims[1], c.dims[2]);
   const auto shapes = param_shapes(c);
-  auto arrays = p.arrays();
-  for (size_t a = 0; a < arrays.size(); ++a) {
+  for (size_t a = 0; a < shapes.size(); ++a) {
     const std::string name = prefix + kParamNames[a];
     if (!f.contains(name)) refuse(path, "missing tensor '" + name + "'");
     if (f.dtype(name) != "F32") refuse(path, "tensor '" + name + "' has dtype " + f.dtype(name) + ", expected F32");
     if (f.shape(name) != shapes[a])
       refuse(path, "tensor '" + name + "' has shape " + shape_to_string(f.shape(name)) + ", expected " +
                        shape_to_string(shapes[a]));
+  }
+  Params<float> p;
+  p.E = c.ensemble_size, p.I = c.dims[0], p.H = c.dims[1], p.O = c.dims[2];
+  auto arrays = p.arrays();
+  for (size_t a = 0; a < arrays.size(); ++a) {
+    const std::string name = prefix + kParamNames[a];
     *arrays[a] = f.get<float>(name).data;
     for (float x : *arrays[a])
       if (!std::isfinite(x)) refuse(path, "tensor '" + name + "' holds NaN or Inf");
   }
   return p;
+}
+
+Mode parse_mode(const SafetensorsFile& f, const std::string& path) {
+  const std::string& m = meta(f, "mode", path);
+  if (m == "train") return Mode::Train;
+  if (m == "eval") return Mode::Eval;
+  refuse(path, "metadata 'mode' is '" + m + "', expected 'train' or 'eval'");
+}
+
+double as_number(const json& v, const std::string& key) {
+  if (!v.is_number()) throw InvalidArgument(key, "a number", detail::brief(v));
+  return v.get<double>();
+}
+
+double number_field(const json& o, const std::string& key) {
+  if (!o.contains(key)) throw InvalidArgument(key, "a number", "none");
+  return as_number(o[key], key);
+}
+
+void read_optimizer(const SafetensorsFile& f, const std::string& path, Checkpoint& ck) {
+  try {
+    const json o = detail::parse_json_input(meta(f, "optimizer", path), "optimizer");
+    if (!o.is_object() || !o.contains("optimizer") || !o["optimizer"].is_string())
+      throw InvalidArgument("optimizer", "an object naming the optimizer", detail::brief(o));
+    ck.optimizer.kind = parse_optimizer(o["optimizer"].get<std::string>());
+    ck.optimizer.lr = number_field(o, "lr");
+    if (!o.contains("betas") || !o["betas"].is_array() || o["betas"].size() != 2)
+      throw InvalidArgument("betas", "[beta1, beta2]", o.contains("betas") ? detail::brief(o["betas"]) : "none");
+    ck.optimizer.beta1 = as_number(o["betas"][0], "beta1");
+    ck.optimizer.beta2 = as_number(o["betas"][1], "beta2");
+    ck.optimizer.eps = number_field(o, "eps");
+    ck.optimizer.momentum = number_field(o, "momentum");
+    ck.optimizer.weight_decay = number_field(o, "weight_decay");
+    ck.optimizer.clip_grad_norm = number_field(o, "clip_grad_norm");
+    ck.optimizer.validate();
+    const json lw = detail::parse_json_input(meta(f, "loss_weights", path), "loss_weights");
+    if (!lw.is_object()) throw InvalidArgument("loss_weights", "an object", detail::brief(lw));
+    for (int k = 0; k < kNumLossTerms; ++k) {
+      const std::string key = std::string("lambda_") + kLossTermNames[k];
+      const double x = number_field(lw, key);
+      if (!(x >= 0) || !std::isfinite(x)) throw InvalidArgument(key, "a finite number >= 0", std::to_string(x));
+      ck.loss_weights.lambda[k] = x;
+    }
+  } catch (const InvalidArgument& e) {
+    refuse(path, "its optimizer metadata is invalid: " + reason_of(e));
+  }
 }
 
 }  // namespace
@@ -114,12 +197,12 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
   try {
     f = SafetensorsFile::read(path);
   } catch (const FileError& e) {
-    refuse(path, e.what());
+    refuse(path, reason_of(e));
   }
   if (!f.metadata.count("format") || f.metadata.at("format") != kCheckpointFormat)
     refuse(path, "not a ctrnn checkpoint (no format = " + std::string(kCheckpointFormat) + " in its metadata)");
-  const int64_t version = meta_integer(f, "format_version", path);
-  if (version != kCheckpointVersion)
+  const uint64_t version = meta_unsigned(f, "format_version", path);
+  if (version != uint64_t(kCheckpointVersion))
     refuse(path, "format version " + std::to_string(version) + " (this build reads version " +
                      std::to_string(kCheckpointVersion) + ")");
   JsonConfigContext ctx;
@@ -128,10 +211,20 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
   try {
     c = config_from_json(meta(f, "config", path), ctx);
   } catch (const InvalidArgument& e) {
-    refuse(path, std::string("its config is invalid: ") + e.what());
+    refuse(path, "its config is invalid: " + reason_of(e));
+  }
+  const Mode mode = parse_mode(f, path);
+  const uint64_t forward_calls = meta_unsigned(f, "forward_calls", path, UINT64_MAX);
+  // Callers parse metadata as JSON (the task, the run record): refuse hostile nesting here, once.
+  for (const auto& [key, value] : f.metadata) {
+    try {
+      detail::check_json_depth(value, key);
+    } catch (const InvalidArgument& e) {
+      refuse(path, "metadata '" + key + "' is invalid: " + reason_of(e));
+    }
   }
   const Params<float> p = read_params(f, "params.", c, path);
-  Checkpoint ck{Network(c, device), std::nullopt, {}, {}, f.metadata};
+  Checkpoint ck{Network(c, device), std::nullopt, {}, {}, f.metadata, {}};
   Network& net = ck.network;
   for (int l = 0; l < 3; ++l) {
     const Layer layer = Layer(l);
@@ -140,41 +233,40 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
     if (net.bias_learnable(layer)) net.set_bias(layer, Tensor<float>({c.ensemble_size, s[1]}, p.bias(layer)));
   }
   if (net.h0_learnable()) net.set_initial_state(Tensor<float>({c.ensemble_size, c.dims[1]}, p.h0));
-  net.set_forward_calls(uint64_t(meta_integer(f, "forward_calls", path)));
-  if (meta(f, "mode", path) == "eval") net.eval();
+  net.set_forward_calls(forward_calls);
+  if (mode == Mode::Eval) net.eval();
   if (f.contains("state.kept_v")) {
     if (c.init_state != InitState::Keep) refuse(path, "a kept state without init_state 'keep'");
     try {
       net.set_kept_state(f.get<float>("state.kept_v"));
     } catch (const InvalidArgument& e) {
-      refuse(path, e.what());
+      refuse(path, reason_of(e));
     }
   }
   if (f.metadata.count("step")) {
     TrainerState<float> s;
-    s.step = meta_integer(f, "step", path);
+    s.step = int64_t(meta_unsigned(f, "step", path));
     s.m = read_params(f, "optimizer.m.", c, path);
     s.v = read_params(f, "optimizer.v.", c, path);
     ck.trainer_state = std::move(s);
-    try {
-      const json o = json::parse(meta(f, "optimizer", path));
-      ck.optimizer.kind = parse_optimizer(o.at("optimizer").get<std::string>());
-      ck.optimizer.lr = o.at("lr").get<double>();
-      ck.optimizer.beta1 = o.at("betas").at(0).get<double>();
-      ck.optimizer.beta2 = o.at("betas").at(1).get<double>();
-      ck.optimizer.eps = o.at("eps").get<double>();
-      ck.optimizer.momentum = o.at("momentum").get<double>();
-      ck.optimizer.weight_decay = o.at("weight_decay").get<double>();
-      ck.optimizer.clip_grad_norm = o.at("clip_grad_norm").get<double>();
-      ck.optimizer.validate();
-      const json lw = json::parse(meta(f, "loss_weights", path));
-      for (int k = 0; k < kNumLossTerms; ++k)
-        ck.loss_weights.lambda[k] = lw.at(std::string("lambda_") + kLossTermNames[k]).get<double>();
-    } catch (const std::exception& e) {
-      refuse(path, std::string("its optimizer metadata is invalid: ") + e.what());
-    }
+    read_optimizer(f, path, ck);
   }
+  const auto saved_on = f.metadata.find("computed_on");
+  if (saved_on != f.metadata.end() && saved_on->second != net.device_description())
+    ck.warnings.push_back("'" + path + "' was computed on " + saved_on->second + " and continues on " +
+                          net.device_description() + ": training from it will not reproduce an uninterrupted run "
+                          "bit for bit");
   return ck;
+}
+
+uint64_t Checkpoint::metadata_unsigned(const std::string& key, uint64_t fallback, uint64_t min) const {
+  const auto it = metadata.find(key);
+  if (it == metadata.end()) return fallback;
+  const auto v = parse_unsigned(it->second);
+  if (!v || *v < min)
+    throw InvalidArgument("checkpoint", "metadata '" + key + "' to be an integer >= " + std::to_string(min),
+                          "'" + it->second + "'");
+  return *v;
 }
 
 }  // namespace ctrnn

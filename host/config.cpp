@@ -123,6 +123,10 @@ void Config::validate() const {
   if (ensemble_size <= 0) throw InvalidArgument("ensemble_size", "a positive integer", std::to_string(ensemble_size));
   if (ensemble_size > (int64_t(1) << 24))
     throw InvalidArgument("ensemble_size", "at most 2^24 networks", std::to_string(ensemble_size));
+  for (int l = 0; l < 3; ++l) {  // every array's size (E x pre x post) must be computable
+    const auto s = layer_shape(static_cast<Layer>(l));
+    checked_product(checked_product(ensemble_size, s[0], "dims"), s[1], "dims");
+  }
   if (!std::isfinite(tau) || tau <= 0) throw InvalidArgument("tau", "a finite number > 0", number(tau));
   if (!std::isfinite(dt) || dt <= 0) throw InvalidArgument("dt", "a finite number > 0", number(dt));
   if (!(alpha() > 0 && alpha() <= 1))

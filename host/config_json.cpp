@@ -5,10 +5,12 @@
 
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
+#include "json_input.hpp"
 
 namespace ctrnn {
 
 using nlohmann::json;
+using detail::brief;
 
 namespace {
 
@@ -16,11 +18,6 @@ const std::set<std::string> kNetworkKeys{"dims",         "activation",     "bias
                                          "tau",          "dt",             "preact_noise",   "postact_noise",
                                          "init_state",   "sparsity_masks", "ei_masks",       "plasticity_masks",
                                          "synapse_growth_masks", "seed",   "ensemble_size",  "self_connections"};
-
-std::string brief(const json& v) {
-  std::string s = v.dump();
-  return s.size() > 60 ? s.substr(0, 57) + "..." : s;
-}
 
 // Nested lists of numbers -> Array (row-major), all sublists the same length.
 void flatten(const json& v, const std::string& key, size_t depth, Shape& shape, std::vector<double>& out) {
@@ -58,7 +55,7 @@ Array parse_array(const json& v, const std::string& key, const JsonConfigContext
       if (!ctx.self) throw InvalidArgument(key, "a \"file\" for tensor '" + tensor + "'", brief(v));
       return ctx.self->get<double>(tensor);
     } catch (const FileError& e) {
-      throw InvalidArgument(key, "a readable tensor", e.what());
+      throw InvalidArgument(key, "a readable tensor", reason_of(e));
     }
   }
   Array a;
@@ -95,7 +92,8 @@ double parse_number(const json& v, const std::string& key) {
 }
 
 int64_t parse_integer(const json& v, const std::string& key) {
-  if (!v.is_number_integer()) throw InvalidArgument(key, "an integer", brief(v));
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+    throw InvalidArgument(key, "an integer within 64 bits", brief(v));
   return v.get<int64_t>();
 }
 
@@ -117,12 +115,7 @@ LayerMasks parse_masks(const json& v, const std::string& key, const JsonConfigCo
 }  // namespace
 
 Config config_from_json(const std::string& json_text, const JsonConfigContext& ctx) {
-  json j;
-  try {
-    j = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    throw InvalidArgument("config", "valid JSON", e.what());
-  }
+  const json j = detail::parse_json_input(json_text, "config");
   if (!j.is_object()) throw InvalidArgument("config", "a JSON object", brief(j));
   Config c;
   for (auto it = j.begin(); it != j.end(); ++it) {
@@ -158,9 +151,8 @@ Config config_from_json(const std::string& json_text, const JsonConfigContext& c
     } else if (key == "synapse_growth_masks") {
       c.synapse_growth_masks = parse_masks(v, key, ctx);
     } else if (key == "seed") {
-      const int64_t s = parse_integer(v, key);
-      if (s < 0) throw InvalidArgument("seed", "an integer >= 0", brief(v));
-      c.seed = uint64_t(s);
+      if (!v.is_number_unsigned()) throw InvalidArgument("seed", "an integer >= 0", brief(v));
+      c.seed = v.get<uint64_t>();
     } else if (key == "ensemble_size") {
       c.ensemble_size = parse_integer(v, key);
     } else if (key == "self_connections") {

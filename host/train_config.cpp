@@ -1,35 +1,40 @@
 #include "ctrnn/train_config.hpp"
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/error.hpp"
-#include "ctrnn/safetensors.hpp"
+#include "input_file.hpp"
+#include "json_input.hpp"
 
 namespace ctrnn {
 
 using nlohmann::json;
+using detail::brief;
 
 namespace {
 
+// Far above any config with inline arrays that a person would write; larger arrays belong in
+// safetensors files ({"file": ..., "tensor": ...}).
+constexpr uint64_t kMaxConfigBytes = 64 << 20;
+
 double number(const json& v, const std::string& key) {
-  if (!v.is_number()) throw InvalidArgument(key, "a number", v.dump());
+  if (!v.is_number()) throw InvalidArgument(key, "a number", brief(v));
   return v.get<double>();
 }
 
 int64_t integer(const json& v, const std::string& key, int64_t lo) {
-  if (!v.is_number_integer() || v.get<int64_t>() < lo)
-    throw InvalidArgument(key, "an integer >= " + std::to_string(lo), v.dump());
+  if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)) ||
+      v.get<int64_t>() < lo)
+    throw InvalidArgument(key, "an integer >= " + std::to_string(lo), brief(v));
   return v.get<int64_t>();
 }
 
 TrainingSettings parse_training(const json& t, const json& loss, uint64_t network_seed) {
   TrainingSettings s;
   s.data_seed = network_seed;
-  if (!t.is_null() && !t.is_object()) throw InvalidArgument("training", "a JSON object", t.dump());
+  if (!t.is_null() && !t.is_object()) throw InvalidArgument("training", "a JSON object", brief(t));
   if (!t.is_null())
     for (auto it = t.begin(); it != t.end(); ++it) {
       const std::string k = it.key(), key = "training." + k;
@@ -37,15 +42,15 @@ TrainingSettings parse_training(const json& t, const json& loss, uint64_t networ
       if (k == "steps") s.steps = integer(v, key, 1);
       else if (k == "batch_size") s.batch_size = integer(v, key, 1);
       else if (k == "optimizer") {
-        if (!v.is_string()) throw InvalidArgument(key, "'adam' or 'sgd'", v.dump());
+        if (!v.is_string()) throw InvalidArgument(key, "'adam' or 'sgd'", brief(v));
         try {
           s.optimizer.kind = parse_optimizer(v.get<std::string>());
         } catch (const InvalidArgument&) {
-          throw InvalidArgument(key, "'adam' or 'sgd'", v.dump());
+          throw InvalidArgument(key, "'adam' or 'sgd'", brief(v));
         }
       } else if (k == "lr") s.optimizer.lr = number(v, key);
       else if (k == "betas") {
-        if (!v.is_array() || v.size() != 2) throw InvalidArgument(key, "[beta1, beta2]", v.dump());
+        if (!v.is_array() || v.size() != 2) throw InvalidArgument(key, "[beta1, beta2]", brief(v));
         s.optimizer.beta1 = number(v[0], key), s.optimizer.beta2 = number(v[1], key);
       } else if (k == "eps") s.optimizer.eps = number(v, key);
       else if (k == "momentum") s.optimizer.momentum = number(v, key);
@@ -55,11 +60,14 @@ TrainingSettings parse_training(const json& t, const json& loss, uint64_t networ
       else if (k == "log_every") s.log_every = integer(v, key, 0);
       else if (k == "checkpoint_every") s.checkpoint_every = integer(v, key, 0);
       else if (k == "eval_batch_size") s.eval_batch_size = integer(v, key, 1);
-      else if (k == "data_seed") s.data_seed = uint64_t(integer(v, key, 0));
+      else if (k == "data_seed") {
+        if (!v.is_number_unsigned()) throw InvalidArgument(key, "an integer >= 0", brief(v));
+        s.data_seed = v.get<uint64_t>();
+      }
       else throw InvalidArgument(key, "a training setting (unknown keys are not ignored)", "unknown key");
     }
   s.optimizer.validate("training.");
-  if (!loss.is_null() && !loss.is_object()) throw InvalidArgument("loss", "a JSON object", loss.dump());
+  if (!loss.is_null() && !loss.is_object()) throw InvalidArgument("loss", "a JSON object", brief(loss));
   if (!loss.is_null())
     for (auto it = loss.begin(); it != loss.end(); ++it) {
       int term = -1;
@@ -69,7 +77,7 @@ TrainingSettings parse_training(const json& t, const json& loss, uint64_t networ
       if (term < 0) throw InvalidArgument(key, "one of lambda_mse, lambda_in, lambda_hid, lambda_out, lambda_fr, "
                                                "lambda_fr_sd, lambda_fr_cv", "unknown key");
       const double x = number(*it, key);
-      if (!(x >= 0) || !std::isfinite(x)) throw InvalidArgument(key, "a finite number >= 0", it->dump());
+      if (!(x >= 0) || !std::isfinite(x)) throw InvalidArgument(key, "a finite number >= 0", brief(*it));
       s.loss.lambda[term] = x;
     }
   return s;
@@ -83,13 +91,8 @@ std::unique_ptr<Task> TrainConfig::make_task() const {
 }
 
 TrainConfig parse_train_config(const std::string& text, const std::string& base_dir) {
-  json j;
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw InvalidArgument("config", "valid JSON", e.what());
-  }
-  if (!j.is_object()) throw InvalidArgument("config", "a JSON object", j.dump().substr(0, 40));
+  json j = detail::parse_json_input(text, "config");
+  if (!j.is_object()) throw InvalidArgument("config", "a JSON object", brief(j));
   TrainConfig tc;
   tc.text = text;
   std::unique_ptr<Task> task;
@@ -105,18 +108,15 @@ TrainConfig parse_train_config(const std::string& text, const std::string& base_
   if (task && (tc.network.dims[0] != task->input_dim() || tc.network.dims[2] != task->output_dim()))
     throw InvalidArgument("dims", "[" + std::to_string(task->input_dim()) + ", H, " + std::to_string(task->output_dim()) +
                                       "] for task '" + task->name() + "'",
-                          j["dims"].dump());
+                          brief(j["dims"]));
   tc.training = parse_training(j.value("training", json()), j.value("loss", json()), tc.network.seed);
   return tc;
 }
 
 TrainConfig read_train_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw FileError("ctrnn: cannot read config '" + path + "'");
-  std::stringstream s;
-  s << in.rdbuf();
+  const std::string text = detail::read_regular_file(path, "config", kMaxConfigBytes);
   const size_t slash = path.find_last_of('/');
-  return parse_train_config(s.str(), slash == std::string::npos ? "." : path.substr(0, slash));
+  return parse_train_config(text, slash == std::string::npos ? "." : path.substr(0, slash));
 }
 
 }  // namespace ctrnn

@@ -34,6 +34,15 @@ TEST(BadInput, NonPositiveDims) {
   }
 }
 
+TEST(BadInput, DimsWhoseArraySizesOverflow) {
+  Config c = small();
+  c.dims = {1, int64_t(1) << 32, 1};  // H x H = 2^64 wraps to 0
+  expect_refused([&] { c.validate(); }, "dims");
+  c.dims = {int64_t(1) << 40, int64_t(1) << 20, 1};
+  c.ensemble_size = 1 << 4;  // E x I x H = 2^64
+  expect_refused([&] { c.validate(); }, "dims");
+}
+
 TEST(BadInput, AlphaOutsideUnitInterval) {
   Config c = small();
   c.dt = 20, c.tau = 10;  // alpha = 2

@@ -2,6 +2,7 @@
 // and mismatched files, and a failed save that leaves the last good checkpoint intact.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "ctrnn/checkpoint.hpp"
@@ -149,6 +150,100 @@ TEST(Checkpoint, FailedSaveKeepsTheLastGoodOne) {
   fs::permissions(dir.path, fs::perms::owner_all);
   EXPECT_THROW(save_checkpoint(dir.file("missing/dir/ck.safetensors"), net, &t), FileError);
   EXPECT_EQ(load_checkpoint(path, Device::Cpu).network.params().w_hid, w_before);
+}
+
+// Loads `path` expecting InvalidArgument("checkpoint") whose message names `field` and `value`.
+void expect_metadata_refused(const std::string& path, const std::string& field, const std::string& value) {
+  try {
+    load_checkpoint(path, Device::Cpu);
+    ADD_FAILURE() << "accepted " << field << " = '" << value << "'";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.parameter(), "checkpoint") << e.what();
+    EXPECT_NE(std::string(e.what()).find(field), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(value), std::string::npos) << e.what();
+  }
+}
+
+TEST(Checkpoint, MetadataIsParsedStrictly) {
+  TempDir dir;
+  Network net(rich_config(), Device::Cpu);
+  Trainer t(net, adam());
+  const std::string good = dir.file("good.safetensors");
+  save_checkpoint(good, net, &t);
+  const std::vector<std::pair<std::string, std::string>> bad{
+      {"mode", "banana"},   {"step", "-1"},         {"step", "abc"},           {"step", "5x"},
+      {"step", " 5"},       {"forward_calls", "1e9"}, {"format_version", "+1"}, {"forward_calls", "99999999999999999999999"},
+      {"task", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}};
+  for (const auto& [field, value] : bad) {
+    SafetensorsFile f = SafetensorsFile::read(good);
+    f.metadata[field] = value;
+    f.write(dir.file("bad.safetensors"));
+    expect_metadata_refused(dir.file("bad.safetensors"), field, field == "task" ? "task" : value);
+  }
+  SafetensorsFile f = SafetensorsFile::read(good);
+  f.metadata["optimizer"] = R"({"optimizer": "adam", "lr": 1e400})";
+  f.write(dir.file("bad.safetensors"));
+  expect_metadata_refused(dir.file("bad.safetensors"), "lr", "1e400");
+  f.metadata["optimizer"] = R"({"optimizer": "adam", "lr": "0.1", "betas": [0.9, 0.999], "eps": 1e-8, "momentum": 0,)"
+                            R"( "weight_decay": 0, "clip_grad_norm": 0})";
+  f.write(dir.file("bad.safetensors"));
+  expect_metadata_refused(dir.file("bad.safetensors"), "lr", "0.1");
+}
+
+TEST(Checkpoint, MetadataIntegersOfTheCallerAreParsedStrictly) {
+  TempDir dir;
+  Network net(rich_config(), Device::Cpu);
+  save_checkpoint(dir.file("ck.safetensors"), net, nullptr, {{"eval_batch_size", "-1"}, {"data_seed", "abc"}, {"n", "12"}});
+  const Checkpoint ck = load_checkpoint(dir.file("ck.safetensors"), Device::Cpu);
+  for (const char* key : {"eval_batch_size", "data_seed"}) {
+    try {
+      ck.metadata_unsigned(key, 1, 1);
+      ADD_FAILURE() << "accepted " << key << " = '" << ck.metadata.at(key) << "'";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find(key), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_EQ(ck.metadata_unsigned("n", 1, 1), 12u);
+  EXPECT_EQ(ck.metadata_unsigned("absent", 256, 1), 256u);
+  EXPECT_THROW(ck.metadata_unsigned("n", 1, 13), InvalidArgument);
+}
+
+TEST(Checkpoint, NonFiniteStateIsNeverSaved) {
+  TempDir dir;
+  Config c = rich_config();
+  c.preact_noise = c.postact_noise = 0;
+  Network net(c, Device::Cpu);
+  OptimizerConfig sgd;
+  sgd.kind = OptimizerConfig::Kind::SGD;
+  sgd.lr = 1e300;  // one step sends the float weights to Inf while the step's own loss is finite
+  Trainer t(net, sgd);
+  const std::string path = dir.file("ck.safetensors");
+  save_checkpoint(path, net, &t);
+  train(net, t, 0, 1);
+  bool overflowed = false;
+  for (float w : net.params().w_out) overflowed = overflowed || !std::isfinite(w);
+  ASSERT_TRUE(overflowed) << "the step did not overflow; the test needs a larger lr";
+  EXPECT_THROW(save_checkpoint(path, net, &t), StateError);
+  const Checkpoint ck = load_checkpoint(path, Device::Cpu);  // the last good one is intact
+  EXPECT_EQ(ck.trainer_state->step, 0);
+  for (const auto& entry : fs::directory_iterator(dir.path))
+    EXPECT_EQ(entry.path().string().find(".tmp."), std::string::npos) << entry.path();
+}
+
+TEST(Checkpoint, ReportsAnotherDeviceOrThreadCount) {
+  TempDir dir;
+  Network net(rich_config(), Device::Cpu);
+  Trainer t(net, adam());
+  save_checkpoint(dir.file("ck.safetensors"), net, &t);
+  EXPECT_TRUE(load_checkpoint(dir.file("ck.safetensors"), Device::Cpu).warnings.empty());
+  SafetensorsFile f = SafetensorsFile::read(dir.file("ck.safetensors"));
+  EXPECT_EQ(f.metadata.at("computed_on"), net.device_description());
+  f.metadata["computed_on"] = "cpu (OpenBLAS 0.3.21, 64 threads)";
+  f.write(dir.file("other.safetensors"));
+  const Checkpoint ck = load_checkpoint(dir.file("other.safetensors"), Device::Cpu);
+  ASSERT_EQ(ck.warnings.size(), 1u);
+  EXPECT_NE(ck.warnings[0].find("64 threads"), std::string::npos) << ck.warnings[0];
+  EXPECT_NE(ck.warnings[0].find("bit for bit"), std::string::npos) << ck.warnings[0];
 }
 
 }  // namespace

@@ -78,6 +78,20 @@ TEST(Cli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_EQ(ck.trainer_state->step, bad_step - 1);
 }
 
+TEST(Cli, WeightsThatOverflowAreNeverSaved) {
+  // lr 1e300: step 1's loss is finite, its update sends float weights to Inf. The step-1
+  // checkpoint would not load; it must not be written, and the message must not name it.
+  TempDir d;
+  std::string cfg = kSmallConfig;
+  cfg.replace(cfg.find("\"lr\": 0.01"), 10, "\"optimizer\": \"sgd\", \"lr\": 1e300, \"checkpoint_every\": 1");
+  cfg.replace(cfg.find(", \"checkpoint_every\": 3"), 23, "");
+  const fs::path out = d.path / "o";
+  const test::CliResult r = run("train " + d.write("inf.json", cfg) + " --out " + out.string(), d.path);
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("No checkpoint was saved yet"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out / "checkpoint.safetensors")) << "a checkpoint holding Inf was written";
+}
+
 TEST(Cli, ResumeReproducesAnUninterruptedRun) {
   TempDir d;
   const std::string cfg = d.write("small.json", kSmallConfig);

@@ -82,5 +82,31 @@ TEST(ConfigJson, MalformedInputNamesTheKey) {
   expect_refused([] { config_from_json(R"({"seed": -1})"); }, "seed");
 }
 
+TEST(ConfigJson, DeepNestingIsRefusedBeforeAnythingRecursiveRuns) {
+  // 100,000 levels (200 KB) once overflowed the stack.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  expect_refused([&] { config_from_json(R"({"tau": )" + deep + "}"); }, "config");
+  expect_refused([&] { config_from_json(R"({"weights": [)" + deep + R"(, "uniform", "uniform"]})"); }, "config");
+}
+
+TEST(ConfigJson, NumberBeyondDoubleNamesTheKey) {
+  expect_refused([] { config_from_json(R"({"tau": 1e400})"); }, "tau");
+  expect_refused([] { config_from_json(R"({"dims": [1, 4, 1], "weights": [[[1e999]], "uniform", "uniform"]})"); },
+                 "weights");
+}
+
+TEST(ConfigJson, RepeatedKeyIsRefused) {
+  expect_refused([] { config_from_json(R"({"tau": 100, "dt": 10, "tau": 20})"); }, "tau");
+  expect_refused([] { config_from_json(R"({"sparsity_masks": [null, {"file": "a", "file": "b", "tensor": "m"}, null]})"); },
+                 "sparsity_masks.file");
+}
+
+TEST(ConfigJson, IntegersMustBeExact) {
+  expect_refused([] { config_from_json(R"({"dims": [1, 5.5, 1]})"); }, "dims");
+  expect_refused([] { config_from_json(R"({"dims": [1, 18446744073709551615, 1]})"); }, "dims");
+  expect_refused([] { config_from_json(R"({"ensemble_size": 9223372036854775808})"); }, "ensemble_size");
+  EXPECT_EQ(config_from_json(R"({"seed": 18446744073709551615})").seed, UINT64_MAX);  // every uint64 is a seed
+}
+
 }  // namespace
 }  // namespace ctrnn

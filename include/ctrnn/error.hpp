@@ -1,4 +1,7 @@
 #pragma once
+// The exception types the library throws for bad input and bad files: nothing else escapes it
+// for any input, however malformed (the fuzzers in fuzz/ check this). Other failures: std::bad_alloc
+// when memory runs out, and std::runtime_error for a failing CUDA runtime.
 #include <stdexcept>
 #include <string>
 
@@ -19,11 +22,23 @@ class InvalidArgument : public std::invalid_argument {
   std::string parameter_;
 };
 
+// A file that cannot be read or written, or is not what it should be. Names the path.
+class FileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Thrown when a call is valid in itself but not in the object's current state
 // (backward before forward, a CUDA device requested where none exists, ...).
 class StateError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+// An error's message without its leading "ctrnn: ", to quote it inside another message.
+inline std::string reason_of(const std::exception& e) {
+  const std::string s = e.what();
+  return s.rfind("ctrnn: ", 0) == 0 ? s.substr(7) : s;
+}
 
 }  // namespace ctrnn

@@ -9,23 +9,26 @@
 #include <string>
 #include <vector>
 
+#include "ctrnn/error.hpp"
 #include "ctrnn/tensor.hpp"
 
 namespace ctrnn {
 
-// A file that cannot be read or written, or is not what it should be. Names the path.
-class FileError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 class SafetensorsFile {
  public:
-  // Throws FileError on a missing, truncated or malformed file.
+  // Throws FileError on a missing, truncated or malformed file, or one that is not a regular file.
+  // Refused as malformed: sizes whose products overflow, a repeated name, a header deeper than a
+  // few levels or over 100 MB, data ranges that overlap, leave gaps or do not match the shape
+  // (the rules of the reference implementation).
   static SafetensorsFile read(const std::string& path);
+  // The same from the file's bytes; `source` names it in messages.
+  static SafetensorsFile parse(const std::string& bytes, const std::string& source);
 
   // Writes to `path` atomically: a temporary file beside it, fsync, rename, fsync of the folder.
-  // An interrupted or failed write leaves any previous file at `path` intact.
+  // An interrupted or failed write leaves any previous file at `path` intact. Refuses (FileError)
+  // to replace anything but a regular file (a device, a pipe, a folder, a symbolic link). Removes
+  // the temporaries that writers of `path` killed before their rename left behind (those whose
+  // process no longer runs).
   void write(const std::string& path) const;
 
   bool contains(const std::string& name) const { return entries_.count(name) != 0; }
@@ -35,7 +38,7 @@ class SafetensorsFile {
   const Shape& shape(const std::string& name) const;
 
   // A tensor converted to T from any numeric dtype; throws FileError naming the tensor if it is
-  // absent.
+  // absent, or for an integer T if a stored float is not an integer within T's range.
   template <class T>
   Tensor<T> get(const std::string& name) const;
 

@@ -7,6 +7,11 @@ namespace ctrnn {
 
 using Shape = std::vector<int64_t>;
 
+// a * b for sizes >= 0; throws InvalidArgument(`what`) when the product does not fit in int64.
+int64_t checked_product(int64_t a, int64_t b, const char* what);
+// The product of a shape's sizes, overflow-checked; throws InvalidArgument("shape").
+int64_t element_count(const Shape& s);
+
 // A dense, row-major host array: the unit of data exchange at the public API.
 template <class T>
 struct Tensor {
@@ -22,11 +27,9 @@ struct Tensor {
   T* ptr() { return data.data(); }
   const T* ptr() const { return data.data(); }
 
-  static int64_t count(const Shape& s) {
-    int64_t n = 1;
-    for (int64_t d : s) n *= d;
-    return n;
-  }
+  // The number of elements of a shape; throws InvalidArgument("shape") for a negative size or a
+  // product beyond int64.
+  static int64_t count(const Shape& s) { return element_count(s); }
 };
 
 // "[2, 3, 4]"

@@ -45,6 +45,7 @@ struct TrainConfig {
 
 // base_dir: the folder that array "file" references are relative to.
 TrainConfig parse_train_config(const std::string& json_text, const std::string& base_dir = ".");
-TrainConfig read_train_config(const std::string& path);  // throws FileError when unreadable
+// Throws FileError when unreadable, not a regular file or larger than 64 MiB.
+TrainConfig read_train_config(const std::string& path);
 
 }  // namespace ctrnn
