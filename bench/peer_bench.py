@@ -9,11 +9,16 @@
 What is timed, for each size (H, B, T, E) of bench/bench_common.hpp (I = O = 4):
   forward     nn4n: E models, each `model(u)` under torch.no_grad() (nn4n's fastest inference
               path; ctrnn's forward also keeps the trace for backward and returns the rates).
-              ctrnn: bench_forward (Network::forward, one call for all E networks).
+              ctrnn: bench_forward's forward_copy_yr (Network::forward, one call for all E
+              networks, y and r copied to the caller as nn4n returns both).
   train step  nn4n: E models, each with its own torch.optim.Adam (lr 1e-3): zero_grad, forward,
               torch.nn.functional.mse_loss, backward, step (a loop over E models is how nn4n users
               train several networks). ctrnn: bench_train_step (Trainer::step: forward, MSE,
               BPTT, Adam, projection).
+  sgemm alone (CPU, OpenBLAS builds) bench_sgemm: OpenBLAS's cblas_sgemm on one thread doing
+              exactly the products of ctrnn's forward / train step for the size and nothing else;
+              its time over ctrnn's one-thread time is the fraction of the single-thread sgemm rate
+              ctrnn reaches (1 = nothing but the products).
 Both sides use nn4n's defaults (relu, uniform weights, no biases, tau 100, dt 10, no noise,
 init_state zero), float32, the same inputs shape, training mode.
 
@@ -27,6 +32,8 @@ On the GPU both sides synchronize the device at the end of every iteration.
 Threads: the same count on both sides. First with one thread (torch.set_num_threads(1);
 ctrnn with OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1), then with all cores (--threads, default
 os.cpu_count(): torch.set_num_threads(N), OPENBLAS_NUM_THREADS=N), what users get by default.
+ctrnn's CPU backend takes its thread count from OpenBLAS's (OPENBLAS_NUM_THREADS) and runs its
+own threads (host/orchestrated/host_parallel.hpp) with OpenBLAS on one thread inside them.
 ctrnn's backend is the benchmarks' label: the CPU backend over OpenBLAS ("cpu (OpenBLAS ...,
 N threads)") runs with both counts; the plain reference ("cpu (reference)", a build without
 OpenBLAS) is single-threaded, so its one-thread time stands in the all-cores column, marked
@@ -65,6 +72,7 @@ I_DIM, O_DIM = 4, 4
 GRID = [(64, 32, 100, 1), (256, 64, 200, 1), (1024, 256, 200, 1), (64, 32, 100, 64), (256, 64, 200, 64)]
 QUICK = [(64, 32, 100, 1), (64, 32, 100, 64)]
 LONG_FLOPS = 20e9  # forward FLOPs above which a CPU iteration is long: one repetition only
+CPU_TIME = False  # --cpu-time: report CPU time of the one timing thread rather than wall-clock time
 
 
 def forward_flops(h, b, t, e):
@@ -159,13 +167,14 @@ def time_reps(fn, sync, min_time, reps, warmup=2):
     one = (time.perf_counter() - t0) / warmup
     k = max(1, math.ceil(min_time / max(one, 1e-9)))
     means = []
+    clock = time.process_time if CPU_TIME else time.perf_counter
     for _ in range(reps):
         sync()
-        t0 = time.perf_counter()
+        t0 = clock()
         for _ in range(k):
             fn()
         sync()
-        means.append((time.perf_counter() - t0) / k)
+        means.append((clock() - t0) / k)
     return statistics.median(means), k
 
 
@@ -211,42 +220,57 @@ def nn4n_times(CTRNN, size, device, threads, min_time, reps):
 # ----------------------------------------------------------------------------------------------
 # ctrnn side
 # ----------------------------------------------------------------------------------------------
+def run_benchmark(exe, name, min_time, reps, threads):
+    """Seconds per iteration of Google Benchmark `name` in binary `exe` (median over reps), and its label."""
+    if not exe.exists():
+        sys.exit(f"peer_bench: {exe} is missing; build it: cmake --build {exe.parent.parent} --target {exe.name}")
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
+        json_path = f.name
+    cmd = [str(exe), f"--benchmark_filter=^{name}(/|$)", f"--benchmark_min_time={min_time}",
+           f"--benchmark_repetitions={reps}", f"--benchmark_out={json_path}", "--benchmark_out_format=json"]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        data = json.loads(Path(json_path).read_text())
+    except (OSError, json.JSONDecodeError):
+        sys.exit(f"peer_bench: {' '.join(cmd)} failed (rc {proc.returncode}):\n{proc.stdout}")
+    finally:
+        Path(json_path).unlink(missing_ok=True)
+    runs = [x for x in data.get("benchmarks", []) if x["run_name"].startswith(name)]
+    if not runs:
+        sys.exit(f"peer_bench: {name} not run (CUDA unavailable?):\n{proc.stdout}")
+    if any(x.get("error_occurred") for x in runs):
+        sys.exit(f"peer_bench: {name}: {runs[0].get('error_message')}")
+    scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+    if reps > 1:
+        chosen = [x for x in runs if x.get("aggregate_name") == "median"]
+    else:
+        chosen = [x for x in runs if x.get("run_type") == "iteration"]
+    x = chosen[0]
+    return x["cpu_time" if CPU_TIME else "real_time"] * scale[x["time_unit"]], runs[0].get("label", "")
+
+
+def reps_for(size, device, reps):
+    return 1 if device == "cpu" and forward_flops(*size) > LONG_FLOPS else reps
+
+
 def ctrnn_times(build, size, device, min_time, reps, threads):
     h, b, t, e = size
-    long = device == "cpu" and forward_flops(*size) > LONG_FLOPS
-    r = 1 if long else reps
     out = {}
-    for mode, binary in (("forward", "bench_forward"), ("train_step", "bench_train_step")):
-        exe = build / "bench" / binary
-        if not exe.exists():
-            sys.exit(f"peer_bench: {exe} is missing; build it: cmake --build {build} --target {binary}")
-        name = f"{mode}/{device}/H:{h}/B:{b}/T:{t}/E:{e}"
-        with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as f:
-            json_path = f.name
-        cmd = [str(exe), f"--benchmark_filter=^{name}(/|$)", f"--benchmark_min_time={min_time}",
-               f"--benchmark_repetitions={r}", f"--benchmark_out={json_path}", "--benchmark_out_format=json"]
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        try:
-            data = json.loads(Path(json_path).read_text())
-        except (OSError, json.JSONDecodeError):
-            sys.exit(f"peer_bench: {' '.join(cmd)} failed (rc {proc.returncode}):\n{proc.stdout}")
-        finally:
-            Path(json_path).unlink(missing_ok=True)
-        runs = [x for x in data.get("benchmarks", []) if x["run_name"].startswith(name)]
-        if not runs:
-            sys.exit(f"peer_bench: {name} not run (CUDA unavailable?):\n{proc.stdout}")
-        if any(x.get("error_occurred") for x in runs):
-            sys.exit(f"peer_bench: {name}: {runs[0].get('error_message')}")
-        scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
-        if r > 1:
-            chosen = [x for x in runs if x.get("aggregate_name") == "median"]
-        else:
-            chosen = [x for x in runs if x.get("run_type") == "iteration"]
-        x = chosen[0]
-        out[mode] = x["real_time"] * scale[x["time_unit"]]
-        out["label"] = runs[0].get("label", "")
+    # forward_copy_yr: y and r copied to the caller, as nn4n's forward returns both
+    for mode, binary, name in (("forward", "bench_forward", "forward_copy_yr"),
+                               ("train_step", "bench_train_step", "train_step")):
+        out[mode], out["label"] = run_benchmark(build / "bench" / binary, f"{name}/{device}/H:{h}/B:{b}/T:{t}/E:{e}",
+                                                min_time, reps_for(size, device, reps), threads)
     return out
+
+
+def sgemm_times(build, size, min_time, reps):
+    """OpenBLAS alone, one thread, on the products of our forward and train step (bench_sgemm)."""
+    h, b, t, e = size
+    return {mode: run_benchmark(build / "bench" / "bench_sgemm", f"sgemm_{mode}/cpu/H:{h}/B:{b}/T:{t}/E:{e}",
+                                min_time, reps_for(size, "cpu", reps), 1)[0]
+            for mode in ("forward", "train_step")}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -257,20 +281,26 @@ def fmt_time(s):
 
 
 def make_table(rows, device, threads_all):
-    if device == "cpu":
+    if device == "cpu" and threads_all is None:  # --cpu-time: one thread only
+        head = ["H", "B", "T", "E", "mode", "nn4n, 1 thread", "ctrnn, 1 thread", "nn4n/ctrnn (1 thr)",
+                "sgemm alone / ctrnn (1 thr)", "load"]
+    elif device == "cpu":
         head = ["H", "B", "T", "E", "mode", "nn4n, 1 thread", "ctrnn, 1 thread", "nn4n/ctrnn (1 thr)",
                 f"nn4n, {threads_all} threads", f"ctrnn, {threads_all} threads", f"nn4n/ctrnn ({threads_all} thr)",
-                "load"]
+                f"ctrnn 1 thr / {threads_all} thr", "sgemm alone / ctrnn (1 thr)", "load"]
     else:
         head = ["H", "B", "T", "E", "mode", "nn4n", "ctrnn", "nn4n/ctrnn", "load"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
     for r in rows:
         h, b, t, e = r["size"]
         cells = [str(h), str(b), str(t), str(e), r["mode"].replace("_", " ")]
-        if device == "cpu":
+        sgemm = f"{fmt_time(r['sgemm'])}: {r['sgemm'] / r['ctrnn_1']:.2f}" if r.get("sgemm") else "-"
+        if device == "cpu" and threads_all is None:
+            cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}", sgemm]
+        elif device == "cpu":
             cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}",
                       fmt_time(r["nn4n_all"]), fmt_time(r["ctrnn_all"]) + ("" if r["ctrnn_threaded"] else " (1 thr)"),
-                      f"{r['nn4n_all'] / r['ctrnn_all']:.2f}"]
+                      f"{r['nn4n_all'] / r['ctrnn_all']:.2f}", f"{r['ctrnn_1'] / r['ctrnn_all']:.2f}", sgemm]
         else:
             cells += [fmt_time(r["nn4n_1"]), fmt_time(r["ctrnn_1"]), f"{r['nn4n_1'] / r['ctrnn_1']:.2f}"]
         cells.append(f"{r['load'][0]:.1f}-{r['load'][1]:.1f}")
@@ -307,7 +337,14 @@ def main():
     ap.add_argument("--min-time", type=float, help="seconds per repetition (default 0.5, --quick 0.2)")
     ap.add_argument("--repetitions", type=int, help="repetitions (default 5, --quick 3)")
     ap.add_argument("--out", type=Path, help="also write the table and its context as markdown here")
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="CPU: one thread only, and times are the CPU time of the timing thread (nn4n: the "
+                         "process's, torch on 1 thread; ctrnn: Google Benchmark's cpu_time) rather than wall-clock: "
+                         "on a machine shared with other work, time the core spent on others is not counted "
+                         "(their use of the caches still is)")
     args = ap.parse_args()
+    global CPU_TIME
+    CPU_TIME = args.cpu_time and args.device == "cpu"
 
     if not torch_importable():
         if args.no_venv:
@@ -328,7 +365,8 @@ def main():
     reps = args.repetitions if args.repetitions is not None else (3 if args.quick else 5)
     build = args.build.resolve()
     if not args.no_build and (build / "CMakeCache.txt").exists():
-        cmd = ["cmake", "--build", str(build), "--target", "bench_forward", "bench_train_step"]
+        targets = ["bench_forward", "bench_train_step"] + (["bench_sgemm"] if args.device == "cpu" else [])
+        cmd = ["cmake", "--build", str(build), "--target", *targets]
         print(f"peer_bench: {' '.join(cmd)}", flush=True)
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         if proc.returncode != 0:
@@ -374,7 +412,8 @@ def main():
         f"torch {torch.__version__} (default threads {default_threads}), nn4n {nn4n_version} from {nn4n_path}",
         f"ctrnn binaries: {build / 'bench'}, built {binaries_built()}",
         f"timing: median over {reps} repetitions (1 for long CPU sizes) of the mean of k iterations, "
-        f">= {min_time} s per repetition, after warm-up",
+        f">= {min_time} s per repetition, after warm-up; "
+        + ("CPU time of the timing thread, one thread only (--cpu-time)" if CPU_TIME else "wall-clock"),
         f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
     ]
     for line in context:
@@ -387,39 +426,45 @@ def main():
         print(f"peer_bench: H={size[0]} B={size[1]} T={size[2]} E={size[3]} (load {load:.2f}) ...", flush=True)
         if args.device == "cpu":
             n1 = nn4n_times(CTRNN, size, "cpu", 1, min_time, reps)
-            nall = nn4n_times(CTRNN, size, "cpu", args.threads, min_time, reps)
+            nall = n1 if CPU_TIME else nn4n_times(CTRNN, size, "cpu", args.threads, min_time, reps)
         else:
             n1 = nall = nn4n_times(CTRNN, size, "cuda", default_threads, min_time, reps)
         ours1 = ctrnn_times(build, size, args.device, min_time, reps, 1 if args.device == "cpu" else args.threads)
         labels.add(ours1["label"])
-        # A backend with threads (OpenBLAS: "cpu (OpenBLAS 0.3.21, 1 threads)") runs again with all
+        # A backend with threads (OpenBLAS: "cpu (OpenBLAS 0.3.21, ... kernels, 1 threads)") runs again with all
         # cores; the reference ("cpu (reference)") is single-threaded: its one-thread time stands.
-        threaded = args.device == "cpu" and "threads" in ours1["label"]
+        threaded = args.device == "cpu" and "threads" in ours1["label"] and not CPU_TIME
         oursall = ctrnn_times(build, size, args.device, min_time, reps, args.threads) if threaded else ours1
         if threaded:
             labels.add(oursall["label"])
+        # OpenBLAS alone on the same products (a build with OpenBLAS has bench_sgemm)
+        sgemm = (sgemm_times(build, size, min_time, reps)
+                 if args.device == "cpu" and (build / "bench" / "bench_sgemm").exists() else {})
         for mode in ("forward", "train_step"):
             row = {"size": size, "mode": mode, "nn4n_1": n1[mode], "nn4n_all": nall[mode], "ctrnn_1": ours1[mode],
-                   "ctrnn_all": oursall[mode], "ctrnn_threaded": threaded, "load": (load, os.getloadavg()[0])}
+                   "ctrnn_all": oursall[mode], "ctrnn_threaded": threaded, "sgemm": sgemm.get(mode),
+                   "load": (load, os.getloadavg()[0])}
             rows.append(row)
             if args.device == "cpu":
-                print(f"  {mode:10s} 1 thread: nn4n {fmt_time(n1[mode]):>9s} ctrnn {fmt_time(ours1[mode]):>9s};  "
-                      f"{args.threads} threads: nn4n {fmt_time(nall[mode]):>9s} ctrnn {fmt_time(oursall[mode]):>9s}",
-                      flush=True)
+                print(f"  {mode:10s} 1 thread: nn4n {fmt_time(n1[mode]):>9s} ctrnn {fmt_time(ours1[mode]):>9s}" +
+                      ("" if CPU_TIME else f";  {args.threads} threads: nn4n {fmt_time(nall[mode]):>9s} "
+                                           f"ctrnn {fmt_time(oursall[mode]):>9s}"), flush=True)
             else:
                 print(f"  {mode:10s} nn4n {fmt_time(n1[mode]):>9s}  ctrnn {fmt_time(ours1[mode]):>9s}", flush=True)
     context.append(f"ctrnn backend (benchmark labels): {'; '.join(sorted(labels))}")
     context.append(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-    table = make_table(rows, args.device, args.threads)
+    table = make_table(rows, args.device, None if CPU_TIME else args.threads)
     print()
     print(table)
-    print("\nratio = nn4n time / ctrnn time (> 1: ctrnn is faster); load = 1-minute load average before "
-          "and after the size (the machine's own load, this run included)")
+    legend = ("ratio = nn4n time / ctrnn time (> 1: ctrnn is faster); ctrnn 1 thr / N thr = ctrnn's speed-up "
+              "from its threads; sgemm alone = OpenBLAS on one thread doing only the products of ctrnn's pass "
+              "(bench_sgemm), and its time / ctrnn's one-thread time = the fraction of the single-thread sgemm "
+              "rate ctrnn runs at; load = 1-minute load average before and after the size (the machine's own "
+              "load, this run included)")
+    print("\n" + legend)
     if args.out:
-        args.out.write_text("\n".join(f"- {c}" for c in context) + "\n\n" + table +
-                            "\n\nratio = nn4n time / ctrnn time (> 1: ctrnn is faster); load = 1-minute load "
-                            "average before and after the size (this run included)\n")
+        args.out.write_text("\n".join(f"- {c}" for c in context) + "\n\n" + table + "\n\n" + legend + "\n")
         print(f"peer_bench: wrote {args.out}")
 
 

@@ -1,6 +1,6 @@
 # Adds the CUDA backend to the ctrnn target (included when CTRNN_WITH_CUDA).
 # Few translation units on purpose (CI builds on 2 cores): the orchestration and cuBLAS calls are
-# plain C++ (g++), and nvcc compiles only the five small kernels/*.cu files, for the
+# plain C++ (g++), and nvcc compiles only the six small kernels/*.cu files, for the
 # architectures in CMAKE_CUDA_ARCHITECTURES (default 90: sm_90 SASS + compute_90 PTX).
 target_compile_definitions(ctrnn PRIVATE CTRNN_WITH_CUDA)
 target_sources(ctrnn PRIVATE
@@ -10,6 +10,7 @@ target_sources(ctrnn PRIVATE
   kernels/elementwise.cu
   kernels/leaky_step.cu
   kernels/loss.cu
+  kernels/persistent.cu
   kernels/reduce.cu
   kernels/update.cu
 )

@@ -18,7 +18,9 @@
 #   sanitizer    compute-sanitizer memcheck on the small GPU suites; racecheck, initcheck and
 #                synccheck on the project's own kernels only (--kernel-name kns=ctrnn: not cuBLAS)
 #   timings      bench_forward at T = 1, 10, 100, 1000 and E = 1, 64 (outputs left on the device,
-#                and once with y and r copied back), bench_train_step graphed and ungraphed
+#                and once with y and r copied back), bench_train_step graphed and ungraphed,
+#                bench_recurrence: forward and forward + BPTT per recurrence path (sequence,
+#                persistent CTA, persistent cluster) and the persistent kernels' barrier floor
 #   nn4n         bench/peer_bench.py: nn4n (the bundled wheel, PyTorch there) against ctrnn on
 #                the same GPU at (H, B, T) = (256, 64, 200), E = 1 and 64
 # Usage (device tool), after scripts/gpu-prepare.sh here:
@@ -210,7 +212,7 @@ if [ "$dry" -eq 1 ]; then
   row correctness planned 0 "$jobs processes (one per suite; sizes sweeps one per test), CTRNN_CUDA_SYNC_CHECK=1"
   row probe "$([ -x "$work/bench/gpu_probe" ] && echo planned || echo missing)" 0 "$work/bench/gpu_probe"
   row sanitizer "$([ -n "$sanitizer" ] && echo planned || echo skipped)" 0 "memcheck; racecheck, initcheck, synccheck on kns=ctrnn"
-  for b in bench_forward bench_train_step; do
+  for b in bench_forward bench_train_step bench_recurrence; do
     row "timings: $b" "$([ -x "$work/bench/$b" ] && echo planned || echo missing)" 0 "$work/bench/$b"
   done
   row nn4n "$([ -f bench/nn4n-1.1.1-py3-none-any.whl ] && echo planned || echo missing)" 0 "bench/peer_bench.py with the bundled wheel"
@@ -281,6 +283,12 @@ small='CudaBackendState.*:Sizes/CudaBackendVsCpu.EveryCallMatches/relu_E1_H7_B3_
 small="$small:Sizes/CudaBackendVsCpu.EveryCallMatches/sigmoid_E8_H7_B64_T1_masks_noise_bias_uE_mTBO_reg_adam"
 primitives='CudaPrimitives.*:-CudaPrimitives.ErrorsThrowNamingTheCall:CudaPrimitives.GemmTf32*:CudaPrimitives.GemmBeyond*:CudaPrimitives.ColumnSumsOfAMillion*'
 shared='CudaPrimitives.ColumnSumsMatch*:CudaPrimitives.Reduce*'  # the kernels with shared memory
+# The persistent recurrence kernels (shared and distributed shared memory, cluster barriers): one
+# CTA and clusters of 4 and 16, tiny and small (the other small cases run them too where auto
+# picks them: docs/gpu-dispatch.md).
+persistent='Paths/PersistentGpu.ForcedPathMatchesTheCpuBackend/tanh_E1_H7_B1_T1_noise_*'
+persistent="$persistent:Paths/PersistentGpu.ForcedPathMatchesTheCpuBackend/tanh_E1_H100_B9_T50_cluster_C4"
+persistent="$persistent:Paths/PersistentGpu.ForcedPathMatchesTheCpuBackend/tanh_E1_H100_B9_T50_cluster_C16"
 : >"$OUT/sanitizer.log"
 if [ -n "$sanitizer" ]; then
   limit=$(deadline 100 180)
@@ -292,10 +300,10 @@ if [ -n "$sanitizer" ]; then
       "$work/tests/test_cuda_gpu" --gtest_filter="$filter" >"$detail/sanitizer-$tool.log" 2>&1
     echo $? >"$detail/sanitizer-$tool.rc"
   }
-  run_tool memcheck "$small:${primitives%%:-*}:-${primitives#*:-}" --leak-check full &
-  run_tool racecheck "$shared:$small" --kernel-name kns=ctrnn --racecheck-report hazard &
-  run_tool initcheck "$small" --kernel-name kns=ctrnn &
-  run_tool synccheck "$shared:$small" --kernel-name kns=ctrnn &
+  run_tool memcheck "$small:$persistent:${primitives%%:-*}:-${primitives#*:-}" --leak-check full &
+  run_tool racecheck "$shared:$small:$persistent" --kernel-name kns=ctrnn --racecheck-report hazard &
+  run_tool initcheck "$small:$persistent" --kernel-name kns=ctrnn &
+  run_tool synccheck "$shared:$small:$persistent" --kernel-name kns=ctrnn &
   wait
   for tool in memcheck racecheck initcheck synccheck; do
     rc=$(cat "$detail/sanitizer-$tool.rc" 2>/dev/null || echo 1)
@@ -330,7 +338,9 @@ bench() {  # binary filter limit
   { echo "===== $n (exit $rc)"; cat "$detail/$n.log"; } >>"$OUT/bench.log"
 }
 bench bench_forward '^forward_length/cuda/|^forward(_copy_yr)?/cuda/H:256/B:64/T:200/' "$(deadline 60 110)"
-bench bench_train_step '^train_step(_ungraphed)?/cuda/H:256/B:64/T:200/' "$(deadline 50 80)"
+bench bench_train_step '^train_step(_ungraphed)?/cuda/H:256/B:64/T:200/' "$(deadline 50 120)"
+bench bench_recurrence '^recurrence_[a-z_]+/cuda/[a-z]+/H:(64/B:32/T:100/E:1|256/B:64/T:200/E:(1|64))(/|$)' \
+  "$(deadline 40 80)"
 
 # --- nn4n on the same GPU ------------------------------------------------------------------------
 t=$SECONDS

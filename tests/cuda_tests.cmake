@@ -3,17 +3,24 @@
 #   (HostPrims) against the CPU backend and the double reference. Needs no CUDA: always built, and
 #   it is what CI checks of the GPU path on every commit.
 # - test_cuda_no_device: Device::Cuda without a device throws StateError (skips where a GPU exists).
-# - test_cuda_gpu: CudaPrims against HostPrims, the CUDA backend against the CPU backend, networks
-#   on Device::Cuda, noise statistics. Built with CUDA only; every test skips without a device.
+# - test_cuda_gpu: CudaPrims against HostPrims, the CUDA backend against the CPU backend (every
+#   forced path of the recurrence too), networks on Device::Cuda, noise statistics. Built with CUDA
+#   only; every test skips without a device.
 # - test_cublas_loader: cuBLAS is loaded at its first use, not at start-up. CUDA builds; no GPU needed.
-# - kernels_keep_philox_in_registers: ptxas's resource report of the noise and growth kernels
-#   (no stack frame, no spills); needs nvcc only.
+# - kernels_keep_philox_in_registers: ptxas's resource report of the noise, growth and persistent
+#   recurrence kernels (no stack frame, no spills); needs nvcc only.
 ctrnn_test(test_host_orchestration test_host_orchestration.cpp)
 ctrnn_test(test_cuda_no_device test_cuda_no_device.cpp)
 if(CTRNN_WITH_CUDA)
-  ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp)
+  ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp test_persistent_gpu.cpp)
   add_test(NAME kernels_keep_philox_in_registers
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_kernel_stack.sh ${CMAKE_CUDA_COMPILER} ${PROJECT_SOURCE_DIR})
   ctrnn_test(test_cublas_loader test_cublas_loader.cpp)
   target_include_directories(test_cublas_loader PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
 endif()
+
+# The persistent recurrence kernels run by the host emulator (label "emulated"): always built.
+add_executable(test_persistent_emulated test_persistent_emulated.cpp)
+target_link_libraries(test_persistent_emulated PRIVATE ctrnn_internal GTest::gtest GTest::gtest_main)
+target_include_directories(test_persistent_emulated PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+gtest_discover_tests(test_persistent_emulated DISCOVERY_TIMEOUT 60 PROPERTIES LABELS emulated)

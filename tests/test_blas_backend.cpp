@@ -1,9 +1,17 @@
 // The float CPU backend over OpenBLAS (host/orchestrated/blas_primitives.hpp): its GEMM against
-// the plain host loops for every transpose, padding, broadcast and beta, and the whole backend
-// (forward, loss, BPTT, optimizer steps, growth, keep mode) against the reference CPU backend.
+// the plain host loops for every transpose, padding, broadcast and beta, on 1 to 3 threads; its
+// fused row loops (host_fused_steps.hpp) and threaded passes against the kernel bodies run
+// element by element; the whole backend (forward, loss, BPTT, optimizer steps, growth, keep mode)
+// against the reference CPU backend, single- and multi-threaded; and determinism at a fixed
+// thread count (a resumed run equals an uninterrupted one bit for bit).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "orchestrated/blas_primitives.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
@@ -13,15 +21,21 @@ namespace ctrnn {
 namespace {
 
 using detail::BlasHostPrims;
+using detail::parallel_ranges;
 using detail::HostPrims;
 using detail::Op;
 using test::BackendCase;
 
+// Shapes: tiny, odd, K = 0, and products large enough (> 2 x 2 MFLOP) for the backend to cut
+// into row blocks (M > N: {520, 40, 150}) or column blocks ({64, 300, 130}) on 2 and 3 threads,
+// one per batch item or several (batch 3 on 2 threads: 2 blocks each).
 TEST(BlasGemm, EqualsThePlainLoops) {
   int cases = 0;
+  for (int threads : {1, 2, 3})
   for (Op ta : {Op::N, Op::T})
     for (Op tb : {Op::N, Op::T})
-      for (const auto& s : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {3, 7, 5}, {17, 9, 2}, {70, 65, 129}, {5, 3, 0}})
+      for (const auto& s : std::vector<std::array<int64_t, 3>>{
+               {1, 1, 1}, {3, 7, 5}, {17, 9, 2}, {70, 65, 129}, {5, 3, 0}, {520, 40, 150}, {64, 300, 130}})
         for (int64_t pad : {0, 3})
           for (int variant = 0; variant < 3; ++variant) {
             const int64_t M = s[0], N = s[1], K = s[2], batch = variant == 0 ? 1 : 3;
@@ -39,16 +53,16 @@ TEST(BlasGemm, EqualsThePlainLoops) {
             auto C_blas = C_plain;
             HostPrims().gemm(ta, tb, M, N, K, 0.75f, A.data(), lda, sa, B.data(), ldb, sb, beta, C_plain.data(), ldc,
                              sc, batch);
-            BlasHostPrims().gemm(ta, tb, M, N, K, 0.75f, A.data(), lda, sa, B.data(), ldb, sb, beta, C_blas.data(),
-                                 ldc, sc, batch);
+            BlasHostPrims(threads).gemm(ta, tb, M, N, K, 0.75f, A.data(), lda, sa, B.data(), ldb, sb, beta,
+                                        C_blas.data(), ldc, sc, batch);
             // Rows of C outside the N columns (padding) are left alone by both; compare all.
-            // float32 sums of up to 129 products in different orders: 1e-5 of the scale.
+            // float32 sums of up to 150 products in different orders: 1e-5 of the scale.
             EXPECT_TRUE(test::close_to(C_blas, C_plain, 1e-5))
-                << "ta=" << int(ta) << " tb=" << int(tb) << " M=" << M << " N=" << N << " K=" << K << " pad=" << pad
-                << " variant=" << variant;
+                << "threads=" << threads << " ta=" << int(ta) << " tb=" << int(tb) << " M=" << M << " N=" << N
+                << " K=" << K << " pad=" << pad << " variant=" << variant;
             ++cases;
           }
-  EXPECT_EQ(cases, 4 * 5 * 2 * 3);
+  EXPECT_EQ(cases, 3 * 4 * 7 * 2 * 3);
 }
 
 class BlasBackend : public ::testing::TestWithParam<BackendCase> {};
@@ -85,6 +99,232 @@ std::vector<BackendCase> blas_cases() {
 
 INSTANTIATE_TEST_SUITE_P(Cases, BlasBackend, ::testing::ValuesIn(blas_cases()),
                          [](const auto& info) { return test::case_name(info.param); });
+
+// Bit-for-bit equality, naming the first difference.
+::testing::AssertionResult same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  if (a.size() != b.size()) return ::testing::AssertionFailure() << "size " << a.size() << " != " << b.size();
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0)
+      return ::testing::AssertionFailure() << "first difference at " << i << ": " << a[i] << " vs " << b[i];
+  return ::testing::AssertionSuccess();
+}
+
+// The pool (host_parallel.hpp): each range of the fixed cut [n k / parts, n (k + 1) / parts) runs
+// exactly once, also when several threads start jobs at once (a caller that finds the pool busy
+// runs its ranges itself) and over many jobs in a row (workers sleeping and waking).
+TEST(HostThreads, EachRangeOfTheCutRunsOnceFromConcurrentCallers) {
+  constexpr int kCallers = 4, kJobs = 300;
+  std::atomic<int> failures{0};
+  auto caller = [&](int id) {
+    for (int job = 0; job < kJobs; ++job) {
+      const int parts = 1 + (job + id) % 4;
+      const int64_t n = 1 + (job * 37 + id) % 1000;
+      std::vector<std::atomic<int>> seen(static_cast<size_t>(n));
+      std::mutex m;
+      std::set<std::pair<int64_t, int64_t>> ranges;
+      parallel_ranges(parts, n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) seen[size_t(i)].fetch_add(1);
+        std::lock_guard<std::mutex> lock(m);
+        ranges.insert({begin, end});
+      });
+      std::set<std::pair<int64_t, int64_t>> cut;
+      const int64_t p = std::min<int64_t>(parts, n);
+      for (int64_t k = 0; k < p; ++k) cut.insert({n * k / p, n * (k + 1) / p});
+      bool ok = ranges == cut;
+      for (auto& x : seen) ok = ok && x.load() == 1;
+      if (!ok) failures.fetch_add(1);
+      if (job % 50 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));  // let workers sleep
+    }
+  };
+  std::vector<std::thread> callers;
+  for (int id = 0; id < kCallers; ++id) callers.emplace_back(caller, id);
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(failures.load(), 0) << "jobs whose ranges were not the fixed cut, each index once";
+}
+
+// The fused row loops (host_fused_steps.hpp) and the threaded passes compute what the kernel
+// bodies compute element by element (HostPrims's loops): the same operations in the same order,
+// so the same bits, and nothing outside the body's outputs is written (whole arrays compared).
+// Shapes (E, B, H): single elements, odd H, several networks, and one of 3 x 70 x 157 = 33K
+// elements, which BlasHostPrims cuts into 2 and 3 row ranges.
+struct StepShape {
+  int64_t E, B, H;
+};
+const StepShape kStepShapes[] = {{1, 1, 1}, {1, 5, 37}, {3, 4, 33}, {3, 70, 157}};
+const Activation kActivations[] = {Activation::ReLU, Activation::Tanh, Activation::Sigmoid, Activation::ReTanh};
+
+TEST(BlasFusedSteps, EqualTheKernelBodiesBitForBit) {
+  constexpr int64_t T = 3, t = 2;  // the step t of a (E, T+1, B, H) state
+  uint64_t seed = 500;
+  for (const StepShape& sh : kStepShapes)
+    for (Activation act : kActivations)
+      for (int threads : {1, 2, 3}) {
+        const int64_t E = sh.E, B = sh.B, H = sh.H, BH = B * H, state = (T + 1) * BH, n = E * BH;
+        const std::string where = "E=" + std::to_string(E) + " B=" + std::to_string(B) + " H=" + std::to_string(H) +
+                                  " " + to_string(act) + " threads=" + std::to_string(threads);
+        const auto work = test::random_vector<float>(size_t(E * T * BH), ++seed, -2, 2);
+        const auto gr = test::random_vector<float>(size_t(E * T * BH), ++seed, -0.5, 0.5);
+        const auto bias_in = test::random_vector<float>(size_t(E * H), ++seed), bias_hid = test::random_vector<float>(size_t(E * H), ++seed);
+        const auto kept = test::random_vector<float>(size_t(n), ++seed, -2, 2);
+        auto v = test::random_vector<float>(size_t(E * state), ++seed, -2, 2);
+        for (size_t i = 0; i < v.size(); i += 7) v[i] = 0.0f;  // the ties of ReLU' and ReTanh'
+        const auto r0 = test::random_vector<float>(size_t(E * state), ++seed), dv0 = test::random_vector<float>(size_t(E * state), ++seed);
+        HostPrims plain;
+        BlasHostPrims fused(threads);
+
+        const uint32_t call = 4;  // the forward call (read through a pointer, as the backend passes it)
+        for (bool noise : {false, true}) {  // forward step t
+          std::vector<float> v_plain = v, v_fused = v, r_plain = r0, r_fused = r0;
+          auto body = [&](std::vector<float>& vv, std::vector<float>& rr) {
+            return kernels::LeakyStepForward{work.data() + (t - 1) * BH, T * BH, bias_in.data(), bias_hid.data(),
+                                             vv.data() + (t - 1) * BH, vv.data() + t * BH, rr.data() + t * BH, state, B,
+                                             H, 0.1f, noise ? 0.3f : 0.0f, noise ? 0.05f : 0.0f, act, 99, uint32_t(t - 1),
+                                             &call};
+          };
+          plain.apply(n, body(v_plain, r_plain));
+          fused.apply(n, body(v_fused, r_fused));
+          EXPECT_TRUE(same_bits(v_fused, v_plain)) << "forward v, " << where << " noise=" << noise;
+          EXPECT_TRUE(same_bits(r_fused, r_plain)) << "forward r, " << where << " noise=" << noise;
+        }
+        for (bool with_gr : {false, true})  // backward step t, and the last step (no dv_{t+1})
+          for (bool last : {false, true}) {
+            std::vector<float> dv_plain = dv0, dv_fused = dv0;
+            auto body = [&](std::vector<float>& dv) {
+              return kernels::LeakyStepBackward{work.data() + (t - 1) * BH, T * BH,
+                                                with_gr ? gr.data() + (t - 1) * BH : nullptr, T * BH, v.data() + t * BH,
+                                                last ? nullptr : dv.data() + (t + 1) * BH, dv.data() + t * BH, state, B, H,
+                                                0.1f, act};
+            };
+            plain.apply(n, body(dv_plain));
+            fused.apply(n, body(dv_fused));
+            EXPECT_TRUE(same_bits(dv_fused, dv_plain)) << "backward dv, " << where << " gr=" << with_gr << " last=" << last;
+          }
+        for (int initial = 0; initial < 3; ++initial) {  // h0, kept, zero
+          std::vector<float> v_plain = v, v_fused = v, r_plain = r0, r_fused = r0;
+          auto body = [&](std::vector<float>& vv, std::vector<float>& rr) {
+            return kernels::InitialStateBody{initial == 0 ? bias_in.data() : nullptr, initial == 1 ? kept.data() : nullptr,
+                                             vv.data(), rr.data(), state, B, H, act};
+          };
+          plain.apply(n, body(v_plain, r_plain));
+          fused.apply(n, body(v_fused, r_fused));
+          EXPECT_TRUE(same_bits(v_fused, v_plain)) << "initial v, " << where << " initial=" << initial;
+          EXPECT_TRUE(same_bits(r_fused, r_plain)) << "initial r, " << where << " initial=" << initial;
+        }
+        {  // the readout bias over (E, T B, 3) and a body without a row form (index ranges)
+          const int64_t rows = T * B, cols = 3;
+          std::vector<float> y_plain(size_t(E * rows * cols), 7.0f), y_fused = y_plain;
+          plain.apply(E * rows * cols, kernels::BroadcastRows{y_plain.data(), bias_in.data(), rows, cols});
+          fused.apply(E * rows * cols, kernels::BroadcastRows{y_fused.data(), bias_in.data(), rows, cols});
+          EXPECT_TRUE(same_bits(y_fused, y_plain)) << "readout bias, " << where;
+          std::vector<float> sum_plain = v, sum_fused = v;
+          plain.apply(E * state, kernels::AddInto{sum_plain.data(), dv0.data()});
+          fused.apply(E * state, kernels::AddInto{sum_fused.data(), dv0.data()});
+          EXPECT_TRUE(same_bits(sum_fused, sum_plain)) << "AddInto, " << where;
+        }
+      }
+}
+
+// Column sums (read along rows) and per-network reductions (networks on threads) equal HostPrims's
+// bit for bit: each sum adds the same terms in the same order.
+TEST(BlasFusedSteps, ColumnSumsAndReductionsEqualThePlainLoopsBitForBit) {
+  for (int threads : {1, 2, 3})
+    for (const auto& shape : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {3, 9, 5}, {1, 700, 67}, {4, 300, 71}}) {
+      const int64_t batch = shape[0], rows = shape[1], cols = shape[2], stride_x = rows * cols + 5, stride_out = cols + 2;
+      const auto x = test::random_vector<float>(size_t(batch * stride_x), 42 + rows);
+      std::vector<float> out_plain(size_t(batch * stride_out), 3.0f), out_fused = out_plain;
+      HostPrims().column_sums(batch, rows, cols, x.data(), stride_x, 0.25f, out_plain.data(), stride_out);
+      BlasHostPrims(threads).column_sums(batch, rows, cols, x.data(), stride_x, 0.25f, out_fused.data(), stride_out);
+      EXPECT_TRUE(same_bits(out_fused, out_plain)) << "column sums " << batch << "x" << rows << "x" << cols << " threads=" << threads;
+      const int64_t n = rows * cols;
+      for (bool accumulate : {false, true}) {
+        std::vector<double> sum_plain(size_t(batch), 1.5), sum_fused = sum_plain;
+        const kernels::SumOfSquares body{x.data(), stride_x};
+        HostPrims().reduce(batch, n, body, sum_plain.data(), accumulate);
+        BlasHostPrims(threads).reduce(batch, n, body, sum_fused.data(), accumulate);
+        EXPECT_EQ(sum_fused, sum_plain) << "reduce " << batch << "x" << n << " threads=" << threads;
+      }
+    }
+}
+
+// A problem where the backend cuts every pass: products of 2 B H^2 E = 7.5 MFLOP per step (over
+// 2 MFLOP per thread) and per-step passes of E B H = 33600 elements (over 16K per thread); E = 3
+// networks on 2 threads (each network's product in 2 blocks) and on 3.
+BackendCase threaded_case() {
+  BackendCase c;
+  c.activation = Activation::ReLU, c.E = 3, c.H = 112, c.B = 100, c.T = 4, c.I = 5, c.O = 4;
+  c.masks = c.biases = c.noise = true, c.seed = 300;
+  return c;
+}
+
+TEST(BlasBackendThreads, MatchesTheReferenceBackend) {
+  const BackendCase c = threaded_case();
+  const test::Problem p = test::make_problem(c);
+  for (int threads : {2, 3}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    detail::OrchestratedBackend<BlasHostPrims> blas(p.config, /*poison=*/true, threads);
+    auto cpu = detail::make_cpu_backend<float>(p.config);
+    test::compare_backends(blas, *cpu, c, p, kBlasTolerances, /*adam=*/false);
+  }
+}
+
+// Training steps first..last as the trainer runs them: forward (noise), loss, BPTT, Adam with
+// clipping, growth.
+void train(detail::Backend<float>& b, const BackendCase& c, const test::Problem& p, int64_t first, int64_t last) {
+  OptimizerConfig adam;
+  adam.lr = 1e-2, adam.clip_grad_norm = 0.5;
+  for (int64_t step = first; step <= last; ++step) {
+    b.forward(test::forward_args(c, p, 10 + step, detail::InitialState::H0, false));
+    b.loss(test::loss_args(c, p, p.target));
+    b.backward_from_loss();
+    b.optimizer_step(adam, step);
+    b.grow_synapses(p.config.seed + 5, step);
+  }
+}
+
+// At a fixed thread count the threaded backend gives the same bits on every run (static
+// partitions, each output from one thread in a fixed order): two steps, a "checkpoint" (the
+// parameters, optimizer state and grown sparsity), two more steps in a fresh backend equal four
+// uninterrupted steps bit for bit.
+TEST(BlasBackendThreads, ResumesBitForBitAtAFixedThreadCount) {
+  const BackendCase c = threaded_case();
+  const test::Problem p = test::make_problem(c);
+  for (int threads : {1, 2, 3}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    using Blas = detail::OrchestratedBackend<BlasHostPrims>;
+    Blas whole(p.config, false, threads), first(p.config, false, threads), resumed(p.config, false, threads);
+    for (Blas* b : {&whole, &first}) {
+      b->set_constraints(p.constraints);
+      b->set_params(p.params);
+    }
+    train(whole, c, p, 1, 4);
+    train(first, c, p, 1, 2);
+    Params<float> params;
+    detail::OptimizerState<float> opt;
+    std::array<std::vector<float>, 3> grown;
+    first.get_params(params);
+    first.get_optimizer_state(opt);
+    first.get_sparsity(grown);
+    auto constraints = p.constraints;
+    for (int l = 0; l < 3; ++l) constraints[l].sparsity = grown[l];
+    resumed.set_constraints(constraints);
+    resumed.set_params(params);
+    resumed.set_optimizer_state(opt);
+    train(resumed, c, p, 3, 4);
+
+    Params<float> p_whole, p_resumed;
+    whole.get_params(p_whole);
+    resumed.get_params(p_resumed);
+    for (size_t k = 0; k < p_whole.arrays().size(); ++k)
+      EXPECT_TRUE(same_bits(*p_resumed.arrays()[k], *p_whole.arrays()[k])) << kParamNames[k];
+    detail::OptimizerState<float> o_whole, o_resumed;
+    whole.get_optimizer_state(o_whole);
+    resumed.get_optimizer_state(o_resumed);
+    for (size_t k = 0; k < o_whole.m.arrays().size(); ++k) {
+      EXPECT_TRUE(same_bits(*o_resumed.m.arrays()[k], *o_whole.m.arrays()[k])) << "m " << kParamNames[k];
+      EXPECT_TRUE(same_bits(*o_resumed.v.arrays()[k], *o_whole.v.arrays()[k])) << "v " << kParamNames[k];
+    }
+  }
+}
 
 }  // namespace
 }  // namespace ctrnn

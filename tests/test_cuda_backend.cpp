@@ -17,19 +17,6 @@ namespace {
 
 using test::BackendCase;
 
-// Tolerances relative to each array's scale. NOT YET CHECKED ON A DEVICE (no GPU in the session
-// that wrote them, 2026-11-28): first estimates, to be confirmed or tightened on the first GPU run.
-// The GPU differs from the CPU backend by summation order (cuBLAS blocks and splits the K sums
-// of up to 1024 terms), fused multiply-adds, and CUDA's tanhf/expf/logf/sinf/cosf (within 2 ulp
-// of glibc's): ~sqrt(K) roundings (3e-6 of the scale at K = 1024) per step, carried through up to
-// 100 leaky steps whose Jacobian (1 - alpha) I + alpha W f' has spectral radius near 1, so they
-// accumulate like a random walk to ~3e-5. Forward 1e-4; gradients, which add a sum over up to
-// T B = 6400 products and run the recurrence backward, 5e-4; parameters after three SGD/Adam
-// steps 2e-4. (The host run of the same sequence, same arithmetic, measured 2e-6 at H = 12, T = 7.)
-// ReLU and retanh have a kink at 0: a v_t within rounding of 0 may take the other branch of f' on
-// the GPU, so those activations get the cases with fewer elements (E T B H <= ~2e4).
-constexpr test::Tolerances kGpuTolerances{1e-4, 5e-4, 2e-4};
-
 struct GpuCase {
   BackendCase c;
   bool adam;  // false: SGD only (large problems; see compare_backends)
@@ -52,7 +39,7 @@ TEST_P(CudaBackendVsCpu, EveryCallMatches) {
   auto gpu = detail::make_cuda_backend(p.config, MathMode::FP32, options);
   auto cpu = detail::make_cpu_backend<float>(p.config);
   EXPECT_EQ(gpu->device(), Device::Cuda);
-  test::compare_backends(*gpu, *cpu, g.c, p, kGpuTolerances, g.adam);
+  test::compare_backends(*gpu, *cpu, g.c, p, test::kGpuTolerances, g.adam);
 }
 
 GpuCase make(Activation a, int64_t E, int64_t H, int64_t B, int64_t T, const std::string& flags, bool adam) {
@@ -122,7 +109,7 @@ TEST(CudaBackendState, CallsOfChangingShape) {
       gpu = detail::make_cuda_backend(p.config, MathMode::FP32, options);
       cpu = detail::make_cpu_backend<float>(p.config);
     }
-    test::compare_backends(*gpu, *cpu, c, p, kGpuTolerances);
+    test::compare_backends(*gpu, *cpu, c, p, test::kGpuTolerances);
   }
 }
 

@@ -20,7 +20,7 @@ class CudaNetwork : public ::testing::Test {
   }
 };
 
-// Same estimates as kGpuTolerances in test_cuda_backend.cpp (not yet checked on a device).
+// Same estimates as test::kGpuTolerances (test_host_backend_compare.hpp; not yet checked on a device).
 constexpr double kForwardRel = 1e-4, kGradientRel = 5e-4;
 
 Config network_config(Activation a, int64_t E, uint64_t seed) {

@@ -16,6 +16,8 @@
 #include "backend.hpp"
 #include "ctrnn/philox.hpp"
 #include "initialize.hpp"
+#include "reference/ctrnn_reference.hpp"
+#include "reference/loss_reference.hpp"
 #include "test_util.hpp"
 
 namespace ctrnn::test {
@@ -186,6 +188,20 @@ struct Tolerances {
   double parameter;  // parameters and optimizer state after a few steps
 };
 
+// The GPU tests' tolerances (the CUDA backend on any recurrence path against the CPU backend),
+// relative to each array's scale. NOT YET CHECKED ON A DEVICE (no GPU in the session
+// that wrote them, 2026-11-28): first estimates, to be confirmed or tightened on the first GPU run.
+// The GPU differs from the CPU backend by summation order (cuBLAS blocks and splits the K sums
+// of up to 1024 terms), fused multiply-adds, and CUDA's tanhf/expf/logf/sinf/cosf (within 2 ulp
+// of glibc's): ~sqrt(K) roundings (3e-6 of the scale at K = 1024) per step, carried through up to
+// 100 leaky steps whose Jacobian (1 - alpha) I + alpha W f' has spectral radius near 1, so they
+// accumulate like a random walk to ~3e-5. Forward 1e-4; gradients, which add a sum over up to
+// T B = 6400 products and run the recurrence backward, 5e-4; parameters after three SGD/Adam
+// steps 2e-4. (The host run of the same sequence, same arithmetic, measured 2e-6 at H = 12, T = 7.)
+// ReLU and retanh have a kink at 0: a v_t within rounding of 0 may take the other branch of f' on
+// the GPU, so those activations get the cases with fewer elements (E T B H <= ~2e4).
+inline constexpr Tolerances kGpuTolerances{1e-4, 5e-4, 2e-4};
+
 inline void expect_params_close(const Params<float>& a, const Params<float>& b, double rel, const std::string& what) {
   const auto pa = a.arrays();
   const auto pb = b.arrays();
@@ -325,6 +341,82 @@ inline void compare_backends(detail::Backend<float>& test, detail::Backend<float
   test.read_forward(y_test.data(), nullptr);
   ref.read_forward(y_ref.data(), nullptr);
   EXPECT_TRUE(close_to(y_test, y_ref, tol.forward)) << "y from a set kept state";
+}
+
+template <class D, class S>
+std::vector<D> cast(const std::vector<S>& v) {
+  return std::vector<D>(v.begin(), v.end());
+}
+
+// Forward (with noise), loss with every term and BPTT of `host` against the reference evaluated
+// in double on the same (float) parameters, with the noise drawn through RandomStream's
+// documented addressing (the backend's kernels draw it themselves): this checks the noise
+// addressing too.
+inline void compare_with_double_reference(detail::Backend<float>& host, const BackendCase& c, const Problem& p,
+                                          const Tolerances& tol) {
+  const int64_t E = c.E, T = c.T, B = c.B, H = c.H, O = c.O;
+  host.set_constraints(p.constraints);
+  host.set_params(p.params);
+  const uint64_t call = 5;
+  const auto initial = c.biases ? detail::InitialState::H0 : detail::InitialState::Zero;
+  host.forward(forward_args(c, p, call, initial, false));
+  std::vector<float> y = poisoned(E * T * B * O), r = poisoned(E * T * B * H);
+  host.read_forward(y.data(), r.data());
+
+  // The reference in double
+  Params<double> pd = Params<double>::zeros(E, c.I, H, O);
+  {
+    auto dst = pd.arrays();
+    auto src = p.params.arrays();
+    for (size_t k = 0; k < dst.size(); ++k) *dst[k] = cast<double>(*src[k]);
+  }
+  std::vector<double> pre, post, v0(E * B * H, 0.0);
+  if (c.noise) {
+    pre.resize(E * T * B * H), post.resize(E * T * B * H);
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t i = 0; i < B * H; ++i) {
+          pre[(e * T + t) * B * H + i] = RandomStream(c.seed, RandomPurpose::PreactNoise, uint32_t(e), uint32_t(t), call).normal(uint32_t(i));
+          post[(e * T + t) * B * H + i] = RandomStream(c.seed, RandomPurpose::PostactNoise, uint32_t(e), uint32_t(t), call).normal(uint32_t(i));
+        }
+  }
+  if (c.biases)
+    for (int64_t e = 0; e < E; ++e)
+      for (int64_t i = 0; i < B * H; ++i) v0[e * B * H + i] = pd.h0[e * H + i % H];
+  Dynamics dyn;
+  dyn.alpha = p.config.alpha(), dyn.activation = c.activation;
+  dyn.preact_noise = p.config.preact_noise, dyn.postact_noise = p.config.postact_noise;
+  const std::vector<double> ud = cast<double>(p.u);
+  const auto tr = reference::forward(pd, dyn, ud.data(), c.u_per_network, T, B, v0.data(),
+                                     pre.empty() ? nullptr : pre.data(), post.empty() ? nullptr : post.data());
+  std::vector<double> r_ref(E * T * B * H);
+  for (int64_t e = 0; e < E; ++e) std::copy(tr.r_at(e, 1), tr.r_at(e, 1) + T * B * H, &r_ref[e * T * B * H]);
+  // Float against double: the float run's own rounding only (see tol).
+  EXPECT_TRUE(close_to(cast<double>(y), tr.y, tol.forward)) << "y";
+  EXPECT_TRUE(close_to(cast<double>(r), r_ref, tol.forward)) << "r";
+
+  // Loss with every term, per-network target
+  const std::vector<double> target = cast<double>(p.target), mask = cast<double>(p.mask);
+  const auto ref_loss = reference::loss(pd, tr, target.data(), E > 1, mask.empty() ? nullptr : mask.data(),
+                                        c.mask_shape, p.weights);
+  const std::vector<double> terms = host.loss(loss_args(c, p, p.target));
+  EXPECT_TRUE(close_to(terms, ref_loss.terms, tol.gradient)) << "loss terms";
+  host.backward_from_loss();
+  Gradients<float> g;
+  host.read_gradients(g);
+  Gradients<double> g_ref = reference::backward(pd, dyn, ud.data(), c.u_per_network, tr, ref_loss.gy.data(), ref_loss.gr.data());
+  for (int l = 0; l < 3; ++l) {
+    auto& w = g_ref.weight(Layer(l));
+    for (size_t i = 0; i < w.size(); ++i) w[i] += ref_loss.direct.weight(Layer(l))[i];
+  }
+  const detail::Learnable learn = detail::Learnable::of(p.config);
+  for (int l = 0; l < 3; ++l)
+    if (!learn.bias[l]) std::fill(g_ref.bias(Layer(l)).begin(), g_ref.bias(Layer(l)).end(), 0.0);
+  if (!learn.h0) std::fill(g_ref.h0.begin(), g_ref.h0.end(), 0.0);
+  const auto ga = g.arrays();
+  const auto gb = g_ref.arrays();
+  for (size_t k = 0; k < ga.size(); ++k)
+    EXPECT_TRUE(close_to(cast<double>(*ga[k]), *gb[k], tol.gradient)) << kParamNames[k];
 }
 
 }  // namespace ctrnn::test

@@ -10,8 +10,6 @@
 #include "cuda/gemm_mapping.hpp"
 #include "orchestrated/host_primitives.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
-#include "reference/ctrnn_reference.hpp"
-#include "reference/loss_reference.hpp"
 #include "test_host_backend_compare.hpp"
 
 namespace ctrnn {
@@ -148,78 +146,11 @@ INSTANTIATE_TEST_SUITE_P(Cases, HostOrchestration, ::testing::ValuesIn(host_case
 // orchestration's kernels draw it themselves): this checks the noise addressing too.
 class HostOrchestrationVsDouble : public ::testing::TestWithParam<BackendCase> {};
 
-template <class D, class S>
-std::vector<D> cast(const std::vector<S>& v) {
-  return std::vector<D>(v.begin(), v.end());
-}
-
 TEST_P(HostOrchestrationVsDouble, ForwardLossAndBackward) {
   const BackendCase c = GetParam();
   const test::Problem p = test::make_problem(c);
-  const int64_t E = c.E, T = c.T, B = c.B, H = c.H, O = c.O;
   OrchestratedBackend<HostPrims> host(p.config, /*poison=*/true);
-  host.set_constraints(p.constraints);
-  host.set_params(p.params);
-  const uint64_t call = 5;
-  const auto initial = c.biases ? detail::InitialState::H0 : detail::InitialState::Zero;
-  host.forward(test::forward_args(c, p, call, initial, false));
-  std::vector<float> y = test::poisoned(E * T * B * O), r = test::poisoned(E * T * B * H);
-  host.read_forward(y.data(), r.data());
-
-  // The reference in double
-  Params<double> pd = Params<double>::zeros(E, c.I, H, O);
-  {
-    auto dst = pd.arrays();
-    auto src = p.params.arrays();
-    for (size_t k = 0; k < dst.size(); ++k) *dst[k] = cast<double>(*src[k]);
-  }
-  std::vector<double> pre, post, v0(E * B * H, 0.0);
-  if (c.noise) {
-    pre.resize(E * T * B * H), post.resize(E * T * B * H);
-    for (int64_t e = 0; e < E; ++e)
-      for (int64_t t = 0; t < T; ++t)
-        for (int64_t i = 0; i < B * H; ++i) {
-          pre[(e * T + t) * B * H + i] = RandomStream(c.seed, RandomPurpose::PreactNoise, uint32_t(e), uint32_t(t), call).normal(uint32_t(i));
-          post[(e * T + t) * B * H + i] = RandomStream(c.seed, RandomPurpose::PostactNoise, uint32_t(e), uint32_t(t), call).normal(uint32_t(i));
-        }
-  }
-  if (c.biases)
-    for (int64_t e = 0; e < E; ++e)
-      for (int64_t i = 0; i < B * H; ++i) v0[e * B * H + i] = pd.h0[e * H + i % H];
-  Dynamics dyn;
-  dyn.alpha = p.config.alpha(), dyn.activation = c.activation;
-  dyn.preact_noise = p.config.preact_noise, dyn.postact_noise = p.config.postact_noise;
-  const std::vector<double> ud = cast<double>(p.u);
-  const auto tr = reference::forward(pd, dyn, ud.data(), c.u_per_network, T, B, v0.data(),
-                                     pre.empty() ? nullptr : pre.data(), post.empty() ? nullptr : post.data());
-  std::vector<double> r_ref(E * T * B * H);
-  for (int64_t e = 0; e < E; ++e) std::copy(tr.r_at(e, 1), tr.r_at(e, 1) + T * B * H, &r_ref[e * T * B * H]);
-  // Float against double: the float run's own rounding only (see kHostTolerances).
-  EXPECT_TRUE(test::close_to(cast<double>(y), tr.y, kHostTolerances.forward)) << "y";
-  EXPECT_TRUE(test::close_to(cast<double>(r), r_ref, kHostTolerances.forward)) << "r";
-
-  // Loss with every term, per-network target
-  const std::vector<double> target = cast<double>(p.target), mask = cast<double>(p.mask);
-  const auto ref_loss = reference::loss(pd, tr, target.data(), E > 1, mask.empty() ? nullptr : mask.data(),
-                                        c.mask_shape, p.weights);
-  const std::vector<double> terms = host.loss(test::loss_args(c, p, p.target));
-  EXPECT_TRUE(test::close_to(terms, ref_loss.terms, kHostTolerances.gradient)) << "loss terms";
-  host.backward_from_loss();
-  Gradients<float> g;
-  host.read_gradients(g);
-  Gradients<double> g_ref = reference::backward(pd, dyn, ud.data(), c.u_per_network, tr, ref_loss.gy.data(), ref_loss.gr.data());
-  for (int l = 0; l < 3; ++l) {
-    auto& w = g_ref.weight(Layer(l));
-    for (size_t i = 0; i < w.size(); ++i) w[i] += ref_loss.direct.weight(Layer(l))[i];
-  }
-  const detail::Learnable learn = detail::Learnable::of(p.config);
-  for (int l = 0; l < 3; ++l)
-    if (!learn.bias[l]) std::fill(g_ref.bias(Layer(l)).begin(), g_ref.bias(Layer(l)).end(), 0.0);
-  if (!learn.h0) std::fill(g_ref.h0.begin(), g_ref.h0.end(), 0.0);
-  const auto ga = g.arrays();
-  const auto gb = g_ref.arrays();
-  for (size_t k = 0; k < ga.size(); ++k)
-    EXPECT_TRUE(test::close_to(cast<double>(*ga[k]), *gb[k], kHostTolerances.gradient)) << kParamNames[k];
+  test::compare_with_double_reference(host, c, p, kHostTolerances);
 }
 
 std::vector<BackendCase> double_cases() {

@@ -56,7 +56,9 @@ std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math
     const cudaError_t e = cudaGetDevice(&device);
     if (e != cudaSuccess) throw StateError(std::string("ctrnn: cudaGetDevice failed: ") + cudaGetErrorString(e));
   }
-  return std::make_unique<OrchestratedBackend<CudaPrims>>(c, options.poison_buffers, device, math, options.graphs);
+  auto backend = std::make_unique<OrchestratedBackend<CudaPrims>>(c, options.poison_buffers, device, math, options.graphs);
+  backend->set_recurrence(options.recurrence);
+  return backend;
 }
 
 std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math) {

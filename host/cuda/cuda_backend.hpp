@@ -5,12 +5,14 @@
 #include <string>
 
 #include "backend.hpp"
+#include "orchestrated/recurrence_plan.hpp"
 
 namespace ctrnn::detail {
 
 struct CudaBackendOptions {
   int device = -1;             // -1: the current CUDA device
   bool poison_buffers = false;  // NaN-fill each buffer when it is sized for a call (tests)
+  RecurrenceOptions recurrence;  // forces the time loop's path (tests, benchmarks; docs/gpu-dispatch.md)
   bool graphs = true;           // false: every call launch by launch (the cross-check of graphs)
 };
 

@@ -1,29 +1,126 @@
 #pragma once
-// HostPrims with every GEMM done by OpenBLAS's cblas_sgemm: the orchestration of the CUDA backend
-// (one GEMM for the input drive and the readout over all T, one per step for the recurrence,
-// fused per-element bodies) runs on the CPU at BLAS speed. This is the CPU backend of float
-// networks when the build has BLAS (CTRNN_WITH_BLAS); the plain reference stays the oracle.
+// The CPU backend of float networks when the build has BLAS (CTRNN_WITH_BLAS): the orchestration
+// of the CUDA backend (one GEMM for the input drive and the readout over all T, one per step for
+// the recurrence, fused per-element bodies) over these primitives, at the machine's speed:
+//   - GEMMs by OpenBLAS's single-threaded cblas_sgemm, the batch items (the E networks) and, where
+//     they are fewer than the threads, row or column blocks of each product spread over the
+//     backend's threads; a product too small to be worth splitting runs on the calling thread;
+//   - the per-step bodies (initial state, leaky step forward and backward, the readout bias) as
+//     contiguous vectorized loops over rows (host_fused_steps.hpp), other bodies in index ranges,
+//     reductions by network and column sums by rows, all spread over the same threads.
+// Threads: `threads` given to the constructor, else OpenBLAS's thread count (all cores, or
+// OPENBLAS_NUM_THREADS), read at every call. OpenBLAS's own threads are not used: each product
+// runs with OpenBLAS set to one thread (restored afterwards), so the two never oversubscribe the
+// cores and OpenBLAS's idle threads never spin between the per-step products. Work is cut by
+// host_parallel.hpp's static partition into pieces that each compute whole outputs in a fixed
+// order: at a fixed thread count the results are the same bits on every run.
+// The plain reference stays the oracle; HostPrims's plain loops are what the tests compare with.
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "backend.hpp"
+#include "kernels/elementwise.hpp"
+#include "kernels/leaky_step.hpp"
+#include "orchestrated/host_fused_steps.hpp"
+#include "orchestrated/host_parallel.hpp"
 #include "orchestrated/host_primitives.hpp"
 
 namespace ctrnn::detail {
 
-// The row-major strided-batched GEMM of primitives.hpp, one cblas_sgemm per batch item.
-void blas_sgemm_batched(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-                        int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C,
-                        int64_t ldc, int64_t stride_c, int64_t batch);
-std::string blas_description();  // "cpu (OpenBLAS 0.3.21, 2 threads)"
+// The row-major strided-batched GEMM of primitives.hpp on `threads` threads (see above).
+void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
+                        int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
+                        float* C, int64_t ldc, int64_t stride_c, int64_t batch);
+int blas_thread_count();                    // openblas_get_num_threads()
+std::string blas_description(int threads);  // "cpu (OpenBLAS 0.3.21, SkylakeX kernels, 2 threads)"
 
 struct BlasHostPrims : HostPrims {
-  std::string description() const { return blas_description(); }
+  // Per-element work below this many elements per thread runs on fewer threads (on one when
+  // small): handing a piece to another thread costs a few microseconds, as much as a fused step
+  // over ~16K elements. (Products: kMinFlopsPerThread in blas_gemm.cpp.)
+  static constexpr int64_t kMinElementsPerThread = int64_t(1) << 14;
+
+  explicit BlasHostPrims(int threads = 0) : threads_(threads) {}
+
+  int threads() const { return threads_ > 0 ? threads_ : blas_thread_count(); }
+  std::string description() const { return blas_description(threads()); }
+
   void gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
             int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta, float* C, int64_t ldc,
             int64_t stride_c, int64_t batch) {
-    blas_sgemm_batched(ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C, ldc, stride_c, batch);
+    blas_sgemm_batched(threads(), ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C, ldc, stride_c,
+                       batch);
   }
+
+  // Any body: index ranges on the threads.
+  template <class F>
+  void apply(int64_t n, const F& body) {
+    parallel_ranges(parts_for(n, n), n, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) body(i);
+    });
+  }
+  // The per-step bodies: rows of (E, B) or (E, rows), each a contiguous loop.
+  void apply(int64_t n, const kernels::InitialStateBody& s) {
+    by_rows(n, n / s.H, [&](int64_t b, int64_t e) { initial_state_rows(s, b, e); });
+  }
+  void apply(int64_t n, const kernels::LeakyStepForward& s) {
+    by_rows(n, n / s.H, [&](int64_t b, int64_t e) { leaky_step_forward_rows(s, b, e); });
+  }
+  void apply(int64_t n, const kernels::LeakyStepBackward& s) {
+    by_rows(n, n / s.H, [&](int64_t b, int64_t e) { leaky_step_backward_rows(s, b, e); });
+  }
+  void apply(int64_t n, const kernels::BroadcastRows& s) {
+    by_rows(n, n / s.cols, [&](int64_t b, int64_t e) { bias_broadcast_rows(s, b, e); });
+  }
+
+  // Networks on the threads; each network's sum in HostPrims's order.
+  template <class F>
+  void reduce(int64_t E, int64_t n, const F& body, double* out, bool accumulate) {
+    parallel_ranges(parts_for(E * n, E), E, [&](int64_t e0, int64_t e1) {
+      for (int64_t e = e0; e < e1; ++e) {
+        double s = 0;
+        for (int64_t i = 0; i < n; ++i) s += body(e, i);
+        out[e] = accumulate ? out[e] + s : s;
+      }
+    });
+  }
+
+  // Rows added in order into a row of column sums (the same sums as HostPrims's, read along the
+  // rows); the threads take networks, or column blocks of one network.
+  void column_sums(int64_t batch, int64_t rows, int64_t cols, const float* x, int64_t stride_x, float scale,
+                   float* out, int64_t stride_out) {
+    const int parts = parts_for(batch * rows * cols, batch * cols);
+    const int64_t blocks = pieces_per_item(batch, parts);
+    parallel_ranges(parts, batch * blocks, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t b = p / blocks, c0 = cols * (p % blocks) / blocks, c1 = cols * (p % blocks + 1) / blocks;
+        float* __restrict sum = out + b * stride_out;
+        for (int64_t c = c0; c < c1; ++c) sum[c] = 0.0f;
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* __restrict row = x + b * stride_x + r * cols;
+          for (int64_t c = c0; c < c1; ++c) sum[c] += row[c];
+        }
+        for (int64_t c = c0; c < c1; ++c) sum[c] *= scale;
+      }
+    });
+  }
+
+ private:
+  // How many of the threads a pass over `elements` elements cut into `pieces` pieces uses.
+  int parts_for(int64_t elements, int64_t pieces) const {
+    const int64_t by_work = elements / kMinElementsPerThread;
+    int64_t parts = threads();
+    if (parts > by_work) parts = by_work;
+    if (parts > pieces) parts = pieces;
+    return parts < 1 ? 1 : int(parts);
+  }
+  template <class F>
+  void by_rows(int64_t n, int64_t rows, const F& rows_fn) {
+    parallel_ranges(parts_for(n, rows), rows, rows_fn);
+  }
+
+  int threads_;  // 0: OpenBLAS's count
 };
 
 }  // namespace ctrnn::detail

@@ -35,6 +35,7 @@
 #include "backend.hpp"
 #include "ctrnn/error.hpp"
 #include "memory_budget.hpp"
+#include "orchestrated/persistent_recurrence.hpp"
 #include "orchestrated/primitives.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/leaky_step.hpp"
@@ -139,11 +140,13 @@ class OrchestratedBackend final : public Backend<float> {
   void forward(const ForwardArgs<float>& a) override {
     const Shape sh = shape_of(a);
     check_forward(a, sh);
+    const RecurrencePlan plan = plan_for(prims_, recurrence_, E_, sh.B, H_);  // may refuse: before any change
     reserve([&](auto&& need) { forward_buffers(sh, a.keep_final_state, need); }, sh);
     begin_forward();
     upload_inputs(sh, a, nullptr, OptimizerConfig{}, 0, sh.off_target);
-    graph(key("forward", sh, a), [&] { forward_sequence(sh, a); });
+    graph(key("forward", sh, a) + plan_key(plan), [&] { forward_sequence(sh, a, plan); });
     end_forward(sh, a);
+    plan_ = plan;
   }
 
   void read_forward(float* y, float* r) override {
@@ -193,14 +196,14 @@ class OrchestratedBackend final : public Backend<float> {
         sh);
     upload(gy_in_.data(), gy, n_y);
     if (gr) upload(gr_in_.data(), gr, n_r);
-    bptt(sh, dyn_, gy_in_.data(), gr ? gr_in_.data() : nullptr);
+    bptt(sh, dyn_, plan_, gy_in_.data(), gr ? gr_in_.data() : nullptr);
   }
 
   void backward_from_loss() override {
     if (!has_loss_) throw StateError("ctrnn: backward_from_loss() needs a loss() of the last forward first");
     const Shape sh = current_shape();
     reserve([&](auto&& need) { bptt_buffers(sh, need); }, sh);
-    backward_from_loss_sequence(sh, dyn_);
+    backward_from_loss_sequence(sh, dyn_, plan_);
   }
 
   void read_gradients(Gradients<float>& g) override { download_set(grads_, g); }
@@ -221,6 +224,7 @@ class OrchestratedBackend final : public Backend<float> {
                         int64_t step) override {
     const Shape sh = shape_of(f);
     check_forward(f, sh);
+    const RecurrencePlan plan = plan_for(prims_, recurrence_, E_, sh.B, H_);  // may refuse: before any change
     reserve(
         [&](auto&& need) {
           forward_buffers(sh, f.keep_final_state, need);
@@ -232,13 +236,14 @@ class OrchestratedBackend final : public Backend<float> {
     set_loss_flags(l.weights);
     upload_inputs(sh, f, &l, opt, step, sh.arena_bytes);
     double* applied = report_.data() + report_size() - 1;  // LossTerms's finite flag
-    graph(key("step", sh, f, l, opt, step == 1), [&] {
-      forward_sequence(sh, f);
+    graph(key("step", sh, f, l, opt, step == 1) + plan_key(plan), [&] {
+      forward_sequence(sh, f, plan);
       loss_sequence(sh, l);
-      backward_from_loss_sequence(sh, f.dynamics);  // dyn_ is set once the step has run
+      backward_from_loss_sequence(sh, f.dynamics, plan);  // dyn_, plan_ are set once the step has run
       optimizer_sequence(opt, step, applied);
     });
     end_forward(sh, f);
+    plan_ = plan;
     has_loss_ = true;
     std::vector<double> report(static_cast<size_t>(report_size()));
     download(report.data(), report_.data(), report_size());
@@ -270,6 +275,11 @@ class OrchestratedBackend final : public Backend<float> {
   }
 
   P& primitives() { return prims_; }
+
+  // Forces the recurrence's path or geometry from the next forward() on (tests, benchmarks).
+  void set_recurrence(const RecurrenceOptions& o) { recurrence_ = o; }
+  // The plan the last forward() (and the BPTT of it) ran.
+  const RecurrencePlan& recurrence_plan() const { return plan_; }
   const LaunchCounts& launch_counts() const { return counts_; }
   // Bytes held by every buffer (capacities), the input arena's host image aside.
   int64_t buffer_bytes() const {
@@ -415,7 +425,7 @@ class OrchestratedBackend final : public Backend<float> {
 
   // ---- Sequences (no allocation, transfer or synchronization: they may be captured as graphs)
 
-  void forward_sequence(const Shape& sh, const ForwardArgs<float>& a) {
+  void forward_sequence(const Shape& sh, const ForwardArgs<float>& a, const RecurrencePlan& plan) {
     const int64_t E = E_, I = I_, H = H_, O = O_, T = sh.T, B = sh.B, BH = sh.BH, state = sh.state;
     const float* u = arena_floats(sh.off_u);
     const Activation act = a.dynamics.activation;
@@ -427,7 +437,12 @@ class OrchestratedBackend final : public Backend<float> {
     gemm(Op::N, Op::N, T * B, H, I, 1.0f, u, I, a.u_per_network ? T * B * I : 0, params_[kWIn], H, I * H, 0.0f,
          work_.data(), H, T * BH, E);
     const float alpha = float(a.dynamics.alpha);
-    for (int64_t t = 1; t <= T; ++t) {
+    if (plan.path != RecurrencePath::Sequence)  // the whole loop below in one persistent launch
+      persistent(plan, kernels::PersistentForward{params_[kWHid], params_[kBIn], params_[kBHid], work_.data(),
+                                                  v_.data(), r_.data(), T, alpha, float(a.dynamics.preact_noise),
+                                                  float(a.dynamics.postact_noise), act, a.seed,
+                                                  &arena_scalars()->call, {}});
+    for (int64_t t = 1; plan.path == RecurrencePath::Sequence && t <= T; ++t) {
       float* drive = work_.data() + (t - 1) * BH;
       // drive_t (B x H) += r_{t-1} (B x H) W_hid (H x H)
       gemm(Op::N, Op::N, B, H, H, 1.0f, r_.data() + (t - 1) * BH, H, state, params_[kWHid], H, H * H, 1.0f, drive, H,
@@ -498,20 +513,23 @@ class OrchestratedBackend final : public Backend<float> {
     for (int l = 0; l < 3; ++l) has_direct_[l] = w[weight_terms[l]] != 0;
   }
 
-  void backward_from_loss_sequence(const Shape& sh, const Dynamics& dyn) {
-    bptt(sh, dyn, loss_gy_.data(), loss_has_gr_ ? loss_gr_.data() : nullptr);
+  void backward_from_loss_sequence(const Shape& sh, const Dynamics& dyn, const RecurrencePlan& plan) {
+    bptt(sh, dyn, plan, loss_gy_.data(), loss_has_gr_ ? loss_gr_.data() : nullptr);
     for (int l = 0; l < 3; ++l)
       if (has_direct_[l]) apply(E_ * pre_[l] * post_[l], kernels::AddInto{grads_[l], direct_[l].data()});
   }
 
   // BPTT of the forward with dynamics `dyn` from dL/dy (E, T, B, O) and dL/dr (E, T, B, H) or
   // null, into grads_.
-  void bptt(const Shape& sh, const Dynamics& dyn, const float* gy, const float* gr) {
+  void bptt(const Shape& sh, const Dynamics& dyn, const RecurrencePlan& plan, const float* gy, const float* gr) {
     const int64_t E = E_, I = I_, H = H_, O = O_, T = sh.T, B = sh.B, BH = sh.BH, state = sh.state;
     const float alpha = float(dyn.alpha);
     // work (T B x H) = gy (T B x O) W_out^T (O x H), all steps at once
     gemm(Op::N, Op::T, T * B, H, O, 1.0f, gy, O, sh.y, params_[kWOut], O, H * O, 0.0f, work_.data(), H, T * BH, E);
-    for (int64_t t = T; t >= 0; --t) {
+    if (plan.path != RecurrencePath::Sequence)  // the whole loop below in one persistent launch
+      persistent(plan, kernels::PersistentBackward{params_[kWHid], work_.data(), gr, v_.data(), dv_.data(), T, alpha,
+                                                   dyn.activation, {}});
+    for (int64_t t = T; plan.path == RecurrencePath::Sequence && t >= 0; --t) {
       float* dr = t >= 1 ? work_.data() + (t - 1) * BH : dr0_.data();
       const int64_t dr_stride = t >= 1 ? T * BH : BH;
       if (t < T)  // dr_t (B x H) += alpha dv_{t+1} (B x H) W_hid^T (H x H); dr_0 = that alone
@@ -630,6 +648,14 @@ class OrchestratedBackend final : public Backend<float> {
 
   // ---- The primitives, counted
 
+  // The recurrence's plan: which kernels a section launches, with which geometry.
+  static std::string plan_key(const RecurrencePlan& p) {
+    std::string k;
+    const auto& g = p.geometry;
+    append(k, p.path), append(k, g.cluster), append(k, g.threads), append(k, g.batch_tile), append(k, g.parts);
+    return k;
+  }
+
   template <class F>
   void graph(const std::string& key, F&& sequence) {
     ++counts_.graphs;
@@ -641,6 +667,11 @@ class OrchestratedBackend final : public Backend<float> {
       throw;
     }
     in_graph_ = false;
+  }
+  template <class Kernel>
+  void persistent(const RecurrencePlan& plan, const Kernel& kernel) {
+    count(1);
+    run_persistent(prims_, plan, E_, kernel);
   }
   void count(int64_t kernels) { (in_graph_ ? counts_.in_graphs : counts_.outside_graphs) += kernels; }
   void gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, int64_t stride_a,
@@ -728,6 +759,8 @@ class OrchestratedBackend final : public Backend<float> {
   int64_t T_ = 0, B_ = 0;
   Dynamics dyn_;
   bool u_per_network_ = false, has_forward_ = false;
+  RecurrenceOptions recurrence_;
+  RecurrencePlan plan_;  // of the last forward
   Buf<float> v_, r_, y_, work_;
   Buf<float> kept_;
   int64_t kept_batch_ = 0;

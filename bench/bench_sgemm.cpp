@@ -1,0 +1,113 @@
+// OpenBLAS's single-threaded sgemm on exactly the products of the CPU backend's forward pass and
+// training step, for each size of the grid (bench_common.hpp): the time a backend that did
+// nothing but these products would take, against which the CPU backend's time is read
+// (bench/peer_bench.py reports forward and train step as a fraction of it: sgemm time / ctrnn
+// time, 1 = nothing but the products).
+//
+//   sgemm_forward/cpu/H:../B:../T:../E:..     per network: the input drive (T B x H, K = I), T
+//       recurrent products (B x H, K = H, accumulating), the readout (T B x O, K = H); the FLOP
+//       model's forward_flops exactly.
+//   sgemm_train_step/cpu/...                  the forward's products, then BPTT's: gy W_out^T
+//       (T B x H, K = O), T products dv W_hid^T (B x H, K = H), and the weight gradients
+//       r^T dv (H x H, K = T B), u^T dv (I x H, K = T B), r^T gy (H x O, K = T B).
+//
+// Operands are laid out as the backend holds them (one network's r, v, work slabs contiguous,
+// networks a slab apart), so the products see the same strides and cache footprint. Values are
+// uniform in [-0.1, 0.1] (no denormals, no overflow). One thread: OpenBLAS is set to 1 thread.
+// Counters: FLOP/s (the products' FLOPs per second) and GFLOP per iteration.
+#include <cblas.h>
+
+#include <random>
+#include <vector>
+
+#include "bench_common.hpp"
+
+namespace {
+
+using ctrnn_bench::kInputs;
+using ctrnn_bench::kOutputs;
+using ctrnn_bench::Size;
+
+// Row-major C (M x N) = op(A) op(B) + beta C, leading dimensions those of the stored matrices.
+void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float beta, float* C) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
+              blasint(K), 1.0f, A, blasint(ta ? M : K), B, blasint(tb ? K : N), beta, C, blasint(N));
+}
+
+std::vector<float> filled(int64_t n, uint32_t seed) {
+  std::vector<float> x(static_cast<size_t>(n));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-0.1f, 0.1f);
+  for (float& v : x) v = d(rng);
+  return x;
+}
+
+struct Operands {
+  int64_t H, B, T, E, I = kInputs, O = kOutputs, BH, TB, state;
+  std::vector<float> u, w_in, w_hid, w_out, work, r, y, gy, dv, dr0, dw_in, dw_hid, dw_out;
+  explicit Operands(const Size& s)
+      : H(s.H), B(s.B), T(s.T), E(s.E), BH(s.B * s.H), TB(s.T * s.B), state((s.T + 1) * s.B * s.H),
+        u(filled(TB * I, 1)), w_in(filled(E * I * H, 2)), w_hid(filled(E * H * H, 3)), w_out(filled(E * H * O, 4)),
+        work(filled(E * TB * H, 5)), r(filled(E * state, 6)), y(filled(E * TB * O, 7)), gy(filled(E * TB * O, 8)),
+        dv(filled(E * state, 9)), dr0(size_t(E * BH)), dw_in(size_t(E * I * H)), dw_hid(size_t(E * H * H)), dw_out(size_t(E * H * O)) {}
+
+  void forward() {
+    for (int64_t e = 0; e < E; ++e) gemm(false, false, TB, H, I, u.data(), w_in.data() + e * I * H, 0.0f, work.data() + e * TB * H);
+    for (int64_t t = 1; t <= T; ++t)
+      for (int64_t e = 0; e < E; ++e)
+        gemm(false, false, B, H, H, r.data() + e * state + (t - 1) * BH, w_hid.data() + e * H * H, 1.0f,
+             work.data() + e * TB * H + (t - 1) * BH);
+    for (int64_t e = 0; e < E; ++e)
+      gemm(false, false, TB, O, H, r.data() + e * state + BH, w_out.data() + e * H * O, 1.0f, y.data() + e * TB * O);
+  }
+  void backward() {
+    for (int64_t e = 0; e < E; ++e)
+      gemm(false, true, TB, H, O, gy.data() + e * TB * O, w_out.data() + e * H * O, 0.0f, work.data() + e * TB * H);
+    for (int64_t t = T - 1; t >= 0; --t)  // dr_t += dv_{t+1} W_hid^T; dr_0 has a slab of its own
+      for (int64_t e = 0; e < E; ++e)
+        gemm(false, true, B, H, H, dv.data() + e * state + (t + 1) * BH, w_hid.data() + e * H * H, t ? 1.0f : 0.0f,
+             t ? work.data() + e * TB * H + (t - 1) * BH : dr0.data() + e * BH);
+    for (int64_t e = 0; e < E; ++e) {
+      const float* dv1 = dv.data() + e * state + BH;
+      gemm(true, false, H, H, TB, r.data() + e * state, dv1, 0.0f, dw_hid.data() + e * H * H);
+      gemm(true, false, I, H, TB, u.data(), dv1, 0.0f, dw_in.data() + e * I * H);
+      gemm(true, false, H, O, TB, r.data() + e * state + BH, gy.data() + e * TB * O, 0.0f, dw_out.data() + e * H * O);
+    }
+  }
+  double forward_flops() const { return ctrnn_bench::forward_flops({H, B, T, E}); }
+  double backward_flops() const {
+    return 2.0 * double(E) * (double(TB) * H * O + double(T) * B * H * H + double(TB) * (H * H + I * H + H * O));
+  }
+};
+
+void bm_products(benchmark::State& state, const Size& s, bool train) {
+  Operands ops(s);
+  auto run = [&] {
+    ops.forward();
+    if (train) ops.backward();
+  };
+  run();  // warm-up, untimed (first touch, OpenBLAS's buffers)
+  for (auto _ : state) {
+    run();
+    benchmark::DoNotOptimize(ops.work.data());
+    benchmark::ClobberMemory();
+  }
+  const double flops = ops.forward_flops() + (train ? ops.backward_flops() : 0.0);
+  state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate,
+                                                benchmark::Counter::kIs1000);
+  state.counters["GFLOP"] = benchmark::Counter(flops * 1e-9);
+  state.SetLabel(std::string(OPENBLAS_VERSION) + openblas_get_corename() + " kernels, 1 thread");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  openblas_set_num_threads(1);
+  for (bool train : {false, true})
+    for (const Size& s : ctrnn_bench::size_grid())
+      benchmark::RegisterBenchmark(ctrnn_bench::bench_name(train ? "sgemm_train_step" : "sgemm_forward", ctrnn::Device::Cpu, s).c_str(),
+                                   [s, train](benchmark::State& st) { bm_products(st, s, train); })
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+  return ctrnn_bench::run_main(argc, argv);
+}

@@ -1,0 +1,159 @@
+#include "orchestrated/host_fused_steps.hpp"
+
+#include <vector>
+
+#include "kernels/activation.hpp"
+
+namespace ctrnn::detail {
+namespace {
+
+using kernels::activate;
+using kernels::activate_grad;
+
+// f(v) and f'(v) with the activation a template argument: activate()'s switch folds away and the
+// neuron loops below vectorize (for ReLU; tanhf and expf stay calls to libm, as in the bodies).
+template <Activation A>
+inline float act(float v) {
+  return activate(A, v);
+}
+template <Activation A>
+inline float act_grad(float v) {
+  return activate_grad(A, v);
+}
+
+// Calls f.template operator()<A>() for the runtime activation a.
+template <class F>
+void with_activation(Activation a, const F& f) {
+  switch (a) {
+    case Activation::ReLU: return f.template operator()<Activation::ReLU>();
+    case Activation::Tanh: return f.template operator()<Activation::Tanh>();
+    case Activation::Sigmoid: return f.template operator()<Activation::Sigmoid>();
+    case Activation::ReTanh: return f.template operator()<Activation::ReTanh>();
+  }
+}
+
+struct InitialRows {
+  const kernels::InitialStateBody& s;
+  int64_t begin, end;
+  template <Activation A>
+  void operator()() const {
+    const int64_t B = s.B, H = s.H;
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t e = row / B, j0 = (row - e * B) * H;
+      float* __restrict v = s.v + e * s.state_stride + j0;
+      float* __restrict r = s.r + e * s.state_stride + j0;
+      if (s.h0) {
+        const float* __restrict h0 = s.h0 + e * H;
+        for (int64_t h = 0; h < H; ++h) v[h] = h0[h], r[h] = act<A>(h0[h]);
+      } else if (s.kept) {
+        const float* __restrict kept = s.kept + e * B * H + j0;
+        for (int64_t h = 0; h < H; ++h) v[h] = kept[h], r[h] = act<A>(kept[h]);
+      } else {
+        const float r0 = act<A>(0.0f);
+        for (int64_t h = 0; h < H; ++h) v[h] = 0.0f, r[h] = r0;
+      }
+    }
+  }
+};
+
+struct ForwardRows {
+  const kernels::LeakyStepForward& s;
+  int64_t begin, end;
+  template <Activation A>
+  void operator()() const {
+    const int64_t B = s.B, H = s.H;
+    const float alpha = s.alpha, keep = 1.0f - s.alpha, pre_scale = s.alpha * s.sigma_pre, post = s.sigma_post;
+    const bool noisy = s.sigma_pre > 0.0f || s.sigma_post > 0.0f;
+    std::vector<float> pre_noise(noisy ? H : 0), post_noise(noisy ? H : 0);
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t e = row / B, j0 = (row - e * B) * H, state = e * s.state_stride + j0;
+      const float* __restrict drive = s.drive + e * s.drive_stride + j0;
+      const float* __restrict b_in = s.b_in + e * H;
+      const float* __restrict b_hid = s.b_hid + e * H;
+      const float* __restrict v_prev = s.v_prev + state;
+      float* __restrict v = s.v + state;
+      float* __restrict r = s.r + state;
+      if (!noisy) {
+        for (int64_t h = 0; h < H; ++h) {
+          const float vt = keep * v_prev[h] + alpha * (drive[h] + (b_hid[h] + b_in[h]));
+          v[h] = vt;
+          r[h] = act<A>(vt);
+        }
+        continue;
+      }
+      // The draws of LeakyStepForward, element j0 + h of network e's stream for this step.
+      const RandomStream pre(s.seed, RandomPurpose::PreactNoise, uint32_t(e), s.step, *s.call);
+      const RandomStream post_stream(s.seed, RandomPurpose::PostactNoise, uint32_t(e), s.step, *s.call);
+      for (int64_t h = 0; h < H; ++h) {
+        if (s.sigma_pre > 0.0f) pre_noise[h] = pre.normal(uint32_t(j0 + h));
+        if (s.sigma_post > 0.0f) post_noise[h] = post_stream.normal(uint32_t(j0 + h));
+      }
+      for (int64_t h = 0; h < H; ++h) {
+        float vt = keep * v_prev[h] + alpha * (drive[h] + (b_hid[h] + b_in[h]));
+        if (s.sigma_pre > 0.0f) vt += pre_scale * pre_noise[h];
+        float rt = act<A>(vt);
+        if (s.sigma_post > 0.0f) rt += post * post_noise[h];
+        v[h] = vt;
+        r[h] = rt;
+      }
+    }
+  }
+};
+
+struct BackwardRows {
+  const kernels::LeakyStepBackward& s;
+  int64_t begin, end;
+
+  // gr and dv_next present or not, decided outside the neuron loop.
+  template <Activation A, bool kGr, bool kNext>
+  void rows() const {
+    const int64_t B = s.B, H = s.H;
+    const float keep = 1.0f - s.alpha;
+    for (int64_t row = begin; row < end; ++row) {
+      const int64_t e = row / B, j0 = (row - e * B) * H, state = e * s.state_stride + j0;
+      const float* __restrict dr = s.dr + e * s.dr_stride + j0;
+      const float* __restrict gr = kGr ? s.gr + e * s.gr_stride + j0 : nullptr;
+      const float* __restrict v = s.v + state;
+      const float* __restrict dv_next = kNext ? s.dv_next + state : nullptr;
+      float* __restrict dv = s.dv + state;
+      for (int64_t h = 0; h < H; ++h) {
+        float d = dr[h];
+        if (kGr) d += gr[h];
+        const float carried = kNext ? dv_next[h] : 0.0f;  // added even when 0: -0 + 0 = +0, as the body
+        dv[h] = d * act_grad<A>(v[h]) + keep * carried;
+      }
+    }
+  }
+  template <Activation A>
+  void operator()() const {
+    if (s.gr)
+      s.dv_next ? rows<A, true, true>() : rows<A, true, false>();
+    else
+      s.dv_next ? rows<A, false, true>() : rows<A, false, false>();
+  }
+};
+
+}  // namespace
+
+void initial_state_rows(const kernels::InitialStateBody& s, int64_t row_begin, int64_t row_end) {
+  with_activation(s.activation, InitialRows{s, row_begin, row_end});
+}
+
+void leaky_step_forward_rows(const kernels::LeakyStepForward& s, int64_t row_begin, int64_t row_end) {
+  with_activation(s.activation, ForwardRows{s, row_begin, row_end});
+}
+
+void leaky_step_backward_rows(const kernels::LeakyStepBackward& s, int64_t row_begin, int64_t row_end) {
+  with_activation(s.activation, BackwardRows{s, row_begin, row_end});
+}
+
+void bias_broadcast_rows(const kernels::BroadcastRows& s, int64_t row_begin, int64_t row_end) {
+  const int64_t cols = s.cols;
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const float* __restrict bias = s.bias + (row / s.rows) * cols;
+    float* __restrict out = s.out + row * cols;
+    for (int64_t c = 0; c < cols; ++c) out[c] = bias[c];
+  }
+}
+
+}  // namespace ctrnn::detail

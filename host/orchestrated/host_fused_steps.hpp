@@ -1,0 +1,24 @@
+#pragma once
+// Host-only row forms of the per-element bodies the CPU backend runs every time step (and once
+// per call), for BlasHostPrims::apply: the same arithmetic, in the same order, as the bodies'
+// operator() (kernels/leaky_step.hpp, kernels/elementwise.hpp), so the results are the same bits,
+// but laid out as the data is: for each row (network e, batch row b) a contiguous loop over the H
+// neurons with the activation fixed at compile time, no index division per element, so the
+// compiler vectorizes it (its report: CTRNN_VECTORIZE_REPORT, cmake/CtrnnHostCpu.cmake). Each
+// function runs the rows [row_begin, row_end) of the body's (E, rows) and writes only those rows'
+// outputs, so ranges of rows can run on different threads.
+#include <cstdint>
+
+#include "kernels/elementwise.hpp"
+#include "kernels/leaky_step.hpp"
+
+namespace ctrnn::detail {
+
+// Rows of (E, B), n = E B H elements.
+void initial_state_rows(const kernels::InitialStateBody& s, int64_t row_begin, int64_t row_end);
+void leaky_step_forward_rows(const kernels::LeakyStepForward& s, int64_t row_begin, int64_t row_end);
+void leaky_step_backward_rows(const kernels::LeakyStepBackward& s, int64_t row_begin, int64_t row_end);
+// Rows of (E, rows), n = E rows cols elements.
+void bias_broadcast_rows(const kernels::BroadcastRows& s, int64_t row_begin, int64_t row_end);
+
+}  // namespace ctrnn::detail

@@ -1,0 +1,325 @@
+// The persistent recurrence kernels (kernels/persistent_*.hpp) run by the host emulator
+// (host/orchestrated/cluster_emulator.hpp) through OrchestratedBackend<HostPrims> with the path
+// forced: the same phase code the device runs, with every cluster size and batch tile the
+// dispatcher can choose, H not a multiple of the cluster, partial batch tiles, B = 1, T = 1,
+// E > 1, every activation, noise, every kind of mask. Compared with the independent reference in
+// double (the oracle), with the CPU backend through a whole training sequence, and with the
+// sequence path of the same backend. Also: the result does not depend on the order in which the
+// threads of a phase run (no thread reads what another writes in the same phase), and the
+// dispatcher's table (docs/gpu-dispatch.md). CTest label `emulated`.
+#include <gtest/gtest.h>
+
+#include "orchestrated/cluster_emulator.hpp"
+#include "orchestrated/host_primitives.hpp"
+#include "orchestrated/orchestrated_backend.hpp"
+#include "orchestrated/recurrence_plan.hpp"
+#include "test_host_backend_compare.hpp"
+
+namespace ctrnn {
+namespace {
+
+using detail::HostPrims;
+using detail::OrchestratedBackend;
+using detail::RecurrenceOptions;
+using detail::RecurrencePath;
+using test::BackendCase;
+
+// As test_host_orchestration's kHostTolerances (the same float arithmetic as the sequence: the
+// per-element lines of LeakyStepForward/Backward, on a recurrent product summed in k order or in
+// parts; see EqualsTheSequence).
+constexpr test::Tolerances kEmulatedTolerances{1e-5, 2e-5, 1e-5};
+
+struct PersistentCase {
+  BackendCase c;
+  RecurrenceOptions o;
+};
+
+std::string name(const PersistentCase& p) {
+  return test::case_name(p.c) + "_" + to_string(p.o.path) + "_C" + std::to_string(p.o.cluster_size) + "_tile" +
+         std::to_string(p.o.batch_tile) + "_thr" + std::to_string(p.o.threads);
+}
+void PrintTo(const PersistentCase& p, std::ostream* os) { *os << name(p); }
+
+std::unique_ptr<OrchestratedBackend<HostPrims>> emulated(const test::Problem& p, const RecurrenceOptions& o) {
+  auto b = std::make_unique<OrchestratedBackend<HostPrims>>(p.config, /*poison=*/true);
+  b->set_recurrence(o);
+  return b;
+}
+
+class PersistentEmulated : public ::testing::TestWithParam<PersistentCase> {};
+
+TEST_P(PersistentEmulated, MatchesTheDoubleReference) {
+  const PersistentCase pc = GetParam();
+  const test::Problem p = test::make_problem(pc.c);
+  auto backend = emulated(p, pc.o);
+  test::compare_with_double_reference(*backend, pc.c, p, kEmulatedTolerances);
+  EXPECT_EQ(backend->recurrence_plan().path, pc.o.path) << backend->recurrence_plan().reason;
+}
+
+TEST_P(PersistentEmulated, MatchesTheCpuBackendThroughTraining) {
+  const PersistentCase pc = GetParam();
+  const test::Problem p = test::make_problem(pc.c);
+  auto backend = emulated(p, pc.o);
+  auto cpu = detail::make_cpu_backend<float>(p.config);
+  // SGD only: with Adam, one gradient entry within rounding of 0 makes a parameter differ by up
+  // to 2 lr between any two correct backends (see compare_backends); for the seeds below the
+  // sequence path of this backend differs from the CPU backend's there exactly as the persistent
+  // path does, which EqualsTheSequenceBitForBit pins down.
+  test::compare_backends(*backend, *cpu, pc.c, p, kEmulatedTolerances, /*adam=*/false);
+  EXPECT_EQ(backend->recurrence_plan().path, pc.o.path);
+}
+
+// Against the sequence path of the same host backend. With the recurrent sum in one part the
+// emulated kernels compute the same products summed in the same order and the same per-element
+// lines, so the results agree to the last bit (any index slip, a wrong slice or a stale exchange
+// buffer shows as a difference, however small). Split into parts (H >= 16), the sum is
+// reordered: then a few roundings per step, measured worst between 1e-7 and 3e-7 of the scale
+// (2026-11-28), hence 2e-6.
+TEST_P(PersistentEmulated, EqualsTheSequence) {
+  const PersistentCase pc = GetParam();
+  const test::Problem p = test::make_problem(pc.c);
+  const BackendCase& c = pc.c;
+  RecurrenceOptions sequence;
+  sequence.path = RecurrencePath::Sequence;
+  std::vector<float> y[2], r[2];
+  Gradients<float> g[2];
+  int64_t parts = 0;
+  for (int k = 0; k < 2; ++k) {
+    auto b = emulated(p, k == 0 ? sequence : pc.o);
+    b->set_constraints(p.constraints);
+    b->set_params(p.params);
+    b->forward(test::forward_args(c, p, 7, c.biases ? detail::InitialState::H0 : detail::InitialState::Zero, false));
+    y[k] = test::poisoned(c.E * c.T * c.B * c.O), r[k] = test::poisoned(c.E * c.T * c.B * c.H);
+    b->read_forward(y[k].data(), r[k].data());
+    b->backward(p.gy.data(), p.gr.data());
+    b->read_gradients(g[k]);
+    parts = b->recurrence_plan().geometry.parts;
+  }
+  const auto g0 = g[0].arrays(), g1 = g[1].arrays();
+  if (parts == 1) {
+    EXPECT_EQ(y[1], y[0]);
+    EXPECT_EQ(r[1], r[0]);
+    for (size_t k = 0; k < g0.size(); ++k) EXPECT_EQ(*g1[k], *g0[k]) << kParamNames[k];
+  } else {
+    EXPECT_TRUE(test::close_to(y[1], y[0], 2e-6)) << "y";
+    EXPECT_TRUE(test::close_to(r[1], r[0], 2e-6)) << "r";
+    for (size_t k = 0; k < g0.size(); ++k) EXPECT_TRUE(test::close_to(*g1[k], *g0[k], 2e-6)) << kParamNames[k];
+  }
+}
+
+std::vector<PersistentCase> persistent_cases() {
+  std::vector<PersistentCase> cases;
+  uint64_t seed = 500;
+  const auto add = [&](BackendCase c, RecurrencePath path, int cluster, int64_t tile, int threads) {
+    c.seed = seed++;
+    RecurrenceOptions o;
+    o.path = path, o.cluster_size = cluster, o.batch_tile = tile, o.threads = threads;
+    cases.push_back({c, o});
+  };
+  const RecurrencePath cta = RecurrencePath::PersistentCta, cluster = RecurrencePath::PersistentCluster;
+  // Every activation with everything on, on one CTA and on a cluster whose last CTA holds fewer
+  // columns (H = 13 over 4 CTAs: 4, 4, 4, 1), partial batch tiles (B = 5 in tiles of 2).
+  for (Activation a : {Activation::ReLU, Activation::Tanh, Activation::Sigmoid, Activation::ReTanh}) {
+    BackendCase full;
+    full.activation = a, full.E = 2, full.H = 13, full.B = 5, full.T = 4;
+    full.masks = full.noise = full.biases = full.u_per_network = full.regularizers = true;
+    full.mask_shape = LossMask::TimeBatchOutput;
+    add(full, cta, 0, 0, 64);
+    add(full, cluster, 4, 2, 32);
+    BackendCase time_batch = full;
+    time_batch.masks = false, time_batch.u_per_network = false, time_batch.mask_shape = LossMask::TimeBatch;
+    add(time_batch, cluster, 2, 0, 0);
+  }
+  // Every cluster size the dispatcher can choose (and 3, 5: forced sizes need not be powers of
+  // two), slices of 1 column and CTAs with no column at all (H = 5 over 8 and 16 CTAs).
+  BackendCase c;
+  c.activation = Activation::Tanh, c.E = 3, c.H = 19, c.B = 6, c.T = 3, c.noise = c.biases = true;
+  for (int size : {2, 3, 4, 5, 8, 16}) add(c, cluster, size, 4, 32);
+  BackendCase narrow = c;
+  narrow.H = 5;
+  add(narrow, cluster, 8, 0, 0);
+  add(narrow, cluster, 16, 3, 32);
+  // Tiles of more than kTileRows rows: a thread's rows g, g + G, g + 2G, ... with G = 2 and 3, the
+  // last ones clamped (11 rows in a tile: G = 3, rows 2, 5, 8 and a clamped 11); the recurrent sum
+  // in several parts (H = 48) and in one, looping over more tiles than threads (32 threads).
+  BackendCase rows = c;
+  rows.E = 2, rows.H = 21, rows.B = 11, rows.activation = Activation::ReTanh, rows.masks = true;
+  add(rows, cluster, 3, 11, 64);
+  add(rows, cta, 0, 7, 32);
+  rows.H = 48, rows.activation = Activation::Sigmoid;
+  add(rows, cluster, 2, 11, 256);
+  add(rows, cluster, 4, 8, 32);
+  // Degenerate sizes: B = 1, T = 1, H = 1, I = O = 1.
+  BackendCase tiny;
+  tiny.E = 2, tiny.I = 1, tiny.H = 1, tiny.O = 1, tiny.T = 1, tiny.B = 1, tiny.noise = true;
+  add(tiny, cta, 0, 0, 0);
+  BackendCase one_row = c;
+  one_row.B = 1, one_row.T = 6, one_row.masks = true, one_row.regularizers = true;
+  add(one_row, cta, 0, 0, 32);
+  add(one_row, cluster, 2, 0, 0);
+  BackendCase one_step = c;
+  one_step.T = 1, one_step.B = 9, one_step.activation = Activation::ReLU;
+  add(one_step, cluster, 4, 4, 64);
+  // The dispatcher's own choice of tile and threads (the tile spreads B over the SMs).
+  BackendCase wide = c;
+  wide.H = 40, wide.B = 12, wide.E = 1, wide.T = 5, wide.activation = Activation::Sigmoid, wide.masks = true;
+  add(wide, cta, 0, 0, 0);
+  add(wide, cluster, 0, 0, 0);
+  return cases;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, PersistentEmulated, ::testing::ValuesIn(persistent_cases()),
+                         [](const auto& info) { return name(info.param); });
+
+// A forced persistent path runs (the plan says so) and a path that cannot run is refused with a
+// message naming the option, before the backend changes anything.
+TEST(PersistentEmulatedOptions, ForcedPathsRunOrAreRefused) {
+  BackendCase c;
+  c.H = 12;
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<HostPrims> b(p.config, true);
+  b.set_constraints(p.constraints);
+  b.set_params(p.params);
+  b.forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
+  EXPECT_EQ(b.recurrence_plan().path, RecurrencePath::Sequence);  // Auto on the host: the sequence
+  RecurrenceOptions o;
+  o.path = RecurrencePath::PersistentCta, o.cluster_size = 4;
+  b.set_recurrence(o);
+  test::expect_refused([&] { b.forward(test::forward_args(c, p, 1, detail::InitialState::Zero, false)); },
+                       "recurrence cluster size");
+  EXPECT_EQ(b.recurrence_plan().path, RecurrencePath::Sequence);  // the last forward's, unchanged
+  o.path = RecurrencePath::PersistentCluster, o.cluster_size = 17;
+  b.set_recurrence(o);
+  test::expect_refused([&] { b.forward(test::forward_args(c, p, 1, detail::InitialState::Zero, false)); },
+                       "recurrence cluster size");
+  o.cluster_size = 2;
+  b.set_recurrence(o);
+  b.forward(test::forward_args(c, p, 1, detail::InitialState::Zero, false));
+  EXPECT_EQ(b.recurrence_plan().path, RecurrencePath::PersistentCluster);
+  EXPECT_EQ(b.recurrence_plan().geometry.cluster, 2);
+}
+
+// The exchange protocol under every thread order: each phase reads only what earlier phases
+// wrote, so the ascending, descending and shuffled runs give the same bits. A kernel that read
+// a buffer being written in the same phase (one buffer instead of two, a missing barrier) would
+// give different results in different orders.
+template <class Kernel>
+std::vector<std::vector<float>> run_in_orders(Kernel k, std::vector<float>& out, int64_t clusters) {
+  std::vector<std::vector<float>> results;
+  for (auto order : {detail::ThreadOrder::Ascending, detail::ThreadOrder::Descending, detail::ThreadOrder::Shuffled}) {
+    std::fill(out.begin(), out.end(), 0.0f);
+    detail::emulate_clusters(k, clusters, order, 42);
+    results.push_back(out);
+  }
+  return results;
+}
+
+TEST(PersistentEmulatedOrder, ThreadOrderDoesNotChangeTheResult) {
+  const int64_t E = 2, T = 5, B = 7, H = 21, BH = B * H, state = (T + 1) * BH;
+  const auto w = test::random_vector<float>(size_t(E * H * H), 1, -0.4, 0.4);
+  const auto bias = test::random_vector<float>(size_t(E * H), 2);
+  const auto drive = test::random_vector<float>(size_t(E * T * BH), 3);
+  const auto gr = test::random_vector<float>(size_t(E * T * BH), 4);
+  std::vector<float> v = test::random_vector<float>(size_t(E * state), 5), r = v, dv(size_t(E * state));
+  for (int cluster : {1, 3, 8}) {
+    const auto g = kernels::PersistentGeometry::make(H, B, cluster, 3, 32);
+    const uint32_t call = 1;
+    kernels::PersistentForward f{w.data(), bias.data(), bias.data(), drive.data(), v.data(), r.data(), T, 0.2f,
+                                 0.3f, 0.1f, Activation::Tanh, 9, &call, g};
+    // Forward: r and v of steps >= 1 (slice 0 is the input and stays)
+    std::vector<float> v0 = v;
+    std::vector<std::vector<float>> rs;
+    for (auto order : {detail::ThreadOrder::Ascending, detail::ThreadOrder::Descending, detail::ThreadOrder::Shuffled}) {
+      v = v0;
+      std::copy(v0.begin(), v0.end(), r.begin());
+      detail::emulate_clusters(f, g.clusters_total(E), order, 42);
+      rs.push_back(r);
+      rs.back().insert(rs.back().end(), v.begin(), v.end());
+    }
+    EXPECT_EQ(rs[1], rs[0]) << "cluster " << cluster;
+    EXPECT_EQ(rs[2], rs[0]) << "cluster " << cluster;
+    kernels::PersistentBackward bw{w.data(), drive.data(), gr.data(), v.data(), dv.data(), T, 0.2f,
+                                   Activation::Sigmoid, g};
+    const auto dvs = run_in_orders(bw, dv, g.clusters_total(E));
+    EXPECT_EQ(dvs[1], dvs[0]) << "cluster " << cluster;
+    EXPECT_EQ(dvs[2], dvs[0]) << "cluster " << cluster;
+  }
+}
+
+// The dispatcher on an H100/H200 (227 KB per CTA, 132 SMs, clusters up to 16): the table of
+// docs/gpu-dispatch.md.
+TEST(RecurrenceDispatch, TheTableOnHopper) {
+  const detail::DeviceLimits d = detail::DeviceLimits::hopper();
+  const RecurrenceOptions automatic;
+  struct Row {
+    int64_t E, B, H;
+    RecurrencePath path;
+    int cluster;
+    int64_t tile;
+  };
+  const RecurrencePath cta = RecurrencePath::PersistentCta, cl = RecurrencePath::PersistentCluster,
+                       seq = RecurrencePath::Sequence;
+  for (const Row& row : std::vector<Row>{{1, 32, 64, cl, 2, 4},       {64, 32, 64, cta, 1, 16},
+                                         {1, 64, 128, cl, 4, 4},       {1, 64, 256, cl, 8, 4},
+                                         {64, 64, 256, cl, 2, 32},     {1, 256, 256, cl, 2, 4},
+                                         {1, 64, 512, cl, 8, 4},       {1, 256, 512, cl, 8, 16},
+                                         {1, 64, 700, cl, 16, 8},      {1, 64, 900, seq, 1, 0},
+                                         {1, 1, 900, cl, 16, 1},       {1, 256, 1024, seq, 1, 0}}) {
+    const detail::RecurrencePlan plan = detail::plan_recurrence(row.E, row.B, row.H, d, automatic);
+    SCOPED_TRACE("E " + std::to_string(row.E) + " B " + std::to_string(row.B) + " H " + std::to_string(row.H) +
+                 ": " + plan.reason);
+    EXPECT_EQ(plan.path, row.path);
+    if (row.path == seq) continue;
+    EXPECT_EQ(plan.geometry.cluster, row.cluster);
+    EXPECT_EQ(plan.geometry.batch_tile, row.tile);
+  }
+}
+
+// Whatever it picks fits the shared memory, covers the batch, and uses no empty tile.
+TEST(RecurrenceDispatch, EveryPlanFitsAndCovers) {
+  for (const detail::DeviceLimits& d :
+       {detail::DeviceLimits::hopper(), detail::DeviceLimits{227 * 1024, 132, 8}, detail::DeviceLimits{99 * 1024, 46, 1}})
+    for (int64_t E : {1, 3, 64})
+      for (int64_t B : {1, 2, 5, 64, 300})
+        for (int64_t H : {1, 2, 7, 64, 100, 128, 255, 256, 511, 700, 901, 2000}) {
+          const detail::RecurrencePlan plan = detail::plan_recurrence(E, B, H, d, RecurrenceOptions{});
+          if (plan.path == RecurrencePath::Sequence) continue;
+          const auto& g = plan.geometry;
+          EXPECT_LE(plan.shared_bytes, d.shared_bytes_per_cta) << plan.reason;
+          EXPECT_LE(g.cluster, d.max_cluster);
+          EXPECT_GE(g.tiles * g.batch_tile, B);
+          EXPECT_LT((g.tiles - 1) * g.batch_tile, B);
+          EXPECT_GE(g.slice * g.cluster, H);
+          EXPECT_EQ(plan.path == RecurrencePath::PersistentCta, g.cluster == 1);
+        }
+}
+
+TEST(RecurrenceDispatch, ForcedPathsAndBadOptions) {
+  const detail::DeviceLimits d = detail::DeviceLimits::hopper();
+  RecurrenceOptions o;
+  o.path = RecurrencePath::PersistentCta;
+  test::expect_refused([&] { detail::plan_recurrence(1, 64, 256, d, o); }, "recurrence path");  // 256 KB of W_hid
+  o.path = RecurrencePath::PersistentCluster;
+  test::expect_refused([&] { detail::plan_recurrence(1, 64, 2000, d, o); }, "recurrence path");
+  o.cluster_size = 16;
+  test::expect_refused([&] { detail::plan_recurrence(1, 64, 64, detail::DeviceLimits{227 * 1024, 132, 8}, o); },
+                       "recurrence cluster size");
+  o.cluster_size = 0;
+  test::expect_refused([&] { detail::plan_recurrence(1, 64, 64, detail::DeviceLimits{227 * 1024, 132, 1}, o); },
+                       "recurrence path");
+  o.threads = 100;
+  test::expect_refused([&] { detail::plan_recurrence(1, 64, 64, d, o); }, "recurrence threads");
+  o.threads = 0, o.batch_tile = -1;
+  test::expect_refused([&] { detail::plan_recurrence(1, 64, 64, d, o); }, "recurrence batch tile");
+  o.batch_tile = 1000;  // more than B: one tile of the whole batch
+  const auto plan = detail::plan_recurrence(1, 64, 64, d, o);
+  EXPECT_EQ(plan.geometry.batch_tile, 64);
+  EXPECT_EQ(plan.geometry.tiles, 1);
+  o.path = RecurrencePath::Sequence;
+  EXPECT_EQ(detail::plan_recurrence(1, 64, 4000, d, o).path, RecurrencePath::Sequence);
+  EXPECT_EQ(detail::parse_recurrence_path("cluster"), RecurrencePath::PersistentCluster);
+  test::expect_refused([] { detail::parse_recurrence_path("fast"); }, "recurrence path");
+}
+
+}  // namespace
+}  // namespace ctrnn
