@@ -11,6 +11,7 @@
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
+#include "ctrnn/run_inputs.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
 #include "evaluation.hpp"
@@ -172,11 +173,10 @@ int run_command(const RunOptions& o) {
   std::optional<Network> net;
   if (looks_like_json(o.source)) net.emplace(read_train_config(o.source).network, device);
   else net.emplace(std::move(load_checkpoint(o.source, device).network));
-  const SafetensorsFile in = SafetensorsFile::read(o.inputs);
-  if (!in.contains("u")) throw InvalidArgument("--inputs", "a tensor named 'u'", "'" + o.inputs + "' has none");
+  const Tensor<float> u = read_run_inputs(o.inputs, net->config());
   if (o.reset_state) net->reset_state();
   net->eval();
-  const ForwardResult<float> res = with_keep_hint([&] { return net->forward(in.get<float>("u")); });
+  const ForwardResult<float> res = with_keep_hint([&] { return net->forward(u); });
   SafetensorsFile out;
   out.put("y", res.y);
   out.put("r", res.r);

@@ -134,6 +134,14 @@ TEST(Cli, RunSimulatesGivenInputsInEvalMode) {
                 .code,
             0);
   expect_one_line_error(run("run " + cfg + " --inputs " + (d.path / "in.safetensors").string(), d.path), 2, "--out");
+  // Inputs that do not fit the network (I = 4, not 3) are refused through read_run_inputs.
+  SafetensorsFile wrong;
+  wrong.put("u", Tensor<float>({7, 2, 4}));
+  wrong.write((d.path / "wrong.safetensors").string());
+  expect_one_line_error(run("run " + cfg + " --inputs " + (d.path / "wrong.safetensors").string() + " --out " +
+                                (d.path / "out3.safetensors").string() + " --device cpu",
+                            d.path),
+                        2, "(T, B, 3)");
 }
 
 // The README's demo: the perceptual-decision example reaches >= 85% decision accuracy on fresh
