@@ -15,7 +15,8 @@
 // networks a slab apart), so the products see the same strides and cache footprint. Values are
 // uniform in [-0.1, 0.1] (no denormals, no overflow). One thread: OpenBLAS is set to 1 thread.
 // Counters: FLOP/s (the products' FLOPs per second) and GFLOP per iteration.
-#include <cblas.h>
+
+#include "orchestrated/openblas_api.hpp"
 
 #include <random>
 #include <vector>
@@ -30,7 +31,7 @@ using ctrnn_bench::Size;
 
 // Row-major C (M x N) = op(A) op(B) + beta C, leading dimensions those of the stored matrices.
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float beta, float* C) {
-  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
+  CTRNN_OPENBLAS(cblas_sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
               blasint(K), 1.0f, A, blasint(ta ? M : K), B, blasint(tb ? K : N), beta, C, blasint(N));
 }
 
@@ -96,13 +97,13 @@ void bm_products(benchmark::State& state, const Size& s, bool train) {
   state.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate,
                                                 benchmark::Counter::kIs1000);
   state.counters["GFLOP"] = benchmark::Counter(flops * 1e-9);
-  state.SetLabel(std::string(OPENBLAS_VERSION) + openblas_get_corename() + " kernels, 1 thread");
+  state.SetLabel(std::string(OPENBLAS_VERSION) + CTRNN_OPENBLAS(openblas_get_corename)() + " kernels, 1 thread");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  openblas_set_num_threads(1);
+  CTRNN_OPENBLAS(openblas_set_num_threads)(1);
   for (bool train : {false, true})
     for (const Size& s : ctrnn_bench::size_grid())
       benchmark::RegisterBenchmark(ctrnn_bench::bench_name(train ? "sgemm_train_step" : "sgemm_forward", ctrnn::Device::Cpu, s).c_str(),

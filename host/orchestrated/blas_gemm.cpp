@@ -1,8 +1,8 @@
-#include <cblas.h>
 
 #include <algorithm>
 
 #include "orchestrated/blas_primitives.hpp"
+#include "orchestrated/openblas_api.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
 
 namespace ctrnn::detail {
@@ -16,11 +16,11 @@ constexpr double kMinFlopsPerThread = double(1 << 21);
 // threads), its previous count restored after.
 class BlasOnOneThread {
  public:
-  BlasOnOneThread() : saved_(openblas_get_num_threads()) {
-    if (saved_ != 1) openblas_set_num_threads(1);
+  BlasOnOneThread() : saved_(CTRNN_OPENBLAS(openblas_get_num_threads)()) {
+    if (saved_ != 1) CTRNN_OPENBLAS(openblas_set_num_threads)(1);
   }
   ~BlasOnOneThread() {
-    if (saved_ != 1) openblas_set_num_threads(saved_);
+    if (saved_ != 1) CTRNN_OPENBLAS(openblas_set_num_threads)(saved_);
   }
   BlasOnOneThread(const BlasOnOneThread&) = delete;
   BlasOnOneThread& operator=(const BlasOnOneThread&) = delete;
@@ -40,7 +40,7 @@ void sgemm_one(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const
   }
   // beta == 0: OpenBLAS does not read C (it zeroes C first, as BLAS specifies; the NaN-filled C
   // of BlasGemm.EqualsThePlainLoops checks it), so no pass of our own over C.
-  cblas_sgemm(CblasRowMajor, ta == Op::N ? CblasNoTrans : CblasTrans, tb == Op::N ? CblasNoTrans : CblasTrans,
+  CTRNN_OPENBLAS(cblas_sgemm)(CblasRowMajor, ta == Op::N ? CblasNoTrans : CblasTrans, tb == Op::N ? CblasNoTrans : CblasTrans,
               blasint(M), blasint(N), blasint(K), alpha, A, blasint(lda), B, blasint(ldb), beta, C, blasint(ldc));
 }
 
@@ -77,7 +77,7 @@ void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t
   });
 }
 
-int blas_thread_count() { return openblas_get_num_threads(); }
+int blas_thread_count() { return CTRNN_OPENBLAS(openblas_get_num_threads)(); }
 
 namespace {
 
@@ -86,7 +86,7 @@ namespace {
 // x86-64 kernels, Prescott (SSE3), and every product runs 2-3x slower than with the kernels the
 // CPU can run (bench/RESULTS.md); OPENBLAS_CORETYPE, read when OpenBLAS loads, chooses them.
 std::string blas_kernels() {
-  const std::string core = openblas_get_corename();
+  const std::string core = CTRNN_OPENBLAS(openblas_get_corename)();
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   if (core == "Prescott" && __builtin_cpu_supports("avx512f"))
     return core + " kernels; OPENBLAS_CORETYPE=SkylakeX is faster on this CPU";
