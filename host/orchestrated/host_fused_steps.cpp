@@ -11,7 +11,8 @@ using kernels::activate;
 using kernels::activate_grad;
 
 // f(v) and f'(v) with the activation a template argument: activate()'s switch folds away and the
-// neuron loops below vectorize (for ReLU; tanhf and expf stay calls to libm, as in the bodies).
+// neuron loops below vectorize, for every activation (tanh and the logistic function are the
+// straight-line code of kernels/float_math.hpp, not libm calls).
 template <Activation A>
 inline float act(float v) {
   return activate(A, v);
