@@ -152,9 +152,9 @@ row "image: cublas" "$([ -n "$cublas_dir" ] && echo ok || echo missing)" 0 "${cu
 row "image: torch" "$([ "${torch% *}" != none ] && echo ok || echo missing)" 0 "$torch"
 # The persistent kernels' registers per thread and local memory (columns of kernel-resources.sh).
 if [ -f build-gpu/kernel-resources.txt ]; then
-  resources=$(awk 'NR > 1 && /Persistent(Forward|Backward)/ {
-      k = $0; sub(/.*kernels::Persistent/, "", k); sub(/,.*/, "", k); c = ($0 ~ /, true>/) ? "cluster" : "cta"
-      printf "%s %s %s regs, stack %s, spills %s/%s; ", k, c, $2, $3, $4, $5 }' build-gpu/kernel-resources.txt)
+  resources=$(awk 'NR > 1 && match($0, /Persistent(Forward|Backward), (true|false)/) {
+      k = substr($0, RSTART + 10, RLENGTH - 10); sub(/, true/, " cluster", k); sub(/, false/, " cta", k)
+      printf "%s %s regs, stack %s, spills %s/%s; ", k, $2, $3, $4, $5 }' build-gpu/kernel-resources.txt)
   row "image: kernel resources" "$(echo "$resources" | grep -qE 'stack [1-9]|spills [1-9]|/[1-9]' && echo LOCAL || echo ok)" 0 \
     "${resources:-no persistent kernels in kernel-resources.txt}"
 else
@@ -377,7 +377,8 @@ if [ -s "$detail/bench_recurrence.json" ]; then
   python3 bench/recurrence_targets.py "$detail/bench_recurrence.json" >"$detail/targets.txt" 2>&1
   { echo "===== issue 11 targets"; cat "$detail/targets.txt"; } >>"$OUT/bench.log"
   grep '^target: ' "$detail/targets.txt" | while read -r line; do
-    row "  ${line:8:26}" - - "${line:8}"
+    case $line in *MISSED*) result=MISSED ;; *": met)"*) result=met ;; *missing*) result=missing ;; *) result=- ;; esac
+    row "  target" "$result" - "${line#target: }"
   done
 fi
 
