@@ -156,10 +156,13 @@ std::vector<PersistentCase> persistent_cases() {
   rows.H = 48, rows.activation = Activation::Sigmoid;
   add(rows, cluster, 2, 11, 256);
   add(rows, cluster, 4, 8, 32);
-  // Degenerate sizes: B = 1, T = 1, H = 1, I = O = 1.
+  // Degenerate sizes: B = 1, T = 1, H = 1, I = O = 1; without learned biases and h0 (the backward
+  // kernel then has no closing phases) and with them.
   BackendCase tiny;
   tiny.E = 2, tiny.I = 1, tiny.H = 1, tiny.O = 1, tiny.T = 1, tiny.B = 1, tiny.noise = true;
   add(tiny, cta, 0, 0, 0);
+  tiny.biases = true;
+  add(tiny, cluster, 2, 0, 0);
   BackendCase one_row = c;
   one_row.B = 1, one_row.T = 6, one_row.masks = true, one_row.regularizers = true;
   add(one_row, cta, 0, 0, 32);
