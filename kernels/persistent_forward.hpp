@@ -2,7 +2,7 @@
 // The persistent forward kernel: the whole time loop of the forward pass in one launch, written
 // as phases between barriers (geometry, work split and shared-memory layout:
 // persistent_geometry.hpp; the phase sequence and its barriers: persistent_loop.hpp). The device
-// kernel (persistent.cu) runs the phases between __syncthreads() and cluster.sync(), the host
+// kernel (host/cuda/persistent.cu) runs the phases between __syncthreads() and cluster.sync(), the host
 // emulator (host/orchestrated/cluster_emulator.hpp) runs them for every thread of every CTA in turn.
 //
 //   phase 0       load this CTA's slice of W_hid (columns c0 .. c0 + cols), b_hid + b_in of those
@@ -19,9 +19,9 @@
 // whole batch. With one part the product is summed in HostPrims::gemm's order too.
 #include <cstdint>
 
-#include "ctrnn/philox.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/persistent_loop.hpp"
+#include "kernels/philox.hpp"
 
 namespace ctrnn::kernels {
 

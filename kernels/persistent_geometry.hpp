@@ -18,7 +18,7 @@
 // element-wise lines), then the cluster barrier (persistent_loop.hpp runs the phases).
 #include <cstdint>
 
-#include "ctrnn/host_device.hpp"
+#include "kernels/host_device.hpp"
 
 // Loops over a register tile must unroll on the device: an array indexed at run time lives in
 // local memory.

@@ -17,7 +17,7 @@
 //
 // A kernel K derives from PersistentLoop<K> and provides `geometry` (PersistentGeometry),
 // steps(), closing_phases(), load(tile, smem, thread), finish(s, tile, cta, thread) and
-// close(i, tile, cta, thread); the base gives what the device kernel (persistent.cu) and the host
+// close(i, tile, cta, thread); the base gives what the device kernel (host/cuda/persistent.cu) and the host
 // emulator (host/orchestrated/cluster_emulator.hpp) run: phases(), shared_floats(),
 // barrier_after(phase) and run_phase(phase, cluster_index, cta, thread).
 #include <cstdint>

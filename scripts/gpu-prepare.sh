@@ -54,7 +54,7 @@ cp -r /usr/share/cmake/nlohmann_json "$deps/prefix/share/cmake/"
 rm -rf "$out"
 mkdir -p "$out"
 tar -C "$stage" -cJf "$out/bundle.tar.xz" .
-scripts/kernel-resources.sh nvcc "$root" kernels/persistent.cu kernels/leaky_step.cu kernels/update.cu \
+scripts/kernel-resources.sh nvcc "$root" host/cuda/persistent.cu host/cuda/leaky_step.cu host/cuda/update.cu \
   >"$out/kernel-resources.txt"
 {
   echo "source_dir=$root"

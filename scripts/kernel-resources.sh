@@ -4,12 +4,12 @@
 #   FILE  REGISTERS  STACK  SPILL_STORES  SPILL_LOADS  BARRIERS  KERNEL
 # Needs nvcc only (no GPU). Registers times threads per CTA bound the CTAs per SM (65536 registers
 # per SM on Hopper); shared memory is dynamic and per plan (docs/gpu-dispatch.md).
-# Usage: kernel-resources.sh NVCC SOURCE_DIR [FILE.cu ...]   (default: kernels/persistent.cu)
+# Usage: kernel-resources.sh NVCC SOURCE_DIR [FILE.cu ...]   (default: host/cuda/persistent.cu)
 set -euo pipefail
 nvcc=$1 src=$2
 shift 2
 files=("$@")
-[[ ${#files[@]} -gt 0 ]] || files=(kernels/persistent.cu)
+[[ ${#files[@]} -gt 0 ]] || files=(host/cuda/persistent.cu)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 demangle=cat

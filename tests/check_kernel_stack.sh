@@ -6,7 +6,7 @@
 # Usage: check_kernel_stack.sh NVCC SOURCE_DIR
 set -euo pipefail
 nvcc=$1 src=$2
-table=$(bash "$src/scripts/kernel-resources.sh" "$nvcc" "$src" kernels/leaky_step.cu kernels/update.cu kernels/persistent.cu)
+table=$(bash "$src/scripts/kernel-resources.sh" "$nvcc" "$src" host/cuda/leaky_step.cu host/cuda/update.cu host/cuda/persistent.cu)
 echo "$table"
 # Columns: FILE REGISTERS STACK SPILL_STORES SPILL_LOADS BARRIERS KERNEL
 bad=$(echo "$table" | awk 'NR > 1 && ($3 != 0 || $4 != 0 || $5 != 0)')
