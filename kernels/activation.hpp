@@ -9,8 +9,8 @@
 #include <cmath>
 
 #include "ctrnn/config.hpp"
-#include "ctrnn/host_device.hpp"
 #include "kernels/float_math.hpp"
+#include "kernels/host_device.hpp"
 
 namespace ctrnn::kernels {
 
