@@ -1,9 +1,10 @@
 #pragma once
 // The CUDA backend's sequences, written once against the primitives of primitives.hpp: forward
-// (input drive for all T as one GEMM; per step the recurrent GEMM and one fused kernel; readout
-// for all T as one GEMM), BPTT (dL/dy through W_out for all T as one GEMM; per step the
-// recurrent GEMM and one fused kernel; weight gradients as GEMMs over all T; bias and h0
-// gradients as column sums), the loss with its gradients, the optimizer step, projection and
+// (input drive for all T as one GEMM; per step the recurrent GEMM and one fused kernel, or the
+// whole loop as one persistent kernel; readout for all T as one GEMM), BPTT (dL/dy through W_out
+// for all T as one GEMM; per step the recurrent GEMM and one fused kernel, then the bias and h0
+// gradients as column sums, or the whole loop and those sums as one persistent kernel; weight
+// gradients as GEMMs over all T), the loss with its gradients, the optimizer step, projection and
 // growth. OrchestratedBackend<CudaPrims> is the CUDA backend; OrchestratedBackend<HostPrims> runs
 // the very same sequence and bodies on the host, which is what CI compares with the CPU
 // reference. Same semantics as CpuBackend (host/cpu_backend.cpp) in every virtual.
@@ -111,6 +112,8 @@ class OrchestratedBackend final : public Backend<float> {
         resize(set->a[k], array_size(k));
         fill(set->a[k].data(), array_size(k), 0.0f);
       }
+    resize(arrivals_, checked_product({E_, int64_t(kMaxClusterSize)}, "dims", dims));
+    fill(arrivals_.data(), int64_t(arrivals_.size()), uint32_t(0));
   }
 
   Device device() const override { return prims_.device(); }
@@ -188,7 +191,7 @@ class OrchestratedBackend final : public Backend<float> {
     const int64_t n_y = E_ * sh.y, n_r = E_ * sh.T * sh.BH;
     reserve(
         [&](auto&& need) {
-          bptt_buffers(sh, need);
+          bptt_buffers(sh, plan_, need);
           need(gy_in_, n_y);
           if (gr) need(gr_in_, n_r);
         },
@@ -201,7 +204,7 @@ class OrchestratedBackend final : public Backend<float> {
   void backward_from_loss() override {
     if (!has_loss_) throw StateError("ctrnn: backward_from_loss() needs a loss() of the last forward first");
     const Shape sh = current_shape();
-    reserve([&](auto&& need) { bptt_buffers(sh, need); }, sh);
+    reserve([&](auto&& need) { bptt_buffers(sh, plan_, need); }, sh);
     backward_from_loss_sequence(sh, dyn_, plan_);
   }
 
@@ -228,7 +231,7 @@ class OrchestratedBackend final : public Backend<float> {
         [&](auto&& need) {
           forward_buffers(sh, f.keep_final_state, need);
           loss_buffers(sh, l.weights, need);
-          bptt_buffers(sh, need);
+          bptt_buffers(sh, plan, need);
         },
         sh);
     begin_forward();
@@ -288,10 +291,10 @@ class OrchestratedBackend final : public Backend<float> {
       for (const auto& b : set->a) add(b);
     for (const auto* masks : {&sparsity_, &ei_, &plasticity_, &growth_, &direct_})
       for (const auto& b : *masks) add(b);
-    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &loss_gy_, &loss_gr_,
-                                &rate_mean_, &rate_cv_})
+    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &tile_sums_, &loss_gy_,
+                                &loss_gr_, &rate_mean_, &rate_cv_})
       add(*b);
-    add(stats_), add(report_), add(arena_);
+    add(stats_), add(report_), add(arena_), add(arrivals_);
     return bytes;
   }
 
@@ -355,10 +358,13 @@ class OrchestratedBackend final : public Backend<float> {
     need(report_, report_size());
   }
   template <class Need>
-  void bptt_buffers(const Shape& sh, Need&& need) {
+  void bptt_buffers(const Shape& sh, const RecurrencePlan& plan, Need&& need) {
     need(work_, sh.work);
     need(dv_, sh.trace);
-    need(dr0_, E_ * sh.BH);
+    if (plan.path == RecurrencePath::Sequence)
+      need(dr0_, E_ * sh.BH);
+    else if (plan.geometry.tiles > 1)
+      need(tile_sums_, E_ * plan.geometry.tiles * 2 * H_);
     need(report_, report_size());
   }
   int64_t report_size() const { return E_ * kNumLossTerms + E_ + 1; }  // terms | squared norms | finite flag
@@ -437,7 +443,7 @@ class OrchestratedBackend final : public Backend<float> {
          work_.data(), H, T * BH, E);
     const float alpha = float(a.dynamics.alpha);
     if (plan.path != RecurrencePath::Sequence)  // the whole loop below in one persistent launch
-      persistent(plan, kernels::PersistentForward{params_[kWHid], params_[kBIn], params_[kBHid], work_.data(),
+      persistent(plan, kernels::PersistentForward{{}, params_[kWHid], params_[kBIn], params_[kBHid], work_.data(),
                                                   v_.data(), r_.data(), T, alpha, float(a.dynamics.preact_noise),
                                                   float(a.dynamics.postact_noise), act, a.seed,
                                                   &arena_scalars()->call, {}});
@@ -525,9 +531,12 @@ class OrchestratedBackend final : public Backend<float> {
     const float alpha = float(dyn.alpha);
     // work (T B x H) = gy (T B x O) W_out^T (O x H), all steps at once
     gemm(Op::N, Op::T, T * B, H, O, 1.0f, gy, O, sh.y, params_[kWOut], O, H * O, 0.0f, work_.data(), H, T * BH, E);
-    if (plan.path != RecurrencePath::Sequence)  // the whole loop below in one persistent launch
-      persistent(plan, kernels::PersistentBackward{params_[kWHid], work_.data(), gr, v_.data(), dv_.data(), T, alpha,
-                                                   dyn.activation, {}});
+    if (plan.path != RecurrencePath::Sequence)  // the whole loop below, and the bias and h0 sums, in one launch
+      persistent(plan, kernels::PersistentBackward{{}, params_[kWHid], work_.data(), gr, v_.data(), dv_.data(),
+                                                   learned(kBHid) ? grads_[kBHid] : nullptr,
+                                                   learned(kBIn) ? grads_[kBIn] : nullptr,
+                                                   learned(kH0) ? grads_[kH0] : nullptr, tile_sums_.data(),
+                                                   arrivals_.data(), T, alpha, dyn.activation, {}});
     for (int64_t t = T; plan.path == RecurrencePath::Sequence && t >= 0; --t) {
       float* dr = t >= 1 ? work_.data() + (t - 1) * BH : dr0_.data();
       const int64_t dr_stride = t >= 1 ? T * BH : BH;
@@ -547,13 +556,16 @@ class OrchestratedBackend final : public Backend<float> {
          I * H, E);
     // dW_out (H x O) = r_{1..T}^T (H x T B) gy (T B x O)
     gemm(Op::T, Op::N, H, O, T * B, 1.0f, r_.data() + BH, H, state, gy, O, sh.y, 0.0f, grads_[kWOut], O, H * O, E);
-    // db_hid = db_in = alpha sum_{t,b} dv_t; db_out = sum_{t,b} gy_t; dh0 = sum_b dv_0. Only
-    // the learned ones: the others stay at the zeros they were given at construction.
-    float* db = learned(kBHid) ? grads_[kBHid] : learned(kBIn) ? grads_[kBIn] : nullptr;
-    if (db) prims_column_sums(E, T * B, H, dv1, state, alpha, db, H);
-    if (learned(kBHid) && learned(kBIn)) copy(grads_[kBIn], grads_[kBHid], E * H);
+    // db_hid = db_in = alpha sum_{t,b} dv_t; dh0 = sum_b dv_0 (the persistent kernel summed
+    // them); db_out = sum_{t,b} gy_t. Only the learned ones: the others stay at the zeros they were
+    // given at construction.
+    if (plan.path == RecurrencePath::Sequence) {
+      float* db = learned(kBHid) ? grads_[kBHid] : learned(kBIn) ? grads_[kBIn] : nullptr;
+      if (db) prims_column_sums(E, T * B, H, dv1, state, alpha, db, H);
+      if (learned(kBHid) && learned(kBIn)) copy(grads_[kBIn], grads_[kBHid], E * H);
+      if (learned(kH0)) prims_column_sums(E, B, H, dv_.data(), state, 1.0f, grads_[kH0], H);
+    }
     if (learned(kBOut)) prims_column_sums(E, T * B, O, gy, sh.y, 1.0f, grads_[kBOut], O);
-    if (learned(kH0)) prims_column_sums(E, B, H, dv_.data(), state, 1.0f, grads_[kH0], H);
   }
 
   // Gradient norms into the report, then the update of every learned array (skipped by the
@@ -758,8 +770,10 @@ class OrchestratedBackend final : public Backend<float> {
   Buf<float> kept_;
   int64_t kept_batch_ = 0;
 
-  // BPTT
-  Buf<float> dv_, dr0_, gy_in_, gr_in_;
+  // BPTT. tile_sums_, arrivals_: the persistent kernel's sums across batch tiles
+  // (PersistentBackward); arrivals_ is 0 between launches, from the constructor on.
+  Buf<float> dv_, dr0_, gy_in_, gr_in_, tile_sums_;
+  Buf<uint32_t> arrivals_;
 
   // The last loss; report_: terms (E, kNumLossTerms) | squared gradient norms (E) | finite flag
   Buf<float> loss_gy_, loss_gr_, rate_mean_, rate_cv_;
