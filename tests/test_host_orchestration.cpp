@@ -262,7 +262,7 @@ TEST(HostOrchestrationState, AFailedTrainingStepKeepsTheParameters) {
   OptimizerConfig opt;
   host.train_step(test::forward_args(c, p, 0, detail::InitialState::Zero, false), test::loss_args(c, p, p.target), opt, 1);
   Params<float> before, after;
-  detail::OptimizerState<float> m_before, m_after;
+  OptimizerState<float> m_before, m_after;
   host.get_params(before);
   host.get_optimizer_state(m_before);
   host.primitives().applies = 0;

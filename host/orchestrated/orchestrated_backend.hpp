@@ -60,10 +60,9 @@ class OrchestratedBackend final : public Backend<float> {
   template <class T>
   using Buf = typename P::template Buffer<T>;
 
-  // The seven arrays of Params, in Params::arrays() order.
-  enum : int { kWIn = 0, kWHid, kWOut, kBIn, kBHid, kBOut, kH0, kNumArrays };
+  // The seven arrays of Params, in ParamArray order.
   struct ParamBuffers {
-    std::array<Buf<float>, kNumArrays> a;
+    std::array<Buf<float>, kNumParamArrays> a;
     float* operator[](int k) { return a[k].data(); }
   };
 
@@ -89,7 +88,7 @@ class OrchestratedBackend final : public Backend<float> {
   template <class... PrimArgs>
   OrchestratedBackend(const Config& c, bool poison, PrimArgs&&... prim_args)
       : prims_(std::forward<PrimArgs>(prim_args)...),
-        learnable_(Learnable::of(c)),
+        learned_(learned_arrays(c)),
         poison_(poison),
         E_(c.ensemble_size),
         I_(c.dims[0]),
@@ -101,7 +100,7 @@ class OrchestratedBackend final : public Backend<float> {
     }
     // Parameters, gradients and two optimizer moments, plus up to four masks per weight array.
     int64_t params = 0, weights = 0;
-    for (int k = 0; k < kNumArrays; ++k) params = saturating_add(params, array_size(k));
+    for (int k = 0; k < kNumParamArrays; ++k) params = saturating_add(params, array_size(k));
     for (int l = 0; l < 3; ++l) weights = saturating_add(weights, array_size(l));
     const std::string dims = "[" + std::to_string(I_) + ", " + std::to_string(H_) + ", " + std::to_string(O_) +
                              "] with ensemble_size " + std::to_string(E_);
@@ -109,7 +108,7 @@ class OrchestratedBackend final : public Backend<float> {
     require_memory("dims", dims, checked_product({floats, int64_t(sizeof(float))}, "dims", dims),
                    memory_available(prims_), where());
     for (ParamBuffers* set : {&params_, &grads_, &opt_m_, &opt_v_})
-      for (int k = 0; k < kNumArrays; ++k) {
+      for (int k = 0; k < kNumParamArrays; ++k) {
         resize(set->a[k], array_size(k));
         fill(set->a[k].data(), array_size(k), 0.0f);
       }
@@ -575,14 +574,14 @@ class OrchestratedBackend final : public Backend<float> {
     const int64_t E = E_;
     double* norm_sq = report_.data() + E * kNumLossTerms;
     bool first = true;
-    for (int k = 0; k < kNumArrays; ++k) {
+    for (int k = 0; k < kNumParamArrays; ++k) {
       if (!learned(k)) continue;
       const int64_t n = array_size(k) / E;
       reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq, !first);
       first = false;
     }
     const bool is_adam = opt.kind == OptimizerConfig::Kind::Adam;
-    for (int k = 0; k < kNumArrays; ++k) {
+    for (int k = 0; k < kNumParamArrays; ++k) {
       if (!learned(k)) continue;
       const int64_t n = array_size(k) / E;
       const float* plasticity = k < 3 && plasticity_[k].size() ? plasticity_[k].data() : nullptr;
@@ -607,17 +606,11 @@ class OrchestratedBackend final : public Backend<float> {
                                                            ei_[l].size() ? ei_[l].data() : nullptr});
   }
 
-  bool learned(int k) const { return k < 3 || (k < kH0 ? learnable_.bias[k - kBIn] : learnable_.h0); }
+  bool learned(int k) const { return learned_[k]; }
 
   int64_t array_size(int k) const {
     const std::string dims = "[" + std::to_string(I_) + ", " + std::to_string(H_) + ", " + std::to_string(O_) + "]";
-    switch (k) {
-      case kWIn: return checked_product({E_, I_, H_}, "dims", dims);
-      case kWHid: return checked_product({E_, H_, H_}, "dims", dims);
-      case kWOut: return checked_product({E_, H_, O_}, "dims", dims);
-      case kBOut: return checked_product({E_, O_}, "dims", dims);
-      default: return checked_product({E_, H_}, "dims", dims);
-    }
+    return checked_product(param_shape(k, E_, I_, H_, O_), "dims", dims);
   }
 
   void require_forward(const char* what) const {
@@ -736,17 +729,17 @@ class OrchestratedBackend final : public Backend<float> {
 
   void upload_set(ParamBuffers& set, const Params<float>& p, const char* what) {
     const auto arrays = p.arrays();
-    for (int k = 0; k < kNumArrays; ++k) {
+    for (int k = 0; k < kNumParamArrays; ++k) {
       if (int64_t(arrays[k]->size()) != array_size(k))
         throw InvalidArgument(std::string(what) + " " + kParamNames[k], std::to_string(array_size(k)) + " values",
                               std::to_string(arrays[k]->size()));
     }
-    for (int k = 0; k < kNumArrays; ++k) upload(set[k], arrays[k]->data(), array_size(k));
+    for (int k = 0; k < kNumParamArrays; ++k) upload(set[k], arrays[k]->data(), array_size(k));
   }
   void download_set(ParamBuffers& set, Params<float>& p) {
     p = Params<float>::zeros(E_, I_, H_, O_);
     auto arrays = p.arrays();
-    for (int k = 0; k < kNumArrays; ++k) download(arrays[k]->data(), set[k], array_size(k));
+    for (int k = 0; k < kNumParamArrays; ++k) download(arrays[k]->data(), set[k], array_size(k));
   }
   void upload_optional(Buf<float>& b, const std::vector<float>& host, int64_t n, const char* what) {
     if (!host.empty() && int64_t(host.size()) != n)
@@ -756,7 +749,7 @@ class OrchestratedBackend final : public Backend<float> {
   }
 
   P prims_;
-  Learnable learnable_;
+  std::array<bool, kNumParamArrays> learned_;  // ParamArray order
   bool poison_;
   int64_t E_, I_, H_, O_;
   int64_t pre_[3] = {}, post_[3] = {};

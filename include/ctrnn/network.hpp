@@ -113,8 +113,8 @@ class BasicNetwork {
 
   const Params<T>& params() const;  // a host copy, refreshed after training steps
   const std::array<LayerConstraints<T>, 3>& constraints() const;
-  bool bias_learnable(Layer l) const { return config_.biases[int(l)].kind != InitSpec::Kind::None; }
-  bool h0_learnable() const { return config_.init_state == InitState::Learn; }
+  bool bias_learnable(Layer l) const { return param_learned(config_, kBIn + int(l)); }
+  bool h0_learnable() const { return param_learned(config_, kH0); }
   Dynamics dynamics() const;  // alpha, activation, and the noise of the current mode
   // The noise stream's position: forward call k draws the noise addressed by k. Restoring it
   // (checkpoints) or holding it fixed (gradient checks) replays the same noise.
