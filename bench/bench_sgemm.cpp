@@ -15,13 +15,11 @@
 // networks a slab apart), so the products see the same strides and cache footprint. Values are
 // uniform in [-0.1, 0.1] (no denormals, no overflow). One thread: OpenBLAS is set to 1 thread.
 // Counters: FLOP/s (the products' FLOPs per second) and GFLOP per iteration.
-
-#include "orchestrated/openblas_api.hpp"
-
 #include <random>
 #include <vector>
 
 #include "bench_common.hpp"
+#include "orchestrated/openblas_api.hpp"
 
 namespace {
 
@@ -31,8 +29,9 @@ using ctrnn_bench::Size;
 
 // Row-major C (M x N) = op(A) op(B) + beta C, leading dimensions those of the stored matrices.
 void gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, const float* A, const float* B, float beta, float* C) {
-  CTRNN_OPENBLAS(cblas_sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, blasint(M), blasint(N),
-              blasint(K), 1.0f, A, blasint(ta ? M : K), B, blasint(tb ? K : N), beta, C, blasint(N));
+  CTRNN_OPENBLAS(cblas_sgemm)(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+                              blasint(M), blasint(N), blasint(K), 1.0f, A, blasint(ta ? M : K), B,
+                              blasint(tb ? K : N), beta, C, blasint(N));
 }
 
 std::vector<float> filled(int64_t n, uint32_t seed) {

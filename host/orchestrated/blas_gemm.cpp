@@ -1,4 +1,3 @@
-
 #include <algorithm>
 
 #include "orchestrated/blas_primitives.hpp"
@@ -40,8 +39,9 @@ void sgemm_one(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const
   }
   // beta == 0: OpenBLAS does not read C (it zeroes C first, as BLAS specifies; the NaN-filled C
   // of BlasGemm.EqualsThePlainLoops checks it), so no pass of our own over C.
-  CTRNN_OPENBLAS(cblas_sgemm)(CblasRowMajor, ta == Op::N ? CblasNoTrans : CblasTrans, tb == Op::N ? CblasNoTrans : CblasTrans,
-              blasint(M), blasint(N), blasint(K), alpha, A, blasint(lda), B, blasint(ldb), beta, C, blasint(ldc));
+  CTRNN_OPENBLAS(cblas_sgemm)(CblasRowMajor, ta == Op::N ? CblasNoTrans : CblasTrans,
+                              tb == Op::N ? CblasNoTrans : CblasTrans, blasint(M), blasint(N), blasint(K), alpha, A,
+                              blasint(lda), B, blasint(ldb), beta, C, blasint(ldc));
 }
 
 }  // namespace
