@@ -52,6 +52,9 @@ if(NOT CTRNN_BLAS STREQUAL "OFF")
         INTERFACE_INCLUDE_DIRECTORIES "${CTRNN_PYPI_OPENBLAS_INCLUDE_DIR}"
         INTERFACE_COMPILE_DEFINITIONS CTRNN_OPENBLAS_SCIPY_PREFIX)
       set(CTRNN_OPENBLAS_FOUND PYPI)
+      # The installed library, program and Python extension find it where the build did (it
+      # lives outside the system's library folders).
+      set(CMAKE_INSTALL_RPATH_USE_LINK_PATH ON)
       set(CTRNN_OPENBLAS_DESCRIPTION "scipy-openblas32 (${CTRNN_PYPI_OPENBLAS_LIBRARY})")
     elseif(CTRNN_OPENBLAS STREQUAL "PYPI" AND CTRNN_BLAS STREQUAL "ON")
       message(FATAL_ERROR "CTRNN_OPENBLAS=PYPI but the Python module scipy_openblas32 was not found (pip install scipy-openblas32)")

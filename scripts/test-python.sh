@@ -16,8 +16,13 @@ site=()
 "$python" -c "import torch" 2>/dev/null && site=(--system-site-packages)
 [ -x "$venv/bin/python" ] || "$python" -m venv "${site[@]}" "$venv"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-# Build and test requirements, installed once (a stamp holds what was asked for).
-requirements="scikit-build-core>=0.10 nanobind>=2.0 numpy pytest safetensors matplotlib tqdm"
+# Build and test requirements, installed once (a stamp holds what was asked for). The extension
+# multiplies with the same OpenBLAS as the CMake build's program (the CLI-equals-Python tests
+# compare their numbers bit for bit): PyPI's scipy-openblas32 where python3 has it (what the CMake
+# build looks for, cmake/CtrnnBlas.cmake), so the venv gets it too; else the system's in both.
+openblas=""
+python3 -c "import scipy_openblas32" 2>/dev/null && openblas=" scipy-openblas32>=0.3.34"
+requirements="scikit-build-core>=0.10 nanobind>=2.0 numpy pytest safetensors matplotlib tqdm$openblas"
 if [ "$(cat "$venv/.ctrnn-requirements" 2>/dev/null)" != "$requirements" ]; then
   # shellcheck disable=SC2086
   "${pip[@]}" install $requirements
