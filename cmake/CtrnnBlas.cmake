@@ -46,9 +46,10 @@ if(NOT CTRNN_BLAS STREQUAL "OFF")
     ctrnn_find_pypi_openblas()
     if(CTRNN_PYPI_OPENBLAS_LIBRARY)
       # Every symbol of scipy-openblas32 is named scipy_<name> (openblas_api.hpp maps them).
-      add_library(BLAS::BLAS UNKNOWN IMPORTED)
+      add_library(BLAS::BLAS SHARED IMPORTED)
       set_target_properties(BLAS::BLAS PROPERTIES
         IMPORTED_LOCATION "${CTRNN_PYPI_OPENBLAS_LIBRARY}"
+        IMPORTED_SONAME libscipy_openblas.so
         INTERFACE_INCLUDE_DIRECTORIES "${CTRNN_PYPI_OPENBLAS_INCLUDE_DIR}"
         INTERFACE_COMPILE_DEFINITIONS CTRNN_OPENBLAS_SCIPY_PREFIX)
       set(CTRNN_OPENBLAS_FOUND PYPI)
