@@ -44,9 +44,8 @@ template <class T>
 detail::LossArgs<T> BasicTrainer<T>::loss_args(const View& u, const View& target, const View* mask) const {
   const Config& c = net_.config();
   const int64_t E = c.ensemble_size, O = c.dims[2];
-  // Check target and mask against u's (T, B) before anything runs (u itself: forward_args).
+  // Check target and mask against u's (T, B) before anything runs (forward_args has checked u).
   const int64_t rank = int64_t(u.shape.size());
-  if (rank < 3) throw InvalidArgument("inputs", "shape (T, B, I) or (E, T, B, I)", shape_to_string(u.shape));
   const int64_t steps = u.shape[rank - 3], B = u.shape[rank - 2];
   const Shape tshape{steps, B, O}, tshape_e{E, steps, B, O};
   const detail::Located<T> tgt = net_.checked(target, "target");
@@ -80,8 +79,8 @@ detail::LossArgs<T> BasicTrainer<T>::loss_args(const View& u, const View& target
 template <class T>
 LossReport BasicTrainer<T>::step(const View& u, const View& target, const View* mask, Stream stream) {
   const int64_t E = net_.config().ensemble_size;
-  const detail::LossArgs<T> l = loss_args(u, target, mask);
   const detail::ForwardArgs<T> f = net_.forward_args(u);
+  const detail::LossArgs<T> l = loss_args(u, target, mask);
   // One call: on the GPU one graph, one upload and one read of the report; the update is applied
   // only when every network's loss is finite.
   detail::StepResult s;
@@ -105,8 +104,8 @@ LossReport BasicTrainer<T>::step(const View& u, const View& target, const View* 
 
 template <class T>
 LossReport BasicTrainer<T>::evaluate(const View& u, const View& target, const View* mask, Stream stream) {
-  const detail::LossArgs<T> l = loss_args(u, target, mask);
   const detail::ForwardArgs<T> f = net_.forward_args(u);
+  const detail::LossArgs<T> l = loss_args(u, target, mask);
   detail::StreamScope<T> scope(*net_.backend_, stream);
   net_.backend_->forward(f);
   net_.forward_done(f);
