@@ -114,14 +114,16 @@ LossReport BasicTrainer<T>::evaluate(const View& u, const View& target, const Vi
 
 template <class T>
 LossReport BasicTrainer<T>::step(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
-  const View m = mask ? detail::tensor_view(*mask, "mask") : View{};
-  return step(detail::tensor_view(u, "inputs"), detail::tensor_view(target, "target"), mask ? &m : nullptr);
+  const View uv = detail::tensor_view(u, "inputs"), tv = detail::tensor_view(target, "target");
+  const View mv = mask ? detail::tensor_view(*mask, "mask") : View{};
+  return step(uv, tv, mask ? &mv : nullptr);
 }
 
 template <class T>
 LossReport BasicTrainer<T>::evaluate(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
-  const View m = mask ? detail::tensor_view(*mask, "mask") : View{};
-  return evaluate(detail::tensor_view(u, "inputs"), detail::tensor_view(target, "target"), mask ? &m : nullptr);
+  const View uv = detail::tensor_view(u, "inputs"), tv = detail::tensor_view(target, "target");
+  const View mv = mask ? detail::tensor_view(*mask, "mask") : View{};
+  return evaluate(uv, tv, mask ? &mv : nullptr);
 }
 
 template <class T>
