@@ -43,7 +43,9 @@ class CudaViews : public ::testing::Test {
 class DeviceArray {
  public:
   explicit DeviceArray(Shape shape) : shape_(std::move(shape)), n_(element_count(shape_)) {
-    EXPECT_EQ(cudaMalloc(&data_, size_t(n_) * sizeof(float)), cudaSuccess);
+    void* p = nullptr;
+    EXPECT_EQ(cudaMalloc(&p, size_t(n_) * sizeof(float)), cudaSuccess);
+    data_ = static_cast<float*>(p);
     poison();
   }
   DeviceArray(const DeviceArray&) = delete;
@@ -57,7 +59,7 @@ class DeviceArray {
     EXPECT_EQ(cudaMemcpy(data_, t.ptr(), size_t(n_) * sizeof(float), cudaMemcpyHostToDevice), cudaSuccess);
   }
   std::vector<float> download() const {
-    std::vector<float> v(size_t(n_));
+    std::vector<float> v(static_cast<size_t>(n_));
     EXPECT_EQ(cudaMemcpy(v.data(), data_, v.size() * sizeof(float), cudaMemcpyDeviceToHost), cudaSuccess);
     return v;
   }
@@ -104,7 +106,9 @@ TEST_F(CudaViews, ForwardReadsAndWritesDeviceMemoryInOrderOnTheCallersStream) {
     // On the caller's stream: a 200 ms host wait, then u is written. A forward that did not wait
     // for the stream would read the poisoned u.
     float* pinned = nullptr;
-    CUDA_OK(cudaMallocHost(&pinned, size_t(u.size()) * sizeof(float)));
+    void* staging = nullptr;
+    CUDA_OK(cudaMallocHost(&staging, size_t(u.size()) * sizeof(float)));
+    pinned = static_cast<float*>(staging);
     std::copy(u_host.data.begin(), u_host.data.end(), pinned);
     std::atomic<bool> slept{false};
     CUDA_OK(cudaLaunchHostFunc(stream_, sleep_on_host, &slept));
