@@ -30,12 +30,6 @@ class Frame:
         self.like = like
         self.kind = "numpy" if like is None else _framework(like)
 
-    @property
-    def on_cuda(self):
-        if self.kind == "torch":
-            return self.like.is_cuda
-        return self.kind == "cupy"
-
     def empty(self, shape):
         """An uninitialized float32 array of `shape` beside the input."""
         if self.kind == "torch":
