@@ -3,6 +3,7 @@
 #include "ctrnn/network.hpp"
 
 #include <cmath>
+#include <limits>
 #include <mutex>
 
 #include "backend.hpp"
@@ -27,10 +28,12 @@ std::vector<double> to_double(const std::vector<T>& v) {
   return std::vector<double>(v.begin(), v.end());
 }
 
-// Dense row-major strides of a shape, in elements.
+// Dense row-major strides of a shape (sizes >= 0), in elements; a stride beyond int64 saturates
+// (no array has it, so no given stride equals it).
 Shape dense_strides(const Shape& shape) {
   Shape s(shape.size(), 1);
-  for (size_t d = shape.size(); d-- > 1;) s[d - 1] = s[d] * shape[d];
+  for (size_t d = shape.size(); d-- > 1;)
+    if (__builtin_mul_overflow(s[d], shape[d], &s[d - 1])) s[d - 1] = std::numeric_limits<int64_t>::max();
   return s;
 }
 
@@ -160,8 +163,10 @@ detail::Located<T> BasicNetwork<T>::checked(const View& v, const std::string& na
                                           : "host memory or " + to_string(where) + " (where the network computes)",
                           to_string(v.location));
   if (v.dtype != dtype_of<T>()) throw InvalidArgument(name, "dtype " + to_string(dtype_of<T>()), to_string(v.dtype));
+  int64_t elements = 1;
   for (int64_t d : v.shape)
-    if (d < 0) throw InvalidArgument(name, "sizes >= 0", "shape " + shape_to_string(v.shape));
+    if (d < 0 || __builtin_mul_overflow(elements, d, &elements))
+      throw InvalidArgument(name, "sizes >= 0 whose product fits in 64 bits", "shape " + shape_to_string(v.shape));
   if (!v.strides.empty()) {
     const Shape dense = dense_strides(v.shape);
     bool ok = v.strides.size() == v.shape.size();
@@ -170,8 +175,8 @@ detail::Located<T> BasicNetwork<T>::checked(const View& v, const std::string& na
       throw InvalidArgument(name, "a dense row-major array (strides " + shape_to_string(dense) + ")",
                             "strides " + shape_to_string(v.strides) + " for shape " + shape_to_string(v.shape));
   }
-  if (!v.data && element_count(v.shape) != 0)
-    throw InvalidArgument(name, "data for " + std::to_string(element_count(v.shape)) + " elements", "a null pointer");
+  if (!v.data && elements != 0)
+    throw InvalidArgument(name, "data for " + std::to_string(elements) + " elements", "a null pointer");
   if (shape && v.shape != *shape)
     throw InvalidArgument(name, "shape " + shape_to_string(*shape), shape_to_string(v.shape));
   return {static_cast<T*>(v.data), v.location.is_host() ? detail::Memory::Host : detail::Memory::Device};

@@ -203,6 +203,9 @@ std::vector<std::pair<std::string, View>> bad_variants(const View& good) {
   v = good;
   v.shape.front() = -1;
   out.push_back({"a negative size", v});
+  v = good;
+  v.shape.front() = int64_t(1) << 62;  // with the other sizes, more elements than int64 holds
+  out.push_back({"sizes whose product overflows", v});
   return out;
 }
 
