@@ -1,18 +1,18 @@
-# Adds the CUDA backend to the ctrnn target (included when CTRNN_WITH_CUDA).
+# Adds the CUDA backend (host/cuda/) to the ctrnn target (included when CTRNN_WITH_CUDA).
 # Few translation units on purpose (CI builds on 2 cores): the orchestration and cuBLAS calls are
-# plain C++ (g++), and nvcc compiles only the six small kernels/*.cu files, for the
+# plain C++ (g++), and nvcc compiles only the six small host/cuda/*.cu files, for the
 # architectures in CMAKE_CUDA_ARCHITECTURES (default 90: sm_90 SASS + compute_90 PTX).
 target_compile_definitions(ctrnn PRIVATE CTRNN_WITH_CUDA)
 target_sources(ctrnn PRIVATE
   host/cuda/cublas_loader.cpp
   host/cuda/cuda_backend.cpp
   host/cuda/cuda_primitives.cpp
-  kernels/elementwise.cu
-  kernels/leaky_step.cu
-  kernels/loss.cu
-  kernels/persistent.cu
-  kernels/reduce.cu
-  kernels/update.cu
+  host/cuda/elementwise.cu
+  host/cuda/leaky_step.cu
+  host/cuda/loss.cu
+  host/cuda/persistent.cu
+  host/cuda/reduce.cu
+  host/cuda/update.cu
 )
 # No fast math: the noise (Philox + Box-Muller) and activations must stay within a few ulp of
 # the CPU backend's. -lineinfo lets compute-sanitizer name source lines.

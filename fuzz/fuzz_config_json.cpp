@@ -7,19 +7,15 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ctrnn;
   fuzz::expect_documented_errors_only([&] {
-    JsonConfigContext ctx;
-    ctx.base_dir = fuzz::kNoFolder;
     Config c;
     try {
-      c = config_from_json(fuzz::as_text(data, size), ctx);
+      c = config_from_json(fuzz::as_text(data, size), fuzz::kNoFolder);
     } catch (const InvalidArgument&) {
       return;
     }
     SafetensorsFile arrays;
     const std::string stored = config_to_json(c, arrays);
-    JsonConfigContext self;
-    self.self = &arrays;
-    config_from_json(stored, self);
+    config_from_json(stored, ".", &arrays);
   });
   return 0;
 }

@@ -205,11 +205,9 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
   if (version != uint64_t(kCheckpointVersion))
     refuse(path, "format version " + std::to_string(version) + " (this build reads version " +
                      std::to_string(kCheckpointVersion) + ")");
-  JsonConfigContext ctx;
-  ctx.self = &f;
   Config c;
   try {
-    c = config_from_json(meta(f, "config", path), ctx);
+    c = config_from_json(meta(f, "config", path), ".", &f);
   } catch (const InvalidArgument& e) {
     refuse(path, "its config is invalid: " + reason_of(e));
   }

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ctrnn/error.hpp"
+#include "config_json_context.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "json_input.hpp"
 
@@ -11,6 +12,7 @@ namespace ctrnn {
 
 using nlohmann::json;
 using detail::brief;
+using detail::JsonConfigContext;
 
 namespace {
 
@@ -52,8 +54,8 @@ Array parse_array(const json& v, const std::string& key, const JsonConfigContext
         if (!path.empty() && path[0] != '/') path = ctx.base_dir + "/" + path;
         return SafetensorsFile::read(path).get<double>(tensor);
       }
-      if (!ctx.self) throw InvalidArgument(key, "a \"file\" for tensor '" + tensor + "'", brief(v));
-      return ctx.self->get<double>(tensor);
+      if (!ctx.tensors) throw InvalidArgument(key, "a \"file\" for tensor '" + tensor + "'", brief(v));
+      return ctx.tensors->get<double>(tensor);
     } catch (const FileError& e) {
       throw InvalidArgument(key, "a readable tensor", reason_of(e));
     }
@@ -114,7 +116,7 @@ LayerMasks parse_masks(const json& v, const std::string& key, const JsonConfigCo
 
 }  // namespace
 
-Config config_from_json(const std::string& json_text, const JsonConfigContext& ctx) {
+Config detail::config_from_json(const std::string& json_text, const JsonConfigContext& ctx) {
   const json j = detail::parse_json_input(json_text, "config");
   if (!j.is_object()) throw InvalidArgument("config", "a JSON object", brief(j));
   Config c;
@@ -162,6 +164,13 @@ Config config_from_json(const std::string& json_text, const JsonConfigContext& c
   }
   c.validate();
   return c;
+}
+
+Config config_from_json(const std::string& json_text, const std::string& base_dir, const SafetensorsFile* tensors) {
+  JsonConfigContext ctx;
+  ctx.base_dir = base_dir;
+  ctx.tensors = tensors;
+  return detail::config_from_json(json_text, ctx);
 }
 
 std::string config_to_json(const Config& c, SafetensorsFile& arrays) {

@@ -1,4 +1,4 @@
-#include "ctrnn/constraints.hpp"
+#include "constraints.hpp"
 
 #include <algorithm>
 

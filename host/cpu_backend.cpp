@@ -3,8 +3,9 @@
 #include <cmath>
 
 #include "backend.hpp"
+#include "constraints.hpp"
 #include "ctrnn/error.hpp"
-#include "ctrnn/philox.hpp"
+#include "kernels/philox.hpp"
 #include "kernels/update_bodies.hpp"
 #include "memory_budget.hpp"
 #include "reference/ctrnn_reference.hpp"

@@ -11,8 +11,8 @@
 #include <optional>
 
 #include "ctrnn/error.hpp"
-#include "ctrnn/philox.hpp"
 #include "ctrnn/safetensors.hpp"
+#include "kernels/philox.hpp"
 
 namespace ctrnn {
 

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "ctrnn/philox.hpp"
+#include "constraints.hpp"
+#include "kernels/philox.hpp"
 
 namespace ctrnn {
 

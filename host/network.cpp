@@ -7,7 +7,9 @@
 #include <mutex>
 
 #include "backend.hpp"
+#include "constraints.hpp"
 #include "ctrnn/error.hpp"
+#include "double_network.hpp"
 #include "initialize.hpp"
 #include "log.hpp"
 #include "memory_budget.hpp"

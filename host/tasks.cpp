@@ -17,7 +17,7 @@
 
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
-#include "ctrnn/philox.hpp"
+#include "kernels/philox.hpp"
 #include "memory_budget.hpp"
 
 namespace ctrnn {

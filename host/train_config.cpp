@@ -3,7 +3,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "ctrnn/config_json.hpp"
+#include "config_json_context.hpp"
 #include "ctrnn/error.hpp"
 #include "input_file.hpp"
 #include "json_input.hpp"
@@ -101,10 +101,10 @@ TrainConfig parse_train_config(const std::string& text, const std::string& base_
     task = make_task(tc.task_json);
     if (!j.contains("dims")) j["dims"] = {task->input_dim(), 100, task->output_dim()};
   }
-  JsonConfigContext ctx;
+  detail::JsonConfigContext ctx;
   ctx.base_dir = base_dir;
   ctx.other_sections = {"task", "training", "loss"};
-  tc.network = config_from_json(j.dump(), ctx);
+  tc.network = detail::config_from_json(j.dump(), ctx);
   if (task && (tc.network.dims[0] != task->input_dim() || tc.network.dims[2] != task->output_dim()))
     throw InvalidArgument("dims", "[" + std::to_string(task->input_dim()) + ", H, " + std::to_string(task->output_dim()) +
                                       "] for task '" + task->name() + "'",

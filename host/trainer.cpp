@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "backend.hpp"
+#include "double_network.hpp"
 #include "tensor_checks.hpp"
 #include "view_support.hpp"
 

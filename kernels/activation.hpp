@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "ctrnn/config.hpp"
-#include "ctrnn/host_device.hpp"
+#include "kernels/host_device.hpp"
 
 namespace ctrnn::kernels {
 

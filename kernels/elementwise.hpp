@@ -1,10 +1,10 @@
 #pragma once
 // Small per-element bodies (CTRNN_HD) the orchestration uses between the GEMMs: fill, a bias
-// broadcast over rows, an in-place add. Launched by elementwise.cu on the GPU.
-// Launchers: CudaPrims::apply<Body> (kernels/launch.cuh), instantiated in elementwise.cu.
+// broadcast over rows, an in-place add. Launchers: CudaPrims::apply<Body> (host/cuda/launch.cuh),
+// instantiated in host/cuda/elementwise.cu.
 #include <cstdint>
 
-#include "ctrnn/host_device.hpp"
+#include "kernels/host_device.hpp"
 
 namespace ctrnn::kernels {
 

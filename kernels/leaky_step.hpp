@@ -1,7 +1,7 @@
 #pragma once
 // The leaky time step of docs/contract.md, forward and backward, as per-element bodies
-// (CTRNN_HD): the CUDA launches (leaky_step.cu) and the host runs of the orchestration execute
-// these same lines.
+// (CTRNN_HD): the CUDA launches (host/cuda/leaky_step.cu) and the host runs of the orchestration
+// execute these same lines.
 //
 // Layout (row-major, time-major, one network's slab contiguous, networks a stride apart):
 //   v, r   (E, T+1, B, H)  slice t = 0 is the initial state
@@ -15,12 +15,12 @@
 // algorithm of cuRAND's Philox) and exactly the CPU backend's addressing,
 // RandomStream(seed, purpose, network e, step t-1, forward call).normal(b * H + h), so the CPU and
 // GPU backends draw the same noise for a seed, whatever the launch geometry.
-// Launchers: CudaPrims::apply<Body> (kernels/launch.cuh), instantiated for these bodies in
-// leaky_step.cu; HostPrims::apply runs them in a loop.
+// Launchers: CudaPrims::apply<Body> (host/cuda/launch.cuh), instantiated for these bodies in
+// host/cuda/leaky_step.cu; HostPrims::apply runs them in a loop.
 #include <cstdint>
 
-#include "ctrnn/philox.hpp"
 #include "kernels/activation.hpp"
+#include "kernels/philox.hpp"
 
 namespace ctrnn::kernels {
 

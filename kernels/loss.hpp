@@ -8,13 +8,13 @@
 //   fr    = mean_h s_h, fr_sd = std_h s_h, s_h = m_h^2, m_h = mean_{t,b} r   (std unbiased)
 //   fr_cv = std(c) / mean(c),              c_{b,h} = mean_t |r|
 // Per-network sums live in `stats`, laid out (kNumStats, E): stats[s * E + e].
-// Launchers: CudaPrims::apply<Body> / reduce<Body> (kernels/launch.cuh), instantiated for these
-// bodies in loss.cu.
+// Launchers: CudaPrims::apply<Body> / reduce<Body> (host/cuda/launch.cuh), instantiated for these
+// bodies in host/cuda/loss.cu.
 #include <cmath>
 #include <cstdint>
 
-#include "ctrnn/host_device.hpp"
 #include "ctrnn/loss.hpp"
+#include "kernels/host_device.hpp"
 
 namespace ctrnn::kernels {
 

@@ -20,9 +20,9 @@
 // whole batch. With one part the product is summed in HostPrims::gemm's order too.
 #include <cstdint>
 
-#include "ctrnn/philox.hpp"
 #include "kernels/activation.hpp"
 #include "kernels/persistent_geometry.hpp"
+#include "kernels/philox.hpp"
 
 namespace ctrnn::kernels {
 

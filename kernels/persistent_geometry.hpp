@@ -18,7 +18,7 @@
 // element-wise lines), then the cluster barrier.
 #include <cstdint>
 
-#include "ctrnn/host_device.hpp"
+#include "kernels/host_device.hpp"
 
 // Loops over a register tile must unroll on the device: an array indexed at run time lives in
 // local memory.

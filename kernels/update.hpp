@@ -4,12 +4,12 @@
 // clip_grad_norm_ scaling and plasticity-scaled updates, the sparsity/Dale projection, synapse
 // growth with the CPU backend's uniform draws. The per-network gradient norm is loss.hpp's
 // SumOfSquares.
-// Launchers: CudaPrims::apply<Body> / reduce<Body> (kernels/launch.cuh), instantiated for these
-// bodies in update.cu.
+// Launchers: CudaPrims::apply<Body> / reduce<Body> (host/cuda/launch.cuh), instantiated for these
+// bodies in host/cuda/update.cu.
 #include <cmath>
 #include <cstdint>
 
-#include "ctrnn/philox.hpp"
+#include "kernels/philox.hpp"
 #include "kernels/update_bodies.hpp"
 
 namespace ctrnn::kernels {

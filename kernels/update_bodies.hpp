@@ -6,7 +6,7 @@
 
 #include "ctrnn/optimizer.hpp"
 
-#include "ctrnn/host_device.hpp"
+#include "kernels/host_device.hpp"
 
 namespace ctrnn::body {
 

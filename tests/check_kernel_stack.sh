@@ -8,7 +8,7 @@ nvcc=$1 src=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
-for cu in kernels/leaky_step.cu kernels/update.cu kernels/persistent.cu; do
+for cu in host/cuda/leaky_step.cu host/cuda/update.cu host/cuda/persistent.cu; do
   "$nvcc" -std=c++17 -c -arch=sm_90 -Xptxas -v -I"$src" -I"$src/include" -I"$src/host" "$src/$cu" \
     -o "$tmp/k.o" >"$tmp/log" 2>&1 || { cat "$tmp/log"; exit 1; }
   entries=$(grep -c "Compiling entry function" "$tmp/log" || true)

@@ -7,6 +7,8 @@
 #   forced path of the recurrence too), networks on Device::Cuda, noise statistics, views of
 #   device memory on a caller's stream. Built with CUDA only; every test skips without a device.
 # - test_cublas_loader: cuBLAS is loaded at its first use, not at start-up. CUDA builds; no GPU needed.
+# - cublas_symbols_not_defined: libctrnn defines no cublas* symbol (its forwarders cannot
+#   interpose another library's cuBLAS); package.add_subdirectory_shared checks the shared build.
 # - kernels_keep_philox_in_registers: ptxas's resource report of the noise, growth and persistent
 #   recurrence kernels (no stack frame, no spills); needs nvcc only.
 ctrnn_test(test_host_orchestration test_host_orchestration.cpp)
@@ -21,6 +23,8 @@ if(CTRNN_WITH_CUDA)
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_kernel_stack.sh ${CMAKE_CUDA_COMPILER} ${PROJECT_SOURCE_DIR})
   ctrnn_test(test_cublas_loader test_cublas_loader.cpp)
   target_include_directories(test_cublas_loader PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
+  add_test(NAME cublas_symbols_not_defined
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_no_cublas_symbols.sh $<TARGET_FILE:ctrnn>)
 endif()
 
 # The persistent recurrence kernels run by the host emulator (label "emulated"): always built.

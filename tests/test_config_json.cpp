@@ -35,11 +35,9 @@ TEST(ConfigJson, InlineAndFileArrays) {
   SafetensorsFile f;
   f.put("mask", Tensor<float>({3, 3}, {1, 0, 1, 1, 1, 0, 0, 1, 1}));
   f.write((dir / "masks.safetensors").string());
-  JsonConfigContext ctx;
-  ctx.base_dir = dir.string();
   const Config c = config_from_json(R"({"dims": [2, 3, 1],
       "weights": ["normal", "uniform", [[0.5], [-0.5], [0.25]]],
-      "sparsity_masks": [null, {"file": "masks.safetensors", "tensor": "mask"}, null]})", ctx);
+      "sparsity_masks": [null, {"file": "masks.safetensors", "tensor": "mask"}, null]})", dir.string());
   EXPECT_EQ(c.weights[2].kind, InitSpec::Kind::Array);
   EXPECT_EQ(c.weights[2].array.shape, (Shape{3, 1}));
   EXPECT_EQ(c.weights[2].array.data, (std::vector<double>{0.5, -0.5, 0.25}));
@@ -56,9 +54,7 @@ TEST(ConfigJson, RoundTripThroughSafetensorsMetadata) {
   c.preact_noise = 0.05;
   SafetensorsFile f;
   const std::string text = config_to_json(c, f);
-  JsonConfigContext ctx;
-  ctx.self = &f;
-  const Config back = config_from_json(text, ctx);
+  const Config back = config_from_json(text, ".", &f);
   EXPECT_EQ(back.weights[1].array.data, c.weights[1].array.data);
   EXPECT_EQ(back.ei_masks[1]->data, c.ei_masks[1]->data);
   EXPECT_FALSE(back.ei_masks[0]);

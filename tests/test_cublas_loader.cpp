@@ -1,11 +1,12 @@
 // cuBLAS is loaded at its first use (host/cuda/cublas_loader.cpp), not at program start: before
 // any call the process has no libcublas mapped; the first call loads it and forwards to the real
 // function. Needs no GPU (cuBLAS's status strings need no device).
-#include <cublas_v2.h>
 #include <gtest/gtest.h>
 #include <link.h>
 
 #include <string>
+
+#include "cuda/cublas.hpp"
 
 namespace {
 
@@ -23,7 +24,7 @@ bool cublas_mapped() {
 
 TEST(CublasLoader, LoadsCublasAtItsFirstUse) {
   EXPECT_FALSE(cublas_mapped());
-  EXPECT_STREQ(cublasGetStatusName(CUBLAS_STATUS_NOT_INITIALIZED), "CUBLAS_STATUS_NOT_INITIALIZED");
+  EXPECT_STREQ(ctrnn::cuda::cublas::status_name(CUBLAS_STATUS_NOT_INITIALIZED), "CUBLAS_STATUS_NOT_INITIALIZED");
   EXPECT_TRUE(cublas_mapped());
 }
 

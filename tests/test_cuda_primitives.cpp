@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "ctrnn/device.hpp"
-#include "ctrnn/philox.hpp"
 #include "cuda/cuda_error.hpp"
 #include "cuda/cuda_primitives.hpp"
-#include "orchestrated/host_primitives.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/leaky_step.hpp"
 #include "kernels/loss.hpp"
+#include "kernels/philox.hpp"
+#include "orchestrated/host_primitives.hpp"
 #include "test_host_backend_compare.hpp"
 
 namespace ctrnn {

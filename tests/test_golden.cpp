@@ -85,9 +85,7 @@ struct Fixture {
 
 // The network config a fixture's metadata holds, its masks read from the fixture itself.
 Config fixture_config(const SafetensorsFile& f) {
-  JsonConfigContext ctx;
-  ctx.self = &f;
-  return config_from_json(f.metadata.at("config"), ctx);
+  return config_from_json(f.metadata.at("config"), ".", &f);
 }
 
 Fixture load_fixture(const std::string& name) {

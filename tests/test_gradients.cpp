@@ -8,7 +8,7 @@
 #include <functional>
 #include <random>
 
-#include "ctrnn/network.hpp"
+#include "double_network.hpp"
 #include "reference/ctrnn_reference.hpp"
 #include "reference/loss_reference.hpp"
 #include "test_util.hpp"

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "backend.hpp"
-#include "ctrnn/philox.hpp"
 #include "initialize.hpp"
+#include "kernels/philox.hpp"
 #include "reference/ctrnn_reference.hpp"
 #include "reference/loss_reference.hpp"
 #include "test_util.hpp"

@@ -8,7 +8,8 @@
 
 #include "ctrnn/network.hpp"
 #include "ctrnn/tasks.hpp"
-#include "ctrnn/philox.hpp"
+#include "double_network.hpp"
+#include "kernels/philox.hpp"
 #include "reference/ctrnn_reference.hpp"
 #include "test_util.hpp"
 

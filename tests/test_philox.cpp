@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "ctrnn/philox.hpp"
+#include "kernels/philox.hpp"
 
 namespace ctrnn {
 namespace {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ctrnn/trainer.hpp"
+#include "double_network.hpp"
 #include "kernels/update_bodies.hpp"
 #include "test_util.hpp"
 

@@ -5,7 +5,7 @@
 
 #include <cmath>
 
-#include "ctrnn/trainer.hpp"
+#include "double_network.hpp"
 #include "test_util.hpp"
 
 namespace ctrnn {

@@ -8,6 +8,7 @@
 
 #include "ctrnn/network.hpp"
 #include "ctrnn/trainer.hpp"
+#include "double_network.hpp"
 #include "test_util.hpp"
 
 namespace ctrnn {

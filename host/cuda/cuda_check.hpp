@@ -3,11 +3,11 @@
 // launch, goes through CTRNN_CUDA_CHECK / CTRNN_CUBLAS_CHECK / CTRNN_CUDA_CHECK_LAUNCH, which
 // throw ctrnn::cuda::CudaError naming the call, the file and the line. Library code never exits.
 // For CUDA-aware translation units only (includes the CUDA runtime and cuBLAS headers).
-#include <cublas_v2.h>
 #include <cuda_runtime_api.h>
 
 #include <string>
 
+#include "cuda/cublas.hpp"
 #include "cuda/cuda_error.hpp"
 
 namespace ctrnn::cuda {
@@ -21,7 +21,7 @@ inline void check_cuda(cudaError_t e, const char* call, const char* file, int li
 
 inline void check_cublas(cublasStatus_t s, const char* call, const char* file, int line) {
   if (s != CUBLAS_STATUS_SUCCESS)
-    throw_cuda_error(std::string(cublasGetStatusName(s)) + ": " + cublasGetStatusString(s), call, file, line);
+    throw_cuda_error(std::string(cublas::status_name(s)) + ": " + cublas::status_string(s), call, file, line);
 }
 
 // After a launch: the launch's own error, and with CTRNN_CUDA_SYNC_CHECK=1 in the environment

@@ -11,7 +11,7 @@
 #include "ctrnn/error.hpp"
 #include "cuda/cuda_check.hpp"
 #include "cuda/gemm_mapping.hpp"
-#include "kernels/reduce.hpp"
+#include "cuda/reduce.hpp"
 
 namespace ctrnn::cuda {
 
@@ -100,13 +100,14 @@ CudaPrims::CudaPrims(int device, MathMode math, bool graphs)
     CTRNN_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
     stream_ = s;
     cublasHandle_t h = nullptr;
-    CTRNN_CUBLAS_CHECK(cublasCreate(&h));
+    CTRNN_CUBLAS_CHECK(cuda::cublas::create(&h));
     cublas_ = h;
-    CTRNN_CUBLAS_CHECK(cublasSetStream(h, s));
+    CTRNN_CUBLAS_CHECK(cuda::cublas::set_stream(h, s));
     // Full float32 unless TF32 tensor cores were asked for (MathMode::TF32, ~3e-4 relative).
-    CTRNN_CUBLAS_CHECK(cublasSetMathMode(h, math == MathMode::TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
+    CTRNN_CUBLAS_CHECK(
+        cuda::cublas::set_math_mode(h, math == MathMode::TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     cublas_workspace_.resize(kCublasWorkspaceBytes);
-    CTRNN_CUBLAS_CHECK(cublasSetWorkspace(h, cublas_workspace_.data(), kCublasWorkspaceBytes));
+    CTRNN_CUBLAS_CHECK(cuda::cublas::set_workspace(h, cublas_workspace_.data(), kCublasWorkspaceBytes));
     for (CUevent_st** event : events()) {
       cudaEvent_t e = nullptr;
       CTRNN_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
@@ -128,7 +129,7 @@ void CudaPrims::release() noexcept {
     if (*event) (void)cudaEventDestroy(as_event(*event));
     *event = nullptr;
   }
-  if (cublas_) (void)cublasDestroy(as_handle(cublas_));
+  if (cublas_) (void)cuda::cublas::destroy(as_handle(cublas_));
   if (stream_) (void)cudaStreamDestroy(as_stream(stream_));
   cublas_ = nullptr;
   stream_ = nullptr;
@@ -141,7 +142,8 @@ void CudaPrims::gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha,
   const cublasHandle_t handle = as_handle(cublas_);
   row_major_sgemm(
       [handle](Op transa, Op transb, auto... rest) {
-        CTRNN_CUBLAS_CHECK(cublasSgemmStridedBatched(handle, to_cublas(transa), to_cublas(transb), rest...));
+        CTRNN_CUBLAS_CHECK(
+            cuda::cublas::sgemm_strided_batched(handle, to_cublas(transa), to_cublas(transb), rest...));
       },
       ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C, ldc, stride_c, batch);
 }

@@ -8,8 +8,9 @@
 // with a caller's, and CUDA graphs:
 // run_graph runs a sequence launch by launch the first time a key is seen, captures it the second
 // time and replays it from then on (graphs can be switched off, for the
-// cross-check, with CudaPrims::Options or CTRNN_CUDA_GRAPHS=0). apply<F> and reduce<F> are defined in kernels/launch.cuh and instantiated, body by
-// body, in the kernels/*.cu files; a body used here but instantiated nowhere fails at link time.
+// cross-check, with CudaPrims::Options or CTRNN_CUDA_GRAPHS=0). apply<F> and reduce<F> are
+// defined in launch.cuh and instantiated, body by body (the bodies are kernels/*.hpp), in the
+// *.cu files beside it; a body used here but instantiated nowhere fails at link time.
 // This header needs no CUDA header (the handles are forward-declared).
 #include <array>
 #include <cstdint>

@@ -6,7 +6,7 @@
 //                                    the backend changes anything
 //   run_persistent(P&, plan, E, kernel)  runs a persistent kernel (its geometry set from plan)
 //                                    over the whole grid of (network, batch tile) clusters
-// CudaPrims: the device kernels (kernels/persistent.cu), planned with the device's limits.
+// CudaPrims: the device kernels (host/cuda/persistent.cu), planned with the device's limits.
 // HostPrims: the host emulator (cluster_emulator.hpp), planned as on an H100/H200, only when a
 //   persistent path is forced (emulation is slow); Auto runs the sequence.
 // Any other P (BlasHostPrims, test variants derived from HostPrims): the sequence only.

@@ -5,10 +5,9 @@
 //
 // Per-layer values (biases, weights, masks) are one value for all three layers or a list of
 // three. An array is given inline as nested lists, as {"file": "X.safetensors", "tensor":
-// "NAME"} (the path relative to the config's folder), or as {"tensor": "NAME"} naming a tensor
-// of the safetensors file whose metadata holds the config (checkpoints, fixtures). Arrays are
-// pre x post, optionally with a leading E axis.
-#include <set>
+// "NAME"} (the path relative to `base_dir`), or as {"tensor": "NAME"} naming a tensor of
+// `tensors` (the safetensors file whose metadata holds the config, as in checkpoints, or arrays
+// handed over beside the JSON). Arrays are pre x post, optionally with a leading E axis.
 #include <string>
 
 #include "ctrnn/config.hpp"
@@ -17,15 +16,10 @@ namespace ctrnn {
 
 class SafetensorsFile;
 
-struct JsonConfigContext {
-  std::string base_dir = ".";                 // folder that "file" paths are relative to
-  const SafetensorsFile* self = nullptr;      // file that {"tensor": N} refers to, if any
-  std::set<std::string> other_sections;       // keys owned by someone else (e.g. "training")
-};
-
 // Throws InvalidArgument naming the key (e.g. "biases[2]") for malformed input, and validates
-// the result as Config::validate() does.
-Config config_from_json(const std::string& json_text, const JsonConfigContext& ctx = {});
+// the result as Config::validate() does. {"tensor": NAME} without `tensors` is refused.
+Config config_from_json(const std::string& json_text, const std::string& base_dir = ".",
+                        const SafetensorsFile* tensors = nullptr);
 
 // The config as JSON text; arrays are written as {"tensor": "config.<key>[<layer>]"} references
 // and stored into `arrays` (the file that will carry the metadata).

@@ -1,7 +1,6 @@
 #pragma once
 // A CTRNN ensemble: E networks of the same dims, each with its own weights, masks and noise,
-// run together. BasicNetwork<float> (Network) is the one to use; BasicNetwork<double> exists so
-// that gradient checks run in double.
+// run together. Network (BasicNetwork<float>) is the instantiation the library provides.
 #include <array>
 #include <cstdint>
 #include <iosfwd>
@@ -171,6 +170,5 @@ class BasicNetwork {
 using Network = BasicNetwork<float>;
 
 extern template class BasicNetwork<float>;
-extern template class BasicNetwork<double>;
 
 }  // namespace ctrnn

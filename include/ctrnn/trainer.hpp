@@ -85,6 +85,5 @@ class BasicTrainer {
 using Trainer = BasicTrainer<float>;
 
 extern template class BasicTrainer<float>;
-extern template class BasicTrainer<double>;
 
 }  // namespace ctrnn

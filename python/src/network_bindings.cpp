@@ -25,9 +25,7 @@ Config make_config(const std::string& json_text, const nb::dict& arrays) {
   for (auto [name, value] : arrays)
     holder.put(nb::cast<std::string>(name), to_tensor(nb::cast<HostArray<double>>(value)));
   holder.source = "<arrays given to ctrnn.CTRNN>";
-  JsonConfigContext ctx;
-  ctx.self = &holder;
-  return config_from_json(json_text, ctx);
+  return config_from_json(json_text, ".", &holder);
 }
 
 Layer layer_of(int index) {

@@ -1,6 +1,6 @@
 // GPU launches of the loss (loss.hpp): the per-network sums (MSE, weight norms, firing-rate
 // statistics) and the gradients dL/dy, dL/dW (weight terms) and dL/dr (firing-rate terms).
-#include "kernels/launch.cuh"
+#include "cuda/launch.cuh"
 #include "kernels/loss.hpp"
 
 CTRNN_INSTANTIATE_REDUCE(ctrnn::kernels::MseNumerator)

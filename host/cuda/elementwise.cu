@@ -1,6 +1,6 @@
 // GPU launches of the small element-wise bodies of elementwise.hpp.
+#include "cuda/launch.cuh"
 #include "kernels/elementwise.hpp"
-#include "kernels/launch.cuh"
 
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::Fill<float>)
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::Fill<double>)

@@ -1,6 +1,6 @@
 // GPU launches of the parameter updates (update.hpp): gradient norms, Adam/SGD with clipping
 // and plasticity, projection, growth.
-#include "kernels/launch.cuh"
+#include "cuda/launch.cuh"
 #include "kernels/update.hpp"
 
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::OptimizerUpdate)

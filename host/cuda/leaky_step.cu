@@ -3,7 +3,7 @@
 // post-activation noise; writes v_t and r_t) and the fused backward step (activation
 // derivative, leak carry; writes dv_t). The GEMMs between them are cuBLAS calls made by the
 // orchestration (host/orchestrated/orchestrated_backend.hpp).
-#include "kernels/launch.cuh"
+#include "cuda/launch.cuh"
 #include "kernels/leaky_step.hpp"
 
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::InitialStateBody)

@@ -1,6 +1,6 @@
 // Column sums and the second pass of the per-network reductions (see reduce.hpp).
-#include "kernels/launch.cuh"
-#include "kernels/reduce.hpp"
+#include "cuda/launch.cuh"
+#include "cuda/reduce.hpp"
 
 namespace ctrnn::kernels {
 

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "ctrnn/host_device.hpp"
+#include "kernels/host_device.hpp"
 
 namespace ctrnn {
 

@@ -1,7 +1,7 @@
 #pragma once
 // The generic launches of CudaPrims: apply (one grid-stride kernel per body type) and reduce
 // (per-block double partial sums, then a fixed-order second pass). Included only by the
-// kernels/*.cu files, which instantiate them for their bodies with CTRNN_INSTANTIATE_APPLY /
+// host/cuda/*.cu files, which instantiate them for their bodies with CTRNN_INSTANTIATE_APPLY /
 // CTRNN_INSTANTIATE_REDUCE.
 #include <cuda_runtime.h>
 
@@ -10,7 +10,7 @@
 
 #include "cuda/cuda_check.hpp"
 #include "cuda/cuda_primitives.hpp"
-#include "kernels/reduce.hpp"
+#include "cuda/reduce.hpp"
 
 namespace ctrnn::kernels {
 
