@@ -4,8 +4,9 @@
 // persistent kernels' time per step: the auto plan's kernel with its barriers and no work. Device
 // results stay on the device (no read-back), so this times the loops and the GEMMs around them. A
 // path that cannot run at a size is reported as skipped with the dispatcher's reason. The label
-// names the plan that ran (path, cluster size, batch tile, parts of the recurrent sum). Sizes,
-// counters and the FLOP model: bench_common.hpp. Names:
+// names the plan that ran (path, cluster size, batch tile, parts of the recurrent sum, shared
+// memory per CTA). Sizes (the shared grid and (512, 64, 200)), counters and the FLOP model:
+// bench_common.hpp; bench/recurrence_targets.py turns a run's JSON into issue 11's targets. Names:
 //   recurrence_forward/cuda/<path>/H:/B:/T:/E:, recurrence_train/cuda/<path>/...,
 //   recurrence_barrier_floor/cuda/auto/...
 // e.g. bench_recurrence --benchmark_filter='recurrence_forward/cuda/.*/H:256/'
@@ -13,6 +14,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bench_common.hpp"
 #include "cuda/cuda_backend.hpp"
@@ -32,7 +34,15 @@ std::string describe(const RecurrencePlan& p) {
   if (p.path == RecurrencePath::Sequence) return "sequence";
   const auto& g = p.geometry;
   return to_string(p.path) + " C=" + std::to_string(g.cluster) + " tile=" + std::to_string(g.batch_tile) +
-         " parts=" + std::to_string(g.parts) + " threads=" + std::to_string(g.threads);
+         " parts=" + std::to_string(g.parts) + " threads=" + std::to_string(g.threads) +
+         " smem=" + std::to_string(p.shared_bytes / 1024) + "KB";
+}
+
+// The shared grid plus issue 11's second per-step target, (H, B) = (512, 64).
+std::vector<ctrnn_bench::Size> recurrence_grid() {
+  std::vector<ctrnn_bench::Size> grid = ctrnn_bench::size_grid();
+  grid.push_back({512, 64, 200, 1});
+  return grid;
 }
 
 void bm_recurrence(benchmark::State& state, const ctrnn_bench::Size& s, RecurrencePath path, Mode mode) {
@@ -88,7 +98,7 @@ int main(int argc, char** argv) {
     };
     const RecurrencePath paths[] = {RecurrencePath::Auto, RecurrencePath::Sequence, RecurrencePath::PersistentCta,
                                     RecurrencePath::PersistentCluster};
-    for (const ctrnn_bench::Size& s : ctrnn_bench::size_grid()) {
+    for (const ctrnn_bench::Size& s : recurrence_grid()) {
       for (RecurrencePath path : paths) add("recurrence_forward", Mode::Forward, path, s);
       for (RecurrencePath path : paths) add("recurrence_train", Mode::Train, path, s);
       add("recurrence_barrier_floor", Mode::BarrierFloor, RecurrencePath::Auto, s);

@@ -40,12 +40,13 @@ struct Located {
   bool on_device() const { return memory == Memory::Device; }
 };
 
-// Which parameters learn: weights always; biases unless None; h0 in learn mode.
-struct Learnable {
-  bool bias[3] = {false, false, false};
-  bool h0 = false;
-  static Learnable of(const Config& c);
-};
+// param_learned of every array, in ParamArray order: what a backend updates and where it keeps
+// zero gradients.
+inline std::array<bool, kNumParamArrays> learned_arrays(const Config& c) {
+  std::array<bool, kNumParamArrays> learned{};
+  for (int k = 0; k < kNumParamArrays; ++k) learned[k] = param_learned(c, k);
+  return learned;
+}
 
 enum class InitialState { Zero, H0, Kept };  // v_0 = 0, v_0 = h0, v_0 = the kept v_T
 
@@ -68,12 +69,6 @@ struct LossArgs {
   Located<const T> mask;    // null, (steps, batch) or (steps, batch, O) as mask_shape says
   LossMask mask_shape = LossMask::None;
   LossWeights weights;
-};
-
-template <class T>
-struct OptimizerState {
-  Params<T> m;  // Adam first moment / SGD momentum buffer
-  Params<T> v;  // Adam second moment (unused by SGD)
 };
 
 // What one training step (Backend::train_step) reports.

@@ -14,16 +14,10 @@ using nlohmann::json;
 
 namespace {
 
-// Shapes of Params::arrays() with the leading E axis.
-std::vector<Shape> param_shapes(const Config& c) {
-  const int64_t E = c.ensemble_size, I = c.dims[0], H = c.dims[1], O = c.dims[2];
-  return {{E, I, H}, {E, H, H}, {E, H, O}, {E, H}, {E, H}, {E, O}, {E, H}};
-}
-
 void put_params(SafetensorsFile& f, const std::string& prefix, const Params<float>& p, const Config& c) {
-  const auto shapes = param_shapes(c);
   const auto arrays = p.arrays();
-  for (size_t a = 0; a < arrays.size(); ++a) f.put(prefix + kParamNames[a], Tensor<float>(shapes[a], *arrays[a]));
+  for (int k = 0; k < kNumParamArrays; ++k)
+    f.put(prefix + kParamNames[k], Tensor<float>(param_shape(k, c), *arrays[k]));
 }
 
 json optimizer_json(const OptimizerConfig& o) {
@@ -123,14 +117,13 @@ uint64_t meta_unsigned(const SafetensorsFile& f, const std::string& key, const s
 // Checks every tensor's presence, dtype and shape before allocating anything: the file's own
 // sizes, not the config's, bound what is allocated.
 Params<float> read_params(const SafetensorsFile& f, const std::string& prefix, const Config& c, const std::string& path) {
-  const auto shapes = param_shapes(c);
-  for (size_t a = 0; a < shapes.size(); ++a) {
-    const std::string name = prefix + kParamNames[a];
+  for (int k = 0; k < kNumParamArrays; ++k) {
+    const std::string name = prefix + kParamNames[k];
     if (!f.contains(name)) refuse(path, "missing tensor '" + name + "'");
     if (f.dtype(name) != "F32") refuse(path, "tensor '" + name + "' has dtype " + f.dtype(name) + ", expected F32");
-    if (f.shape(name) != shapes[a])
+    if (f.shape(name) != param_shape(k, c))
       refuse(path, "tensor '" + name + "' has shape " + shape_to_string(f.shape(name)) + ", expected " +
-                       shape_to_string(shapes[a]));
+                       shape_to_string(param_shape(k, c)));
   }
   Params<float> p;
   p.E = c.ensemble_size, p.I = c.dims[0], p.H = c.dims[1], p.O = c.dims[2];
@@ -226,11 +219,10 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
   Network& net = ck.network;
   for (int l = 0; l < 3; ++l) {
     const Layer layer = Layer(l);
-    const auto s = c.layer_shape(layer);
-    net.set_weight(layer, Tensor<float>({c.ensemble_size, s[0], s[1]}, p.weight(layer)));
-    if (net.bias_learnable(layer)) net.set_bias(layer, Tensor<float>({c.ensemble_size, s[1]}, p.bias(layer)));
+    net.set_weight(layer, Tensor<float>(param_shape(kWIn + l, c), p.weight(layer)));
+    if (net.bias_learnable(layer)) net.set_bias(layer, Tensor<float>(param_shape(kBIn + l, c), p.bias(layer)));
   }
-  if (net.h0_learnable()) net.set_initial_state(Tensor<float>({c.ensemble_size, c.dims[1]}, p.h0));
+  if (net.h0_learnable()) net.set_initial_state(Tensor<float>(param_shape(kH0, c), p.h0));
   net.set_forward_calls(forward_calls);
   if (mode == Mode::Eval) net.eval();
   if (f.contains("state.kept_v")) {

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "ctrnn/error.hpp"
+#include "ctrnn/params.hpp"
 
 namespace ctrnn {
 
@@ -71,12 +72,8 @@ InitSpec InitSpec::parse(const std::string& name, const std::string& parameter) 
 }
 
 std::array<int64_t, 2> Config::layer_shape(Layer l) const {
-  switch (l) {
-    case Layer::Input: return {dims[0], dims[1]};
-    case Layer::Hidden: return {dims[1], dims[1]};
-    case Layer::Readout: return {dims[1], dims[2]};
-  }
-  return {0, 0};
+  const Shape s = param_shape(int(l), 1, dims[0], dims[1], dims[2]);  // the weight array of layer l
+  return {s[1], s[2]};
 }
 
 namespace {

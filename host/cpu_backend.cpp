@@ -13,19 +13,12 @@
 
 namespace ctrnn::detail {
 
-Learnable Learnable::of(const Config& c) {
-  Learnable l;
-  for (int i = 0; i < 3; ++i) l.bias[i] = c.biases[i].kind != InitSpec::Kind::None;
-  l.h0 = c.init_state == InitState::Learn;
-  return l;
-}
-
 namespace {
 
 template <class T>
 class CpuBackend final : public Backend<T> {
  public:
-  explicit CpuBackend(const Config& c) : learnable_(Learnable::of(c)) {
+  explicit CpuBackend(const Config& c) : learned_(learned_arrays(c)) {
     params_ = Params<T>::zeros(c.ensemble_size, c.dims[0], c.dims[1], c.dims[2]);
     grads_ = params_;
     opt_.m = params_;
@@ -120,7 +113,7 @@ class CpuBackend final : public Backend<T> {
     auto m = opt_.m.arrays(), v = opt_.v.arrays();
     std::vector<double> norms(E, 0.0);
     for (size_t a = 0; a < arrays.size(); ++a) {
-      if (!learned(a)) continue;
+      if (!learned_[a]) continue;
       const int64_t n = int64_t(grads[a]->size()) / E;
       for (int64_t e = 0; e < E; ++e)
         for (int64_t i = 0; i < n; ++i) norms[e] += double((*grads[a])[e * n + i]) * double((*grads[a])[e * n + i]);
@@ -128,7 +121,7 @@ class CpuBackend final : public Backend<T> {
     for (double& x : norms) x = std::sqrt(x);
     const body::AdamCoeffs adam = body::AdamCoeffs::of(opt, step);
     for (size_t a = 0; a < arrays.size(); ++a) {
-      if (!learned(a)) continue;
+      if (!learned_[a]) continue;
       const int64_t n = int64_t(grads[a]->size()) / E;
       const std::vector<T>* plasticity = a < 3 ? &constraints_[a].plasticity : nullptr;
       for (int64_t e = 0; e < E; ++e) {
@@ -186,18 +179,14 @@ class CpuBackend final : public Backend<T> {
   }
 
   void zero_unlearned(Gradients<T>& g) const {
-    for (int l = 0; l < 3; ++l)
-      if (!learnable_.bias[l]) std::fill(g.bias(Layer(l)).begin(), g.bias(Layer(l)).end(), T(0));
-    if (!learnable_.h0) std::fill(g.h0.begin(), g.h0.end(), T(0));
+    const auto arrays = g.arrays();
+    for (int k = 0; k < kNumParamArrays; ++k)
+      if (!learned_[k]) std::fill(arrays[k]->begin(), arrays[k]->end(), T(0));
   }
 
   void project(int l) { project_weights(params_.weight(Layer(l)), constraints_[l]); }
 
-  bool learned(size_t array) const {  // index into Params::arrays()
-    return array < 3 || (array < 6 ? learnable_.bias[array - 3] : learnable_.h0);
-  }
-
-  Learnable learnable_;
+  std::array<bool, kNumParamArrays> learned_;  // ParamArray order
   Params<T> params_;
   Gradients<T> grads_;
   OptimizerState<T> opt_;

@@ -17,8 +17,8 @@ namespace ctrnn::detail {
 
 // The product of the factors (all >= 0), or InvalidArgument naming `parameter` and `value` when
 // it exceeds what an int64_t holds.
-inline int64_t checked_product(std::initializer_list<int64_t> factors, const std::string& parameter,
-                               const std::string& value) {
+template <class Factors>
+int64_t checked_product(const Factors& factors, const std::string& parameter, const std::string& value) {
   int64_t p = 1;
   for (int64_t f : factors) {
     if (f < 0) throw InvalidArgument(parameter, "sizes >= 0", value);
@@ -27,6 +27,10 @@ inline int64_t checked_product(std::initializer_list<int64_t> factors, const std
     p *= f;
   }
   return p;
+}
+inline int64_t checked_product(std::initializer_list<int64_t> factors, const std::string& parameter,
+                               const std::string& value) {
+  return checked_product<std::initializer_list<int64_t>>(factors, parameter, value);
 }
 
 // a + b, saturating at the int64_t maximum (a byte count that large is refused anyway).

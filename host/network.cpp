@@ -75,12 +75,11 @@ void check_network_fits(const Config& c, bool backend_on_host) {
   const std::string value = "[" + std::to_string(c.dims[0]) + ", " + std::to_string(c.dims[1]) + ", " +
                             std::to_string(c.dims[2]) + "] and " + std::to_string(c.ensemble_size);
   const std::string parameter = "dims and ensemble_size";
-  int64_t params = detail::checked_product({c.ensemble_size, c.dims[1]}, parameter, value), weights = 0;  // h0
-  for (int l = 0; l < 3; ++l) {
-    const auto s = c.layer_shape(Layer(l));
-    const int64_t w = detail::checked_product({c.ensemble_size, s[0], s[1]}, parameter, value);
-    weights = detail::saturating_add(weights, w);
-    params = detail::saturating_add(params, detail::saturating_add(w, detail::checked_product({c.ensemble_size, s[1]}, parameter, value)));
+  int64_t params = 0, weights = 0;
+  for (int k = 0; k < kNumParamArrays; ++k) {
+    const int64_t n = detail::checked_product(param_shape(k, c), parameter, value);
+    params = detail::saturating_add(params, n);
+    if (k < kBIn) weights = detail::saturating_add(weights, n);
   }
   const int64_t host_params = backend_on_host ? 5 : 1, host_weights = backend_on_host ? 8 : 4;
   int64_t values = detail::checked_product({params, host_params}, parameter, value);
@@ -273,7 +272,7 @@ Tensor<T> BasicNetwork<T>::last_rates() const {
 }
 
 template <class T>
-void BasicNetwork<T>::backward(const View& dy, const View* dr, const std::array<const View*, 7>& gradients,
+void BasicNetwork<T>::backward(const View& dy, const View* dr, const std::array<const View*, kNumParamArrays>& gradients,
                                Stream stream) {
   if (last_steps_ == 0) throw StateError("ctrnn: backward() needs a forward() first");
   const Shape y_shape = output_shape(), r_shape = rates_shape();
@@ -284,14 +283,14 @@ void BasicNetwork<T>::backward(const View& dy, const View* dr, const std::array<
     gr = checked(*dr, "dr", &r_shape);
     if (!gr.on_device()) check_finite(gr.ptr, element_count(r_shape), "dr");
   }
-  const int64_t E = config_.ensemble_size, I = config_.dims[0], H = config_.dims[1], O = config_.dims[2];
-  const Shape param_shapes[7] = {{E, I, H}, {E, H, H}, {E, H, O}, {E, H}, {E, H}, {E, O}, {E, H}};
-  std::array<detail::Located<T>, 7> out;
-  for (int k = 0; k < 7; ++k)
-    if (gradients[k]) out[k] = checked(*gradients[k], std::string("gradient ") + kParamNames[k], &param_shapes[k]);
+  std::array<detail::Located<T>, kNumParamArrays> out;
+  for (int k = 0; k < kNumParamArrays; ++k) {
+    const Shape shape = param_shape(k, config_);
+    if (gradients[k]) out[k] = checked(*gradients[k], std::string("gradient ") + kParamNames[k], &shape);
+  }
   StreamScope<T> scope(*backend_, stream);
   backend_->backward(gy, gr);
-  for (int k = 0; k < 7; ++k)
+  for (int k = 0; k < kNumParamArrays; ++k)
     if (out[k]) backend_->read_gradient(k, out[k]);
 }
 
@@ -325,16 +324,15 @@ template <class T>
 std::array<LayerView<T>, 3> BasicNetwork<T>::layers() const {
   const Params<T>& p = params();
   std::array<LayerView<T>, 3> out;
-  const int64_t E = p.E;
   for (int l = 0; l < 3; ++l) {
     const Layer layer = static_cast<Layer>(l);
     const LayerConstraints<T>& c = constraints_[l];
     LayerView<T>& v = out[l];
     v.layer = layer;
     v.pre = c.pre, v.post = c.post;
-    const Shape ws{E, c.pre, c.post};
+    const Shape ws = param_shape(kWIn + l, config_);
     v.weight = Tensor<T>(ws, p.weight(layer));
-    v.bias = Tensor<T>({E, c.post}, p.bias(layer));
+    v.bias = Tensor<T>(param_shape(kBIn + l, config_), p.bias(layer));
     v.bias_learnable = bias_learnable(layer);
     if (c.has_sparsity()) v.sparsity_mask = Tensor<T>(ws, c.sparsity);
     if (c.has_ei()) v.ei_mask = Tensor<T>(ws, c.ei);

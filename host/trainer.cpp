@@ -129,9 +129,10 @@ LossReport BasicTrainer<T>::evaluate(const Tensor<T>& u, const Tensor<T>& target
 
 template <class T>
 TrainerState<T> BasicTrainer<T>::state() const {
-  detail::OptimizerState<T> s;
+  TrainerState<T> s;
   net_.backend_->get_optimizer_state(s);
-  return {step_, std::move(s.m), std::move(s.v)};
+  s.step = step_;
+  return s;
 }
 
 template <class T>
@@ -147,7 +148,7 @@ void BasicTrainer<T>::restore(const TrainerState<T>& s) {
   if (s.step < 0) throw InvalidArgument("optimizer state", "a step count >= 0", std::to_string(s.step));
   if (!same_shapes(s.m) || !same_shapes(s.v))
     throw InvalidArgument("optimizer state", "moments shaped like the network's parameters", "other shapes");
-  net_.backend_->set_optimizer_state({s.m, s.v});
+  net_.backend_->set_optimizer_state(s);
   step_ = s.step;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // The persistent backward kernel: the whole BPTT time loop (dv_T down to dv_0) in one launch,
-// with the structure of persistent_forward.hpp: phases between barriers, each CTA holding a
-// slice of W_hid^T for the whole sequence and the tile's full dv_{t+1}, double-buffered.
+// with the structure of persistent_forward.hpp: phases between barriers (persistent_loop.hpp),
+// each CTA holding a slice of W_hid^T for the whole sequence and the tile's full dv_{t+1},
+// double-buffered; then the bias and h0 gradients summed in the kernel.
 //
 //   phase 0       load this CTA's slice of W_hid^T (column jl of the slice is row c0 + jl of
 //                 W_hid) and zero buffer 0 (dv_{T+1} = 0)
@@ -11,46 +12,81 @@
 //                   dr   = alpha (dv_{t+1} W_hid^T)[b][j] + (gy_t W_out^T)[b][j]   (t >= 1)
 //                        = alpha (dv_1 W_hid^T)[b][j]                             (t = 0)
 //                   dv_t = (dr + gr_t[b][j]) f'(v_t[b][j]) + (1 - alpha) dv_{t+1}[b][j]
-//                 writes dv_t to global memory (for the weight-gradient GEMMs and the bias and
-//                 h0 sums after the loop) and into buffer s % 2 of every CTA of the cluster
+//                 writes dv_t to global memory (for the weight-gradient GEMMs after the loop)
+//                 and into buffer s % 2 of every CTA of the cluster; for t >= 1 adds it to the
+//                 running sum over time of its (b, j) (the carry area: each (b, j) is the same
+//                 thread's in every step)
+//   closing phases (only where a bias or h0 gradient is learned), per column j of the slice:
+//     0  the tile's sums: alpha sum_b (sum_t dv_t)[b][j] and sum_b dv_0[b][j] (dv_0 is the last
+//        buffer). With one tile per network these are the gradients; with more, each tile
+//        stores them in tile_sums and makes them visible device-wide
+//     1  (more tiles) thread 0 counts the tile's arrival for (network, rank); the last tile of
+//        the network to arrive is the one that adds up all tiles' sums (flag in shared memory)
+//     2  (more tiles, the last tile only) adds the tiles' sums in tile order, so the result does
+//        not depend on which tile came last, writes the gradients and resets the count to 0 for
+//        the next launch (a captured graph replays the kernel with the same counters)
 // Exactly the existing sequence's arithmetic in the same order: the recurrent GEMM with beta = 1
-// onto the gy W_out^T term (beta = 0 at t = 0), then LeakyStepBackward (leaky_step.hpp).
+// onto the gy W_out^T term (beta = 0 at t = 0), then LeakyStepBackward (leaky_step.hpp). The bias
+// and h0 sums add the same terms as the sequence's column sums (docs/contract.md: db_hid = db_in
+// = alpha sum_{t,b} dv_t, dh0 = sum_b dv_0), in another order (over t first, then over b).
 #include <cstdint>
 
 #include "kernels/activation.hpp"
-#include "kernels/persistent_geometry.hpp"
+#include "kernels/persistent_loop.hpp"
 
 namespace ctrnn::kernels {
 
-struct PersistentBackward {
+// Device-wide ordering for the tiles' sums; on the host (the emulator runs one thread at a time,
+// cluster after cluster) plain operations.
+CTRNN_HD inline void fence_device() {
+#if defined(__CUDA_ARCH__)
+  __threadfence();
+#endif
+}
+CTRNN_HD inline uint32_t count_arrival(uint32_t* counter) {
+#if defined(__CUDA_ARCH__)
+  return atomicAdd(counter, 1u);
+#else
+  return (*counter)++;
+#endif
+}
+// A load that skips the SM's L1 (which is not coherent with other SMs' stores): other CTAs' sums.
+CTRNN_HD inline float load_device_coherent(const float* p) {
+#if defined(__CUDA_ARCH__)
+  return __ldcg(p);
+#else
+  return *p;
+#endif
+}
+
+struct PersistentBackward : PersistentLoop<PersistentBackward> {
   const float* w_hid;  // (E, H, H)
   const float* dr;     // (E, T, B, H): gy_t W_out^T of every step (one GEMM before the loop)
   const float* gr;     // (E, T, B, H) direct dL/dr_t, or null
   const float* v;      // (E, T+1, B, H) from the forward
   float* dv;           // (E, T+1, B, H)
+  // The gradients summed in the kernel, each null where it is not learned:
+  float* db_hid;        // (E, H): alpha sum_{t >= 1, b} dv_t
+  float* db_in;         // (E, H): the same values (b_in enters a_t as b_hid does)
+  float* dh0;           // (E, H): sum_b dv_0
+  float* tile_sums;     // (E, tiles, 2, H): each batch tile's two sums (when tiles > 1)
+  uint32_t* arrivals;   // (E, cluster): tiles that stored their sums; all 0 between launches
   int64_t T;
   float alpha;
   Activation activation;
   PersistentGeometry geometry;
 
-  CTRNN_HD int64_t phases() const { return 1 + 2 * (T + 1); }
-  CTRNN_HD int64_t shared_floats() const { return geometry.floats(); }
-  CTRNN_HD Barrier barrier_after(int64_t phase) const { return step_barrier_after(phase); }
-
-  template <class Cta>
-  CTRNN_HD void run_phase(int64_t phase, int64_t cluster_index, const Cta& cta, int thread) const {
-    const PersistentTile tile = PersistentTile::of(geometry, cluster_index, cta.rank());
-    float* smem = cta.shared(cta.rank());
-    const int64_t s = (phase + 1) / 2;
-    if (phase == 0)
-      load(tile, smem, thread);
-    else if (phase % 2 == 1)
-      partial_products(geometry, tile, smem + geometry.buffer((s - 1) % 2), smem, smem + geometry.partial(), thread);
-    else
-      finish(s, tile, cta, thread);
+  CTRNN_HD int64_t steps() const { return T + 1; }
+  CTRNN_HD int64_t closing_phases() const {
+    if (!db_hid && !db_in && !dh0) return 0;
+    return geometry.tiles == 1 ? 1 : 3;
   }
 
  private:
+  friend struct PersistentLoop<PersistentBackward>;
+
+  CTRNN_HD bool sums_bias() const { return db_hid || db_in; }
+
   CTRNN_HD void load(const PersistentTile& tile, float* smem, int thread) const {
     const PersistentGeometry& g = geometry;
     const int64_t H = g.H, S = g.slice;
@@ -66,10 +102,11 @@ struct PersistentBackward {
   template <class Cta>
   CTRNN_HD void finish(int64_t s, const PersistentTile& tile, const Cta& cta, int thread) const {
     const PersistentGeometry& g = geometry;
-    const int64_t H = g.H, BH = g.B * H, state = (T + 1) * BH, t = T + 1 - s, next = g.buffer(s % 2);
-    const float* smem = cta.shared(cta.rank());
+    const int64_t H = g.H, S = g.slice, BH = g.B * H, state = (T + 1) * BH, t = T + 1 - s, next = g.buffer(s % 2);
+    float* smem = cta.shared(cta.rank());
     const float* later = smem + g.buffer((s - 1) % 2);  // dv_{t+1} of the whole tile
     const float* partial = smem + g.partial();
+    float* dv_sum = t >= 1 && sums_bias() ? smem + g.carry() : nullptr;
     const float* dr_t = t >= 1 ? dr + tile.e * T * BH + (t - 1) * BH : nullptr;
     const float* gr_t = gr && t >= 1 ? gr + tile.e * T * BH + (t - 1) * BH : nullptr;
     const float* v_t = v + tile.e * state + t * BH;
@@ -83,8 +120,57 @@ struct PersistentBackward {
       const float carried = later[b * H + j];
       const float dvt = d * activate_grad(activation, v_t[idx]) + (1.0f - alpha) * carried;
       dv_t[idx] = dvt;
+      if (dv_sum) dv_sum[b * S + jl] = t == T ? dvt : dv_sum[b * S + jl] + dvt;
       for (int p = 0; p < g.cluster; ++p) cta.shared(p)[next + b * H + j] = dvt;
     }
+  }
+
+  template <class Cta>
+  CTRNN_HD void close(int64_t i, const PersistentTile& tile, const Cta& cta, int thread) const {
+    const PersistentGeometry& g = geometry;
+    const int64_t H = g.H, S = g.slice;
+    float* smem = cta.shared(cta.rank());
+    float* last_flag = smem + g.bias();
+    uint32_t* arrived = arrivals + tile.e * g.cluster + cta.rank();
+    const float* tiles_of_e = tile_sums + tile.e * g.tiles * 2 * H;
+    if (i == 0) {
+      const float* dv_sum = smem + g.carry();
+      const float* dv_0 = smem + g.buffer((T + 1) % 2);  // the last step's buffer
+      for (int64_t jl = thread; jl < tile.cols; jl += g.threads) {
+        float bias = 0.0f, h0 = 0.0f;
+        for (int64_t b = 0; b < tile.rows; ++b) {
+          if (sums_bias()) bias += dv_sum[b * S + jl];
+          if (dh0) h0 += dv_0[b * H + tile.c0 + jl];
+        }
+        if (g.tiles == 1) {
+          write(tile.e * H + tile.c0 + jl, alpha * bias, h0);
+        } else {
+          float* mine = tile_sums + (tile.e * g.tiles + tile.index) * 2 * H + tile.c0 + jl;
+          mine[0] = bias, mine[H] = h0;
+        }
+      }
+      if (g.tiles > 1) fence_device();  // this thread's sums before the arrival that announces them
+    } else if (i == 1) {
+      if (thread == 0) last_flag[0] = count_arrival(arrived) == uint32_t(g.tiles - 1) ? 1.0f : 0.0f;
+    } else if (last_flag[0] != 0.0f) {
+      fence_device();  // the other tiles' sums after their arrivals
+      for (int64_t jl = thread; jl < tile.cols; jl += g.threads) {
+        const float* sums = tiles_of_e + tile.c0 + jl;
+        float bias = load_device_coherent(sums), h0 = load_device_coherent(sums + H);
+        for (int64_t k = 1; k < g.tiles; ++k) {
+          bias += load_device_coherent(sums + k * 2 * H);
+          h0 += load_device_coherent(sums + k * 2 * H + H);
+        }
+        write(tile.e * H + tile.c0 + jl, alpha * bias, h0);
+      }
+      if (thread == 0) *arrived = 0;
+    }
+  }
+
+  CTRNN_HD void write(int64_t at, float bias, float h0) const {
+    if (db_hid) db_hid[at] = bias;
+    if (db_in) db_in[at] = bias;
+    if (dh0) dh0[at] = h0;
   }
 };
 

@@ -1,10 +1,9 @@
 #pragma once
 // The persistent forward kernel: the whole time loop of the forward pass in one launch, written
 // as phases between barriers (geometry, work split and shared-memory layout:
-// persistent_geometry.hpp). run_phase() is the work of one thread of one CTA in one phase; the
-// device kernel (persistent.cu) runs the phases between __syncthreads() and cluster.sync() as
-// barrier_after() says, the host emulator (host/orchestrated/cluster_emulator.hpp) runs them for
-// every thread of every CTA in turn.
+// persistent_geometry.hpp; the phase sequence and its barriers: persistent_loop.hpp). The device
+// kernel (host/cuda/persistent.cu) runs the phases between __syncthreads() and cluster.sync(), the host
+// emulator (host/orchestrated/cluster_emulator.hpp) runs them for every thread of every CTA in turn.
 //
 //   phase 0       load this CTA's slice of W_hid (columns c0 .. c0 + cols), b_hid + b_in of those
 //                 columns, v_0 of those columns, and r_0 of the whole tile into buffer 0
@@ -21,12 +20,12 @@
 #include <cstdint>
 
 #include "kernels/activation.hpp"
-#include "kernels/persistent_geometry.hpp"
+#include "kernels/persistent_loop.hpp"
 #include "kernels/philox.hpp"
 
 namespace ctrnn::kernels {
 
-struct PersistentForward {
+struct PersistentForward : PersistentLoop<PersistentForward> {
   const float* w_hid;  // (E, H, H), constraints applied
   const float* b_in;   // (E, H)
   const float* b_hid;  // (E, H)
@@ -42,24 +41,12 @@ struct PersistentForward {
   const uint32_t* call;
   PersistentGeometry geometry;
 
-  CTRNN_HD int64_t phases() const { return 1 + 2 * T; }
-  CTRNN_HD int64_t shared_floats() const { return geometry.floats(); }
-  CTRNN_HD Barrier barrier_after(int64_t phase) const { return step_barrier_after(phase); }
-
-  template <class Cta>
-  CTRNN_HD void run_phase(int64_t phase, int64_t cluster_index, const Cta& cta, int thread) const {
-    const PersistentTile tile = PersistentTile::of(geometry, cluster_index, cta.rank());
-    float* smem = cta.shared(cta.rank());
-    const int64_t t = (phase + 1) / 2;
-    if (phase == 0)
-      load(tile, smem, thread);
-    else if (phase % 2 == 1)
-      partial_products(geometry, tile, smem + geometry.buffer((t - 1) % 2), smem, smem + geometry.partial(), thread);
-    else
-      finish(t, tile, cta, thread);
-  }
+  CTRNN_HD int64_t steps() const { return T; }
+  CTRNN_HD int64_t closing_phases() const { return 0; }
 
  private:
+  friend struct PersistentLoop<PersistentForward>;
+
   CTRNN_HD void load(const PersistentTile& tile, float* smem, int thread) const {
     const PersistentGeometry& g = geometry;
     const int64_t H = g.H, S = g.slice, BH = g.B * H, state = (T + 1) * BH;
@@ -109,6 +96,9 @@ struct PersistentForward {
       for (int p = 0; p < g.cluster; ++p) cta.shared(p)[next + b * H + j] = rt;
     }
   }
+
+  template <class Cta>
+  CTRNN_HD void close(int64_t, const PersistentTile&, const Cta&, int) const {}
 };
 
 }  // namespace ctrnn::kernels

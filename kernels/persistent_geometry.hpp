@@ -15,7 +15,7 @@
 // A step is two phases: the partial products (each thread one register tile of kTileRows rows
 // of one column, over the k = p, p + parts, p + 2 parts, ... of its part p of the sum), a CTA
 // barrier, then the finish (each element's partial sums added in part order, then the step's
-// element-wise lines), then the cluster barrier.
+// element-wise lines), then the cluster barrier (persistent_loop.hpp runs the phases).
 #include <cstdint>
 
 #include "kernels/host_device.hpp"
@@ -61,12 +61,13 @@ struct PersistentGeometry {
     return g;
   }
 
-  // Shared memory of one CTA, in floats from its start (the same layout forward and backward;
-  // the backward leaves carry and bias unused):
+  // Shared memory of one CTA, in floats from its start (the same layout forward and backward):
   //   [0, H slice)         W slice, row k, column jl at k * slice + jl
   //   buffer(0), (1)       batch_tile x H each: the tile's full state, double-buffered
-  //   carry                batch_tile x slice: v of this CTA's columns (forward)
-  //   bias                 slice: b_hid + b_in of this CTA's columns (forward)
+  //   carry                batch_tile x slice, per (row, column) of this CTA's slice: v
+  //                        (forward); the sum of dv_t over the steps so far (backward)
+  //   bias                 slice: b_hid + b_in of this CTA's columns (forward); [0] whether this
+  //                        CTA adds up its network's batch tiles (backward, persistent_backward.hpp)
   //   partial              parts x batch_tile x slice: the partial sums of the recurrent product
   CTRNN_HD int64_t buffer(int64_t which) const { return H * slice + which * batch_tile * H; }
   CTRNN_HD int64_t carry() const { return buffer(2); }
@@ -79,16 +80,18 @@ struct PersistentGeometry {
 
 // One cluster's share of the work, from the cluster's index (network-major) and the CTA's rank.
 struct PersistentTile {
-  int64_t e;     // network
-  int64_t b0;    // first batch row of the tile
-  int64_t rows;  // rows in the tile (the last tile may be short)
-  int64_t c0;    // first column of this CTA's slice
-  int64_t cols;  // columns of this CTA's slice (0 for a CTA past the end of H)
+  int64_t e;      // network
+  int64_t index;  // the tile's index among its network's tiles
+  int64_t b0;     // first batch row of the tile
+  int64_t rows;   // rows in the tile (the last tile may be short)
+  int64_t c0;     // first column of this CTA's slice
+  int64_t cols;   // columns of this CTA's slice (0 for a CTA past the end of H)
 
   CTRNN_HD static PersistentTile of(const PersistentGeometry& g, int64_t cluster_index, int rank) {
     PersistentTile t;
     t.e = cluster_index / g.tiles;
-    t.b0 = (cluster_index - t.e * g.tiles) * g.batch_tile;
+    t.index = cluster_index - t.e * g.tiles;
+    t.b0 = t.index * g.batch_tile;
     t.rows = g.B - t.b0 < g.batch_tile ? g.B - t.b0 : g.batch_tile;
     t.c0 = int64_t(rank) * g.slice;
     const int64_t left = g.H - t.c0;
@@ -134,10 +137,5 @@ CTRNN_HD inline float product(const PersistentGeometry& g, const float* partial,
   for (int64_t p = 1; p < g.parts; ++p) s += partial[(p * g.batch_tile + b) * g.slice + jl];
   return s;
 }
-
-// The barrier after each phase: phases 0 (load) and every step's finish end with the cluster
-// barrier (the load's, so that every CTA of the cluster runs before any writes into its shared
-// memory), the partial products with the CTA's.
-CTRNN_HD inline Barrier step_barrier_after(int64_t phase) { return phase % 2 == 1 ? Barrier::Cta : Barrier::Cluster; }
 
 }  // namespace ctrnn::kernels

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # The ONE script for a machine with an H100/H200-class GPU (the device image: nvcc 13, CMake,
 # ninja, compute-sanitizer, PyTorch; no gtest, benchmark or nlohmann-json packages; no network).
-# One call of at most 10 minutes answers as much as it can; each phase has a deadline and appends
-# its summary row to $OUT/summary.txt as it ends, so a run killed at its limit still returns what
-# it learned. Phases:
+# One call answers as much as it can in about 8 minutes (GPU_CHECK_BUDGET_S, default 480: the
+# device tool's 10-minute call less the machine's start and the transfers, within a session's 15
+# minutes of device time); each phase has a deadline and appends its summary row to
+# $OUT/summary.txt as it ends, so a run killed at its limit still returns what it learned. Phases:
 #   image        GPU, driver, CUDA toolkit, compute-sanitizer, cuBLAS, PyTorch; the glibc there
-#                against the newest one the carried binaries need (build-gpu/MANIFEST)
+#                against the newest one the carried binaries need (build-gpu/MANIFEST); the
+#                kernels' registers, stack and spills as ptxas gave them at build time
+#                (build-gpu/kernel-resources.txt, scripts/kernel-resources.sh), in env.txt
 #   binaries     unpacks build-gpu/bundle.tar.xz (scripts/gpu-prepare.sh); builds there for sm_90
 #                only when the carried binaries do not start, within its own deadline
-#   correctness  every gtest suite in its own process (a crash or hang costs one suite), GPU
+#   correctness  every gtest suite in its own process (a crash or hang costs one suite), started
+#                in this order: CudaPrimitives, CudaBackendState, PersistentGpu (every path of
+#                the recurrence), CudaBackendVsCpu, the other GPU suites, then the rest; GPU
 #                suites with CTRNN_CUDA_SYNC_CHECK=1 (a fault names its kernel) and
 #                CTRNN_TEST_DEVIATIONS=1: the largest deviation of every GPU-CPU comparison,
 #                passing or not, in deviations.txt and per suite in the summary
@@ -20,7 +25,10 @@
 #   timings      bench_forward at T = 1, 10, 100, 1000 and E = 1, 64 (outputs left on the device,
 #                and once with y and r copied back), bench_train_step graphed and ungraphed,
 #                bench_recurrence: forward and forward + BPTT per recurrence path (sequence,
-#                persistent CTA, persistent cluster) and the persistent kernels' barrier floor
+#                persistent CTA, persistent cluster) and the persistent kernels' barrier floor at
+#                issue 11's sizes, then its targets (bench/recurrence_targets.py: per-step time at
+#                (256, 64) and (512, 64), E = 64 over E = 1 at (64, 32, 100), time per step over
+#                the barrier floor, fraction of fp32 peak) as summary rows
 #   nn4n         bench/peer_bench.py: nn4n (the bundled wheel, PyTorch there) against ctrnn on
 #                the same GPU at (H, B, T) = (256, 64, 200), E = 1 and 64
 # Usage (device tool), after scripts/gpu-prepare.sh here:
@@ -37,7 +45,7 @@ root=$PWD
 t0=$SECONDS
 dry=0
 [ "${1:-}" = "--dry-run" ] && dry=1
-budget=${GPU_CHECK_BUDGET_S:-570}  # the whole run; the device tool's limit is 600 s per call
+budget=${GPU_CHECK_BUDGET_S:-480}  # the whole run (see above)
 OUT=${OUT:-$root/gpu-check-out}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -121,6 +129,8 @@ torch=$(timeout 30 python3 -c 'import torch; print(torch.__version__, "cuda" if 
   echo "== libcuda: $(ldconfig -p 2>/dev/null | grep -m1 'libcuda.so.1' || echo 'not in ldconfig')"
   echo "== LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
   echo "== build-gpu/MANIFEST"; cat build-gpu/MANIFEST 2>&1
+  echo "== kernel resources (ptxas -v for sm_90 at build time: build-gpu/kernel-resources.txt)"
+  cat build-gpu/kernel-resources.txt 2>&1
 } >"$OUT/env.txt" 2>&1
 if [ -z "$gpu" ]; then
   # GPU_CHECK_NO_GPU_OK=1 runs every phase anyway: only for testing this script on a machine
@@ -140,6 +150,16 @@ row "image: glibc" "$glibc_ok" 0 "here ${glibc_here:-?}, carried binaries need $
 row "image: sanitizer" "$([ -n "$sanitizer" ] && echo ok || echo missing)" 0 "${sanitizer:-not found: sanitizer phase skipped}"
 row "image: cublas" "$([ -n "$cublas_dir" ] && echo ok || echo missing)" 0 "${cublas_dir:-libcublas.so.13 not found}"
 row "image: torch" "$([ "${torch% *}" != none ] && echo ok || echo missing)" 0 "$torch"
+# The persistent kernels' registers per thread and local memory (columns of kernel-resources.sh).
+if [ -f build-gpu/kernel-resources.txt ]; then
+  resources=$(awk 'NR > 1 && match($0, /Persistent(Forward|Backward), (true|false)/) {
+      k = substr($0, RSTART + 10, RLENGTH - 10); sub(/, true/, " cluster", k); sub(/, false/, " cta", k)
+      printf "%s %s regs, stack %s, spills %s/%s; ", k, $2, $3, $4, $5 }' build-gpu/kernel-resources.txt)
+  row "image: kernel resources" "$(echo "$resources" | grep -qE 'stack [1-9]|spills [1-9]|/[1-9]' && echo LOCAL || echo ok)" 0 \
+    "${resources:-no persistent kernels in kernel-resources.txt}"
+else
+  row "image: kernel resources" missing 0 "no build-gpu/kernel-resources.txt (scripts/gpu-prepare.sh writes it)"
+fi
 say "image: ${gpu:-no GPU}; glibc $glibc_here (need $glibc_needed); sanitizer ${sanitizer:-none}; cuBLAS ${cublas_dir:-none}"
 
 # --- binaries ----------------------------------------------------------------------------------
@@ -206,10 +226,19 @@ for b in "${tests[@]}"; do
       }
     }' >>"$detail/jobs"
 done
+# Started in order of what a short run must answer first (xargs starts them in file order).
+awk '{ p = 9
+       if ($1 ~ /test_cuda_gpu$/) {
+         p = 5
+         if ($2 ~ /^CudaPrimitives\./) p = 1; else if ($2 ~ /^CudaBackendState\./) p = 2
+         else if ($2 ~ /PersistentGpu/) p = 3; else if ($2 ~ /CudaBackendVsCpu\./) p = 4
+       }
+       print p, NR, $0 }' "$detail/jobs" | sort -k1,1n -k2,2n | cut -d' ' -f3- >"$detail/jobs.ordered"
+mv "$detail/jobs.ordered" "$detail/jobs"
 jobs=$(wc -l <"$detail/jobs")
 
 if [ "$dry" -eq 1 ]; then
-  row correctness planned 0 "$jobs processes (one per suite; sizes sweeps one per test), CTRNN_CUDA_SYNC_CHECK=1"
+  row correctness planned 0 "$jobs processes (one per suite; sizes sweeps one per test), CTRNN_CUDA_SYNC_CHECK=1; first: $(head -3 "$detail/jobs" | awk '{print $2}' | tr '\n' ' ')"
   row probe "$([ -x "$work/bench/gpu_probe" ] && echo planned || echo missing)" 0 "$work/bench/gpu_probe"
   row sanitizer "$([ -n "$sanitizer" ] && echo planned || echo skipped)" 0 "memcheck; racecheck, initcheck, synccheck on kns=ctrnn"
   for b in bench_forward bench_train_step bench_recurrence; do
@@ -221,7 +250,7 @@ fi
 
 # --- correctness -------------------------------------------------------------------------------
 t=$SECONDS
-limit=$(deadline 170 300)
+limit=$(deadline 170 315)
 say "correctness: $jobs processes, at most $limit s"
 export GPU_CHECK_DETAIL=$detail
 mkdir -p "$detail/tests"
@@ -268,7 +297,7 @@ say "correctness done"
 # --- probe -------------------------------------------------------------------------------------
 t=$SECONDS
 if [ -x "$work/bench/gpu_probe" ]; then
-  timeout "$(deadline 40 240)" "$work/bench/gpu_probe" >"$OUT/probe.txt" 2>&1
+  timeout "$(deadline 30 285)" "$work/bench/gpu_probe" >"$OUT/probe.txt" 2>&1
   rc=$?
   row probe "$([ $rc -eq 0 ] && echo ok || echo "rc $rc")" $((SECONDS - t)) "$(grep -c '^probe:' "$OUT/probe.txt") lines in probe.txt"
 else
@@ -289,9 +318,11 @@ shared='CudaPrimitives.ColumnSumsMatch*:CudaPrimitives.Reduce*'  # the kernels w
 persistent='Paths/PersistentGpu.ForcedPathMatchesTheCpuBackend/tanh_E1_H7_B1_T1_noise_*'
 persistent="$persistent:Paths/PersistentGpu.ForcedPathMatchesTheCpuBackend/tanh_E1_H100_B9_T50_cluster_C4"
 persistent="$persistent:Paths/PersistentGpu.ForcedPathMatchesTheCpuBackend/tanh_E1_H100_B9_T50_cluster_C16"
+# learned biases and h0 over two batch tiles: the backward kernel's sums across tiles
+persistent="$persistent:Paths/PersistentGpu.ForcedPathMatchesTheCpuBackend/tanh_E2_H7_B5_T3_noise_bias_*"
 : >"$OUT/sanitizer.log"
 if [ -n "$sanitizer" ]; then
-  limit=$(deadline 100 180)
+  limit=$(deadline 90 195)
   say "sanitizer: memcheck, racecheck, initcheck, synccheck in parallel, at most $limit s"
   run_tool() {  # tool filter extra-args...
     local tool=$1 filter=$2
@@ -337,14 +368,23 @@ bench() {  # binary filter limit
     "$(grep -c '_median' "$detail/$n.log") medians (bench.log)"
   { echo "===== $n (exit $rc)"; cat "$detail/$n.log"; } >>"$OUT/bench.log"
 }
-bench bench_forward '^forward_length/cuda/|^forward(_copy_yr)?/cuda/H:256/B:64/T:200/' "$(deadline 60 110)"
-bench bench_train_step '^train_step(_ungraphed)?/cuda/H:256/B:64/T:200/' "$(deadline 50 120)"
-bench bench_recurrence '^recurrence_[a-z_]+/cuda/[a-z]+/H:(64/B:32/T:100/E:1|256/B:64/T:200/E:(1|64))(/|$)' \
-  "$(deadline 40 80)"
+bench bench_forward '^forward_length/cuda/|^forward(_copy_yr)?/cuda/H:256/B:64/T:200/' "$(deadline 30 165)"
+bench bench_train_step '^train_step(_ungraphed)?/cuda/H:256/B:64/T:200/' "$(deadline 35 130)"
+bench bench_recurrence '^recurrence_[a-z_]+/cuda/[a-z]+/H:(64/B:32/T:100/E:(1|64)|(256|512)/B:64/T:200/E:1)(/|$)' \
+  "$(deadline 60 70)"
+# Issue 11's targets from that run, one summary row each (bench/recurrence_targets.py).
+if [ -s "$detail/bench_recurrence.json" ]; then
+  python3 bench/recurrence_targets.py "$detail/bench_recurrence.json" >"$detail/targets.txt" 2>&1
+  { echo "===== issue 11 targets"; cat "$detail/targets.txt"; } >>"$OUT/bench.log"
+  grep '^target: ' "$detail/targets.txt" | while read -r line; do
+    case $line in *MISSED*) result=MISSED ;; *": met)"*) result=met ;; *missing*) result=missing ;; *) result=- ;; esac
+    row "  target" "$result" - "${line#target: }"
+  done
+fi
 
 # --- nn4n on the same GPU ------------------------------------------------------------------------
 t=$SECONDS
-limit=$(deadline 90 5)
+limit=$(deadline 70 5)
 if [ "$limit" -lt 30 ]; then
   row nn4n skipped 0 "not enough time left (${limit}s)"
 elif [ -x "$work/bench/bench_forward" ] && [ "${torch##* }" = cuda ]; then

@@ -13,6 +13,8 @@
 #                   test dependencies (googletest, nlohmann-json; in build-gpu-work/deps) for a
 #                   fallback build there. Unpacked there at the repository root.
 #   MANIFEST        where and from what it was built (gpu-check.sh reads source_dir= from it)
+#   kernel-resources.txt  ptxas's registers, stack and spills of the kernels for sm_90
+#                   (scripts/kernel-resources.sh), reported by gpu-check.sh
 # The full build tree stays in build-gpu-work/ for incremental rebuilds here.
 # Environment: CTRNN_JOBS (default 2).
 set -euo pipefail
@@ -52,6 +54,8 @@ cp -r /usr/share/cmake/nlohmann_json "$deps/prefix/share/cmake/"
 rm -rf "$out"
 mkdir -p "$out"
 tar -C "$stage" -cJf "$out/bundle.tar.xz" .
+scripts/kernel-resources.sh nvcc "$root" host/cuda/persistent.cu host/cuda/leaky_step.cu host/cuda/update.cu \
+  >"$out/kernel-resources.txt"
 {
   echo "source_dir=$root"
   echo "work_dir=$work"

@@ -300,7 +300,7 @@ TEST(BlasBackendThreads, ResumesBitForBitAtAFixedThreadCount) {
     train(whole, c, p, 1, 4);
     train(first, c, p, 1, 2);
     Params<float> params;
-    detail::OptimizerState<float> opt;
+    OptimizerState<float> opt;
     std::array<std::vector<float>, 3> grown;
     first.get_params(params);
     first.get_optimizer_state(opt);
@@ -317,7 +317,7 @@ TEST(BlasBackendThreads, ResumesBitForBitAtAFixedThreadCount) {
     resumed.get_params(p_resumed);
     for (size_t k = 0; k < p_whole.arrays().size(); ++k)
       EXPECT_TRUE(same_bits(*p_resumed.arrays()[k], *p_whole.arrays()[k])) << kParamNames[k];
-    detail::OptimizerState<float> o_whole, o_resumed;
+    OptimizerState<float> o_whole, o_resumed;
     whole.get_optimizer_state(o_whole);
     resumed.get_optimizer_state(o_resumed);
     for (size_t k = 0; k < o_whole.m.arrays().size(); ++k) {

@@ -164,10 +164,10 @@ TEST_F(CudaViews, BackwardWritesGradientsIntoDeviceBuffers) {
   const Shape shapes[7] = {{E, I, H}, {E, H, H}, {E, H, O}, {E, H}, {E, H}, {E, O}, {E, H}};
   std::vector<std::unique_ptr<DeviceArray>> grads;
   std::vector<View> views;
-  std::array<const View*, 7> out{};
+  std::array<const View*, kNumParamArrays> out{};
   for (const Shape& s : shapes) grads.push_back(std::make_unique<DeviceArray>(s));
   for (const auto& g : grads) views.push_back(g->view());
-  for (int k = 0; k < 7; ++k) out[k] = &views[k];
+  for (int k = 0; k < kNumParamArrays; ++k) out[k] = &views[k];
   const View uv = u.view(), dyv = dy.view(), drv = dr.view();
   gpu.forward(uv, nullptr, nullptr, Stream{stream_});
   gpu.backward(dyv, &drv, out, Stream{stream_});
@@ -175,7 +175,7 @@ TEST_F(CudaViews, BackwardWritesGradientsIntoDeviceBuffers) {
   cpu.forward(u_host);
   const Gradients<float> expected = cpu.backward(dy_host, &dr_host);
   const auto want = expected.arrays();
-  for (int k = 0; k < 7; ++k) EXPECT_TRUE(test::close_to(grads[k]->download(), *want[k], kGradientRel)) << kParamNames[k];
+  for (int k = 0; k < kNumParamArrays; ++k) EXPECT_TRUE(test::close_to(grads[k]->download(), *want[k], kGradientRel)) << kParamNames[k];
   test::expect_params_close(gpu.gradients(), expected, kGradientRel, "gradients()");
 }
 

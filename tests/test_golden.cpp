@@ -158,7 +158,7 @@ class Golden : public ::testing::TestWithParam<const char*> {
 
   void expect_gradients(const Gradients<float>& g, const std::string& prefix) {
     const auto arrays = g.arrays();
-    for (int k = 0; k < 7; ++k) EXPECT_TRUE(matches(*arrays[k], fx_.file, prefix + kParamNames[k]));
+    for (int k = 0; k < kNumParamArrays; ++k) EXPECT_TRUE(matches(*arrays[k], fx_.file, prefix + kParamNames[k]));
   }
 
   // dL/dr of a firing-rate term. nn4n's fr_cv differentiates sqrt(square(r)), which gives NaN

@@ -262,7 +262,7 @@ TEST(HostOrchestrationState, AFailedTrainingStepKeepsTheParameters) {
   OptimizerConfig opt;
   host.train_step(test::forward_args(c, p, 0, detail::InitialState::Zero, false), test::loss_args(c, p, p.target), opt, 1);
   Params<float> before, after;
-  detail::OptimizerState<float> m_before, m_after;
+  OptimizerState<float> m_before, m_after;
   host.get_params(before);
   host.get_optimizer_state(m_before);
   host.primitives().applies = 0;
@@ -452,7 +452,7 @@ TEST(HostOrchestrationDeviceArguments, EqualHostArgumentsWithoutTransfers) {
   Gradients<float> g_host;
   host.read_gradients(g_host);
   const auto want = g_host.arrays();
-  for (int k = 0; k < 7; ++k) {
+  for (int k = 0; k < kNumParamArrays; ++k) {
     std::vector<float> g = test::poisoned(int64_t(want[k]->size()));
     device.read_gradient(k, on_device(detail::Located<float>(g.data())));
     EXPECT_EQ(g, *want[k]) << kParamNames[k];
@@ -473,7 +473,7 @@ TEST(HostOrchestrationDeviceArguments, EqualHostArgumentsWithoutTransfers) {
   Params<float> pa, pb;
   host.get_params(pa);
   device.get_params(pb);
-  for (int k = 0; k < 7; ++k) EXPECT_EQ(*pa.arrays()[k], *pb.arrays()[k]) << kParamNames[k];
+  for (int k = 0; k < kNumParamArrays; ++k) EXPECT_EQ(*pa.arrays()[k], *pb.arrays()[k]) << kParamNames[k];
 }
 
 }  // namespace

@@ -74,7 +74,9 @@ TEST_P(PersistentEmulated, MatchesTheCpuBackendThroughTraining) {
 // lines, so the results agree to the last bit (any index slip, a wrong slice or a stale exchange
 // buffer shows as a difference, however small). Split into parts (H >= 16), the sum is
 // reordered: then a few roundings per step, measured worst between 1e-7 and 3e-7 of the scale
-// (2026-11-28), hence 2e-6.
+// (2026-11-28), hence 2e-6. The bias and h0 gradients, summed by the backward kernel over t
+// first and then over rows and tiles (the sequence: one column sum over all rows), are the same
+// terms in another order: a few roundings of the sum's scale, hence 2e-6 for them on every path.
 TEST_P(PersistentEmulated, EqualsTheSequence) {
   const PersistentCase pc = GetParam();
   const test::Problem p = test::make_problem(pc.c);
@@ -96,10 +98,15 @@ TEST_P(PersistentEmulated, EqualsTheSequence) {
     parts = b->recurrence_plan().geometry.parts;
   }
   const auto g0 = g[0].arrays(), g1 = g[1].arrays();
+  const auto summed_in_kernel = [](size_t k) { return k == 3 || k == 4 || k == 6; };  // b_in, b_hid, h0
   if (parts == 1) {
     EXPECT_EQ(y[1], y[0]);
     EXPECT_EQ(r[1], r[0]);
-    for (size_t k = 0; k < g0.size(); ++k) EXPECT_EQ(*g1[k], *g0[k]) << kParamNames[k];
+    for (size_t k = 0; k < g0.size(); ++k)
+      if (summed_in_kernel(k))
+        EXPECT_TRUE(test::close_to(*g1[k], *g0[k], 2e-6)) << kParamNames[k];
+      else
+        EXPECT_EQ(*g1[k], *g0[k]) << kParamNames[k];
   } else {
     EXPECT_TRUE(test::close_to(y[1], y[0], 2e-6)) << "y";
     EXPECT_TRUE(test::close_to(r[1], r[0], 2e-6)) << "r";
@@ -149,10 +156,13 @@ std::vector<PersistentCase> persistent_cases() {
   rows.H = 48, rows.activation = Activation::Sigmoid;
   add(rows, cluster, 2, 11, 256);
   add(rows, cluster, 4, 8, 32);
-  // Degenerate sizes: B = 1, T = 1, H = 1, I = O = 1.
+  // Degenerate sizes: B = 1, T = 1, H = 1, I = O = 1; without learned biases and h0 (the backward
+  // kernel then has no closing phases) and with them.
   BackendCase tiny;
   tiny.E = 2, tiny.I = 1, tiny.H = 1, tiny.O = 1, tiny.T = 1, tiny.B = 1, tiny.noise = true;
   add(tiny, cta, 0, 0, 0);
+  tiny.biases = true;
+  add(tiny, cluster, 2, 0, 0);
   BackendCase one_row = c;
   one_row.B = 1, one_row.T = 6, one_row.masks = true, one_row.regularizers = true;
   add(one_row, cta, 0, 0, 32);
@@ -202,18 +212,9 @@ TEST(PersistentEmulatedOptions, ForcedPathsRunOrAreRefused) {
 // The exchange protocol under every thread order: each phase reads only what earlier phases
 // wrote, so the ascending, descending and shuffled runs give the same bits. A kernel that read
 // a buffer being written in the same phase (one buffer instead of two, a missing barrier) would
-// give different results in different orders.
-template <class Kernel>
-std::vector<std::vector<float>> run_in_orders(Kernel k, std::vector<float>& out, int64_t clusters) {
-  std::vector<std::vector<float>> results;
-  for (auto order : {detail::ThreadOrder::Ascending, detail::ThreadOrder::Descending, detail::ThreadOrder::Shuffled}) {
-    std::fill(out.begin(), out.end(), 0.0f);
-    detail::emulate_clusters(k, clusters, order, 42);
-    results.push_back(out);
-  }
-  return results;
-}
-
+// give different results in different orders. The orders also change which batch tile of a
+// network finishes last, and so which one adds up the tiles' bias and h0 sums: the sums, added
+// in tile order, must not change either, and every arrival count must be back at 0.
 TEST(PersistentEmulatedOrder, ThreadOrderDoesNotChangeTheResult) {
   const int64_t E = 2, T = 5, B = 7, H = 21, BH = B * H, state = (T + 1) * BH;
   const auto w = test::random_vector<float>(size_t(E * H * H), 1, -0.4, 0.4);
@@ -224,7 +225,7 @@ TEST(PersistentEmulatedOrder, ThreadOrderDoesNotChangeTheResult) {
   for (int cluster : {1, 3, 8}) {
     const auto g = kernels::PersistentGeometry::make(H, B, cluster, 3, 32);
     const uint32_t call = 1;
-    kernels::PersistentForward f{w.data(), bias.data(), bias.data(), drive.data(), v.data(), r.data(), T, 0.2f,
+    kernels::PersistentForward f{{}, w.data(), bias.data(), bias.data(), drive.data(), v.data(), r.data(), T, 0.2f,
                                  0.3f, 0.1f, Activation::Tanh, 9, &call, g};
     // Forward: r and v of steps >= 1 (slice 0 is the input and stays)
     std::vector<float> v0 = v;
@@ -238,12 +239,79 @@ TEST(PersistentEmulatedOrder, ThreadOrderDoesNotChangeTheResult) {
     }
     EXPECT_EQ(rs[1], rs[0]) << "cluster " << cluster;
     EXPECT_EQ(rs[2], rs[0]) << "cluster " << cluster;
-    kernels::PersistentBackward bw{w.data(), drive.data(), gr.data(), v.data(), dv.data(), T, 0.2f,
-                                   Activation::Sigmoid, g};
-    const auto dvs = run_in_orders(bw, dv, g.clusters_total(E));
+    // Backward: dv, then db_hid, db_in and dh0
+    std::vector<float> sums(size_t(3 * E * H)), tile_sums(size_t(E * g.tiles * 2 * H));
+    std::vector<uint32_t> arrivals(size_t(E * cluster), 0);
+    kernels::PersistentBackward bw{{}, w.data(), drive.data(), gr.data(), v.data(), dv.data(), sums.data(),
+                                   sums.data() + E * H, sums.data() + 2 * E * H, tile_sums.data(), arrivals.data(),
+                                   T, 0.2f, Activation::Sigmoid, g};
+    std::vector<std::vector<float>> dvs;
+    for (auto order : {detail::ThreadOrder::Ascending, detail::ThreadOrder::Descending, detail::ThreadOrder::Shuffled}) {
+      std::fill(dv.begin(), dv.end(), 0.0f);
+      std::fill(sums.begin(), sums.end(), 0.0f);
+      detail::emulate_clusters(bw, g.clusters_total(E), order, 42);
+      dvs.push_back(dv);
+      dvs.back().insert(dvs.back().end(), sums.begin(), sums.end());
+      EXPECT_EQ(arrivals, std::vector<uint32_t>(arrivals.size(), 0)) << "cluster " << cluster;
+    }
     EXPECT_EQ(dvs[1], dvs[0]) << "cluster " << cluster;
     EXPECT_EQ(dvs[2], dvs[0]) << "cluster " << cluster;
   }
+}
+
+// The backward kernel's bias and h0 gradients against the sums, in double, of the dv it wrote:
+// db_hid = db_in = alpha sum_{t >= 1, b} dv_t and dh0 = sum_b dv_0, for one batch tile per network
+// (written at once) and several (each tile's sums in device memory, added by the last tile to
+// arrive), for every subset of learned arrays (a null one is neither written nor summed; with
+// none the kernel has no closing phases), launched twice in a row as a replayed graph launches
+// it: the arrival counts must be back at 0 for the second launch to add up its tiles at all.
+// Tolerance: float sums of at most T B = 36 terms against double, 1e-6 of the scale.
+TEST(PersistentEmulatedSums, BiasAndH0GradientsSummedInTheKernel) {
+  const int64_t E = 3, T = 4, B = 9, H = 11, BH = B * H, state = (T + 1) * BH;
+  const float alpha = 0.3f;
+  const auto w = test::random_vector<float>(size_t(E * H * H), 21, -0.4, 0.4);
+  const auto dr = test::random_vector<float>(size_t(E * T * BH), 22);
+  const auto v = test::random_vector<float>(size_t(E * state), 23);
+  std::vector<float> dv(size_t(E * state));
+  struct Geometry {
+    int cluster;
+    int64_t tile;
+  };
+  for (const Geometry& geo : {Geometry{1, 9}, Geometry{3, 4}, Geometry{4, 1}, Geometry{16, 2}})
+    for (int learned = 0; learned < 8; ++learned) {
+      const auto g = kernels::PersistentGeometry::make(H, B, geo.cluster, geo.tile, 64);
+      SCOPED_TRACE("cluster " + std::to_string(geo.cluster) + ", tiles " + std::to_string(g.tiles) + ", learned " +
+                   std::to_string(learned));
+      const float poison = -1234.5f;
+      std::vector<float> db_hid(size_t(E * H), poison), db_in = db_hid, dh0 = db_hid;
+      std::vector<float> tile_sums(size_t(E * g.tiles * 2 * H));
+      std::vector<uint32_t> arrivals(size_t(E * geo.cluster), 0);
+      kernels::PersistentBackward bw{{}, w.data(), dr.data(), nullptr, v.data(), dv.data(),
+                                     learned & 1 ? db_hid.data() : nullptr, learned & 2 ? db_in.data() : nullptr,
+                                     learned & 4 ? dh0.data() : nullptr, tile_sums.data(), arrivals.data(), T, alpha,
+                                     Activation::Tanh, g};
+      EXPECT_EQ(bw.phases(), 1 + 2 * (T + 1) + (learned == 0 ? 0 : g.tiles == 1 ? 1 : 3));
+      for (int launch = 0; launch < 2; ++launch) {
+        std::fill(db_hid.begin(), db_hid.end(), poison), std::fill(db_in.begin(), db_in.end(), poison);
+        std::fill(dh0.begin(), dh0.end(), poison);
+        detail::emulate_clusters(bw, g.clusters_total(E), detail::ThreadOrder::Shuffled, uint64_t(launch));
+        EXPECT_EQ(arrivals, std::vector<uint32_t>(arrivals.size(), 0));
+        std::vector<float> bias_expected(size_t(E * H)), h0_expected(size_t(E * H));
+        for (int64_t e = 0; e < E; ++e)
+          for (int64_t j = 0; j < H; ++j) {
+            double bias = 0, h0 = 0;
+            for (int64_t b = 0; b < B; ++b) {
+              for (int64_t t = 1; t <= T; ++t) bias += dv[size_t(e * state + t * BH + b * H + j)];
+              h0 += dv[size_t(e * state + b * H + j)];
+            }
+            bias_expected[size_t(e * H + j)] = float(alpha * bias), h0_expected[size_t(e * H + j)] = float(h0);
+          }
+        const std::vector<float> untouched(size_t(E * H), poison);
+        EXPECT_TRUE(test::close_to(db_hid, learned & 1 ? bias_expected : untouched, 1e-6)) << "db_hid";
+        EXPECT_TRUE(test::close_to(db_in, learned & 2 ? bias_expected : untouched, 1e-6)) << "db_in";
+        EXPECT_TRUE(test::close_to(dh0, learned & 4 ? h0_expected : untouched, 1e-6)) << "dh0";
+      }
+    }
 }
 
 // The dispatcher on an H100/H200 (227 KB per CTA, 132 SMs, clusters up to 16): the table of

@@ -83,6 +83,12 @@ std::vector<PathCase> path_cases() {
   tiny.H = 7, tiny.B = 1, tiny.T = 1, tiny.noise = true;
   add(tiny, RecurrencePath::PersistentCta, 0);
   add(tiny, RecurrencePath::PersistentCluster, 4);
+  // Learned biases and h0 over two batch tiles per network (the dispatcher's tile of 3 rows at
+  // E = 2): the backward kernel's sums across tiles, small enough for compute-sanitizer.
+  BackendCase tiles = tiny;
+  tiles.E = 2, tiles.B = 5, tiles.T = 3, tiles.biases = true;
+  add(tiles, RecurrencePath::PersistentCta, 0);
+  add(tiles, RecurrencePath::PersistentCluster, 4);
   return cases;
 }
 

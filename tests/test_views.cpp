@@ -109,12 +109,12 @@ TEST(Views, BackwardEqualsTensorBackwardAndWritesGradientViews) {
     for (const Shape& s : shapes) grads.push_back(poisoned<float>(s));
     std::vector<View> views;
     for (const auto& g : grads) views.push_back(view_of(g));
-    std::array<const View*, 7> out{};
-    for (int k = 0; k < 7; ++k) out[k] = &views[k];
+    std::array<const View*, kNumParamArrays> out{};
+    for (int k = 0; k < kNumParamArrays; ++k) out[k] = &views[k];
     const View dyv = view_of(dy), drv = view_of(dr);
     b.backward(dyv, with_dr ? &drv : nullptr, out);
     const auto want = expected.arrays();
-    for (int k = 0; k < 7; ++k) EXPECT_TRUE(same_bits(grads[k].data, *want[k])) << kParamNames[k];
+    for (int k = 0; k < kNumParamArrays; ++k) EXPECT_TRUE(same_bits(grads[k].data, *want[k])) << kParamNames[k];
     EXPECT_TRUE(same_params(b.gradients(), expected));
   }
 }
@@ -276,7 +276,7 @@ TEST(Views, RefusedBackwardViewsChangeNothing) {
   }
   for (const auto& [what, bad] : bad_variants(gv)) {
     SCOPED_TRACE("gradient: " + what);
-    std::array<const View*, 7> out{};
+    std::array<const View*, kNumParamArrays> out{};
     out[1] = &bad;
     expect_refused([&] { n.backward(view_of(dy2), nullptr, out); }, "gradient w_hid");
   }

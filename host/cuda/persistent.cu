@@ -68,13 +68,13 @@ __global__ void persistent_kernel(Kernel kernel) {
 }
 
 // The persistent kernels' barriers without their work (same geometry, shared memory and phase
-// count): the floor under their time per step, for the benchmarks.
+// count as a forward of T steps): the floor under their time per step, for the benchmarks.
 struct BarrierFloor {
   int64_t T;
   PersistentGeometry geometry;
   __host__ __device__ int64_t phases() const { return 1 + 2 * T; }
   __host__ __device__ int64_t shared_floats() const { return geometry.floats(); }
-  __host__ __device__ Barrier barrier_after(int64_t phase) const { return step_barrier_after(phase); }
+  __host__ __device__ Barrier barrier_after(int64_t phase) const { return loop_barrier_after(phase, T); }
   template <class Cta>
   __device__ void run_phase(int64_t, int64_t, const Cta&, int) const {}
 };
@@ -90,9 +90,9 @@ DeviceLimits device_limits(int device) {
   CTRNN_CUDA_CHECK(cudaDeviceGetAttribute(&shared, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
   CTRNN_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
   CTRNN_CUDA_CHECK(cudaDeviceGetAttribute(&cluster_launch, cudaDevAttrClusterLaunch, device));
-  // 16 with the non-portable attribute (set in prepare()); whether a planned size schedules is
+  // kMaxClusterSize with the non-portable attribute (set in prepare()); whether a planned size schedules is
   // asked of the occupancy API in plan_for.
-  return {shared, sms, cluster_launch ? 16 : 1};
+  return {shared, sms, cluster_launch ? kMaxClusterSize : 1};
 }
 
 // The kernel attributes every plan needs, set before any launch (and before a graph capture,

@@ -1,9 +1,10 @@
 #pragma once
 // The CUDA backend's sequences, written once against the primitives of primitives.hpp: forward
-// (input drive for all T as one GEMM; per step the recurrent GEMM and one fused kernel; readout
-// for all T as one GEMM), BPTT (dL/dy through W_out for all T as one GEMM; per step the
-// recurrent GEMM and one fused kernel; weight gradients as GEMMs over all T; bias and h0
-// gradients as column sums), the loss with its gradients, the optimizer step, projection and
+// (input drive for all T as one GEMM; per step the recurrent GEMM and one fused kernel, or the
+// whole loop as one persistent kernel; readout for all T as one GEMM), BPTT (dL/dy through W_out
+// for all T as one GEMM; per step the recurrent GEMM and one fused kernel, then the bias and h0
+// gradients as column sums, or the whole loop and those sums as one persistent kernel; weight
+// gradients as GEMMs over all T), the loss with its gradients, the optimizer step, projection and
 // growth. OrchestratedBackend<CudaPrims> is the CUDA backend; OrchestratedBackend<HostPrims> runs
 // the very same sequence and bodies on the host, which is what CI compares with the CPU
 // reference. Same semantics as CpuBackend (host/cpu_backend.cpp) in every virtual.
@@ -59,10 +60,9 @@ class OrchestratedBackend final : public Backend<float> {
   template <class T>
   using Buf = typename P::template Buffer<T>;
 
-  // The seven arrays of Params, in Params::arrays() order.
-  enum : int { kWIn = 0, kWHid, kWOut, kBIn, kBHid, kBOut, kH0, kNumArrays };
+  // The seven arrays of Params, in ParamArray order.
   struct ParamBuffers {
-    std::array<Buf<float>, kNumArrays> a;
+    std::array<Buf<float>, kNumParamArrays> a;
     float* operator[](int k) { return a[k].data(); }
   };
 
@@ -88,7 +88,7 @@ class OrchestratedBackend final : public Backend<float> {
   template <class... PrimArgs>
   OrchestratedBackend(const Config& c, bool poison, PrimArgs&&... prim_args)
       : prims_(std::forward<PrimArgs>(prim_args)...),
-        learnable_(Learnable::of(c)),
+        learned_(learned_arrays(c)),
         poison_(poison),
         E_(c.ensemble_size),
         I_(c.dims[0]),
@@ -100,7 +100,7 @@ class OrchestratedBackend final : public Backend<float> {
     }
     // Parameters, gradients and two optimizer moments, plus up to four masks per weight array.
     int64_t params = 0, weights = 0;
-    for (int k = 0; k < kNumArrays; ++k) params = saturating_add(params, array_size(k));
+    for (int k = 0; k < kNumParamArrays; ++k) params = saturating_add(params, array_size(k));
     for (int l = 0; l < 3; ++l) weights = saturating_add(weights, array_size(l));
     const std::string dims = "[" + std::to_string(I_) + ", " + std::to_string(H_) + ", " + std::to_string(O_) +
                              "] with ensemble_size " + std::to_string(E_);
@@ -108,10 +108,12 @@ class OrchestratedBackend final : public Backend<float> {
     require_memory("dims", dims, checked_product({floats, int64_t(sizeof(float))}, "dims", dims),
                    memory_available(prims_), where());
     for (ParamBuffers* set : {&params_, &grads_, &opt_m_, &opt_v_})
-      for (int k = 0; k < kNumArrays; ++k) {
+      for (int k = 0; k < kNumParamArrays; ++k) {
         resize(set->a[k], array_size(k));
         fill(set->a[k].data(), array_size(k), 0.0f);
       }
+    resize(arrivals_, checked_product({E_, int64_t(kMaxClusterSize)}, "dims", dims));
+    fill(arrivals_.data(), int64_t(arrivals_.size()), uint32_t(0));
   }
 
   Device device() const override { return prims_.device(); }
@@ -192,7 +194,7 @@ class OrchestratedBackend final : public Backend<float> {
     const int64_t n_y = E_ * sh.y, n_r = E_ * sh.T * sh.BH;
     reserve(
         [&](auto&& need) {
-          bptt_buffers(sh, need);
+          bptt_buffers(sh, plan_, need);
           need(gy_in_, n_y);
           if (gr) need(gr_in_, n_r);
         },
@@ -205,7 +207,7 @@ class OrchestratedBackend final : public Backend<float> {
   void backward_from_loss() override {
     if (!has_loss_) throw StateError("ctrnn: backward_from_loss() needs a loss() of the last forward first");
     const Shape sh = current_shape();
-    reserve([&](auto&& need) { bptt_buffers(sh, need); }, sh);
+    reserve([&](auto&& need) { bptt_buffers(sh, plan_, need); }, sh);
     backward_from_loss_sequence(sh, dyn_, plan_);
   }
 
@@ -233,7 +235,7 @@ class OrchestratedBackend final : public Backend<float> {
         [&](auto&& need) {
           forward_buffers(sh, f.keep_final_state, need);
           loss_buffers(sh, l.weights, need);
-          bptt_buffers(sh, need);
+          bptt_buffers(sh, plan, need);
         },
         sh);
     begin_forward();
@@ -293,10 +295,10 @@ class OrchestratedBackend final : public Backend<float> {
       for (const auto& b : set->a) add(b);
     for (const auto* masks : {&sparsity_, &ei_, &plasticity_, &growth_, &direct_})
       for (const auto& b : *masks) add(b);
-    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &loss_gy_, &loss_gr_,
-                                &rate_mean_, &rate_cv_})
+    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &tile_sums_, &loss_gy_,
+                                &loss_gr_, &rate_mean_, &rate_cv_})
       add(*b);
-    add(stats_), add(report_), add(arena_);
+    add(stats_), add(report_), add(arena_), add(arrivals_);
     return bytes;
   }
 
@@ -360,10 +362,13 @@ class OrchestratedBackend final : public Backend<float> {
     need(report_, report_size());
   }
   template <class Need>
-  void bptt_buffers(const Shape& sh, Need&& need) {
+  void bptt_buffers(const Shape& sh, const RecurrencePlan& plan, Need&& need) {
     need(work_, sh.work);
     need(dv_, sh.trace);
-    need(dr0_, E_ * sh.BH);
+    if (plan.path == RecurrencePath::Sequence)
+      need(dr0_, E_ * sh.BH);
+    else if (plan.geometry.tiles > 1)
+      need(tile_sums_, E_ * plan.geometry.tiles * 2 * H_);
     need(report_, report_size());
   }
   int64_t report_size() const { return E_ * kNumLossTerms + E_ + 1; }  // terms | squared norms | finite flag
@@ -467,7 +472,7 @@ class OrchestratedBackend final : public Backend<float> {
          work_.data(), H, T * BH, E);
     const float alpha = float(a.dynamics.alpha);
     if (plan.path != RecurrencePath::Sequence)  // the whole loop below in one persistent launch
-      persistent(plan, kernels::PersistentForward{params_[kWHid], params_[kBIn], params_[kBHid], work_.data(),
+      persistent(plan, kernels::PersistentForward{{}, params_[kWHid], params_[kBIn], params_[kBHid], work_.data(),
                                                   v_.data(), r_.data(), T, alpha, float(a.dynamics.preact_noise),
                                                   float(a.dynamics.postact_noise), act, a.seed,
                                                   &arena_scalars()->call, {}});
@@ -555,9 +560,12 @@ class OrchestratedBackend final : public Backend<float> {
     const float alpha = float(dyn.alpha);
     // work (T B x H) = gy (T B x O) W_out^T (O x H), all steps at once
     gemm(Op::N, Op::T, T * B, H, O, 1.0f, gy, O, sh.y, params_[kWOut], O, H * O, 0.0f, work_.data(), H, T * BH, E);
-    if (plan.path != RecurrencePath::Sequence)  // the whole loop below in one persistent launch
-      persistent(plan, kernels::PersistentBackward{params_[kWHid], work_.data(), gr, v_.data(), dv_.data(), T, alpha,
-                                                   dyn.activation, {}});
+    if (plan.path != RecurrencePath::Sequence)  // the whole loop below, and the bias and h0 sums, in one launch
+      persistent(plan, kernels::PersistentBackward{{}, params_[kWHid], work_.data(), gr, v_.data(), dv_.data(),
+                                                   learned(kBHid) ? grads_[kBHid] : nullptr,
+                                                   learned(kBIn) ? grads_[kBIn] : nullptr,
+                                                   learned(kH0) ? grads_[kH0] : nullptr, tile_sums_.data(),
+                                                   arrivals_.data(), T, alpha, dyn.activation, {}});
     for (int64_t t = T; plan.path == RecurrencePath::Sequence && t >= 0; --t) {
       float* dr = t >= 1 ? work_.data() + (t - 1) * BH : dr0_.data();
       const int64_t dr_stride = t >= 1 ? T * BH : BH;
@@ -577,13 +585,16 @@ class OrchestratedBackend final : public Backend<float> {
          I * H, E);
     // dW_out (H x O) = r_{1..T}^T (H x T B) gy (T B x O)
     gemm(Op::T, Op::N, H, O, T * B, 1.0f, r_.data() + BH, H, state, gy, O, sh.y, 0.0f, grads_[kWOut], O, H * O, E);
-    // db_hid = db_in = alpha sum_{t,b} dv_t; db_out = sum_{t,b} gy_t; dh0 = sum_b dv_0. Only
-    // the learned ones: the others stay at the zeros they were given at construction.
-    float* db = learned(kBHid) ? grads_[kBHid] : learned(kBIn) ? grads_[kBIn] : nullptr;
-    if (db) prims_column_sums(E, T * B, H, dv1, state, alpha, db, H);
-    if (learned(kBHid) && learned(kBIn)) copy(grads_[kBIn], grads_[kBHid], E * H);
+    // db_hid = db_in = alpha sum_{t,b} dv_t; dh0 = sum_b dv_0 (the persistent kernel summed
+    // them); db_out = sum_{t,b} gy_t. Only the learned ones: the others stay at the zeros they were
+    // given at construction.
+    if (plan.path == RecurrencePath::Sequence) {
+      float* db = learned(kBHid) ? grads_[kBHid] : learned(kBIn) ? grads_[kBIn] : nullptr;
+      if (db) prims_column_sums(E, T * B, H, dv1, state, alpha, db, H);
+      if (learned(kBHid) && learned(kBIn)) copy(grads_[kBIn], grads_[kBHid], E * H);
+      if (learned(kH0)) prims_column_sums(E, B, H, dv_.data(), state, 1.0f, grads_[kH0], H);
+    }
     if (learned(kBOut)) prims_column_sums(E, T * B, O, gy, sh.y, 1.0f, grads_[kBOut], O);
-    if (learned(kH0)) prims_column_sums(E, B, H, dv_.data(), state, 1.0f, grads_[kH0], H);
   }
 
   // Gradient norms into the report, then the update of every learned array (skipped by the
@@ -592,14 +603,14 @@ class OrchestratedBackend final : public Backend<float> {
     const int64_t E = E_;
     double* norm_sq = report_.data() + E * kNumLossTerms;
     bool first = true;
-    for (int k = 0; k < kNumArrays; ++k) {
+    for (int k = 0; k < kNumParamArrays; ++k) {
       if (!learned(k)) continue;
       const int64_t n = array_size(k) / E;
       reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq, !first);
       first = false;
     }
     const bool is_adam = opt.kind == OptimizerConfig::Kind::Adam;
-    for (int k = 0; k < kNumArrays; ++k) {
+    for (int k = 0; k < kNumParamArrays; ++k) {
       if (!learned(k)) continue;
       const int64_t n = array_size(k) / E;
       const float* plasticity = k < 3 && plasticity_[k].size() ? plasticity_[k].data() : nullptr;
@@ -624,17 +635,11 @@ class OrchestratedBackend final : public Backend<float> {
                                                            ei_[l].size() ? ei_[l].data() : nullptr});
   }
 
-  bool learned(int k) const { return k < 3 || (k < kH0 ? learnable_.bias[k - kBIn] : learnable_.h0); }
+  bool learned(int k) const { return learned_[k]; }
 
   int64_t array_size(int k) const {
     const std::string dims = "[" + std::to_string(I_) + ", " + std::to_string(H_) + ", " + std::to_string(O_) + "]";
-    switch (k) {
-      case kWIn: return checked_product({E_, I_, H_}, "dims", dims);
-      case kWHid: return checked_product({E_, H_, H_}, "dims", dims);
-      case kWOut: return checked_product({E_, H_, O_}, "dims", dims);
-      case kBOut: return checked_product({E_, O_}, "dims", dims);
-      default: return checked_product({E_, H_}, "dims", dims);
-    }
+    return checked_product(param_shape(k, E_, I_, H_, O_), "dims", dims);
   }
 
   void require_forward(const char* what) const {
@@ -753,17 +758,17 @@ class OrchestratedBackend final : public Backend<float> {
 
   void upload_set(ParamBuffers& set, const Params<float>& p, const char* what) {
     const auto arrays = p.arrays();
-    for (int k = 0; k < kNumArrays; ++k) {
+    for (int k = 0; k < kNumParamArrays; ++k) {
       if (int64_t(arrays[k]->size()) != array_size(k))
         throw InvalidArgument(std::string(what) + " " + kParamNames[k], std::to_string(array_size(k)) + " values",
                               std::to_string(arrays[k]->size()));
     }
-    for (int k = 0; k < kNumArrays; ++k) upload(set[k], arrays[k]->data(), array_size(k));
+    for (int k = 0; k < kNumParamArrays; ++k) upload(set[k], arrays[k]->data(), array_size(k));
   }
   void download_set(ParamBuffers& set, Params<float>& p) {
     p = Params<float>::zeros(E_, I_, H_, O_);
     auto arrays = p.arrays();
-    for (int k = 0; k < kNumArrays; ++k) download(arrays[k]->data(), set[k], array_size(k));
+    for (int k = 0; k < kNumParamArrays; ++k) download(arrays[k]->data(), set[k], array_size(k));
   }
   void upload_optional(Buf<float>& b, const std::vector<float>& host, int64_t n, const char* what) {
     if (!host.empty() && int64_t(host.size()) != n)
@@ -773,7 +778,7 @@ class OrchestratedBackend final : public Backend<float> {
   }
 
   P prims_;
-  Learnable learnable_;
+  std::array<bool, kNumParamArrays> learned_;  // ParamArray order
   bool poison_;
   int64_t E_, I_, H_, O_;
   int64_t pre_[3] = {}, post_[3] = {};
@@ -794,8 +799,10 @@ class OrchestratedBackend final : public Backend<float> {
   Buf<float> kept_;
   int64_t kept_batch_ = 0;
 
-  // BPTT
-  Buf<float> dv_, dr0_, gy_in_, gr_in_;
+  // BPTT. tile_sums_, arrivals_: the persistent kernel's sums across batch tiles
+  // (PersistentBackward); arrivals_ is 0 between launches, from the constructor on.
+  Buf<float> dv_, dr0_, gy_in_, gr_in_, tile_sums_;
+  Buf<uint32_t> arrivals_;
 
   // The last loss; report_: terms (E, kNumLossTerms) | squared gradient norms (E) | finite flag
   Buf<float> loss_gy_, loss_gr_, rate_mean_, rate_cv_;

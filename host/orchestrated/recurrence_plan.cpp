@@ -42,8 +42,9 @@ std::string str(int64_t x) { return std::to_string(x); }
 }  // namespace
 
 RecurrencePlan plan_recurrence(int64_t E, int64_t B, int64_t H, const DeviceLimits& d, const RecurrenceOptions& o) {
-  if (o.cluster_size < 0 || o.cluster_size > 16)
-    throw InvalidArgument("recurrence cluster size", "0 (the dispatcher's) to 16", str(o.cluster_size));
+  if (o.cluster_size < 0 || o.cluster_size > kMaxClusterSize)
+    throw InvalidArgument("recurrence cluster size", "0 (the dispatcher's) to " + str(kMaxClusterSize),
+                          str(o.cluster_size));
   if (o.batch_tile < 0)
     throw InvalidArgument("recurrence batch tile", "0 (the dispatcher's) or more", str(o.batch_tile));
   if (o.threads != 0 && (o.threads < 32 || o.threads > 1024 || o.threads % 32 != 0))

@@ -29,6 +29,9 @@ struct RecurrenceOptions {
   int threads = 0;         // threads per CTA
 };
 
+// The largest thread-block cluster of any device (Hopper's non-portable size).
+constexpr int kMaxClusterSize = 16;
+
 // What the device allows (read from cudaGetDeviceProperties on a GPU).
 struct DeviceLimits {
   int64_t shared_bytes_per_cta = 0;  // opt-in maximum of dynamic shared memory per block
@@ -37,7 +40,7 @@ struct DeviceLimits {
 
   // An H200 / H100 SXM: 227 KB per block, 132 SMs, clusters of 16 (non-portable). The host
   // emulation plans with these.
-  static DeviceLimits hopper() { return {227 * 1024, 132, 16}; }
+  static DeviceLimits hopper() { return {227 * 1024, 132, kMaxClusterSize}; }
 };
 
 constexpr int kPersistentThreads = 256;  // threads per CTA unless forced

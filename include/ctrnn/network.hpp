@@ -103,10 +103,10 @@ class BasicNetwork {
   Gradients<T> backward(const Tensor<T>& dy, const Tensor<T>* dr = nullptr);
 
   // The same with views: dy (E, T, B, O) and optional dr (E, T, B, H) read in place; the gradient
-  // of parameter k (Params::arrays() order: w_in (E, I, H), w_hid (E, H, H), w_out (E, H, O),
-  // b_in, b_hid (E, H), b_out (E, O), h0 (E, H)) written into gradients[k] where that is not null.
+  // of parameter k (ParamArray order, shape param_shape(k, config())) written into gradients[k]
+  // where that is not null.
   // gradients() reads all of them to the host afterwards. Views are checked as forward()'s.
-  void backward(const View& dy, const View* dr = nullptr, const std::array<const View*, 7>& gradients = {},
+  void backward(const View& dy, const View* dr = nullptr, const std::array<const View*, kNumParamArrays>& gradients = {},
                 Stream stream = {});
   // The gradients of the last backward (or training step) on the host.
   Gradients<T> gradients() const;
@@ -134,8 +134,8 @@ class BasicNetwork {
 
   const Params<T>& params() const;  // a host copy, refreshed after training steps
   const std::array<LayerConstraints<T>, 3>& constraints() const;
-  bool bias_learnable(Layer l) const { return config_.biases[int(l)].kind != InitSpec::Kind::None; }
-  bool h0_learnable() const { return config_.init_state == InitState::Learn; }
+  bool bias_learnable(Layer l) const { return param_learned(config_, kBIn + int(l)); }
+  bool h0_learnable() const { return param_learned(config_, kH0); }
   Dynamics dynamics() const;  // alpha, activation, and the noise of the current mode
   // The noise stream's position: forward call k draws the noise addressed by k. Restoring it
   // (checkpoints) or holding it fixed (gradient checks) replays the same noise.

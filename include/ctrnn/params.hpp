@@ -1,11 +1,38 @@
 #pragma once
-// The learned state of E networks, flat and row-major, every array with a leading E axis.
+// The learned state of E networks, flat and row-major, every array with a leading E axis: the
+// one statement of which arrays there are, their shapes and which of them are learned.
 #include <cstdint>
 #include <vector>
 
 #include "ctrnn/config.hpp"
 
 namespace ctrnn {
+
+// The seven arrays, in the order of Params::arrays() and kParamNames.
+enum ParamArray : int { kWIn = 0, kWHid, kWOut, kBIn, kBHid, kBOut, kH0, kNumParamArrays };
+
+// Names of Params::arrays(), in the same order.
+inline const char* const kParamNames[kNumParamArrays] = {"w_in", "w_hid", "w_out", "b_in", "b_hid", "b_out", "h0"};
+
+// Shape of array k for E networks of dims [I, H, O]: weights (E, pre, post), biases (E, post),
+// h0 (E, H). Config::layer_shape is the (pre, post) of these.
+inline Shape param_shape(int k, int64_t E, int64_t I, int64_t H, int64_t O) {
+  const int64_t pre[3] = {I, H, H}, post[3] = {H, H, O};
+  if (k < kBIn) return {E, pre[k], post[k]};
+  if (k < kH0) return {E, post[k - kBIn]};
+  return {E, H};
+}
+inline Shape param_shape(int k, const Config& c) {
+  return param_shape(k, c.ensemble_size, c.dims[0], c.dims[1], c.dims[2]);
+}
+
+// Whether array k is learned: the weights always, a bias unless the config declares it None,
+// h0 in learn mode. The others keep their values and have zero gradients.
+inline bool param_learned(const Config& c, int k) {
+  if (k < kBIn) return true;
+  if (k < kH0) return c.biases[k - kBIn].kind != InitSpec::Kind::None;
+  return c.init_state == InitState::Learn;
+}
 
 template <class T>
 struct Params {
@@ -21,15 +48,11 @@ struct Params {
   static Params zeros(int64_t e, int64_t i, int64_t h, int64_t o) {
     Params p;
     p.E = e, p.I = i, p.H = h, p.O = o;
-    p.w_in.assign(e * i * h, T(0));
-    p.w_hid.assign(e * h * h, T(0));
-    p.w_out.assign(e * h * o, T(0));
-    p.b_in.assign(e * h, T(0));
-    p.b_hid.assign(e * h, T(0));
-    p.b_out.assign(e * o, T(0));
-    p.h0.assign(e * h, T(0));
+    const auto a = p.arrays();
+    for (int k = 0; k < kNumParamArrays; ++k) a[k]->assign(size_t(element_count(param_shape(k, e, i, h, o))), T(0));
     return p;
   }
+  Shape shape(int k) const { return param_shape(k, E, I, H, O); }
 
   std::vector<T>& weight(Layer l) { return l == Layer::Input ? w_in : l == Layer::Hidden ? w_hid : w_out; }
   const std::vector<T>& weight(Layer l) const {
@@ -40,8 +63,8 @@ struct Params {
     return l == Layer::Input ? b_in : l == Layer::Hidden ? b_hid : b_out;
   }
 
-  // Every array in a fixed order (w_in, w_hid, w_out, b_in, b_hid, b_out, h0): for code that
-  // treats parameters uniformly (optimizers, gradient checks, checkpoints).
+  // Every array in ParamArray order: for code that treats parameters uniformly (optimizers,
+  // gradient checks, checkpoints).
   std::vector<std::vector<T>*> arrays() { return {&w_in, &w_hid, &w_out, &b_in, &b_hid, &b_out, &h0}; }
   std::vector<const std::vector<T>*> arrays() const {
     return {&w_in, &w_hid, &w_out, &b_in, &b_hid, &b_out, &h0};
@@ -52,8 +75,12 @@ struct Params {
 template <class T>
 using Gradients = Params<T>;
 
-// Names of Params::arrays(), in the same order.
-inline const char* const kParamNames[7] = {"w_in", "w_hid", "w_out", "b_in", "b_hid", "b_out", "h0"};
+// The optimizer's moments, laid out like the parameters.
+template <class T>
+struct OptimizerState {
+  Params<T> m;  // Adam first moment / SGD momentum buffer
+  Params<T> v;  // Adam second moment (unused by SGD)
+};
 
 // What the time step needs beyond the parameters. Noise sigmas are zero in eval mode.
 struct Dynamics {

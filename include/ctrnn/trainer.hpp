@@ -37,9 +37,8 @@ struct LossReport {
 
 // What a training run needs besides the network: the optimizer's moments and the step count.
 template <class T>
-struct TrainerState {
+struct TrainerState : OptimizerState<T> {
   int64_t step = 0;  // optimizer steps taken
-  Params<T> m, v;    // Adam moments / SGD momentum (v unused)
 };
 
 template <class T>

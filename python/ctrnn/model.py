@@ -191,10 +191,7 @@ class CTRNN:
         of dy's kind on dy's device (written there by the engine, without a host round trip)."""
         dy, frame = _arrays.data("dy", dy)
         dr, _ = _arrays.data("dr", dr, allow_none=True)
-        E, (I, H, O) = self._net.ensemble_size, self._net.dims
-        shapes = {"w_in": (E, I, H), "w_hid": (E, H, H), "w_out": (E, H, O), "b_in": (E, H), "b_hid": (E, H),
-                  "b_out": (E, O), "h0": (E, H)}
-        grads = {name: frame.empty(shape) for name, shape in shapes.items()}
+        grads = {name: frame.empty(shape) for name, shape in self._net.param_shapes().items()}
         self._net.backward(dy, dr, list(grads.values()), frame.stream())
         return grads
 

@@ -62,11 +62,9 @@ NumpyArray<T> to_numpy(Tensor<T>&& t) {
 }
 
 nb::dict params_to_dict(const Params<float>& p) {
-  const Shape shapes[7] = {{p.E, p.I, p.H}, {p.E, p.H, p.H}, {p.E, p.H, p.O}, {p.E, p.H},
-                           {p.E, p.H},      {p.E, p.O},      {p.E, p.H}};
   nb::dict d;
   const auto arrays = p.arrays();
-  for (int k = 0; k < 7; ++k) d[kParamNames[k]] = to_numpy(std::vector<float>(*arrays[k]), shapes[k]);
+  for (int k = 0; k < kNumParamArrays; ++k) d[kParamNames[k]] = to_numpy(std::vector<float>(*arrays[k]), p.shape(k));
   return d;
 }
 

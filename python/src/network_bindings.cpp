@@ -91,19 +91,26 @@ void bind_network(nb::module_& m) {
       .def("backward",
            [](Network& n, const InArray& dy, std::optional<InArray> dr, const std::vector<OutArray>& grads,
               uintptr_t stream) {
-             if (grads.size() != 7)
-               throw InvalidArgument("gradients", "7 arrays (w_in, w_hid, w_out, b_in, b_hid, b_out, h0)",
+             if (grads.size() != kNumParamArrays)
+               throw InvalidArgument("gradients", std::to_string(kNumParamArrays) + " arrays (param_names order)",
                                      std::to_string(grads.size()));
              const View gy = to_view(dy, "dy");
              const View gr = dr ? to_view(*dr, "dr") : View{};
              std::vector<View> views;
-             for (int k = 0; k < 7; ++k) views.push_back(to_view(grads[k], kParamNames[k]));
-             std::array<const View*, 7> out{};
-             for (int k = 0; k < 7; ++k) out[k] = &views[k];
+             for (int k = 0; k < kNumParamArrays; ++k) views.push_back(to_view(grads[k], kParamNames[k]));
+             std::array<const View*, kNumParamArrays> out{};
+             for (int k = 0; k < kNumParamArrays; ++k) out[k] = &views[k];
              nb::gil_scoped_release release;
              n.backward(gy, dr ? &gr : nullptr, out, to_stream(stream));
            },
            nb::arg("dy"), nb::arg("dr").none(), nb::arg("gradients"), nb::arg("stream") = 0)
+      // The parameter arrays' names and shapes, in ParamArray order: {name: shape}.
+      .def("param_shapes",
+           [](const Network& n) {
+             nb::dict d;
+             for (int k = 0; k < kNumParamArrays; ++k) d[kParamNames[k]] = nb::tuple(nb::cast(param_shape(k, n.config())));
+             return d;
+           })
       .def("last_outputs", [](const Network& n) { return to_numpy(n.last_outputs()); })
       .def("layers",
            [](const Network& n) {

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Issue 11's targets from one bench_recurrence run (Google Benchmark JSON, medians of repetitions).
+
+  forward per step, (H, B, T) = (256, 64, 200), E = 1    <= 1 us   (auto path; every path listed)
+  forward per step, (512, 64, 200), E = 1                 <= 2 us
+  E = 64 over E = 1 at (64, 32, 100), forward and train   <= 2x
+  per-step time over the barrier floor (the auto plan's kernel, barriers only), every size
+  fraction of fp32 peak of the auto forward at the largest size
+
+All ratios come from the same run. Prints one line per target ("target: ..."); a missing
+measurement (path skipped, deadline reached) is reported as such, never guessed.
+Usage: recurrence_targets.py BENCH_RECURRENCE.json
+"""
+import json
+import sys
+
+TARGETS_PER_STEP = [((256, 64, 200, 1), 1e-6), ((512, 64, 200, 1), 2e-6)]
+ENSEMBLE = (64, 32, 100)
+
+
+def load(path):
+    """{(mode, path, H, B, T, E): benchmark entry} of the medians (or plain runs)."""
+    with open(path) as f:
+        doc = json.load(f)
+    runs = {}
+    for b in doc.get("benchmarks", []):
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue
+        if b.get("error_occurred"):
+            continue
+        parts = b.get("run_name", b["name"]).split("/")
+        if len(parts) < 7 or parts[1] != "cuda":
+            continue
+        size = tuple(int(p.split(":")[1]) for p in parts[3:7])
+        runs[(parts[0].replace("recurrence_", ""), parts[2]) + size] = b
+    return runs
+
+
+def us(seconds):
+    return "-" if seconds is None else "%.3g us" % (seconds * 1e6)
+
+
+def main():
+    runs = load(sys.argv[1])
+
+    def get(mode, path, size, key="s_per_step"):
+        b = runs.get((mode, path) + size)
+        return None if b is None else b.get(key)
+
+    def label(mode, path, size):
+        b = runs.get((mode, path) + size)
+        return "" if b is None else b.get("label", "")
+
+    for size, limit in TARGETS_PER_STEP:
+        t = get("forward", "auto", size)
+        verdict = "missing" if t is None else ("met" if t <= limit else "MISSED")
+        others = ", ".join("%s %s" % (p, us(get("forward", p, size))) for p in ("sequence", "cta", "cluster"))
+        print("target: forward per step at H=%d B=%d T=%d E=%d: %s (<= %s: %s) [%s]; by path: %s"
+              % (size + (us(t), us(limit), verdict, label("forward", "auto", size), others)))
+        floor = get("barrier_floor", "auto", size)
+        if t is not None and floor:
+            print("target: forward per step over the barrier floor at H=%d B=%d: %.3gx (floor %s per step)"
+                  % (size[0], size[1], t / floor, us(floor)))
+        train = get("train", "auto", size)
+        if train is not None:
+            print("info: forward + BPTT per step at H=%d B=%d T=%d E=%d: %s [%s]"
+                  % (size + (us(train), label("train", "auto", size))))
+    for mode in ("forward", "train"):
+        one, many = (get(mode, "auto", ENSEMBLE + (e,), "real_time") for e in (1, 64))
+        if one is None or many is None:
+            print("target: %s E=64 over E=1 at H=%d B=%d T=%d: missing" % ((mode,) + ENSEMBLE))
+            continue
+        ratio = many / one
+        print("target: %s E=64 over E=1 at H=%d B=%d T=%d: %.3gx (<= 2x: %s) [E=1 %s; E=64 %s]"
+              % ((mode,) + ENSEMBLE + (ratio, "met" if ratio <= 2 else "MISSED", label(mode, "auto", ENSEMBLE + (1,)),
+                                       label(mode, "auto", ENSEMBLE + (64,)))))
+    for e in (1, 64):
+        size = ENSEMBLE + (e,)
+        t, floor = get("forward", "auto", size), get("barrier_floor", "auto", size)
+        if t is not None and floor:
+            print("target: forward per step over the barrier floor at H=%d B=%d T=%d E=%d: %.3gx (floor %s per step)"
+                  % (size + (t / floor, us(floor))))
+    largest = max((k for k in runs if k[0] == "forward" and k[1] == "auto"), key=lambda k: (k[2], k[3] * k[5]),
+                  default=None)
+    if largest is not None:
+        frac = runs[largest].get("peak_frac")
+        print("target: fraction of fp32 peak, auto forward at H=%d B=%d T=%d E=%d: %s"
+              % (largest[2:] + ("-" if frac is None else "%.3g" % frac,)))
+
+
+if __name__ == "__main__":
+    main()
