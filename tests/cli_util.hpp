@@ -51,6 +51,21 @@ inline void expect_one_line_error(const CliResult& r, int code, const std::strin
   EXPECT_EQ(r.err.find("ctrnn: ctrnn:"), std::string::npos) << r.err;
 }
 
+// Trains the config file `config` to `steps` twice, into dir/whole in one run and into dir/part
+// in two: to `first` steps, then `--resume` from the checkpoint alone (the config file is
+// removed before). One BLAS thread: resuming is bitwise at a fixed thread count. Returns the
+// resumed run's result.
+inline CliResult train_whole_and_resumed(const std::filesystem::path& dir, const std::string& config, int first,
+                                         int steps) {
+  const std::string one = "OPENBLAS_NUM_THREADS=1", whole = (dir / "whole").string(), part = (dir / "part").string();
+  EXPECT_EQ(run_cli("train " + config + " --out " + whole, dir, one).code, 0);
+  EXPECT_EQ(run_cli("train " + config + " --steps " + std::to_string(first) + " --out " + part, dir, one).code, 0);
+  std::filesystem::remove(config);
+  return run_cli("train --resume " + part + "/checkpoint.safetensors --steps " + std::to_string(steps) + " --out " +
+                     part,
+                 dir, one);
+}
+
 // Rows of metrics.csv (header included) without the last column, elapsed_s.
 inline std::vector<std::string> metrics_without_time(const std::filesystem::path& csv) {
   std::ifstream in(csv);

@@ -59,15 +59,20 @@ TEST(Cli, MissingFilesAndUnwritableOutput) {
   expect_one_line_error(run("train " + cfg + " --stepz 3", d.path), 2, "--stepz");
 }
 
+// kSmallConfig with plain SGD at learning rate `lr` and a checkpoint after every step.
+std::string sgd_config(const std::string& lr) {
+  std::string cfg = kSmallConfig;
+  cfg.replace(cfg.find("\"lr\": 0.01"), 10, "\"optimizer\": \"sgd\", \"lr\": " + lr + ", \"checkpoint_every\": 1");
+  cfg.replace(cfg.find(", \"checkpoint_every\": 3"), 23, "");
+  return cfg;
+}
+
 TEST(Cli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
   TempDir d;
-  std::string cfg = kSmallConfig;
-  // Plain SGD with an absurd learning rate: the first update sends the weights to ~1e30, so the
-  // loss of step 3 overflows.
-  cfg.replace(cfg.find("\"lr\": 0.01"), 10, "\"optimizer\": \"sgd\", \"lr\": 1e36, \"checkpoint_every\": 1");
-  cfg.replace(cfg.find(", \"checkpoint_every\": 3"), 23, "");
+  // An absurd learning rate: the first update sends the weights to ~1e30, so the loss of step 3
+  // overflows.
   const fs::path out = d.path / "o";
-  const test::CliResult r = run("train " + d.write("nan.json", cfg) + " --out " + out.string(), d.path);
+  const test::CliResult r = run("train " + d.write("nan.json", sgd_config("1e36")) + " --out " + out.string(), d.path);
   EXPECT_EQ(r.code, 3) << r.out << r.err;
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.err, m, std::regex("at step (\\d+)"))) << r.err;
@@ -82,11 +87,8 @@ TEST(Cli, WeightsThatOverflowAreNeverSaved) {
   // lr 1e300: step 1's loss is finite, its update sends float weights to Inf. The step-1
   // checkpoint would not load; it must not be written, and the message must not name it.
   TempDir d;
-  std::string cfg = kSmallConfig;
-  cfg.replace(cfg.find("\"lr\": 0.01"), 10, "\"optimizer\": \"sgd\", \"lr\": 1e300, \"checkpoint_every\": 1");
-  cfg.replace(cfg.find(", \"checkpoint_every\": 3"), 23, "");
   const fs::path out = d.path / "o";
-  const test::CliResult r = run("train " + d.write("inf.json", cfg) + " --out " + out.string(), d.path);
+  const test::CliResult r = run("train " + d.write("inf.json", sgd_config("1e300")) + " --out " + out.string(), d.path);
   EXPECT_EQ(r.code, 3) << r.out << r.err;
   EXPECT_NE(r.err.find("No checkpoint was saved yet"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out / "checkpoint.safetensors")) << "a checkpoint holding Inf was written";

@@ -114,12 +114,7 @@ TEST(CliData, ResumeMidEpochEqualsAnUninterruptedRun) {
   three_way_decision(6, 2).write(d.file("val.safetensors"));
   std::string cfg = kDataConfig;
   cfg.replace(cfg.find("\"steps\": 300, \"batch_size\": 32"), 30, "\"steps\": 6, \"batch_size\": 4");
-  const std::string path = d.write("c.json", cfg), one = "OPENBLAS_NUM_THREADS=1";
-  ASSERT_EQ(test::run_cli("train " + path + " --out " + d.file("whole"), d.path, one).code, 0);
-  ASSERT_EQ(test::run_cli("train " + path + " --steps 3 --out " + d.file("part"), d.path, one).code, 0);
-  const auto r = test::run_cli("train --resume " + d.file("part/checkpoint.safetensors") + " --steps 6 --out " +
-                                   d.file("part"),
-                               d.path, one);
+  const auto r = test::train_whole_and_resumed(d.path, d.write("c.json", cfg), 3, 6);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(test::metrics_of_training(d.path / "part" / "metrics.csv"),
             test::metrics_of_training(d.path / "whole" / "metrics.csv"));

@@ -178,13 +178,7 @@ TEST(CliProgram, MetricsRowsSurviveAKill) {
 // the guarantee is at a fixed thread count.
 TEST(CliProgram, ResumeFromTheCheckpointAloneEqualsAnUninterruptedRun) {
   TempDir d;
-  const std::string cfg = d.write("c.json", kSmallConfig), one = "OPENBLAS_NUM_THREADS=1";
-  ASSERT_EQ(test::run_cli("train " + cfg + " --out " + d.file("whole"), d.path, one).code, 0);
-  ASSERT_EQ(test::run_cli("train " + cfg + " --steps 4 --out " + d.file("part"), d.path, one).code, 0);
-  fs::remove(cfg);  // not needed any more
-  const auto r = test::run_cli("train --resume " + d.file("part/checkpoint.safetensors") + " --steps 6 --out " +
-                                   d.file("part"),
-                               d.path, one);
+  const auto r = test::train_whole_and_resumed(d.path, d.write("c.json", kSmallConfig), 4, 6);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(test::metrics_without_time(d.path / "part" / "metrics.csv"),
             test::metrics_without_time(d.path / "whole" / "metrics.csv"));
