@@ -2,13 +2,16 @@
 // The seam between a network and where it computes. A backend holds the parameters, masks,
 // optimizer state and the last forward's trace of E networks, and runs the forward pass, loss,
 // BPTT, optimizer update, projection and synapse growth. CpuBackend runs the reference; the CUDA
-// backend runs kernels and must give the same results (tests compare the two). Host pointers in,
-// host pointers out; what stays inside stays on the device.
+// backend runs kernels and must give the same results (tests compare the two). Inputs and outputs
+// are host pointers or pointers into the backend's own device memory (Located: the network has
+// checked which, and that a device pointer is on the backend's device); what stays inside stays on
+// the device.
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "ctrnn/config.hpp"
@@ -17,8 +20,25 @@
 #include "ctrnn/loss.hpp"
 #include "ctrnn/optimizer.hpp"
 #include "ctrnn/params.hpp"
+#include "ctrnn/view.hpp"
 
 namespace ctrnn::detail {
+
+// Where a pointer handed to a backend points: host memory, or the backend's device memory.
+enum class Memory { Host, Device };
+
+// A pointer and where it points. Converts implicitly from a plain (host) pointer.
+template <class T>
+struct Located {
+  T* ptr = nullptr;
+  Memory memory = Memory::Host;
+  Located() = default;
+  Located(T* p, Memory m = Memory::Host) : ptr(p), memory(m) {}
+  template <class U, class = std::enable_if_t<std::is_convertible_v<U*, T*>>>
+  Located(const Located<U>& o) : ptr(o.ptr), memory(o.memory) {}
+  explicit operator bool() const { return ptr != nullptr; }
+  bool on_device() const { return memory == Memory::Device; }
+};
 
 // param_learned of every array, in ParamArray order: what a backend updates and where it keeps
 // zero gradients.
@@ -32,7 +52,7 @@ enum class InitialState { Zero, H0, Kept };  // v_0 = 0, v_0 = h0, v_0 = the kep
 
 template <class T>
 struct ForwardArgs {
-  const T* u = nullptr;  // (steps, batch, I) or (E, steps, batch, I)
+  Located<const T> u;  // (steps, batch, I) or (E, steps, batch, I)
   bool u_per_network = false;
   int64_t steps = 0, batch = 0;
   InitialState initial = InitialState::Zero;
@@ -44,9 +64,9 @@ struct ForwardArgs {
 
 template <class T>
 struct LossArgs {
-  const T* target = nullptr;  // (steps, batch, O) or (E, steps, batch, O)
+  Located<const T> target;  // (steps, batch, O) or (E, steps, batch, O)
   bool target_per_network = false;
-  const T* mask = nullptr;    // null, (steps, batch) or (steps, batch, O) as mask_shape says
+  Located<const T> mask;    // null, (steps, batch) or (steps, batch, O) as mask_shape says
   LossMask mask_shape = LossMask::None;
   LossWeights weights;
 };
@@ -74,16 +94,25 @@ class Backend {
   virtual ~Backend() = default;
   virtual Device device() const = 0;
   virtual std::string description() const = 0;
+  // Where the backend's memory is: views elsewhere than there or on the host are refused, and
+  // Memory::Device pointers are given only to a backend whose location is a CUDA device.
+  virtual Location location() const { return Location::host(); }
 
   virtual void set_params(const Params<T>& p) = 0;
   virtual void get_params(Params<T>& p) = 0;
   virtual void set_constraints(const std::array<LayerConstraints<T>, 3>& c) = 0;
   virtual void get_sparsity(std::array<std::vector<T>, 3>& s) = 0;  // masks change with growth
 
+  // Orders the backend's next work after what the caller queued on `s` (order_after, first in a
+  // call; refuses a stream of another device), and the caller's later work on `s` after the
+  // backend's (order_before, last in a call). No-ops where the backend computes on the host.
+  virtual void order_after(Stream) {}
+  virtual void order_before(Stream) {}
+
   virtual void forward(const ForwardArgs<T>& a) = 0;
   // The last forward's outputs (E, steps, batch, O) and rates r_1..r_T (E, steps, batch, H);
   // either pointer may be null.
-  virtual void read_forward(T* y, T* r) = 0;
+  virtual void read_forward(Located<T> y, Located<T> r) = 0;
   virtual void get_kept_state(std::vector<T>& v) = 0;  // (E, batch, H); empty when none
   virtual void set_kept_state(const std::vector<T>& v, int64_t batch) = 0;
 
@@ -91,9 +120,11 @@ class Backend {
   // weight terms' gradients for backward_from_loss().
   virtual std::vector<double> loss(const LossArgs<T>& a) = 0;
   // BPTT of the last forward into the backend's gradients; gr may be null.
-  virtual void backward(const T* gy, const T* gr) = 0;
+  virtual void backward(Located<const T> gy, Located<const T> gr) = 0;
   virtual void backward_from_loss() = 0;
   virtual void read_gradients(Gradients<T>& g) = 0;
+  // One gradient array (k: Params::arrays() order) into `dst`, which holds its size.
+  virtual void read_gradient(int k, Located<T> dst) = 0;
 
   // One optimizer update from the current gradients (step is 1-based, for Adam's bias
   // correction): weight decay, per-network clipping, update scaled by plasticity, projection.

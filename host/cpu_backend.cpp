@@ -54,7 +54,7 @@ class CpuBackend final : public Backend<T> {
     std::vector<T> eps_pre, eps_post;
     if (a.dynamics.preact_noise > 0) eps_pre = noise(RandomPurpose::PreactNoise, a, B);
     if (a.dynamics.postact_noise > 0) eps_post = noise(RandomPurpose::PostactNoise, a, B);
-    u_.assign(a.u, a.u + (a.u_per_network ? E : 1) * steps * B * params_.I);
+    u_.assign(a.u.ptr, a.u.ptr + (a.u_per_network ? E : 1) * steps * B * params_.I);
     u_per_network_ = a.u_per_network;
     dynamics_ = a.dynamics;
     trace_ = reference::forward(params_, a.dynamics, u_.data(), a.u_per_network, steps, B, v0.data(),
@@ -66,11 +66,11 @@ class CpuBackend final : public Backend<T> {
     }
   }
 
-  void read_forward(T* y, T* r) override {
-    if (y) std::copy(trace_.y.begin(), trace_.y.end(), y);
+  void read_forward(Located<T> y, Located<T> r) override {
+    if (y) std::copy(trace_.y.begin(), trace_.y.end(), y.ptr);
     if (r) {
       const int64_t n = trace_.T * trace_.B * trace_.H;
-      for (int64_t e = 0; e < trace_.E; ++e) std::copy(trace_.r_at(e, 1), trace_.r_at(e, 1) + n, r + e * n);
+      for (int64_t e = 0; e < trace_.E; ++e) std::copy(trace_.r_at(e, 1), trace_.r_at(e, 1) + n, r.ptr + e * n);
     }
   }
 
@@ -81,12 +81,12 @@ class CpuBackend final : public Backend<T> {
   }
 
   std::vector<double> loss(const LossArgs<T>& a) override {
-    loss_ = reference::loss(params_, trace_, a.target, a.target_per_network, a.mask, a.mask_shape, a.weights);
+    loss_ = reference::loss(params_, trace_, a.target.ptr, a.target_per_network, a.mask.ptr, a.mask_shape, a.weights);
     return std::vector<double>(loss_.terms.begin(), loss_.terms.end());
   }
 
-  void backward(const T* gy, const T* gr) override {
-    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, gy, gr);
+  void backward(Located<const T> gy, Located<const T> gr) override {
+    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, gy.ptr, gr.ptr);
     zero_unlearned(grads_);
   }
 
@@ -101,6 +101,10 @@ class CpuBackend final : public Backend<T> {
   }
 
   void read_gradients(Gradients<T>& g) override { g = grads_; }
+  void read_gradient(int k, Located<T> dst) override {
+    const std::vector<T>& g = *grads_.arrays()[size_t(k)];
+    std::copy(g.begin(), g.end(), dst.ptr);
+  }
 
   std::vector<double> optimizer_step(const OptimizerConfig& opt, int64_t step) override {
     const int64_t E = params_.E;

@@ -3,6 +3,7 @@
 #include "ctrnn/network.hpp"
 
 #include <cmath>
+#include <limits>
 #include <mutex>
 
 #include "backend.hpp"
@@ -13,6 +14,7 @@
 #include "log.hpp"
 #include "memory_budget.hpp"
 #include "tensor_checks.hpp"
+#include "view_support.hpp"
 
 namespace ctrnn {
 
@@ -20,10 +22,21 @@ namespace {
 
 using detail::check_finite;
 using detail::check_shape_with_ensemble;
+using detail::StreamScope;
+using detail::tensor_view;
 
 template <class T>
 std::vector<double> to_double(const std::vector<T>& v) {
   return std::vector<double>(v.begin(), v.end());
+}
+
+// Dense row-major strides of a shape (sizes >= 0), in elements; a stride beyond int64 saturates
+// (no array has it, so no given stride equals it).
+Shape dense_strides(const Shape& shape) {
+  Shape s(shape.size(), 1);
+  for (size_t d = shape.size(); d-- > 1;)
+    if (__builtin_mul_overflow(s[d], shape[d], &s[d - 1])) s[d - 1] = std::numeric_limits<int64_t>::max();
+  return s;
 }
 
 template <class T>
@@ -143,21 +156,61 @@ Dynamics BasicNetwork<T>::dynamics() const {
 }
 
 template <class T>
-detail::ForwardArgs<T> BasicNetwork<T>::forward_args(const Tensor<T>& u) const {
+detail::Located<T> BasicNetwork<T>::checked(const View& v, const std::string& name, const Shape* shape) const {
+  const Location where = backend_->location();
+  if (!v.location.is_host() && v.location != where)
+    throw InvalidArgument(name,
+                          where.is_host() ? "host memory (the network computes on the CPU)"
+                                          : "host memory or " + to_string(where) + " (where the network computes)",
+                          to_string(v.location));
+  if (v.dtype != dtype_of<T>()) throw InvalidArgument(name, "dtype " + to_string(dtype_of<T>()), to_string(v.dtype));
+  int64_t elements = 1;
+  for (int64_t d : v.shape)
+    if (d < 0 || __builtin_mul_overflow(elements, d, &elements))
+      throw InvalidArgument(name, "sizes >= 0 whose product fits in 64 bits", "shape " + shape_to_string(v.shape));
+  if (!v.strides.empty()) {
+    const Shape dense = dense_strides(v.shape);
+    bool ok = v.strides.size() == v.shape.size();
+    for (size_t d = 0; ok && d < dense.size(); ++d) ok = v.shape[d] == 1 || v.strides[d] == dense[d];
+    if (!ok)
+      throw InvalidArgument(name, "a dense row-major array (strides " + shape_to_string(dense) + ")",
+                            "strides " + shape_to_string(v.strides) + " for shape " + shape_to_string(v.shape));
+  }
+  if (!v.data && elements != 0)
+    throw InvalidArgument(name, "data for " + std::to_string(elements) + " elements", "a null pointer");
+  if (shape && v.shape != *shape)
+    throw InvalidArgument(name, "shape " + shape_to_string(*shape), shape_to_string(v.shape));
+  return {static_cast<T*>(v.data), v.location.is_host() ? detail::Memory::Host : detail::Memory::Device};
+}
+
+template <class T>
+Shape BasicNetwork<T>::output_shape() const {
+  return {config_.ensemble_size, last_steps_, last_batch_, config_.dims[2]};
+}
+
+template <class T>
+Shape BasicNetwork<T>::rates_shape() const {
+  return {config_.ensemble_size, last_steps_, last_batch_, config_.dims[1]};
+}
+
+template <class T>
+detail::ForwardArgs<T> BasicNetwork<T>::forward_args(const View& view) const {
   const int64_t E = config_.ensemble_size, I = config_.dims[0];
-  if (u.rank() != 3 && u.rank() != 4)
-    throw InvalidArgument("inputs", "shape (T, B, I) or (E, T, B, I)", shape_to_string(u.shape));
-  const int64_t steps = u.shape[u.rank() - 3], B = u.shape[u.rank() - 2];
-  const bool per_network = check_shape_with_ensemble(u, {steps, B, I}, E, "inputs");
-  if (steps <= 0 || B <= 0) throw InvalidArgument("inputs", "T >= 1 and B >= 1", shape_to_string(u.shape));
-  check_finite(u, "inputs");
+  const detail::Located<T> u = checked(view, "inputs");
+  const Shape& shape = view.shape;
+  const int64_t rank = int64_t(shape.size());
+  if (rank != 3 && rank != 4) throw InvalidArgument("inputs", "shape (T, B, I) or (E, T, B, I)", shape_to_string(shape));
+  const int64_t steps = shape[rank - 3], B = shape[rank - 2];
+  const bool per_network = check_shape_with_ensemble(shape, {steps, B, I}, E, "inputs");
+  if (steps <= 0 || B <= 0) throw InvalidArgument("inputs", "T >= 1 and B >= 1", shape_to_string(shape));
+  if (!u.on_device()) check_finite(u.ptr, element_count(shape), "inputs");
   const bool keep = config_.init_state == InitState::Keep;
   if (keep && keep_batch_ != 0 && keep_batch_ != B)
     throw InvalidArgument("inputs", "batch size " + std::to_string(keep_batch_) +
                                         " in keep mode (the carried state's; call reset_state() to change it)",
                           std::to_string(B));
   detail::ForwardArgs<T> a;
-  a.u = u.ptr();
+  a.u = {u.ptr, u.memory};
   a.u_per_network = per_network;
   a.steps = steps;
   a.batch = B;
@@ -180,15 +233,22 @@ void BasicNetwork<T>::forward_done(const detail::ForwardArgs<T>& a) {
 }
 
 template <class T>
-void BasicNetwork<T>::run_forward(const Tensor<T>& u) {
-  const detail::ForwardArgs<T> a = forward_args(u);
+void BasicNetwork<T>::forward(const View& u, const View* y, const View* r, Stream stream) {
+  detail::ForwardArgs<T> a = forward_args(u);
+  // y and r have the shape of this forward's outputs, which last_* describe once it has run.
+  const Shape y_shape{config_.ensemble_size, a.steps, a.batch, config_.dims[2]};
+  const Shape r_shape{config_.ensemble_size, a.steps, a.batch, config_.dims[1]};
+  const detail::Located<T> y_out = y ? checked(*y, "y", &y_shape) : detail::Located<T>();
+  const detail::Located<T> r_out = r ? checked(*r, "r", &r_shape) : detail::Located<T>();
+  StreamScope<T> scope(*backend_, stream);
   backend_->forward(a);
   forward_done(a);
+  if (y_out || r_out) backend_->read_forward(y_out, r_out);
 }
 
 template <class T>
 ForwardResult<T> BasicNetwork<T>::forward(const Tensor<T>& u, ForwardCopy copy) {
-  run_forward(u);
+  forward(tensor_view(u, "inputs"));
   ForwardResult<T> out;
   if (copy != ForwardCopy::Nothing) out.y = last_outputs();
   if (copy == ForwardCopy::OutputsAndRates) out.r = last_rates();
@@ -198,7 +258,7 @@ ForwardResult<T> BasicNetwork<T>::forward(const Tensor<T>& u, ForwardCopy copy) 
 template <class T>
 Tensor<T> BasicNetwork<T>::last_outputs() const {
   if (last_steps_ == 0) throw StateError("ctrnn: last_outputs() needs a forward() first");
-  Tensor<T> y({config_.ensemble_size, last_steps_, last_batch_, config_.dims[2]});
+  Tensor<T> y(output_shape());
   backend_->read_forward(y.ptr(), nullptr);
   return y;
 }
@@ -206,25 +266,44 @@ Tensor<T> BasicNetwork<T>::last_outputs() const {
 template <class T>
 Tensor<T> BasicNetwork<T>::last_rates() const {
   if (last_steps_ == 0) throw StateError("ctrnn: last_rates() needs a forward() first");
-  Tensor<T> r({config_.ensemble_size, last_steps_, last_batch_, config_.dims[1]});
+  Tensor<T> r(rates_shape());
   backend_->read_forward(nullptr, r.ptr());
   return r;
 }
 
 template <class T>
-Gradients<T> BasicNetwork<T>::backward(const Tensor<T>& dy, const Tensor<T>* dr) {
+void BasicNetwork<T>::backward(const View& dy, const View* dr, const std::array<const View*, kNumParamArrays>& gradients,
+                               Stream stream) {
   if (last_steps_ == 0) throw StateError("ctrnn: backward() needs a forward() first");
-  const int64_t E = config_.ensemble_size;
-  const Shape y_shape{E, last_steps_, last_batch_, config_.dims[2]}, r_shape{E, last_steps_, last_batch_, config_.dims[1]};
-  if (dy.shape != y_shape)
-    throw InvalidArgument("dy", "shape " + shape_to_string(y_shape) + " (that of y)", shape_to_string(dy.shape));
-  check_finite(dy, "dy");
+  const Shape y_shape = output_shape(), r_shape = rates_shape();
+  const detail::Located<const T> gy = checked(dy, "dy", &y_shape);
+  if (!gy.on_device()) check_finite(gy.ptr, element_count(y_shape), "dy");
+  detail::Located<const T> gr;
   if (dr) {
-    if (dr->shape != r_shape)
-      throw InvalidArgument("dr", "shape " + shape_to_string(r_shape) + " (that of r)", shape_to_string(dr->shape));
-    check_finite(*dr, "dr");
+    gr = checked(*dr, "dr", &r_shape);
+    if (!gr.on_device()) check_finite(gr.ptr, element_count(r_shape), "dr");
   }
-  backend_->backward(dy.ptr(), dr ? dr->ptr() : nullptr);
+  std::array<detail::Located<T>, kNumParamArrays> out;
+  for (int k = 0; k < kNumParamArrays; ++k) {
+    const Shape shape = param_shape(k, config_);
+    if (gradients[k]) out[k] = checked(*gradients[k], std::string("gradient ") + kParamNames[k], &shape);
+  }
+  StreamScope<T> scope(*backend_, stream);
+  backend_->backward(gy, gr);
+  for (int k = 0; k < kNumParamArrays; ++k)
+    if (out[k]) backend_->read_gradient(k, out[k]);
+}
+
+template <class T>
+Gradients<T> BasicNetwork<T>::backward(const Tensor<T>& dy, const Tensor<T>* dr) {
+  const View gy = tensor_view(dy, "dy");
+  const View gr = dr ? tensor_view(*dr, "dr") : View{};
+  backward(gy, dr ? &gr : nullptr);
+  return gradients();
+}
+
+template <class T>
+Gradients<T> BasicNetwork<T>::gradients() const {
   Gradients<T> g;
   backend_->read_gradients(g);
   return g;

@@ -6,6 +6,7 @@
 #include "backend.hpp"
 #include "double_network.hpp"
 #include "tensor_checks.hpp"
+#include "view_support.hpp"
 
 namespace ctrnn {
 
@@ -41,44 +42,53 @@ LossReport report(const std::vector<double>& terms, const LossWeights& w, int64_
 }  // namespace
 
 template <class T>
-detail::LossArgs<T> BasicTrainer<T>::loss_args(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) const {
+detail::LossArgs<T> BasicTrainer<T>::loss_args(const View& u, const View& target, const View* mask) const {
   const Config& c = net_.config();
   const int64_t E = c.ensemble_size, O = c.dims[2];
-  // Check target and mask against u's (T, B) before anything runs.
-  if (u.rank() < 3) throw InvalidArgument("inputs", "shape (T, B, I) or (E, T, B, I)", shape_to_string(u.shape));
-  const int64_t steps = u.shape[u.rank() - 3], B = u.shape[u.rank() - 2];
+  // Check target and mask against u's (T, B) before anything runs (forward_args has checked u).
+  const int64_t rank = int64_t(u.shape.size());
+  const int64_t steps = u.shape[rank - 3], B = u.shape[rank - 2];
   const Shape tshape{steps, B, O}, tshape_e{E, steps, B, O};
+  const detail::Located<T> tgt = net_.checked(target, "target");
   if (target.shape != tshape && target.shape != tshape_e)
     throw InvalidArgument("target", "shape " + shape_to_string(tshape) + " or " + shape_to_string(tshape_e),
                           shape_to_string(target.shape));
-  detail::check_finite(target, "target");
+  if (!tgt.on_device()) detail::check_finite(tgt.ptr, element_count(target.shape), "target");
   detail::LossArgs<T> a;
-  a.target = target.ptr();
+  a.target = tgt;
   a.target_per_network = target.shape == tshape_e;
   a.weights = weights_;
   if (mask) {
+    const detail::Located<T> m = net_.checked(*mask, "mask");
     if (mask->shape == Shape{steps, B}) a.mask_shape = LossMask::TimeBatch;
     else if (mask->shape == tshape) a.mask_shape = LossMask::TimeBatchOutput;
     else
       throw InvalidArgument("mask", "shape " + shape_to_string({steps, B}) + " or " + shape_to_string(tshape),
                             shape_to_string(mask->shape));
-    detail::check_finite(*mask, "mask", /*nonnegative=*/true);
-    double sum = 0;
-    for (T m : mask->data) sum += double(m);
-    if (!(sum > 0)) throw InvalidArgument("mask", "at least one positive weight", "all zero");
-    a.mask = mask->ptr();
+    if (!m.on_device()) {
+      const int64_t n = element_count(mask->shape);
+      detail::check_finite(m.ptr, n, "mask", /*nonnegative=*/true);
+      double sum = 0;
+      for (int64_t i = 0; i < n; ++i) sum += double(m.ptr[i]);
+      if (!(sum > 0)) throw InvalidArgument("mask", "at least one positive weight", "all zero");
+    }
+    a.mask = m;
   }
   return a;
 }
 
 template <class T>
-LossReport BasicTrainer<T>::step(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
+LossReport BasicTrainer<T>::step(const View& u, const View& target, const View* mask, Stream stream) {
   const int64_t E = net_.config().ensemble_size;
-  const detail::LossArgs<T> l = loss_args(u, target, mask);
   const detail::ForwardArgs<T> f = net_.forward_args(u);
+  const detail::LossArgs<T> l = loss_args(u, target, mask);
   // One call: on the GPU one graph, one upload and one read of the report; the update is applied
   // only when every network's loss is finite.
-  detail::StepResult s = net_.backend_->train_step(f, l, opt_, step_ + 1);
+  detail::StepResult s;
+  {
+    detail::StreamScope<T> scope(*net_.backend_, stream);
+    s = net_.backend_->train_step(f, l, opt_, step_ + 1);
+  }
   net_.forward_done(f);
   LossReport r = report(s.terms, weights_, E);
   if (!s.applied) {
@@ -94,10 +104,27 @@ LossReport BasicTrainer<T>::step(const Tensor<T>& u, const Tensor<T>& target, co
 }
 
 template <class T>
-LossReport BasicTrainer<T>::evaluate(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
+LossReport BasicTrainer<T>::evaluate(const View& u, const View& target, const View* mask, Stream stream) {
+  const detail::ForwardArgs<T> f = net_.forward_args(u);
   const detail::LossArgs<T> l = loss_args(u, target, mask);
-  net_.run_forward(u);
+  detail::StreamScope<T> scope(*net_.backend_, stream);
+  net_.backend_->forward(f);
+  net_.forward_done(f);
   return report(net_.backend_->loss(l), weights_, net_.config().ensemble_size);
+}
+
+template <class T>
+LossReport BasicTrainer<T>::step(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
+  const View uv = detail::tensor_view(u, "inputs"), tv = detail::tensor_view(target, "target");
+  const View mv = mask ? detail::tensor_view(*mask, "mask") : View{};
+  return step(uv, tv, mask ? &mv : nullptr);
+}
+
+template <class T>
+LossReport BasicTrainer<T>::evaluate(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) {
+  const View uv = detail::tensor_view(u, "inputs"), tv = detail::tensor_view(target, "target");
+  const View mv = mask ? detail::tensor_view(*mask, "mask") : View{};
+  return evaluate(uv, tv, mask ? &mv : nullptr);
 }
 
 template <class T>

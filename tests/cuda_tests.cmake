@@ -4,8 +4,8 @@
 #   it is what CI checks of the GPU path on every commit.
 # - test_cuda_no_device: Device::Cuda without a device throws StateError (skips where a GPU exists).
 # - test_cuda_gpu: CudaPrims against HostPrims, the CUDA backend against the CPU backend (every
-#   forced path of the recurrence too), networks on Device::Cuda, noise statistics. Built with CUDA
-#   only; every test skips without a device.
+#   forced path of the recurrence too), networks on Device::Cuda, noise statistics, views of
+#   device memory on a caller's stream. Built with CUDA only; every test skips without a device.
 # - test_cublas_loader: cuBLAS is loaded at its first use, not at start-up. CUDA builds; no GPU needed.
 # - cublas_symbols_not_defined: libctrnn defines no cublas* symbol (its forwarders cannot
 #   interpose another library's cuBLAS); package.add_subdirectory_shared checks the shared build.
@@ -14,7 +14,11 @@
 ctrnn_test(test_host_orchestration test_host_orchestration.cpp)
 ctrnn_test(test_cuda_no_device test_cuda_no_device.cpp)
 if(CTRNN_WITH_CUDA)
-  ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp test_persistent_gpu.cpp)
+  ctrnn_test(test_cuda_gpu test_cuda_primitives.cpp test_cuda_backend.cpp test_cuda_network.cpp test_persistent_gpu.cpp
+             test_cuda_views.cpp)
+  # test_cuda_views makes device buffers and streams of its own
+  target_include_directories(test_cuda_gpu PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
+  target_link_libraries(test_cuda_gpu PRIVATE CUDA::cudart_static)
   add_test(NAME kernels_keep_philox_in_registers
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_kernel_stack.sh ${CMAKE_CUDA_COMPILER} ${PROJECT_SOURCE_DIR})
   ctrnn_test(test_cublas_loader test_cublas_loader.cpp)

@@ -410,5 +410,71 @@ TEST(HostOrchestrationLaunches, ATrainingStepIsOneGraph) {
   }
 }
 
+// Arguments marked as device memory (Memory::Device: in the primitives' own memory, which for
+// HostPrims is the host) take the device-to-device path: copied into the input arena and out of
+// the results by copy(), with only the per-call scalars uploaded. Same results, bit for bit, as
+// the same arguments given as host memory; and no upload or download of the data itself.
+TEST(HostOrchestrationDeviceArguments, EqualHostArgumentsWithoutTransfers) {
+  BackendCase c = small_case(6, 3);
+  c.E = 2, c.activation = Activation::Tanh, c.biases = true, c.regularizers = true, c.noise = true;
+  c.mask_shape = LossMask::TimeBatchOutput;
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<HostPrims> host(p.config, true), device(p.config, true);
+  for (auto* b : {&host, &device}) {
+    b->set_constraints(p.constraints);
+    b->set_params(p.params);
+  }
+  const auto on_device = [](auto located) {
+    located.memory = detail::Memory::Device;
+    return located;
+  };
+  const int64_t E = c.E, T = c.T, B = c.B, H = c.H, O = c.O;
+  // Forward, outputs read into device memory
+  auto f = test::forward_args(c, p, 2, detail::InitialState::H0, false);
+  host.forward(f);
+  f.u = on_device(f.u);
+  detail::LaunchCounts before = device.launch_counts();
+  device.forward(f);
+  EXPECT_EQ(device.launch_counts().uploads - before.uploads, 1);  // the scalars alone
+  std::vector<float> y_host = test::poisoned(E * T * B * O), r_host = test::poisoned(E * T * B * H);
+  std::vector<float> y_dev = test::poisoned(E * T * B * O), r_dev = test::poisoned(E * T * B * H);
+  host.read_forward(y_host.data(), r_host.data());
+  before = device.launch_counts();
+  device.read_forward(on_device(detail::Located<float>(y_dev.data())), on_device(detail::Located<float>(r_dev.data())));
+  EXPECT_EQ(device.launch_counts().downloads - before.downloads, 0);
+  EXPECT_EQ(y_dev, y_host);
+  EXPECT_EQ(r_dev, r_host);
+  // BPTT from device dL/dy and dL/dr, gradients read into device memory
+  host.backward(p.gy.data(), p.gr.data());
+  before = device.launch_counts();
+  device.backward(on_device(detail::Located<const float>(p.gy.data())), on_device(detail::Located<const float>(p.gr.data())));
+  EXPECT_EQ(device.launch_counts().uploads - before.uploads, 0);
+  Gradients<float> g_host;
+  host.read_gradients(g_host);
+  const auto want = g_host.arrays();
+  for (int k = 0; k < kNumParamArrays; ++k) {
+    std::vector<float> g = test::poisoned(int64_t(want[k]->size()));
+    device.read_gradient(k, on_device(detail::Located<float>(g.data())));
+    EXPECT_EQ(g, *want[k]) << kParamNames[k];
+  }
+  // Training steps with device inputs, targets and masks; then the loss alone
+  for (int64_t step = 1; step <= 2; ++step) {
+    auto fs = test::forward_args(c, p, 2 + step, detail::InitialState::H0, false);
+    auto l = test::loss_args(c, p, p.target);
+    const detail::StepResult a = host.train_step(fs, l, OptimizerConfig{}, step);
+    fs.u = on_device(fs.u), l.target = on_device(l.target), l.mask = on_device(l.mask);
+    before = device.launch_counts();
+    const detail::StepResult b = device.train_step(fs, l, OptimizerConfig{}, step);
+    EXPECT_EQ(device.launch_counts().uploads - before.uploads, 1);  // the scalars alone
+    EXPECT_EQ(a.terms, b.terms);
+    EXPECT_EQ(a.grad_norm, b.grad_norm);
+    EXPECT_EQ(host.loss(test::loss_args(c, p, p.target)), device.loss(l));
+  }
+  Params<float> pa, pb;
+  host.get_params(pa);
+  device.get_params(pb);
+  for (int k = 0; k < kNumParamArrays; ++k) EXPECT_EQ(*pa.arrays()[k], *pb.arrays()[k]) << kParamNames[k];
+}
+
 }  // namespace
 }  // namespace ctrnn

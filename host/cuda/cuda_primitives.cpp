@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <vector>
 
 #include "ctrnn/error.hpp"
 #include "cuda/cuda_check.hpp"
@@ -107,9 +108,11 @@ CudaPrims::CudaPrims(int device, MathMode math, bool graphs)
         cuda::cublas::set_math_mode(h, math == MathMode::TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
     cublas_workspace_.resize(kCublasWorkspaceBytes);
     CTRNN_CUBLAS_CHECK(cuda::cublas::set_workspace(h, cublas_workspace_.data(), kCublasWorkspaceBytes));
-    cudaEvent_t e = nullptr;
-    CTRNN_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
-    staging_free_ = e;
+    for (CUevent_st** event : events()) {
+      cudaEvent_t e = nullptr;
+      CTRNN_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+      *event = e;
+    }
   } catch (...) {
     release();
     throw;
@@ -122,8 +125,10 @@ void CudaPrims::release() noexcept {
   if (stream_) (void)cudaStreamSynchronize(as_stream(stream_));
   for (auto& [key, exec] : graph_execs_) (void)cudaGraphExecDestroy(as_exec(exec));
   graph_execs_.clear();
-  if (staging_free_) (void)cudaEventDestroy(as_event(staging_free_));
-  staging_free_ = nullptr;
+  for (CUevent_st** event : events()) {
+    if (*event) (void)cudaEventDestroy(as_event(*event));
+    *event = nullptr;
+  }
   if (cublas_) (void)cuda::cublas::destroy(as_handle(cublas_));
   if (stream_) (void)cudaStreamDestroy(as_stream(stream_));
   cublas_ = nullptr;
@@ -148,28 +153,38 @@ void CudaPrims::column_sums(int64_t batch, int64_t rows, int64_t cols, const flo
   kernels::launch_column_sums(stream_, batch, rows, cols, x, stride_x, scale, out, stride_out);
 }
 
+std::vector<CUevent_st**> CudaPrims::events() {
+  std::vector<CUevent_st**> e{&caller_ready_, &backend_done_};
+  for (Staging& s : staging_) e.push_back(&s.free);
+  return e;
+}
+
+CudaPrims::Staging& CudaPrims::next_staging() {
+  Staging& slot = staging_[staging_turn_++ % kStagingSlots];
+  CTRNN_CUDA_CHECK(cudaEventSynchronize(as_event(slot.free)));  // its last copy has run
+  return slot;
+}
+
 template <class T>
 void CudaPrims::upload(T* dst, const T* host_src, int64_t n) {
   const size_t bytes = size_t(n) * sizeof(T);
   if (bytes == 0) return;
-  CTRNN_CUDA_CHECK(cudaEventSynchronize(as_event(staging_free_)));  // the last copy out of staging has run
-  if (staging_.size() < bytes) staging_.resize(bytes);
-  std::memcpy(staging_.data(), host_src, bytes);
-  CTRNN_CUDA_CHECK(cudaMemcpyAsync(dst, staging_.data(), bytes, cudaMemcpyHostToDevice, as_stream(stream_)));
-  CTRNN_CUDA_CHECK(cudaEventRecord(as_event(staging_free_), as_stream(stream_)));
+  Staging& slot = next_staging();
+  if (slot.buffer.size() < bytes) slot.buffer.resize(bytes);
+  std::memcpy(slot.buffer.data(), host_src, bytes);
+  CTRNN_CUDA_CHECK(cudaMemcpyAsync(dst, slot.buffer.data(), bytes, cudaMemcpyHostToDevice, as_stream(stream_)));
+  CTRNN_CUDA_CHECK(cudaEventRecord(as_event(slot.free), as_stream(stream_)));
 }
 
 template <class T>
 void CudaPrims::download(T* host_dst, const T* src, int64_t n) {
   const size_t bytes = size_t(n) * sizeof(T);
   if (bytes == 0) return;
-  if (staging_.size() < bytes) {
-    CTRNN_CUDA_CHECK(cudaEventSynchronize(as_event(staging_free_)));  // an upload may still read it
-    staging_.resize(bytes);
-  }
-  CTRNN_CUDA_CHECK(cudaMemcpyAsync(staging_.data(), src, bytes, cudaMemcpyDeviceToHost, as_stream(stream_)));
+  Staging& slot = next_staging();
+  if (slot.buffer.size() < bytes) slot.buffer.resize(bytes);
+  CTRNN_CUDA_CHECK(cudaMemcpyAsync(slot.buffer.data(), src, bytes, cudaMemcpyDeviceToHost, as_stream(stream_)));
   CTRNN_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream_)));
-  std::memcpy(host_dst, staging_.data(), bytes);
+  std::memcpy(host_dst, slot.buffer.data(), bytes);
 }
 
 void CudaPrims::copy(float* dst, const float* src, int64_t n) {
@@ -178,6 +193,24 @@ void CudaPrims::copy(float* dst, const float* src, int64_t n) {
 }
 
 void CudaPrims::synchronize() { CTRNN_CUDA_CHECK(cudaStreamSynchronize(as_stream(stream_))); }
+
+void CudaPrims::wait_for(void* caller) {
+  const cudaStream_t s = static_cast<cudaStream_t>(caller);
+  if (s) {
+    int device = -1;
+    CTRNN_CUDA_CHECK(cudaStreamGetDevice(s, &device));
+    if (device != device_)
+      throw InvalidArgument("stream", "a stream of CUDA device " + std::to_string(device_) + " (the network's)",
+                            "a stream of CUDA device " + std::to_string(device));
+  }
+  CTRNN_CUDA_CHECK(cudaEventRecord(as_event(caller_ready_), s));
+  CTRNN_CUDA_CHECK(cudaStreamWaitEvent(as_stream(stream_), as_event(caller_ready_), 0));
+}
+
+void CudaPrims::signal(void* caller) {
+  CTRNN_CUDA_CHECK(cudaEventRecord(as_event(backend_done_), as_stream(stream_)));
+  CTRNN_CUDA_CHECK(cudaStreamWaitEvent(static_cast<cudaStream_t>(caller), as_event(backend_done_), 0));
+}
 
 void CudaPrims::run_graph(const std::string& key, const std::function<void()>& sequence) {
   if (!graphs_) return sequence();

@@ -3,21 +3,26 @@
 // cuBLAS strided-batched SGEMM (the row-major -> column-major mapping and argument list are
 // gemm_mapping.hpp's), grid-stride launches of CTRNN_HD bodies, deterministic two-pass
 // reductions, pinned staging for host transfers (uploads are asynchronous: the host data is
-// copied into pinned memory, which the next upload reuses once the copy has run), and CUDA graphs:
+// copied into one of a few pinned slots, used in turn, each reused once its last copy has run, so
+// the host waits only when the device is that many uploads behind), events that order its stream
+// with a caller's, and CUDA graphs:
 // run_graph runs a sequence launch by launch the first time a key is seen, captures it the second
 // time and replays it from then on (graphs can be switched off, for the
 // cross-check, with CudaPrims::Options or CTRNN_CUDA_GRAPHS=0). apply<F> and reduce<F> are
 // defined in launch.cuh and instantiated, body by body (the bodies are kernels/*.hpp), in the
 // *.cu files beside it; a body used here but instantiated nowhere fails at link time.
 // This header needs no CUDA header (the handles are forward-declared).
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "ctrnn/device.hpp"
+#include "ctrnn/view.hpp"
 #include "cuda/device_buffer.hpp"
 #include "orchestrated/primitives.hpp"
 
@@ -59,6 +64,14 @@ class CudaPrims {
   void copy(float* dst, const float* src, int64_t n);
   void synchronize();
 
+  // The backend's stream after the work queued so far on the caller's stream `caller` (a
+  // cudaStream_t; null: the default stream), and `caller`'s later work after the backend's stream
+  // so far: an event each way, the host does not wait. wait_for refuses (InvalidArgument
+  // "stream") a stream of another device.
+  void wait_for(void* caller);
+  void signal(void* caller);
+  int device_index() const { return device_; }
+
   // See primitives.hpp's optional primitives (the free functions below forward here).
   void run_graph(const std::string& key, const std::function<void()>& sequence);
   void reserve_reductions(int64_t E);
@@ -76,8 +89,17 @@ class CudaPrims {
   std::string description_;
   CUstream_st* stream_ = nullptr;
   cublasContext* cublas_ = nullptr;
-  cuda::PinnedBuffer<unsigned char> staging_;  // host side of every upload and download
-  CUevent_st* staging_free_ = nullptr;         // recorded after the last copy out of staging_
+  struct Staging {
+    cuda::PinnedBuffer<unsigned char> buffer;  // host side of an upload or download
+    CUevent_st* free = nullptr;                // recorded after the last copy out of buffer
+  };
+  Staging& next_staging();  // the next slot, once its last copy has run
+  std::vector<CUevent_st**> events();  // every event member, to create and destroy them
+  static constexpr size_t kStagingSlots = 4;
+  std::array<Staging, kStagingSlots> staging_;
+  size_t staging_turn_ = 0;
+  CUevent_st* caller_ready_ = nullptr;  // wait_for: recorded on the caller's stream
+  CUevent_st* backend_done_ = nullptr;  // signal: recorded on the backend's stream
   cuda::DeviceBuffer<double> partials_;        // per-block sums of reduce()
   cuda::DeviceBuffer<unsigned char> cublas_workspace_;  // cuBLAS's, so captures allocate nothing
   bool graphs_ = true;
@@ -91,5 +113,8 @@ void run_graph(CudaPrims& p, const std::string& key, F&& sequence) {
 }
 inline void reserve_reductions(CudaPrims& p, int64_t E) { p.reserve_reductions(E); }
 inline int64_t memory_available(const CudaPrims& p) { return p.memory_available(); }
+inline Location location_of(const CudaPrims& p) { return Location::cuda(p.device_index()); }
+inline void wait_for_stream(CudaPrims& p, Stream s) { p.wait_for(s.handle); }
+inline void signal_stream(CudaPrims& p, Stream s) { p.signal(s.handle); }
 
 }  // namespace ctrnn::detail

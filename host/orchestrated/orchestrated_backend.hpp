@@ -118,6 +118,9 @@ class OrchestratedBackend final : public Backend<float> {
 
   Device device() const override { return prims_.device(); }
   std::string description() const override { return prims_.description(); }
+  Location location() const override { return location_of(prims_); }
+  void order_after(Stream s) override { wait_for_stream(prims_, s); }
+  void order_before(Stream s) override { signal_stream(prims_, s); }
 
   void set_params(const Params<float>& p) override { upload_set(params_, p, "params"); }
   void get_params(Params<float>& p) override { download_set(params_, p); }
@@ -151,12 +154,12 @@ class OrchestratedBackend final : public Backend<float> {
     plan_ = plan;
   }
 
-  void read_forward(float* y, float* r) override {
+  void read_forward(Located<float> y, Located<float> r) override {
     require_forward("read_forward");
     const int64_t BH = B_ * H_;
-    if (y) download(y, y_.data(), E_ * T_ * B_ * O_);
-    if (r)
-      for (int64_t e = 0; e < E_; ++e) download(r + e * T_ * BH, r_.data() + (e * (T_ + 1) + 1) * BH, T_ * BH);
+    if (y) transfer_out(y, y_.data(), E_ * T_ * B_ * O_);
+    for (int64_t e = 0; r && e < E_; ++e)
+      transfer_out({r.ptr + e * T_ * BH, r.memory}, r_.data() + (e * (T_ + 1) + 1) * BH, T_ * BH);
   }
 
   void get_kept_state(std::vector<float>& v) override {
@@ -185,7 +188,7 @@ class OrchestratedBackend final : public Backend<float> {
     return terms;
   }
 
-  void backward(const float* gy, const float* gr) override {
+  void backward(Located<const float> gy, Located<const float> gr) override {
     require_forward("backward");
     const Shape sh = current_shape();
     const int64_t n_y = E_ * sh.y, n_r = E_ * sh.T * sh.BH;
@@ -196,8 +199,8 @@ class OrchestratedBackend final : public Backend<float> {
           if (gr) need(gr_in_, n_r);
         },
         sh);
-    upload(gy_in_.data(), gy, n_y);
-    if (gr) upload(gr_in_.data(), gr, n_r);
+    transfer_in(gy_in_.data(), gy, n_y);
+    if (gr) transfer_in(gr_in_.data(), gr, n_r);
     bptt(sh, dyn_, plan_, gy_in_.data(), gr ? gr_in_.data() : nullptr);
   }
 
@@ -209,6 +212,7 @@ class OrchestratedBackend final : public Backend<float> {
   }
 
   void read_gradients(Gradients<float>& g) override { download_set(grads_, g); }
+  void read_gradient(int k, Located<float> dst) override { transfer_out(dst, grads_[k], array_size(k)); }
 
   std::vector<double> optimizer_step(const OptimizerConfig& opt, int64_t step) override {
     reserve(
@@ -395,23 +399,48 @@ class OrchestratedBackend final : public Backend<float> {
   float* arena_floats(size_t offset) { return reinterpret_cast<float*>(arena_.data() + offset); }
   CallScalars* arena_scalars() { return reinterpret_cast<CallScalars*>(arena_.data()); }
 
-  // One upload of the arena's bytes [from, to): the call's scalars, u, target and mask as given.
+  // The call's scalars, u, target and mask into the arena: the host ones packed and uploaded at
+  // once (bytes [from, to), ending with the last host part), then the device ones copied in place
+  // on the device, so that a graph reads each call's inputs at the same addresses.
   void upload_inputs(const Shape& sh, const ForwardArgs<float>& f, const LossArgs<float>* l,
                      const OptimizerConfig& opt, int64_t step, size_t to) {
+    struct Part {
+      Located<const float> src;
+      size_t offset;
+      int64_t n;
+    };
+    std::vector<Part> parts;
+    if (f.u) parts.push_back({f.u, sh.off_u, sh.u});
+    if (l) {
+      parts.push_back({l->target, sh.off_target, (l->target_per_network ? E_ : 1) * sh.y});
+      if (l->mask && l->mask_shape != LossMask::None)
+        parts.push_back({l->mask, sh.off_mask, l->mask_shape == LossMask::TimeBatch ? sh.T * sh.B : sh.y});
+    }
     const size_t from = f.u ? 0 : sh.off_target;
+    size_t end = f.u ? sizeof(CallScalars) : from;
+    for (const Part& p : parts)
+      if (!p.src.on_device()) end = p.offset + size_t(p.n) * sizeof(float);
+    to = std::min(to, end);
     pack_.resize(to);
     if (f.u) {
       CallScalars s{step > 0 ? body::AdamCoeffs::of(opt, step) : body::AdamCoeffs{}, uint32_t(f.call)};
       std::memcpy(pack_.data(), &s, sizeof s);
-      std::memcpy(pack_.data() + sh.off_u, f.u, size_t(sh.u) * sizeof(float));
     }
-    if (l) {
-      std::memcpy(pack_.data() + sh.off_target, l->target, size_t((l->target_per_network ? E_ : 1) * sh.y) * sizeof(float));
-      if (l->mask && l->mask_shape != LossMask::None)
-        std::memcpy(pack_.data() + sh.off_mask, l->mask,
-                    size_t(l->mask_shape == LossMask::TimeBatch ? sh.T * sh.B : sh.y) * sizeof(float));
-    }
-    upload(arena_.data() + from, pack_.data() + from, int64_t(to - from));
+    for (const Part& p : parts)
+      if (!p.src.on_device()) std::memcpy(pack_.data() + p.offset, p.src.ptr, size_t(p.n) * sizeof(float));
+    if (to > from) upload(arena_.data() + from, pack_.data() + from, int64_t(to - from));
+    for (const Part& p : parts)
+      if (p.src.on_device()) copy(arena_floats(p.offset), p.src.ptr, p.n);
+  }
+  // n floats from host or device memory into a buffer, and from a buffer out to host or device
+  // memory (device to device: no host round trip, nothing waits).
+  void transfer_in(float* dst, Located<const float> src, int64_t n) {
+    if (src.on_device()) copy(dst, src.ptr, n);
+    else upload(dst, src.ptr, n);
+  }
+  void transfer_out(Located<float> dst, const float* src, int64_t n) {
+    if (dst.on_device()) copy(dst.ptr, src, n);
+    else download(dst.ptr, src, n);
   }
   void upload_scalars(const OptimizerConfig& opt, int64_t step, uint32_t call) {
     CallScalars s{body::AdamCoeffs::of(opt, step), call};
@@ -639,7 +668,7 @@ class OrchestratedBackend final : public Backend<float> {
   }
   std::string key(const char* part, const Shape& sh, const LossArgs<float>& l) const {
     std::string k = key(part, sh);
-    append(k, l.target_per_network), append(k, l.mask != nullptr ? l.mask_shape : LossMask::None);
+    append(k, l.target_per_network), append(k, static_cast<bool>(l.mask) ? l.mask_shape : LossMask::None);
     for (double w : l.weights.lambda) append(k, w);
     return k;
   }

@@ -35,9 +35,17 @@
 //                                 launches depend on: shapes, modes, buffer addresses)
 //   reserve_reductions(p, E)      room for reduce() over E networks, made before a capture
 //   memory_available(p)           bytes new buffers may still take (host RAM; free device memory)
+//   location_of(p)                where p's buffers are (Backend::location())
+//   wait_for_stream(p, s)         p's next work after the work queued on the caller's stream s
+//                                 (Backend::order_after)
+//   signal_stream(p, s)           s's later work after p's work so far (Backend::order_before)
+//                                 (both no-ops on the host, where every call completes before it
+//                                 returns)
+// copy() also takes pointers into caller memory at location_of(p) (views on the device).
 #include <cstdint>
 #include <string>
 
+#include "ctrnn/view.hpp"
 #include "memory_budget.hpp"
 
 namespace ctrnn::detail {
@@ -54,5 +62,13 @@ template <class P>
 int64_t memory_available(const P&) {
   return host_memory_available();
 }
+template <class P>
+Location location_of(const P&) {
+  return Location::host();
+}
+template <class P>
+void wait_for_stream(P&, Stream) {}
+template <class P>
+void signal_stream(P&, Stream) {}
 
 }  // namespace ctrnn::detail

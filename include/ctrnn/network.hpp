@@ -13,6 +13,7 @@
 #include "ctrnn/device.hpp"
 #include "ctrnn/params.hpp"
 #include "ctrnn/tensor.hpp"
+#include "ctrnn/view.hpp"
 
 namespace ctrnn {
 
@@ -21,6 +22,8 @@ template <class T>
 class Backend;
 template <class T>
 struct ForwardArgs;
+template <class T>
+struct Located;
 }  // namespace detail
 template <class T>
 class BasicTrainer;
@@ -78,6 +81,15 @@ class BasicNetwork {
   // u: (T, B, I) shared by all networks, or (E, T, B, I). Keeps what backward() needs.
   ForwardResult<T> forward(const Tensor<T>& u, ForwardCopy copy = ForwardCopy::OutputsAndRates);
 
+  // The same with views (ctrnn/view.hpp), on the host or on the network's CUDA device: u is read
+  // in place, y (E, T, B, O) and r (E, T, B, H) are written where given (null: not copied;
+  // last_outputs() and last_rates() read them later). On a GPU the call returns without waiting
+  // for the device: its work is ordered on `stream` (see Stream). A view of another device, dtype,
+  // shape, or strides, or null data with elements, is refused (InvalidArgument naming it: "inputs",
+  // "y", "r") before anything changes. Values on a GPU are not checked (that would need a host
+  // round trip): NaN or Inf there propagates into the results.
+  void forward(const View& u, const View* y = nullptr, const View* r = nullptr, Stream stream = {});
+
   // The outputs y (E, T, B, O) and rates r (E, T, B, H) of the last forward, or of the trainer's
   // last step; change no state (logging during training reads them without disturbing the noise
   // stream).
@@ -89,6 +101,15 @@ class BasicNetwork {
   // None, h0 outside learn mode) are zero. Gradients are with respect to the projected weights,
   // as nn4n's autograd reports them.
   Gradients<T> backward(const Tensor<T>& dy, const Tensor<T>* dr = nullptr);
+
+  // The same with views: dy (E, T, B, O) and optional dr (E, T, B, H) read in place; the gradient
+  // of parameter k (ParamArray order, shape param_shape(k, config())) written into gradients[k]
+  // where that is not null.
+  // gradients() reads all of them to the host afterwards. Views are checked as forward()'s.
+  void backward(const View& dy, const View* dr = nullptr, const std::array<const View*, kNumParamArrays>& gradients = {},
+                Stream stream = {});
+  // The gradients of the last backward (or training step) on the host.
+  Gradients<T> gradients() const;
 
   // Scales each weight gradient by its plasticity, exactly as nn4n's apply_plasticity() does
   // (under plain SGD this equals the per-synapse learning rate the trainer applies).
@@ -125,9 +146,14 @@ class BasicNetwork {
   friend class BasicTrainer<T>;
   // Checks u and builds the backend's forward arguments; forward_done() records a forward that
   // ran (the trainer runs it inside a training step).
-  detail::ForwardArgs<T> forward_args(const Tensor<T>& u) const;
+  detail::ForwardArgs<T> forward_args(const View& u) const;
   void forward_done(const detail::ForwardArgs<T>& a);
-  void run_forward(const Tensor<T>& u);
+  // Refuses a view that is not T, dense, non-null, on the host or the backend's device, and of
+  // `shape` (when given); returns its data and where it is.
+  detail::Located<T> checked(const View& v, const std::string& name, const Shape* shape = nullptr) const;
+  // The shape of the last forward's y (E, T, B, O) and r (E, T, B, H).
+  Shape output_shape() const;
+  Shape rates_shape() const;
   void upload_params();  // after a host-side change of params_
 
   Config config_;

@@ -58,6 +58,13 @@ class BasicTrainer {
   // The loss on a batch without changing anything but the noise stream and keep state.
   LossReport evaluate(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask = nullptr);
 
+  // The same with views (ctrnn/view.hpp) on the host or on the network's CUDA device, read in
+  // place, work ordered on `stream` as BasicNetwork::forward's; the host waits only for the small
+  // loss report. Views are checked as forward()'s ("inputs", "target", "mask"); values on a GPU are
+  // not checked (a NaN there gives a NonFiniteLoss; a mask without a positive weight a loss of NaN).
+  LossReport step(const View& u, const View& target, const View* mask = nullptr, Stream stream = {});
+  LossReport evaluate(const View& u, const View& target, const View* mask = nullptr, Stream stream = {});
+
   int64_t steps_done() const { return step_; }
   const OptimizerConfig& optimizer() const { return opt_; }
   const LossWeights& loss_weights() const { return weights_; }
@@ -66,7 +73,7 @@ class BasicTrainer {
 
  private:
   // Checks target and mask against u's shape and builds the backend's loss arguments.
-  detail::LossArgs<T> loss_args(const Tensor<T>& u, const Tensor<T>& target, const Tensor<T>* mask) const;
+  detail::LossArgs<T> loss_args(const View& u, const View& target, const View* mask) const;
 
   BasicNetwork<T>& net_;
   OptimizerConfig opt_;

@@ -105,18 +105,30 @@ class CTRNN:
         return model
 
     # --- nn4n's interface -------------------------------------------------------------------
-    def forward(self, u):
+    def forward(self, u, out=None):
         """Runs the networks on inputs u: (T, B, I) shared by all networks, or (E, T, B, I).
 
         Returns ``(outputs, [states])`` as nn4n does: outputs (T, B, O) and states (T, B, H) for
         a single network and 3-D input; with an ensemble or 4-D input both carry the leading E
-        axis. float32 numpy arrays (torch tensors come back as torch tensors on their device).
+        axis. float32 arrays of u's kind on u's device (numpy for numpy, torch tensors for torch,
+        CuPy arrays for CuPy), written in place by the engine: a CUDA tensor is read on its device
+        and the results stay there, ordered on the framework's current stream.
+
+        out: optional ``(y, r)`` float32 C-contiguous arrays of shapes (E, T, B, O) and (E, T, B,
+        H) to write the results into (no allocation); they are what is returned (squeezed as above).
         """
-        u, back = _arrays.data("u", u)
-        y, r = self._net.forward(u)
-        if u.ndim == 3 and self._net.ensemble_size == 1:
+        u, frame = _arrays.data("u", u)
+        E, (_, H, O) = self._net.ensemble_size, self._net.dims
+        T, B = (u.shape[-3], u.shape[-2]) if u.ndim in (3, 4) else (0, 0)  # else the library refuses u
+        y_out, r_out = (None, None) if out is None else _out_pair(out)
+        y = _arrays.output("y", y_out, frame, (E, T, B, O))
+        r = _arrays.output("r", r_out, frame, (E, T, B, H))
+        self._net.forward(u, y, r, frame.stream())
+        if y_out is not None:
+            y, r = y_out, r_out
+        if u.ndim == 3 and E == 1:
             y, r = y[0], r[0]
-        return back(y), [back(r)]
+        return y, [r]
 
     __call__ = forward
 
@@ -157,16 +169,16 @@ class CTRNN:
 
     def set_weight(self, layer, weight):
         """layer: 0/"input", 1/"hidden", 2/"readout"; weight (pre, post) or (E, pre, post)."""
-        w, _ = _arrays.data("weight", weight)
+        w = _arrays.host_data("weight", weight)
         self._net.set_weight(_layer_index(layer), w)
 
     def set_bias(self, layer, bias):
-        b, _ = _arrays.data("bias", bias)
+        b = _arrays.host_data("bias", bias)
         self._net.set_bias(_layer_index(layer), b)
 
     def set_initial_state(self, h0):
         """h0 (H,) or (E, H); init_state="learn" only."""
-        h, _ = _arrays.data("h0", h0)
+        h = _arrays.host_data("h0", h0)
         self._net.set_initial_state(h)
 
     def reset_state(self):
@@ -175,10 +187,13 @@ class CTRNN:
 
     def backward(self, dy, dr=None):
         """Gradients of the last forward: dy = dL/dy (E, T, B, O), optional dr = dL/dr (E, T, B, H).
-        Returns a dict of arrays like ``parameters()`` (zero for parameters that are not learned)."""
-        dy, _ = _arrays.data("dy", dy)
+        Returns a dict of arrays like ``parameters()`` (zero for parameters that are not learned),
+        of dy's kind on dy's device (written there by the engine, without a host round trip)."""
+        dy, frame = _arrays.data("dy", dy)
         dr, _ = _arrays.data("dr", dr, allow_none=True)
-        return self._net.backward(dy, dr)
+        grads = {name: frame.empty(shape) for name, shape in self._net.param_shapes().items()}
+        self._net.backward(dy, dr, list(grads.values()), frame.stream())
+        return grads
 
     # --- facts -------------------------------------------------------------------------------
     dims = property(lambda self: list(self._net.dims))
@@ -204,6 +219,12 @@ def _json_scalar(x):
     if isinstance(x, np.generic):
         return x.item()
     raise TypeError(f"{type(x).__name__} is not a number, string, list or array")
+
+
+def _out_pair(out):
+    if not isinstance(out, (tuple, list)) or len(out) != 2:
+        raise TypeError(f"ctrnn: invalid out: expected a pair (y, r) of arrays to write into, got {type(out).__name__}")
+    return out
 
 
 def _layer_index(layer):

@@ -43,7 +43,7 @@ class Task:
         batch's label. y: one network's outputs (T, B, O). NaN for tasks without choices."""
         if batch.get("label") is None:
             return float("nan")
-        y, _ = _arrays.data("y", y)
+        y = _arrays.host_data("y", y)
         return self._task.accuracy(batch["target"], batch["label"], batch.get("mask"), y)
 
     def __repr__(self):
@@ -70,9 +70,8 @@ def delayed_match(**params):
 def from_arrays(u, target, mask=None, batch_size=None, seed=0, shuffle=True):
     """Endless minibatches from a whole data set held in arrays: u (T, N, I), target (T, N, O),
     mask None, (T, N) or (T, N, O). Each epoch is a fresh permutation when `shuffle`."""
-    u, _ = _arrays.data("u", u)
-    target, _ = _arrays.data("target", target)
-    mask, _ = _arrays.data("mask", mask, allow_none=True)
+    u, target = _arrays.host_data("u", u), _arrays.host_data("target", target)
+    mask = None if mask is None else _arrays.host_data("mask", mask)
     n = u.shape[1]
     batch_size = n if batch_size is None else batch_size
     if not 0 < batch_size <= n:

@@ -71,10 +71,10 @@ class Trainer:
         return {k: (float(v[0]) if single else v) for k, v in raw.items()}
 
     def _call(self, fn, u, target, mask):
-        u, _ = _arrays.data("u", u)
+        u, frame = _arrays.data("u", u)
         target, _ = _arrays.data("target", target)
         mask, _ = _arrays.data("mask", mask, allow_none=True)
-        return self._report(fn(u, target, mask))
+        return self._report(fn(u, target, mask, frame.stream()))
 
     def step(self, u, target, mask=None):
         """One optimizer step on a batch. u (T, B, I) or (E, T, B, I); target (T, B, O) or

@@ -12,6 +12,41 @@ Tensor<T> to_tensor(const HostArray<T>& a) {
   return t;
 }
 
+namespace {
+
+template <class Array>
+View view_of_array(const Array& a, const char* name) {
+  View v;
+  v.data = const_cast<void*>(static_cast<const void*>(a.data()));
+  if (a.dtype() == nb::dtype<float>()) v.dtype = DType::Float32;
+  else if (a.dtype() == nb::dtype<double>()) v.dtype = DType::Float64;
+  else
+    throw nb::type_error(("ctrnn: invalid " + std::string(name) + ": expected dtype float32, got another dtype (DLPack code " +
+                          std::to_string(int(a.dtype().code)) + ", " + std::to_string(int(a.dtype().bits)) + " bits)")
+                             .c_str());
+  const int device = a.device_type();
+  if (device == nb::device::cpu::value) v.location = Location::host();
+  else if (device == nb::device::cuda::value || device == nb::device::cuda_managed::value)
+    v.location = Location::cuda(a.device_id());
+  else
+    throw nb::type_error(("ctrnn: invalid " + std::string(name) +
+                          ": expected an array in host memory or on a CUDA device, got DLPack device type " +
+                          std::to_string(device))
+                             .c_str());
+  v.shape.resize(a.ndim());
+  v.strides.resize(a.ndim());
+  for (size_t d = 0; d < a.ndim(); ++d) {
+    v.shape[d] = static_cast<int64_t>(a.shape(d));
+    v.strides[d] = a.stride(d);
+  }
+  return v;
+}
+
+}  // namespace
+
+View to_view(const InArray& a, const char* name) { return view_of_array(a, name); }
+View to_view(const OutArray& a, const char* name) { return view_of_array(a, name); }
+
 template <class T>
 NumpyArray<T> to_numpy(std::vector<T>&& values, Shape shape) {
   auto* owner = new std::vector<T>(std::move(values));

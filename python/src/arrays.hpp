@@ -1,7 +1,8 @@
 #pragma once
-// numpy arrays <-> ctrnn::Tensor. nanobind reads a numpy array's buffer in place; the library's
-// calls take owning host Tensors, so an input is copied once into one (a memcpy, C++ side);
-// outputs are moved into the returned numpy array without a copy.
+// Arrays between Python and the library. Data (inputs, targets, outputs, gradients) passes as
+// views (ctrnn/view.hpp) of any DLPack array nanobind accepts (numpy, torch, CuPy; host or CUDA),
+// read and written in place. Config arrays and parameter writes go through owning Tensors (one
+// copy); parameters read back are moved into numpy arrays without a copy.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 
@@ -10,6 +11,7 @@
 
 #include "ctrnn/params.hpp"
 #include "ctrnn/tensor.hpp"
+#include "ctrnn/view.hpp"
 
 namespace ctrnn::python {
 
@@ -24,6 +26,20 @@ using NumpyArray = nb::ndarray<nb::numpy, T>;
 
 template <class T>
 Tensor<T> to_tensor(const HostArray<T>& a);
+
+// Any array, of any dtype, on any device: an input (read only) and an output (written).
+using InArray = nb::ndarray<nb::ro>;
+using OutArray = nb::ndarray<>;
+
+// A view of the array for argument `name`. A dtype other than float32/float64 or a device other
+// than the CPU or CUDA raises TypeError naming it; the library checks the rest (its
+// InvalidArgument becomes ctrnn.InvalidArgument, a ValueError).
+View to_view(const InArray& a, const char* name);
+View to_view(const OutArray& a, const char* name);
+
+// A cudaStream_t given from Python as an integer (torch's .cuda_stream, CuPy's .ptr; 0: the
+// default stream).
+inline Stream to_stream(uintptr_t handle) { return Stream{reinterpret_cast<void*>(handle)}; }
 
 // Takes the tensor's storage (no copy).
 template <class T>

@@ -3,6 +3,7 @@
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/tuple.h>
+#include <nanobind/stl/vector.h>
 
 #include <sstream>
 
@@ -79,30 +80,37 @@ void bind_network(nb::module_& m) {
       .def_prop_ro("training", [](const Network& n) { return n.mode() == Mode::Train; })
       .def("train", &Network::train)
       .def("eval", &Network::eval)
+      // Views in and out (python/ctrnn/_arrays.py allocates the outputs where the input lives).
       .def("forward",
-           [](Network& n, const HostArray<float>& u) {
-             Tensor<float> input = to_tensor(u);
-             ForwardResult<float> out;
-             {
-               nb::gil_scoped_release release;
-               out = n.forward(input);
-             }
-             return std::make_tuple(to_numpy(std::move(out.y)), to_numpy(std::move(out.r)));
+           [](Network& n, const InArray& u, const OutArray& y, const OutArray& r, uintptr_t stream) {
+             const View uv = to_view(u, "u"), yv = to_view(y, "y"), rv = to_view(r, "r");
+             nb::gil_scoped_release release;
+             n.forward(uv, &yv, &rv, to_stream(stream));
            },
-           nb::arg("u"))
+           nb::arg("u"), nb::arg("y"), nb::arg("r"), nb::arg("stream") = 0)
       .def("backward",
-           [](Network& n, const HostArray<float>& dy, std::optional<HostArray<float>> dr) {
-             const Tensor<float> gy = to_tensor(dy);
-             std::optional<Tensor<float>> gr;
-             if (dr) gr = to_tensor(*dr);
-             Gradients<float> g;
-             {
-               nb::gil_scoped_release release;
-               g = n.backward(gy, gr ? &*gr : nullptr);
-             }
-             return params_to_dict(g);
+           [](Network& n, const InArray& dy, std::optional<InArray> dr, const std::vector<OutArray>& grads,
+              uintptr_t stream) {
+             if (grads.size() != kNumParamArrays)
+               throw InvalidArgument("gradients", std::to_string(kNumParamArrays) + " arrays (param_names order)",
+                                     std::to_string(grads.size()));
+             const View gy = to_view(dy, "dy");
+             const View gr = dr ? to_view(*dr, "dr") : View{};
+             std::vector<View> views;
+             for (int k = 0; k < kNumParamArrays; ++k) views.push_back(to_view(grads[k], kParamNames[k]));
+             std::array<const View*, kNumParamArrays> out{};
+             for (int k = 0; k < kNumParamArrays; ++k) out[k] = &views[k];
+             nb::gil_scoped_release release;
+             n.backward(gy, dr ? &gr : nullptr, out, to_stream(stream));
            },
-           nb::arg("dy"), nb::arg("dr") = nb::none())
+           nb::arg("dy"), nb::arg("dr").none(), nb::arg("gradients"), nb::arg("stream") = 0)
+      // The parameter arrays' names and shapes, in ParamArray order: {name: shape}.
+      .def("param_shapes",
+           [](const Network& n) {
+             nb::dict d;
+             for (int k = 0; k < kNumParamArrays; ++k) d[kParamNames[k]] = nb::tuple(nb::cast(param_shape(k, n.config())));
+             return d;
+           })
       .def("last_outputs", [](const Network& n) { return to_numpy(n.last_outputs()); })
       .def("layers",
            [](const Network& n) {

@@ -26,18 +26,16 @@ nb::dict report_to_dict(LossReport&& r) {
   return d;
 }
 
-using StepFn = LossReport (Trainer::*)(const Tensor<float>&, const Tensor<float>&, const Tensor<float>*);
+using StepFn = LossReport (Trainer::*)(const View&, const View&, const View*, Stream);
 
 template <StepFn fn>
-nb::dict run(Trainer& t, const HostArray<float>& u, const HostArray<float>& target,
-             const std::optional<HostArray<float>>& mask) {
-  const Tensor<float> in = to_tensor(u), tgt = to_tensor(target);
-  std::optional<Tensor<float>> m;
-  if (mask) m = to_tensor(*mask);
+nb::dict run(Trainer& t, const InArray& u, const InArray& target, const std::optional<InArray>& mask, uintptr_t stream) {
+  const View uv = to_view(u, "u"), tv = to_view(target, "target");
+  const View mv = mask ? to_view(*mask, "mask") : View{};
   LossReport r;
   {
     nb::gil_scoped_release release;
-    r = (t.*fn)(in, tgt, m ? &*m : nullptr);
+    r = (t.*fn)(uv, tv, mask ? &mv : nullptr, to_stream(stream));
   }
   return report_to_dict(std::move(r));
 }
@@ -77,8 +75,10 @@ void bind_trainer(nb::module_& m) {
            nb::arg("network"), nb::arg("optimizer"), nb::arg("lr"), nb::arg("beta1"), nb::arg("beta2"),
            nb::arg("eps"), nb::arg("momentum"), nb::arg("weight_decay"), nb::arg("clip"), nb::arg("lambdas"),
            nb::keep_alive<1, 2>())  // the trainer holds a reference to the network
-      .def("step", &run<&Trainer::step>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none())
-      .def("evaluate", &run<&Trainer::evaluate>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none())
+      .def("step", &run<&Trainer::step>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none(),
+           nb::arg("stream") = 0)
+      .def("evaluate", &run<&Trainer::evaluate>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none(),
+           nb::arg("stream") = 0)
       .def_prop_ro("steps_done", &Trainer::steps_done)
       // For bench/bench_python_step.py: seconds for n steps called from C++ on tensors copied once,
       // i.e. the library's own Trainer::step time without any binding or Python work.
