@@ -157,6 +157,24 @@ inline void set_counters(benchmark::State& state, const Size& s, ctrnn::Device d
     state.counters["peak_frac"] = Counter(flops / gpu_fp32_peak_flops(), Counter::kIsIterationInvariantRate);
 }
 
+// The binary's context (device, model, peak): once per binary, whatever the number of modes. Not
+// inside register_all: a static there would be one per instantiation, i.e. per mode.
+inline void add_context_once(bool gpu) {
+  static bool added = false;
+  if (added) return;
+  added = true;
+  benchmark::AddCustomContext("ctrnn_cuda_available", gpu ? "true" : "false");
+  benchmark::AddCustomContext("ctrnn_model", "dims [4, H, 4], relu, uniform weights, no biases, alpha 0.1, no noise");
+  benchmark::AddCustomContext("ctrnn_flop_model", "forward step: 2BH^2 + 2BIH + 2BHO per network; train step: 3x");
+  if (gpu) {
+    std::string how;
+    const double peak = gpu_fp32_peak_flops(&how);
+    benchmark::AddCustomContext("gpu_fp32_peak_flops", std::to_string(peak));
+    benchmark::AddCustomContext("gpu_fp32_peak_source", how);
+    benchmark::AddCustomContext("gpu_dram_bytes_per_s", std::to_string(gpu_dram_bandwidth()));
+  }
+}
+
 // Registers fn for every size of `grid` on the CPU (unless gpu_only) and, when a GPU is present,
 // on CUDA; adds context (device, peak). fn(state, size, device).
 template <class Fn>
@@ -171,19 +189,7 @@ void register_all(const std::string& mode, Fn fn, const std::vector<Size>& grid 
                                    [fn, s, d](benchmark::State& st) { fn(st, s, d); })
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
-  static bool context_added = false;  // once per binary, whatever the number of modes
-  if (context_added) return;
-  context_added = true;
-  benchmark::AddCustomContext("ctrnn_cuda_available", gpu ? "true" : "false");
-  benchmark::AddCustomContext("ctrnn_model", "dims [4, H, 4], relu, uniform weights, no biases, alpha 0.1, no noise");
-  benchmark::AddCustomContext("ctrnn_flop_model", "forward step: 2BH^2 + 2BIH + 2BHO per network; train step: 3x");
-  if (gpu) {
-    std::string how;
-    const double peak = gpu_fp32_peak_flops(&how);
-    benchmark::AddCustomContext("gpu_fp32_peak_flops", std::to_string(peak));
-    benchmark::AddCustomContext("gpu_fp32_peak_source", how);
-    benchmark::AddCustomContext("gpu_dram_bytes_per_s", std::to_string(gpu_dram_bandwidth()));
-  }
+  add_context_once(gpu);
 }
 
 inline int run_main(int argc, char** argv) {
