@@ -217,17 +217,23 @@ TEST(Views, RefusedForwardViewsChangeNothing) {
   const Snapshot before(n);
   Tensor<float> y = poisoned<float>({kE, kT, kB, kO}), r = poisoned<float>({kE, kT, kB, kH});
   const View uv = view_of(u), yv = view_of(y), rv = view_of(r);
-  for (const auto& [what, bad] : bad_variants(uv)) {
+  for (const auto& variant : bad_variants(uv)) {
+    const std::string& what = variant.first;
+    const View& bad = variant.second;  // not a structured binding: C++17 lambdas cannot capture one
     SCOPED_TRACE("inputs: " + what);
     expect_refused([&] { n.forward(bad, &yv, &rv); }, "inputs");
     before.expect_unchanged(n);
   }
-  for (const auto& [what, bad] : bad_variants(yv)) {
+  for (const auto& variant : bad_variants(yv)) {
+    const std::string& what = variant.first;
+    const View& bad = variant.second;
     SCOPED_TRACE("y: " + what);
     expect_refused([&] { n.forward(uv, &bad, &rv); }, "y");
     before.expect_unchanged(n);
   }
-  for (const auto& [what, bad] : bad_variants(rv)) {
+  for (const auto& variant : bad_variants(rv)) {
+    const std::string& what = variant.first;
+    const View& bad = variant.second;
     SCOPED_TRACE("r: " + what);
     expect_refused([&] { n.forward(uv, &yv, &bad); }, "r");
     before.expect_unchanged(n);
@@ -266,15 +272,21 @@ TEST(Views, RefusedBackwardViewsChangeNothing) {
   Tensor<float> g_hid = poisoned<float>({kE, kH, kH});
   const View dyv = view_of(dy), drv = view_of(dr), gv = view_of(g_hid);
   const Tensor<float> dy2 = random_tensor<float>({kE, kT, kB, kO}, 4);  // would give other gradients
-  for (const auto& [what, bad] : bad_variants(dyv)) {
+  for (const auto& variant : bad_variants(dyv)) {
+    const std::string& what = variant.first;
+    const View& bad = variant.second;
     SCOPED_TRACE("dy: " + what);
     expect_refused([&] { n.backward(bad, &drv); }, "dy");
   }
-  for (const auto& [what, bad] : bad_variants(drv)) {
+  for (const auto& variant : bad_variants(drv)) {
+    const std::string& what = variant.first;
+    const View& bad = variant.second;
     SCOPED_TRACE("dr: " + what);
     expect_refused([&] { n.backward(view_of(dy2), &bad); }, "dr");
   }
-  for (const auto& [what, bad] : bad_variants(gv)) {
+  for (const auto& variant : bad_variants(gv)) {
+    const std::string& what = variant.first;
+    const View& bad = variant.second;
     SCOPED_TRACE("gradient: " + what);
     std::array<const View*, kNumParamArrays> out{};
     out[1] = &bad;
@@ -303,15 +315,21 @@ TEST(Views, RefusedTrainingViewsChangeNothing) {
   auto run = [&](bool evaluate, const View& a, const View& b, const View* c) {
     return evaluate ? t.evaluate(a, b, c) : t.step(a, b, c);
   };
-  for (const auto& [what, bad] : bad_variants(uv)) {
+  for (const auto& variant : bad_variants(uv)) {
+    const std::string& what = variant.first;
+    const View& bad = variant.second;
     SCOPED_TRACE("inputs: " + what);
     expect_all_refused("inputs", [&](bool e) { run(e, bad, tv, &mv); });
   }
-  for (const auto& [what, bad] : bad_variants(tv)) {
+  for (const auto& variant : bad_variants(tv)) {
+    const std::string& what = variant.first;
+    const View& bad = variant.second;
     SCOPED_TRACE("target: " + what);
     expect_all_refused("target", [&](bool e) { run(e, uv, bad, &mv); });
   }
-  for (const auto& [what, bad] : bad_variants(mv)) {
+  for (const auto& variant : bad_variants(mv)) {
+    const std::string& what = variant.first;
+    const View& bad = variant.second;
     SCOPED_TRACE("mask: " + what);
     expect_all_refused("mask", [&](bool e) { run(e, uv, tv, &bad); });
   }
