@@ -131,8 +131,9 @@ struct PersistentBackward : PersistentLoop<PersistentBackward> {
     const int64_t H = g.H, S = g.slice;
     float* smem = cta.shared(cta.rank());
     float* last_flag = smem + g.bias();
-    uint32_t* arrived = arrivals + tile.e * g.cluster + cta.rank();
-    const float* tiles_of_e = tile_sums + tile.e * g.tiles * 2 * H;
+    // null when nothing is summed (no offset on a null pointer: undefined behaviour on the host)
+    uint32_t* arrived = arrivals ? arrivals + tile.e * g.cluster + cta.rank() : nullptr;
+    const float* tiles_of_e = tile_sums ? tile_sums + tile.e * g.tiles * 2 * H : nullptr;
     if (i == 0) {
       const float* dv_sum = smem + g.carry();
       const float* dv_0 = smem + g.buffer((T + 1) % 2);  // the last step's buffer
