@@ -43,6 +43,20 @@ __global__ void cluster_steps(int steps, int floats_per_cta, float* sink) {
   if (threadIdx.x == 0) sink[blockIdx.x] = buf[me];
 }
 
+// Queues work() (which returns its launch's error) on `st` twice and sets *ms to the second run's
+// time: the first run warms up.
+template <class Work>
+cudaError_t second_run_ms(cudaStream_t st, cudaEvent_t a, cudaEvent_t b, float* ms, const Work& work) {
+  for (int run = 0; run < 2; ++run) {
+    cudaError_t e = cudaEventRecord(a, st);
+    if (e == cudaSuccess) e = work();
+    if (e == cudaSuccess) e = cudaEventRecord(b, st);
+    if (e == cudaSuccess) e = cudaEventSynchronize(b);
+    if (e != cudaSuccess) return e;
+  }
+  return cudaEventElapsedTime(ms, a, b);
+}
+
 int main() {
   int dev = 0;
   cudaDeviceProp p{};
@@ -66,13 +80,10 @@ int main() {
 
   // 1. dependent chain of tiny kernels: stream vs graph
   const int N = 2000;
-  for (int warm = 0; warm < 2; ++warm) {
-    CK(cudaEventRecord(a, st));
+  CK(second_run_ms(st, a, b, &ms, [&] {
     for (int i = 0; i < N; ++i) tiny<<<64, 256, 0, st>>>(d, 16384);
-    CK(cudaEventRecord(b, st));
-    CK(cudaEventSynchronize(b));
-  }
-  CK(cudaEventElapsedTime(&ms, a, b));
+    return cudaGetLastError();
+  }));
   printf("probe: stream chain: %.2f us per tiny kernel\n", 1e3 * ms / N);
   cudaGraph_t g;
   cudaGraphExec_t ge;
@@ -80,13 +91,7 @@ int main() {
   for (int i = 0; i < N; ++i) tiny<<<64, 256, 0, st>>>(d, 16384);
   CK(cudaStreamEndCapture(st, &g));
   CK(cudaGraphInstantiate(&ge, g, 0));
-  for (int warm = 0; warm < 2; ++warm) {
-    CK(cudaEventRecord(a, st));
-    CK(cudaGraphLaunch(ge, st));
-    CK(cudaEventRecord(b, st));
-    CK(cudaEventSynchronize(b));
-  }
-  CK(cudaEventElapsedTime(&ms, a, b));
+  CK(second_run_ms(st, a, b, &ms, [&] { return cudaGraphLaunch(ge, st); }));
   printf("probe: graph chain: %.2f us per node\n", 1e3 * ms / N);
 
   // 1b. launching one small graph (10 tiny nodes), the per-call cost of a replayed step
@@ -97,13 +102,11 @@ int main() {
   CK(cudaStreamEndCapture(st, &g10));
   CK(cudaGraphInstantiate(&ge10, g10, 0));
   const int L = 500;
-  for (int warm = 0; warm < 2; ++warm) {
-    CK(cudaEventRecord(a, st));
-    for (int i = 0; i < L; ++i) CK(cudaGraphLaunch(ge10, st));
-    CK(cudaEventRecord(b, st));
-    CK(cudaEventSynchronize(b));
-  }
-  CK(cudaEventElapsedTime(&ms, a, b));
+  CK(second_run_ms(st, a, b, &ms, [&] {
+    cudaError_t e = cudaSuccess;
+    for (int i = 0; i < L && e == cudaSuccess; ++i) e = cudaGraphLaunch(ge10, st);
+    return e;
+  }));
   printf("probe: graph of 10 tiny nodes: %.2f us per graph launch\n", 1e3 * ms / L);
 
   // 2. clusters: occupancy at ~200 KB smem, and per-step barrier + DSMEM exchange
@@ -158,13 +161,10 @@ int main() {
     return cublasSgemmStridedBatched(h, CUBLAS_OP_N, CUBLAS_OP_N, H, Bt, H, &one, A, H, 0, B, H, 0, &zero, C, H, 0, 1);
   };
   const int M = 1000;
-  for (int warm = 0; warm < 2; ++warm) {
-    CK(cudaEventRecord(a, st));
+  CK(second_run_ms(st, a, b, &ms, [&] {
     for (int i = 0; i < M; ++i) gemm();
-    CK(cudaEventRecord(b, st));
-    CK(cudaEventSynchronize(b));
-  }
-  CK(cudaEventElapsedTime(&ms, a, b));
+    return cudaGetLastError();
+  }));
   printf("probe: cublas sgemm 256x64x256: stream %.2f us per call\n", 1e3 * ms / M);
   CK(cudaStreamBeginCapture(st, cudaStreamCaptureModeThreadLocal));
   for (int i = 0; i < M; ++i) gemm();
@@ -172,13 +172,7 @@ int main() {
   size_t nodes = 0;
   CK(cudaGraphGetNodes(g, nullptr, &nodes));
   CK(cudaGraphInstantiate(&ge, g, 0));
-  for (int warm = 0; warm < 2; ++warm) {
-    CK(cudaEventRecord(a, st));
-    CK(cudaGraphLaunch(ge, st));
-    CK(cudaEventRecord(b, st));
-    CK(cudaEventSynchronize(b));
-  }
-  CK(cudaEventElapsedTime(&ms, a, b));
+  CK(second_run_ms(st, a, b, &ms, [&] { return cudaGraphLaunch(ge, st); }));
   printf("probe: cublas sgemm 256x64x256: graph %.2f us per call (%.2f kernels per call)\n", 1e3 * ms / M,
          double(nodes) / M);
   printf("probe: done\n");
