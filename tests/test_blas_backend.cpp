@@ -294,8 +294,7 @@ TEST(BlasBackendThreads, ResumesBitForBitAtAFixedThreadCount) {
     using Blas = detail::OrchestratedBackend<BlasHostPrims>;
     Blas whole(p.config, false, threads), first(p.config, false, threads), resumed(p.config, false, threads);
     for (Blas* b : {&whole, &first}) {
-      b->set_constraints(p.constraints);
-      b->set_params(p.params);
+      test::load_problem(*b, p);
     }
     train(whole, c, p, 1, 4);
     train(first, c, p, 1, 2);

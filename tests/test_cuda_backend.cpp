@@ -127,8 +127,7 @@ TEST(CudaBackendState, GraphsEqualTheUngraphedSequence) {
   auto a = detail::make_cuda_backend(p.config, MathMode::FP32, graphed);
   auto b = detail::make_cuda_backend(p.config, MathMode::FP32, ungraphed);
   for (auto* x : {a.get(), b.get()}) {
-    x->set_constraints(p.constraints);
-    x->set_params(p.params);
+    test::load_problem(*x, p);
   }
   OptimizerConfig opt;
   opt.clip_grad_norm = 0.5;
@@ -165,8 +164,7 @@ TEST(CudaBackendState, ANonFiniteLossIsNotApplied) {
   BackendCase c;
   const test::Problem p = test::make_problem(c);
   auto gpu = detail::make_cuda_backend(p.config, MathMode::FP32);
-  gpu->set_constraints(p.constraints);
-  gpu->set_params(p.params);
+  test::load_problem(*gpu, p);
   std::vector<float> target = p.target;
   target[0] = std::numeric_limits<float>::quiet_NaN();
   Params<float> before, after;
@@ -185,8 +183,7 @@ TEST(CudaBackendState, RefusesOutOfOrderCalls) {
   BackendCase c;
   const test::Problem p = test::make_problem(c);
   auto gpu = detail::make_cuda_backend(p.config, MathMode::FP32);
-  gpu->set_constraints(p.constraints);
-  gpu->set_params(p.params);
+  test::load_problem(*gpu, p);
   EXPECT_THROW(gpu->backward(p.gy.data(), nullptr), StateError);
   gpu->forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
   EXPECT_THROW(gpu->backward_from_loss(), StateError);

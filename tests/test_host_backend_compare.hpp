@@ -115,6 +115,12 @@ inline Problem make_problem(const BackendCase& c) {
   return p;
 }
 
+// The state every backend test starts from: the problem's constraints, then its parameters.
+inline void load_problem(detail::Backend<float>& b, const Problem& p) {
+  b.set_constraints(p.constraints);
+  b.set_params(p.params);
+}
+
 inline detail::ForwardArgs<float> forward_args(const BackendCase& c, const Problem& p, uint64_t call,
                                                detail::InitialState initial, bool keep) {
   detail::ForwardArgs<float> a;
@@ -221,8 +227,7 @@ inline void compare_backends(detail::Backend<float>& test, detail::Backend<float
                              const Problem& p, const Tolerances& tol, bool adam = true) {
   const int64_t E = c.E, T = c.T, B = c.B, H = c.H, O = c.O;
   for (detail::Backend<float>* b : {&test, &ref}) {
-    b->set_constraints(p.constraints);
-    b->set_params(p.params);
+    load_problem(*b, p);
   }
   const detail::InitialState initial = c.biases ? detail::InitialState::H0 : detail::InitialState::Zero;
 
@@ -355,8 +360,7 @@ std::vector<D> cast(const std::vector<S>& v) {
 inline void compare_with_double_reference(detail::Backend<float>& host, const BackendCase& c, const Problem& p,
                                           const Tolerances& tol) {
   const int64_t E = c.E, T = c.T, B = c.B, H = c.H, O = c.O;
-  host.set_constraints(p.constraints);
-  host.set_params(p.params);
+  load_problem(host, p);
   const uint64_t call = 5;
   const auto initial = c.biases ? detail::InitialState::H0 : detail::InitialState::Zero;
   host.forward(forward_args(c, p, call, initial, false));

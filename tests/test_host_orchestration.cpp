@@ -176,8 +176,7 @@ TEST(HostOrchestrationState, RefusesOutOfOrderCalls) {
   BackendCase c;
   const test::Problem p = test::make_problem(c);
   OrchestratedBackend<HostPrims> host(p.config, true);
-  host.set_constraints(p.constraints);
-  host.set_params(p.params);
+  test::load_problem(host, p);
   EXPECT_THROW(host.backward(p.gy.data(), nullptr), StateError);
   EXPECT_THROW(host.backward_from_loss(), StateError);
   host.forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
@@ -235,8 +234,7 @@ TEST(HostOrchestrationState, AFailedForwardLeavesNoHalfState) {
   const BackendCase c = small_case(6, 3);
   const test::Problem p = test::make_problem(c);
   OrchestratedBackend<FailingHostPrims> host(p.config, /*poison=*/false);
-  host.set_constraints(p.constraints);
-  host.set_params(p.params);
+  test::load_problem(host, p);
   host.forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
   host.primitives().applies = 0;
   host.primitives().fail_at = 3;  // inside the time loop
@@ -257,8 +255,7 @@ TEST(HostOrchestrationState, AFailedTrainingStepKeepsTheParameters) {
   const BackendCase c = small_case(5, 2);
   const test::Problem p = test::make_problem(c);
   OrchestratedBackend<FailingHostPrims> host(p.config, false);
-  host.set_constraints(p.constraints);
-  host.set_params(p.params);
+  test::load_problem(host, p);
   OptimizerConfig opt;
   host.train_step(test::forward_args(c, p, 0, detail::InitialState::Zero, false), test::loss_args(c, p, p.target), opt, 1);
   Params<float> before, after;
@@ -286,8 +283,7 @@ TEST(HostOrchestrationState, AFirstTrainingStepEqualsTheCallsInSequence) {
   OrchestratedBackend<HostPrims> host(p.config, true);
   auto cpu = detail::make_cpu_backend<float>(p.config);
   for (detail::Backend<float>* b : {static_cast<detail::Backend<float>*>(&host), cpu.get()}) {
-    b->set_constraints(p.constraints);
-    b->set_params(p.params);
+    test::load_problem(*b, p);
   }
   const auto f = test::forward_args(c, p, 0, detail::InitialState::H0, false);
   ASSERT_NE(f.dynamics.activation, Dynamics{}.activation);
@@ -306,8 +302,7 @@ TEST(HostOrchestrationState, ANonFiniteLossIsNotApplied) {
   const BackendCase c = small_case(5, 2);
   const test::Problem p = test::make_problem(c);
   OrchestratedBackend<HostPrims> host(p.config, true);
-  host.set_constraints(p.constraints);
-  host.set_params(p.params);
+  test::load_problem(host, p);
   std::vector<float> target = p.target;
   target[3] = std::numeric_limits<float>::infinity();  // the network's checks are bypassed here
   Params<float> before, after;
@@ -333,8 +328,7 @@ TEST(HostOrchestrationMemory, ACallThatDoesNotFitIsRefused) {
   const BackendCase c = small_case(4, 2);
   const test::Problem p = test::make_problem(c);
   OrchestratedBackend<LimitedHostPrims> host(p.config, false);
-  host.set_constraints(p.constraints);
-  host.set_params(p.params);
+  test::load_problem(host, p);
   host.forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
   std::vector<float> y_before(size_t(c.E * c.T * c.B * c.O)), y_after(y_before.size());
   host.read_forward(y_before.data(), nullptr);
@@ -373,8 +367,7 @@ TEST(HostOrchestrationMemory, TheLossAllocatesOnlyWhatItsTermsNeed) {
   const test::Problem p = test::make_problem(c);
   auto bytes_after_a_step = [&](bool rate_terms) {
     OrchestratedBackend<HostPrims> host(p.config, false);
-    host.set_constraints(p.constraints);
-    host.set_params(p.params);
+    test::load_problem(host, p);
     detail::LossArgs<float> l = test::loss_args(c, p, p.target);
     if (!rate_terms) l.weights[kLossFr] = l.weights[kLossFrSd] = l.weights[kLossFrCv] = 0;
     host.train_step(test::forward_args(c, p, 0, detail::InitialState::Zero, false), l, OptimizerConfig{}, 1);
@@ -394,8 +387,7 @@ TEST(HostOrchestrationLaunches, ATrainingStepIsOneGraph) {
     c.E = 2, c.T = T, c.B = 3;  // no biases, masks, noise or regularizers
     const test::Problem p = test::make_problem(c);
     OrchestratedBackend<HostPrims> host(p.config, false);
-    host.set_constraints(p.constraints);
-    host.set_params(p.params);
+    test::load_problem(host, p);
     detail::LossArgs<float> l = test::loss_args(c, p, p.target);
     for (int64_t step = 1; step <= 2; ++step) {
       const detail::LaunchCounts before = host.launch_counts();
@@ -421,8 +413,7 @@ TEST(HostOrchestrationDeviceArguments, EqualHostArgumentsWithoutTransfers) {
   const test::Problem p = test::make_problem(c);
   OrchestratedBackend<HostPrims> host(p.config, true), device(p.config, true);
   for (auto* b : {&host, &device}) {
-    b->set_constraints(p.constraints);
-    b->set_params(p.params);
+    test::load_problem(*b, p);
   }
   const auto on_device = [](auto located) {
     located.memory = detail::Memory::Device;

@@ -88,8 +88,7 @@ TEST_P(PersistentEmulated, EqualsTheSequence) {
   int64_t parts = 0;
   for (int k = 0; k < 2; ++k) {
     auto b = emulated(p, k == 0 ? sequence : pc.o);
-    b->set_constraints(p.constraints);
-    b->set_params(p.params);
+    test::load_problem(*b, p);
     b->forward(test::forward_args(c, p, 7, c.biases ? detail::InitialState::H0 : detail::InitialState::Zero, false));
     y[k] = test::poisoned(c.E * c.T * c.B * c.O), r[k] = test::poisoned(c.E * c.T * c.B * c.H);
     b->read_forward(y[k].data(), r[k].data());
@@ -188,8 +187,7 @@ TEST(PersistentEmulatedOptions, ForcedPathsRunOrAreRefused) {
   c.H = 12;
   const test::Problem p = test::make_problem(c);
   OrchestratedBackend<HostPrims> b(p.config, true);
-  b.set_constraints(p.constraints);
-  b.set_params(p.params);
+  test::load_problem(b, p);
   b.forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
   EXPECT_EQ(b.recurrence_plan().path, RecurrencePath::Sequence);  // Auto on the host: the sequence
   RecurrenceOptions o;

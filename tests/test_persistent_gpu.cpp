@@ -102,8 +102,7 @@ TEST(PersistentGpuDispatch, AutoRunsThePlannedPath) {
   c.H = 256, c.B = 64, c.T = 10;
   const test::Problem p = test::make_problem(c);
   auto gpu = cuda_backend(p.config, RecurrenceOptions{});
-  gpu->set_constraints(p.constraints);
-  gpu->set_params(p.params);
+  test::load_problem(*gpu, p);
   gpu->forward(test::forward_args(c, p, 0, detail::InitialState::Zero, false));
   const auto& plan = dynamic_cast<detail::OrchestratedBackend<detail::CudaPrims>&>(*gpu).recurrence_plan();
   EXPECT_EQ(plan.path, RecurrencePath::PersistentCluster) << plan.reason;
