@@ -184,13 +184,13 @@ detail::Located<T> BasicNetwork<T>::checked(const View& v, const std::string& na
 }
 
 template <class T>
-Shape BasicNetwork<T>::output_shape() const {
-  return {config_.ensemble_size, last_steps_, last_batch_, config_.dims[2]};
+Shape BasicNetwork<T>::output_shape(int64_t steps, int64_t batch) const {
+  return {config_.ensemble_size, steps, batch, config_.dims[2]};
 }
 
 template <class T>
-Shape BasicNetwork<T>::rates_shape() const {
-  return {config_.ensemble_size, last_steps_, last_batch_, config_.dims[1]};
+Shape BasicNetwork<T>::rates_shape(int64_t steps, int64_t batch) const {
+  return {config_.ensemble_size, steps, batch, config_.dims[1]};
 }
 
 template <class T>
@@ -235,9 +235,7 @@ void BasicNetwork<T>::forward_done(const detail::ForwardArgs<T>& a) {
 template <class T>
 void BasicNetwork<T>::forward(const View& u, const View* y, const View* r, Stream stream) {
   detail::ForwardArgs<T> a = forward_args(u);
-  // y and r have the shape of this forward's outputs, which last_* describe once it has run.
-  const Shape y_shape{config_.ensemble_size, a.steps, a.batch, config_.dims[2]};
-  const Shape r_shape{config_.ensemble_size, a.steps, a.batch, config_.dims[1]};
+  const Shape y_shape = output_shape(a.steps, a.batch), r_shape = rates_shape(a.steps, a.batch);
   const detail::Located<T> y_out = y ? checked(*y, "y", &y_shape) : detail::Located<T>();
   const detail::Located<T> r_out = r ? checked(*r, "r", &r_shape) : detail::Located<T>();
   StreamScope<T> scope(*backend_, stream);
@@ -258,7 +256,7 @@ ForwardResult<T> BasicNetwork<T>::forward(const Tensor<T>& u, ForwardCopy copy) 
 template <class T>
 Tensor<T> BasicNetwork<T>::last_outputs() const {
   if (last_steps_ == 0) throw StateError("ctrnn: last_outputs() needs a forward() first");
-  Tensor<T> y(output_shape());
+  Tensor<T> y(output_shape(last_steps_, last_batch_));
   backend_->read_forward(y.ptr(), nullptr);
   return y;
 }
@@ -266,7 +264,7 @@ Tensor<T> BasicNetwork<T>::last_outputs() const {
 template <class T>
 Tensor<T> BasicNetwork<T>::last_rates() const {
   if (last_steps_ == 0) throw StateError("ctrnn: last_rates() needs a forward() first");
-  Tensor<T> r(rates_shape());
+  Tensor<T> r(rates_shape(last_steps_, last_batch_));
   backend_->read_forward(nullptr, r.ptr());
   return r;
 }
@@ -275,7 +273,7 @@ template <class T>
 void BasicNetwork<T>::backward(const View& dy, const View* dr, const std::array<const View*, kNumParamArrays>& gradients,
                                Stream stream) {
   if (last_steps_ == 0) throw StateError("ctrnn: backward() needs a forward() first");
-  const Shape y_shape = output_shape(), r_shape = rates_shape();
+  const Shape y_shape = output_shape(last_steps_, last_batch_), r_shape = rates_shape(last_steps_, last_batch_);
   const detail::Located<const T> gy = checked(dy, "dy", &y_shape);
   if (!gy.on_device()) check_finite(gy.ptr, element_count(y_shape), "dy");
   detail::Located<const T> gr;

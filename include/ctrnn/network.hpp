@@ -151,9 +151,9 @@ class BasicNetwork {
   // Refuses a view that is not T, dense, non-null, on the host or the backend's device, and of
   // `shape` (when given); returns its data and where it is.
   detail::Located<T> checked(const View& v, const std::string& name, const Shape* shape = nullptr) const;
-  // The shape of the last forward's y (E, T, B, O) and r (E, T, B, H).
-  Shape output_shape() const;
-  Shape rates_shape() const;
+  // The shape of y (E, T, B, O) and r (E, T, B, H) of a forward over `steps` x `batch`.
+  Shape output_shape(int64_t steps, int64_t batch) const;
+  Shape rates_shape(int64_t steps, int64_t batch) const;
   void upload_params();  // after a host-side change of params_
 
   Config config_;
