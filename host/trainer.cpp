@@ -42,12 +42,10 @@ LossReport report(const std::vector<double>& terms, const LossWeights& w, int64_
 }  // namespace
 
 template <class T>
-detail::LossArgs<T> BasicTrainer<T>::loss_args(const View& u, const View& target, const View* mask) const {
+detail::LossArgs<T> BasicTrainer<T>::loss_args(const detail::ForwardArgs<T>& f, const View& target,
+                                               const View* mask) const {
   const Config& c = net_.config();
-  const int64_t E = c.ensemble_size, O = c.dims[2];
-  // Check target and mask against u's (T, B) before anything runs (forward_args has checked u).
-  const int64_t rank = int64_t(u.shape.size());
-  const int64_t steps = u.shape[rank - 3], B = u.shape[rank - 2];
+  const int64_t E = c.ensemble_size, O = c.dims[2], steps = f.steps, B = f.batch;
   const Shape tshape{steps, B, O}, tshape_e{E, steps, B, O};
   const detail::Located<T> tgt = net_.checked(target, "target");
   if (target.shape != tshape && target.shape != tshape_e)
@@ -81,7 +79,7 @@ template <class T>
 LossReport BasicTrainer<T>::step(const View& u, const View& target, const View* mask, Stream stream) {
   const int64_t E = net_.config().ensemble_size;
   const detail::ForwardArgs<T> f = net_.forward_args(u);
-  const detail::LossArgs<T> l = loss_args(u, target, mask);
+  const detail::LossArgs<T> l = loss_args(f, target, mask);
   // One call: on the GPU one graph, one upload and one read of the report; the update is applied
   // only when every network's loss is finite.
   detail::StepResult s;
@@ -106,7 +104,7 @@ LossReport BasicTrainer<T>::step(const View& u, const View& target, const View* 
 template <class T>
 LossReport BasicTrainer<T>::evaluate(const View& u, const View& target, const View* mask, Stream stream) {
   const detail::ForwardArgs<T> f = net_.forward_args(u);
-  const detail::LossArgs<T> l = loss_args(u, target, mask);
+  const detail::LossArgs<T> l = loss_args(f, target, mask);
   detail::StreamScope<T> scope(*net_.backend_, stream);
   net_.backend_->forward(f);
   net_.forward_done(f);

@@ -72,8 +72,9 @@ class BasicTrainer {
   void restore(const TrainerState<T>& s);  // checks shapes
 
  private:
-  // Checks target and mask against u's shape and builds the backend's loss arguments.
-  detail::LossArgs<T> loss_args(const View& u, const View& target, const View* mask) const;
+  // Checks target and mask against the (T, B) of the forward `f` (before anything runs) and
+  // builds the backend's loss arguments.
+  detail::LossArgs<T> loss_args(const detail::ForwardArgs<T>& f, const View& target, const View* mask) const;
 
   BasicNetwork<T>& net_;
   OptimizerConfig opt_;
