@@ -1,5 +1,6 @@
 #include "ctrnn/checkpoint.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 
@@ -76,6 +77,7 @@ void save_checkpoint(const std::string& path, const Network& net, const Trainer*
     json lw;
     for (int k = 0; k < kNumLossTerms; ++k) lw[std::string("lambda_") + kLossTermNames[k]] = trainer->loss_weights().lambda[k];
     f.metadata["loss_weights"] = lw.dump();
+    f.metadata["diverged"] = json(std::vector<int>(s.diverged.begin(), s.diverged.end())).dump();
     put_params(f, "optimizer.m.", s.m, c);
     put_params(f, "optimizer.v.", s.v, c);
   }
@@ -183,6 +185,27 @@ void read_optimizer(const SafetensorsFile& f, const std::string& path, Checkpoin
   }
 }
 
+// The networks that had diverged: E flags 0 or 1, not all 1 (the trainer stops before that);
+// none in a checkpoint written before the flags existed.
+std::vector<bool> read_diverged(const SafetensorsFile& f, int64_t E, const std::string& path) {
+  if (!f.metadata.count("diverged")) return {};
+  const std::string& text = f.metadata.at("diverged");
+  json d;
+  try {
+    d = detail::parse_json_input(text, "diverged");
+  } catch (const InvalidArgument& e) {
+    refuse(path, "metadata 'diverged' is invalid: " + reason_of(e));
+  }
+  std::vector<bool> flags;
+  if (d.is_array() && int64_t(d.size()) == E)
+    for (const json& x : d)
+      if (x.is_number_integer() && (x.get<int64_t>() == 0 || x.get<int64_t>() == 1)) flags.push_back(x.get<int64_t>() == 1);
+  if (int64_t(flags.size()) != E || std::find(flags.begin(), flags.end(), false) == flags.end())
+    refuse(path, "metadata 'diverged' is '" + text.substr(0, 80) + "', expected " + std::to_string(E) +
+                     " flags 0 or 1 (one per network), not all 1");
+  return flags;
+}
+
 }  // namespace
 
 Checkpoint load_checkpoint(const std::string& path, Device device) {
@@ -238,6 +261,7 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
     s.step = int64_t(meta_unsigned(f, "step", path));
     s.m = read_params(f, "optimizer.m.", c, path);
     s.v = read_params(f, "optimizer.v.", c, path);
+    s.diverged = read_diverged(f, c.ensemble_size, path);
     ck.trainer_state = std::move(s);
     read_optimizer(f, path, ck);
   }

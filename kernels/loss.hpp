@@ -193,20 +193,19 @@ struct CvGrad {
 };
 
 // The unweighted loss terms (E, kNumLossTerms) from the per-network sums, as
-// loss_reference.hpp defines them (terms whose lambda is 0 are 0, MSE always), and whether every
+// loss_reference.hpp defines them (terms whose lambda is 0 are 0, MSE always), and whether each
 // network's weighted total sum_k lambda_k term_k is finite (1.0) or not (0.0). Runs as one
-// element (one thread loops over the E networks), so the flag has one writer.
+// element (one thread loops over the E networks).
 struct LossTerms {
   const double* stats;  // (kNumStats, E)
   int64_t E, H, BH;
   int64_t n_weights[3];  // pre x post of the input, hidden and readout layers
   double lambda[kNumLossTerms];
   double* terms;   // (E, kNumLossTerms)
-  double* finite;  // one value
+  double* finite;  // (E)
 
   CTRNN_HD void operator()(int64_t) const {
     const int weight_terms[3] = {kLossIn, kLossHid, kLossOut};
-    double all_finite = 1.0;
     for (int64_t e = 0; e < E; ++e) {
       auto stat = [&](int k) { return stats[k * E + e]; };
       double* t = terms + e * kNumLossTerms;
@@ -219,9 +218,8 @@ struct LossTerms {
       if (lambda[kLossFrCv] != 0) t[kLossFrCv] = sqrt(stat(kStatCvVar) / double(BH - 1)) / (stat(kStatCvSum) / double(BH));
       double total = 0.0;
       for (int k = 0; k < kNumLossTerms; ++k) total += lambda[k] * t[k];
-      if (!(total - total == 0.0)) all_finite = 0.0;  // NaN or +-Inf
+      finite[e] = total - total == 0.0 ? 1.0 : 0.0;  // NaN and +-Inf give NaN
     }
-    *finite = all_finite;
   }
 };
 

@@ -52,6 +52,12 @@ CTRNN_HD inline void sgd_update(T& p, T g, T& buf, T scale, T lr, T momentum, T 
   p -= scale * lr * d;
 }
 
+// Neither NaN nor +-Inf (x - x is NaN for both), the same test on the host and the device.
+template <class T>
+CTRNN_HD inline bool finite(T x) {
+  return x - x == T(0);
+}
+
 // W <- W * S (S in {0, 1}), then Dale's law by the E/I sign (+1 or -1). A null mask is absent.
 template <class T>
 CTRNN_HD inline T project_weight(T w, const T* sparsity, const T* ei, long long i) {

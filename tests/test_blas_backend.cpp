@@ -286,6 +286,11 @@ void train(detail::Backend<float>& b, const BackendCase& c, const test::Problem&
 // partitions, each output from one thread in a fixed order): two steps, a "checkpoint" (the
 // parameters, optimizer state and grown sparsity), two more steps in a fresh backend equal four
 // uninterrupted steps bit for bit.
+// A network whose loss or update is not finite is frozen; the others train on (the CPU backend).
+TEST(BlasBackendState, DivergenceIsPerNetwork) {
+  test::expect_divergence_is_per_network([](const Config& c) { return detail::make_host_backend(c); });
+}
+
 TEST(BlasBackendThreads, ResumesBitForBitAtAFixedThreadCount) {
   const BackendCase c = threaded_case();
   const test::Problem p = test::make_problem(c);

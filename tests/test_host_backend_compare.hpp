@@ -299,7 +299,8 @@ inline void compare_backends(detail::Backend<float>& test, detail::Backend<float
                                                       loss_args(c, p, p.target), opt, step);
     const detail::StepResult s_ref = ref.train_step(forward_args(c, p, 10 + step, initial, false),
                                                     loss_args(c, p, p.target), opt, step);
-    EXPECT_TRUE(s_test.applied && s_ref.applied) << "training step " << step;
+    const std::vector<uint8_t> none(size_t(c.E), 0);
+    EXPECT_TRUE(s_test.diverged == none && s_ref.diverged == none) << "training step " << step;
     EXPECT_TRUE(close_to(s_test.terms, s_ref.terms, tol.gradient)) << "loss terms of training step " << step;
     EXPECT_TRUE(close_to(s_test.grad_norm, s_ref.grad_norm, tol.gradient)) << "norms of training step " << step;
   }
@@ -419,6 +420,74 @@ inline void compare_with_double_reference(detail::Backend<float>& host, const Ba
     if (!param_learned(p.config, k)) std::fill(gb[k]->begin(), gb[k]->end(), 0.0);
   for (size_t k = 0; k < ga.size(); ++k)
     EXPECT_TRUE(close_to(cast<double>(*ga[k]), *gb[k], tol.gradient)) << kParamNames[k];
+}
+
+}  // namespace ctrnn::test
+
+namespace ctrnn::test {
+
+// Divergence is per network (docs/contract.md "Optimizers"): in an ensemble of three, network 1
+// diverges, by a non-finite loss (an Inf in its target) or, with a finite loss, by an update that
+// would overflow (Adam with weight decay 1 and one input weight of 1e22, which tanh saturates:
+// its gradient is 1e22, and the second moment's (1 - beta2) g^2 overflows). It is frozen at its
+// last good values from then on, through later good steps, while networks 0 and 2 equal, bit for
+// bit, the same ensemble trained on good data (each network's sums are its own).
+template <class MakeBackend>
+void expect_divergence_is_per_network(MakeBackend&& make) {
+  BackendCase c;
+  c.E = 3, c.T = 5, c.B = 2;
+  ASSERT_EQ(c.activation, Activation::Tanh);
+  for (const bool by_update : {false, true}) {
+    SCOPED_TRACE(by_update ? "an overflowing update" : "a non-finite loss");
+    const Problem base = make_problem(c);
+    Problem p = base;  // the diverging run's
+    std::vector<float> bad = p.target;
+    OptimizerConfig opt;
+    if (by_update) {
+      opt.weight_decay = 1;
+      p.params.w_in[size_t(c.I * c.H)] = 1e22f;  // network 1's first input weight
+    } else {
+      bad[size_t(c.T * c.B * c.O + 3)] = std::numeric_limits<float>::infinity();
+    }
+    auto diverging = make(p.config), good = make(p.config);
+    load_problem(*diverging, p);
+    load_problem(*good, base);
+    EXPECT_EQ(diverging->diverged(), std::vector<uint8_t>(3, 0));
+    for (int64_t step = 1; step <= 4; ++step) {  // on the GPU: step 3 captures a graph, step 4 replays it
+      const auto f = forward_args(c, p, uint64_t(step), detail::InitialState::Zero, false);
+      const detail::StepResult a = diverging->train_step(f, loss_args(c, p, step == 1 ? bad : p.target), opt, step);
+      if (by_update && step == 1) EXPECT_TRUE(std::isfinite(a.terms[kNumLossTerms])) << "network 1's loss is finite";
+      const detail::StepResult b = good->train_step(f, loss_args(c, p, p.target), opt, step);
+      EXPECT_EQ(a.diverged, (std::vector<uint8_t>{0, 1, 0})) << "step " << step;
+      EXPECT_EQ(b.diverged, std::vector<uint8_t>(3, 0)) << "step " << step;
+      for (int64_t e : {0, 2}) EXPECT_EQ(a.grad_norm[size_t(e)], b.grad_norm[size_t(e)]) << "step " << step;
+    }
+    EXPECT_EQ(diverging->diverged(), (std::vector<uint8_t>{0, 1, 0}));
+    Params<float> pa, pb;
+    OptimizerState<float> oa, ob;
+    diverging->get_params(pa), good->get_params(pb);
+    diverging->get_optimizer_state(oa), good->get_optimizer_state(ob);
+    const auto a = pa.arrays(), b = pb.arrays(), initial = p.params.arrays(), ma = oa.m.arrays(), mb = ob.m.arrays();
+    for (int k = 0; k < kNumParamArrays; ++k) {
+      const size_t n = a[k]->size() / 3;
+      auto slice = [&](const std::vector<float>& x, int64_t e) {
+        return std::vector<float>(x.begin() + e * n, x.begin() + (e + 1) * n);
+      };
+      for (int64_t e : {0, 2}) {
+        EXPECT_EQ(slice(*a[k], e), slice(*b[k], e)) << kParamNames[k] << " of network " << e;
+        EXPECT_EQ(slice(*ma[k], e), slice(*mb[k], e)) << "moment of " << kParamNames[k] << ", network " << e;
+      }
+      EXPECT_EQ(slice(*a[k], 1), slice(*initial[k], 1)) << kParamNames[k] << " of the frozen network";
+      EXPECT_EQ(slice(*ma[k], 1), std::vector<float>(n, 0.0f)) << "moment of the frozen network's " << kParamNames[k];
+    }
+    EXPECT_NE(std::vector<float>(pa.w_hid.begin(), pa.w_hid.begin() + c.H * c.H),
+              std::vector<float>(p.params.w_hid.begin(), p.params.w_hid.begin() + c.H * c.H))
+        << "network 0 trained";
+    // The flags are state: set_diverged restores them (a checkpoint's), and a wrong count is refused.
+    diverging->set_diverged({1, 0, 0});
+    EXPECT_EQ(diverging->diverged(), (std::vector<uint8_t>{1, 0, 0}));
+    EXPECT_THROW(diverging->set_diverged({0, 0}), InvalidArgument);
+  }
 }
 
 }  // namespace ctrnn::test

@@ -18,8 +18,8 @@
 // input arena (per-call scalars | u | target | mask), then runs its sequence as one graph section
 // (run_graph, primitives.hpp), which allocates, transfers and synchronizes nothing, and reads back
 // only what it returns. A training step (train_step) is one section: forward, loss, BPTT and the
-// optimizer update, which the device skips when the loss is not finite, so the host reads one
-// small report per step. State (the last forward's shape, has-forward/has-loss) changes only once
+// optimizer update, which the device skips for each network that has diverged (DivergenceGate:
+// its loss, gradient norm or update not finite), so the host reads one small report per step. State (the last forward's shape, has-forward/has-loss) changes only once
 // a call has succeeded; a call that fails after it started overwriting the trace leaves the
 // backend without a forward.
 #include <algorithm>
@@ -114,6 +114,9 @@ class OrchestratedBackend final : public Backend<float> {
       }
     resize(arrivals_, checked_product({E_, int64_t(kMaxClusterSize)}, "dims", dims));
     fill(arrivals_.data(), int64_t(arrivals_.size()), uint32_t(0));
+    resize(diverged_, E_);
+    fill(diverged_.data(), E_, 0.0);
+    diverged_host_.assign(size_t(E_), 0);
   }
 
   Device device() const override { return prims_.device(); }
@@ -218,6 +221,7 @@ class OrchestratedBackend final : public Backend<float> {
     reserve(
         [&](auto&& need) {
           need(report_, report_size());
+          need(status_, 3 * E_);
           need(arena_, std::max<int64_t>(int64_t(arena_.size()), kAlign));  // room for the scalars
         },
         std::string("optimizer step"));
@@ -241,12 +245,11 @@ class OrchestratedBackend final : public Backend<float> {
     begin_forward();
     set_loss_flags(l.weights);
     upload_inputs(sh, f, &l, opt, step, sh.arena_bytes);
-    double* applied = report_.data() + report_size() - 1;  // LossTerms's finite flag
     graph(key("step", sh, f, l, opt, step == 1) + plan_key(plan), [&] {
       forward_sequence(sh, f, plan);
       loss_sequence(sh, l);
       backward_from_loss_sequence(sh, f.dynamics, plan);  // dyn_, plan_ are set once the step has run
-      optimizer_sequence(opt, step, applied);
+      optimizer_sequence(opt, step, status_.data());  // LossTerms's flags
     });
     end_forward(sh, f);
     plan_ = plan;
@@ -255,9 +258,8 @@ class OrchestratedBackend final : public Backend<float> {
     download(report.data(), report_.data(), report_size());
     StepResult r;
     r.terms.assign(report.begin(), report.begin() + E_ * kNumLossTerms);
-    r.applied = report.back() != 0.0;
-    if (r.applied)
-      for (int64_t e = 0; e < E_; ++e) r.grad_norm.push_back(std::sqrt(report[size_t(E_ * kNumLossTerms + e)]));
+    r.grad_norm = norms_and_diverged(report.data() + E_ * kNumLossTerms);
+    r.diverged = diverged_host_;
     return r;
   }
 
@@ -279,6 +281,13 @@ class OrchestratedBackend final : public Backend<float> {
     upload_set(opt_m_, s.m, "optimizer state m");
     upload_set(opt_v_, s.v, "optimizer state v");
   }
+  std::vector<uint8_t> diverged() const override { return diverged_host_; }
+  void set_diverged(const std::vector<uint8_t>& d) override {
+    if (int64_t(d.size()) != E_) throw InvalidArgument("diverged", std::to_string(E_) + " flags (E)", std::to_string(d.size()));
+    const std::vector<double> flags(d.begin(), d.end());
+    upload(diverged_.data(), flags.data(), E_);
+    diverged_host_ = d;
+  }
 
   P& primitives() { return prims_; }
 
@@ -298,7 +307,7 @@ class OrchestratedBackend final : public Backend<float> {
     for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &tile_sums_, &loss_gy_,
                                 &loss_gr_, &rate_mean_, &rate_cv_})
       add(*b);
-    add(stats_), add(report_), add(arena_), add(arrivals_);
+    add(stats_), add(report_), add(status_), add(diverged_), add(arena_), add(arrivals_);
     return bytes;
   }
 
@@ -360,6 +369,7 @@ class OrchestratedBackend final : public Backend<float> {
       if (w[weight_terms[l]] != 0) need(direct_[l], E_ * pre_[l] * post_[l]);
     need(stats_, kernels::kNumStats * E_);
     need(report_, report_size());
+    need(status_, 3 * E_);
   }
   template <class Need>
   void bptt_buffers(const Shape& sh, const RecurrencePlan& plan, Need&& need) {
@@ -371,7 +381,7 @@ class OrchestratedBackend final : public Backend<float> {
       need(tile_sums_, E_ * plan.geometry.tiles * 2 * H_);
     need(report_, report_size());
   }
-  int64_t report_size() const { return E_ * kNumLossTerms + E_ + 1; }  // terms | squared norms | finite flag
+  int64_t report_size() const { return E_ * kNumLossTerms + 2 * E_; }  // terms | squared norms | diverged
 
   // Sizes what `parts` names, after checking that the growth fits in memory: refused calls
   // change nothing.
@@ -535,7 +545,7 @@ class OrchestratedBackend final : public Backend<float> {
       apply(E * T * BH, CvGrad{r_.data(), rate_cv_.data(), stats, E, T, B, H, float(w[kLossFrCv]), loss_gr_.data()});
     }
     LossTerms terms{stats, E, H, BH, {pre_[0] * post_[0], pre_[1] * post_[1], pre_[2] * post_[2]}, {}, report_.data(),
-                    report_.data() + report_size() - 1};
+                    status_.data()};
     for (int k = 0; k < kNumLossTerms; ++k) terms.lambda[k] = w.lambda[k];
     apply(1, terms);
   }
@@ -597,36 +607,49 @@ class OrchestratedBackend final : public Backend<float> {
     if (learned(kBOut)) prims_column_sums(E, T * B, O, gy, sh.y, 1.0f, grads_[kBOut], O);
   }
 
-  // Gradient norms into the report, then the update of every learned array (skipped by the
-  // device when *applied is 0), then the projection.
-  void optimizer_sequence(const OptimizerConfig& opt, int64_t step, const double* applied) {
+  // Gradient norms into the report, then the per-network decision (DivergenceGate, from the
+  // loss's finite flags when given), then the update of every learned array in the networks it
+  // lets through, then the projection.
+  void optimizer_sequence(const OptimizerConfig& opt, int64_t step, const double* loss_finite) {
     const int64_t E = E_;
     double* norm_sq = report_.data() + E * kNumLossTerms;
-    bool first = true;
-    for (int k = 0; k < kNumParamArrays; ++k) {
-      if (!learned(k)) continue;
-      const int64_t n = array_size(k) / E;
-      reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq, !first);
-      first = false;
-    }
+    double* update_nonfinite = status_.data() + E;
+    double* gate = status_.data() + 2 * E;
     const bool is_adam = opt.kind == OptimizerConfig::Kind::Adam;
+    kernels::UpdateNonFinite check{};
+    int count = 0;
     for (int k = 0; k < kNumParamArrays; ++k) {
       if (!learned(k)) continue;
       const int64_t n = array_size(k) / E;
+      reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq, count > 0);
       const float* plasticity = k < 3 && plasticity_[k].size() ? plasticity_[k].data() : nullptr;
-      apply(E * n, kernels::OptimizerUpdate{params_[k], grads_[k], opt_m_[k], opt_v_[k], plasticity, n, norm_sq,
-                                            opt.clip_grad_norm,
-                                            is_adam ? kernels::UpdateKind::Adam : kernels::UpdateKind::SGD,
-                                            &arena_scalars()->adam, float(opt.lr), float(opt.momentum),
-                                            float(opt.weight_decay), step == 1, applied});
+      check.arrays[count] = kernels::OptimizerUpdate{params_[k], grads_[k], opt_m_[k], opt_v_[k], plasticity, n, norm_sq,
+                                                     opt.clip_grad_norm,
+                                                     is_adam ? kernels::UpdateKind::Adam : kernels::UpdateKind::SGD,
+                                                     &arena_scalars()->adam, float(opt.lr), float(opt.momentum),
+                                                     float(opt.weight_decay), step == 1, gate};
+      check.offset[count + 1] = check.offset[count] + n;
+      ++count;
     }
+    for (int a = count + 1; a <= kernels::kMaxUpdateArrays; ++a) check.offset[a] = check.offset[count];
+    reduce(E, check.offset[count], check, update_nonfinite);
+    apply(1, kernels::DivergenceGate{diverged_.data(), loss_finite, norm_sq, update_nonfinite, gate,
+                                     norm_sq + E, E});
+    for (int a = 0; a < count; ++a) apply(E * check.arrays[a].n, check.arrays[a]);
     for (int l = 0; l < 3; ++l) project(l);
   }
-  std::vector<double> read_norms() {
-    std::vector<double> norms(static_cast<size_t>(E_));
-    download(norms.data(), report_.data() + E_ * kNumLossTerms, E_);
+  // The squared gradient norms and diverged flags of a report (E each) into diverged_host_;
+  // returns the norms.
+  std::vector<double> norms_and_diverged(const double* norm_sq) {
+    std::vector<double> norms(norm_sq, norm_sq + E_);
     for (double& x : norms) x = std::sqrt(x);
+    for (int64_t e = 0; e < E_; ++e) diverged_host_[size_t(e)] = norm_sq[E_ + e] != 0.0 ? 1 : 0;
     return norms;
+  }
+  std::vector<double> read_norms() {
+    std::vector<double> report(size_t(2 * E_));
+    download(report.data(), report_.data() + E_ * kNumLossTerms, 2 * E_);
+    return norms_and_diverged(report.data());
   }
 
   void project(int l) {
@@ -804,10 +827,14 @@ class OrchestratedBackend final : public Backend<float> {
   Buf<float> dv_, dr0_, gy_in_, gr_in_, tile_sums_;
   Buf<uint32_t> arrivals_;
 
-  // The last loss; report_: terms (E, kNumLossTerms) | squared gradient norms (E) | finite flag
+  // The last loss; report_: terms (E, kNumLossTerms) | squared gradient norms (E) | diverged (E);
+  // status_: the loss's finite flags (E) | UpdateNonFinite's sums (E) | the update gate (E)
   Buf<float> loss_gy_, loss_gr_, rate_mean_, rate_cv_;
   std::array<Buf<float>, 3> direct_;
-  Buf<double> stats_, report_;
+  Buf<double> stats_, report_, status_;
+  // (E) 1: network e has diverged (DivergenceGate); 0 from the constructor on, and its host copy
+  Buf<double> diverged_;
+  std::vector<uint8_t> diverged_host_;
   bool has_loss_ = false, loss_has_gr_ = false;
   bool has_direct_[3] = {false, false, false};
 

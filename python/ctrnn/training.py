@@ -66,9 +66,17 @@ class Trainer:
     def steps_done(self):
         return self._trainer.steps_done
 
+    @property
+    def diverged(self):
+        """Which networks have diverged (a NaN or Inf loss or update): a bool array (E,); they are
+        frozen, the others train on."""
+        return np.array(self._trainer.diverged, dtype=bool)
+
     def _report(self, raw):
         single = self.model.ensemble_size == 1
-        return {k: (float(v[0]) if single else v) for k, v in raw.items()}
+        if "diverged" in raw:
+            raw["diverged"] = np.array(raw["diverged"], dtype=bool)
+        return {k: ((bool(v[0]) if v.dtype == bool else float(v[0])) if single else v) for k, v in raw.items()}
 
     def _call(self, fn, u, target, mask):
         u, frame = _arrays.data("u", u)
@@ -81,9 +89,12 @@ class Trainer:
         (E, T, B, O); mask None, (T, B) or (T, B, O) of weights >= 0.
 
         Returns the loss terms: {"total", "mse", "in", "hid", "out", "fr", "fr_sd", "fr_cv",
-        "grad_norm"} (unweighted terms; total = sum of lambda * term; grad_norm before clipping),
-        floats for one network, arrays (E,) for an ensemble. A NaN or Inf loss raises
-        ``ctrnn.NonFiniteLoss`` and changes nothing."""
+        "grad_norm", "diverged"} (unweighted terms; total = sum of lambda * term; grad_norm before
+        clipping; diverged: whether the network has diverged), floats and a bool for one network,
+        arrays (E,) for an ensemble. A network whose loss is NaN or Inf, or whose update would
+        make a parameter NaN or Inf, diverges: it is frozen at its last good values and the others
+        train on. When every network has diverged, the step raises ``ctrnn.NonFiniteLoss`` and
+        changes nothing (so one network stops at its first NaN or Inf loss)."""
         return self._call(self._trainer.step, u, target, mask)
 
     def evaluate(self, u, target, mask=None):
@@ -124,7 +135,8 @@ class Trainer:
                     self.model.save(os.path.join(out, "checkpoint.safetensors"), trainer=self)
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{np.mean(record['total']):.4g}")
+                    live = ~np.atleast_1d(record["diverged"])  # the networks still training
+                    bar.set_postfix(loss=f"{np.mean(np.atleast_1d(record['total'])[live]):.4g}")
                 if done == steps:
                     break
         finally:
@@ -160,7 +172,8 @@ def _progress_bar(total):
 class _MetricsCsv:
     """metrics.csv with the CLI's columns, so that the same plots read both."""
 
-    COLUMNS = ["step", "network", "loss", *LOSS_TERMS, "grad_norm", "val_loss", "val_accuracy", "elapsed_s"]
+    COLUMNS = ["step", "network", "loss", *LOSS_TERMS, "grad_norm", "diverged", "val_loss", "val_accuracy",
+               "elapsed_s"]
 
     def __init__(self, path):
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -174,7 +187,8 @@ class _MetricsCsv:
         for e in range(ensemble_size):
             pick = (lambda v: v) if ensemble_size == 1 else (lambda v: v[e])
             self._csv.writerow([record["step"], e, pick(record["total"]), *(pick(record[t]) for t in LOSS_TERMS),
-                                pick(record["grad_norm"]), pick(record["val_total"]) if "val_total" in record else "",
+                                pick(record["grad_norm"]), int(pick(record["diverged"])),
+                                pick(record["val_total"]) if "val_total" in record else "",
                                 "", record["elapsed_s"]])
 
     def close(self):

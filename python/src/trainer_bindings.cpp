@@ -12,7 +12,8 @@ namespace ctrnn::python {
 
 namespace {
 
-// The per-network loss terms as numpy arrays of shape (E): {"mse", "in", ..., "total", "grad_norm"}.
+// The per-network loss terms as numpy arrays of shape (E): {"mse", "in", ..., "total", "grad_norm"},
+// and after a training step "diverged", a list of E bools (training.py makes it an array).
 nb::dict report_to_dict(LossReport&& r) {
   const int64_t E = static_cast<int64_t>(r.total.size());
   nb::dict d;
@@ -23,6 +24,11 @@ nb::dict report_to_dict(LossReport&& r) {
   }
   d["total"] = to_numpy(std::move(r.total), {E});
   if (!r.grad_norm.empty()) d["grad_norm"] = to_numpy(std::move(r.grad_norm), {E});
+  if (!r.diverged.empty()) {
+    nb::list diverged;
+    for (bool x : r.diverged) diverged.append(x);
+    d["diverged"] = diverged;
+  }
   return d;
 }
 
@@ -80,6 +86,11 @@ void bind_trainer(nb::module_& m) {
       .def("evaluate", &run<&Trainer::evaluate>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none(),
            nb::arg("stream") = 0)
       .def_prop_ro("steps_done", &Trainer::steps_done)
+      .def_prop_ro("diverged", [](const Trainer& t) {
+        nb::list out;
+        for (bool x : t.diverged()) out.append(x);
+        return out;
+      })
       // For bench/bench_python_step.py: seconds for n steps called from C++ on tensors copied once,
       // i.e. the library's own Trainer::step time without any binding or Python work.
       .def("_time_cpp_steps",

@@ -68,6 +68,37 @@ def test_ensemble_reports_one_loss_per_network():
     assert y.shape == (3, 20, 32, 2) and r.shape == (3, 20, 32, 16)
 
 
+def test_a_diverging_network_is_frozen_and_reported(tmp_path):
+    """Network 1's loss overflows to Inf at the second step: it is reported diverged (step report,
+    Trainer.diverged, metrics.csv, the checkpoint) and frozen; networks 0 and 2 train on exactly as
+    in the same ensemble trained on good data."""
+    u, target, mask, _ = evidence_task(16)
+    good = np.stack([target + e for e in range(3)])  # (E, T, B, O): one target per network
+    bad = good.copy()
+    bad[1, -1, 0, 0] = 3e38  # its squared error overflows (the mask counts the last steps)
+    models = [ctrnn.CTRNN(dims=[1, 8, 2], ensemble_size=3, seed=0, device="cpu") for _ in range(2)]
+    trainers = [ctrnn.Trainer(m, lr=1e-2) for m in models]
+    batches = [(u, good, mask), (u, bad, mask), (u, good, mask)]
+    history = trainers[0].fit(batches, out=str(tmp_path), progress=False)
+    for b in batches:
+        trainers[1].step(u, good, mask)
+    assert [h["diverged"].tolist() for h in history] == [[False] * 3] + [[False, True, False]] * 2
+    assert np.isinf(history[1]["total"][1])
+    assert trainers[0].diverged.tolist() == [False, True, False]
+    for name, value in models[0].parameters().items():
+        np.testing.assert_array_equal(value[[0, 2]], models[1].parameters()[name][[0, 2]], err_msg=name)
+    rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
+    assert [r["diverged"] for r in rows] == ["0", "0", "0", "0", "1", "0", "0", "1", "0"]
+    _, resumed = ctrnn.load(str(tmp_path / "checkpoint.safetensors"), device="cpu", with_trainer=True)
+    assert resumed.diverged.tolist() == [False, True, False]
+
+
+def test_one_network_reports_diverged_as_a_bool():
+    u, target, mask, _ = evidence_task(8)
+    report = ctrnn.Trainer(ctrnn.CTRNN(dims=[1, 8, 2], device="cpu")).step(u, target, mask)
+    assert report["diverged"] is False and isinstance(report["total"], float)
+
+
 def test_noise_and_modes():
     u = np.ones((10, 4, 1), dtype=np.float32)
     model = ctrnn.CTRNN(dims=[1, 8, 1], preact_noise=0.5, seed=0, device="cpu")
