@@ -20,8 +20,11 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
 # multiplies with the same OpenBLAS as the CMake build's program (the CLI-equals-Python tests
 # compare their numbers bit for bit): PyPI's scipy-openblas32 where python3 has it (what the CMake
 # build looks for, cmake/CtrnnBlas.cmake), so the venv gets it too; else the system's in both.
+# Without it, the package's build is told to do what the CMake build does (pyproject.toml would
+# stop for want of scipy-openblas32).
 openblas=""
-python3 -c "import scipy_openblas32" 2>/dev/null && openblas=" scipy-openblas32>=0.3.34"
+blas_choice=(CTRNN_OPENBLAS=SYSTEM CTRNN_BLAS=AUTO)
+python3 -c "import scipy_openblas32" 2>/dev/null && { openblas=" scipy-openblas32>=0.3.34"; blas_choice=(); }
 requirements="scikit-build-core>=0.10 nanobind>=2.0 numpy pytest safetensors matplotlib tqdm$openblas"
 if [ "$(cat "$venv/.ctrnn-requirements" 2>/dev/null)" != "$requirements" ]; then
   # shellcheck disable=SC2086
@@ -33,7 +36,7 @@ fi
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 echo "test-python: pip install . (CUDA ${CTRNN_PYTHON_CUDA:-OFF})"
-CTRNN_CUDA=${CTRNN_PYTHON_CUDA:-OFF} CMAKE_BUILD_PARALLEL_LEVEL=${CTRNN_JOBS:-2} CMAKE_ARGS="${launcher[*]}" \
+env "${blas_choice[@]}" CTRNN_CUDA=${CTRNN_PYTHON_CUDA:-OFF} CMAKE_BUILD_PARALLEL_LEVEL=${CTRNN_JOBS:-2} CMAKE_ARGS="${launcher[*]}" \
   "${pip[@]}" install --no-build-isolation --no-deps -C "build-dir=$build/python" .
 
 # pytest exits 5 when it collected nothing: that must fail too, as any other non-zero status.
