@@ -6,8 +6,10 @@ target_compile_definitions(ctrnn PRIVATE CTRNN_WITH_CUDA)
 target_sources(ctrnn PRIVATE
   host/cuda/cublas_loader.cpp
   host/cuda/cuda_backend.cpp
+  host/cuda/cuda_fixed_points.cpp
   host/cuda/cuda_primitives.cpp
   host/cuda/elementwise.cu
+  host/cuda/fixed_point.cu
   host/cuda/leaky_step.cu
   host/cuda/loss.cu
   host/cuda/persistent.cu
