@@ -15,6 +15,8 @@
 #include "ctrnn/analysis.hpp"
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
+#include "ctrnn/tasks.hpp"
+#include "ctrnn/trainer.hpp"
 #include "double_network.hpp"
 #include "orchestrated/host_primitives.hpp"
 #include "reference/fixed_point_reference.hpp"
@@ -401,12 +403,12 @@ TEST(FixedPointBadInput, RefusedWithTheParameterNamed) {
     }
   };
   const FixedPointOptions ok;
-  refused(Tensor<double>({4, 3}), Tensor<double>({1}), ok, "initial_states");     // wrong H
-  refused(Tensor<double>({0, 2}), Tensor<double>({1}), ok, "initial_states");     // N < 1
-  refused(Tensor<double>({2, 4, 2}), Tensor<double>({1}), ok, "initial_states");  // E = 2 for one network
+  refused(Tensor<double>({4, 3}), Tensor<double>({1}), ok, "states");     // wrong H
+  refused(Tensor<double>({0, 2}), Tensor<double>({1}), ok, "states");     // N < 1
+  refused(Tensor<double>({2, 4, 2}), Tensor<double>({1}), ok, "states");  // E = 2 for one network
   Tensor<double> nan_states({4, 2});
   nan_states.data[3] = std::nan("");
-  refused(nan_states, Tensor<double>({1}), ok, "initial_states");
+  refused(nan_states, Tensor<double>({1}), ok, "states");
   refused(Tensor<double>({4, 2}), Tensor<double>({3, 1}), ok, "inputs");  // neither (I), (N, I) nor (E, N, I)
   FixedPointOptions bad = ok;
   bad.max_iters = -1;
@@ -418,3 +420,63 @@ TEST(FixedPointBadInput, RefusedWithTheParameterNamed) {
 }
 
 }  // namespace
+
+// ---- a trained 3-bit flip-flop ----
+
+namespace {
+
+// Trains a small tanh network on the 3-bit flip-flop (CPU backend) in a few seconds.
+Network trained_flip_flop(int64_t H, int64_t steps) {
+  Config c;
+  c.dims = {3, H, 3};
+  c.activation = Activation::Tanh;
+  c.tau = 20;  // alpha 0.5: a one-step pulse moves the state far enough to flip it
+  c.biases = all_layers(InitSpec::zero());
+  c.seed = 3;
+  Network net(c, Device::Cpu);
+  OptimizerConfig opt;
+  opt.lr = 1e-2;
+  opt.clip_grad_norm = 1.0;
+  Trainer trainer(net, opt);
+  const auto task = make_task(R"({"name": "flip_flop", "steps": 40, "pulse_probability": 0.1})");
+  for (int64_t s = 0; s < steps; ++s) {
+    const TaskBatch b = task->batch(64, 1, uint64_t(s));
+    trainer.step(b.u, b.target);
+  }
+  return net;
+}
+
+}  // namespace
+
+TEST(FixedPointsFlipFlop, EightStableCornersAndSaddles) {
+  Network net = trained_flip_flop(24, 1500);
+  net.eval();
+  const auto task = make_task(R"({"name": "flip_flop", "steps": 40, "pulse_probability": 0.1})");
+  const TaskBatch trials = task->batch(64, 2, 0);
+  const Tensor<float> states = sample_states(state_trajectories(net, trials.u), 512, 0.5, nullptr, 1);
+  FixedPointOptions o;
+  o.max_q = 1e-8;  // float32 network: q(x*) in double bottoms out near H (x* eps)^2 ~ 1e-13
+  const FixedPoints f = find_fixed_points(net, states, Tensor<float>({3}), o).networks[0];
+  if (f.stable.empty()) GTEST_SKIP() << "no LAPACK in this build";
+  const Params<float>& p = net.params();
+  std::vector<int> corners(8, 0);
+  int64_t stable = 0, saddles = 0;
+  for (int64_t k = 0; k < f.size(); ++k) {
+    if (!f.stable[size_t(k)]) {
+      saddles += f.unstable_modes(k) >= 1;
+      continue;
+    }
+    ++stable;
+    int corner = 0;
+    for (int64_t o2 = 0; o2 < 3; ++o2) {
+      double y = p.b_out[size_t(o2)];
+      for (int64_t h = 0; h < 24; ++h) y += std::tanh(f.x_star.data[size_t(k * 24 + h)]) * p.w_out[size_t(h * 3 + o2)];
+      EXPECT_GT(std::fabs(y), 0.5) << "stable point " << k << " output " << o2 << " is not at a corner: " << y;
+      corner |= (y > 0 ? 1 : 0) << o2;
+    }
+    ++corners[size_t(corner)];
+  }
+  EXPECT_EQ(stable, 8);
+  for (int c = 0; c < 8; ++c) EXPECT_EQ(corners[size_t(c)], 1) << "corner " << c;
+  EXPECT_GE(saddles, 1);
+}

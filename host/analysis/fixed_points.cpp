@@ -150,21 +150,21 @@ int64_t FixedPoints::unstable_modes(int64_t k) const {
 }
 
 template <class T>
-FixedPointResult find_fixed_points(const BasicNetwork<T>& net, const Tensor<T>& initial_states, const Tensor<T>& inputs,
+FixedPointResult find_fixed_points(const BasicNetwork<T>& net, const Tensor<T>& states, const Tensor<T>& inputs,
                                    const FixedPointOptions& o) {
   check_options(o);
   const Config& c = net.config();
   const int64_t E = c.ensemble_size, I = c.dims[0], H = c.dims[1];
   // Candidates: (N, H) or (E, N, H).
-  const Shape& ss = initial_states.shape;
-  if (Tensor<T>::count(ss) != initial_states.numel() || (ss.size() != 2 && ss.size() != 3) || ss.back() != H ||
+  const Shape& ss = states.shape;
+  if (Tensor<T>::count(ss) != states.numel() || (ss.size() != 2 && ss.size() != 3) || ss.back() != H ||
       (ss.size() == 3 && ss[0] != E))
-    throw InvalidArgument("initial_states", "shape (N, " + std::to_string(H) + ") or (" + std::to_string(E) + ", N, " +
+    throw InvalidArgument("states", "shape (N, " + std::to_string(H) + ") or (" + std::to_string(E) + ", N, " +
                                                std::to_string(H) + ")",
                           shape_to_string(ss));
   const int64_t N = ss[ss.size() - 2];
-  if (N < 1) throw InvalidArgument("initial_states", "at least one candidate state (N >= 1)", shape_to_string(ss));
-  detail::check_finite(initial_states, "initial_states");
+  if (N < 1) throw InvalidArgument("states", "at least one candidate state (N >= 1)", shape_to_string(ss));
+  detail::check_finite(states, "states");
   // Inputs: (I), (N, I) or (E, N, I).
   const Shape& us = inputs.shape;
   const bool one_input = us == Shape{I}, per_candidate = us == Shape{N, I}, per_network = us == Shape{E, N, I};
@@ -183,7 +183,7 @@ FixedPointResult find_fixed_points(const BasicNetwork<T>& net, const Tensor<T>& 
   for (int64_t e = 0; e < E; ++e)
     for (int64_t n = 0; n < N; ++n) {
       const int64_t xs = ((ss.size() == 3 ? e * N : 0) + n) * H;
-      for (int64_t h = 0; h < H; ++h) x0[size_t((e * N + n) * H + h)] = double(initial_states.data[size_t(xs + h)]);
+      for (int64_t h = 0; h < H; ++h) x0[size_t((e * N + n) * H + h)] = double(states.data[size_t(xs + h)]);
       const int64_t ui = one_input ? 0 : ((per_network ? e * N : 0) + n) * I;
       for (int64_t i = 0; i < I; ++i) u[size_t((e * N + n) * I + i)] = double(inputs.data[size_t(ui + i)]);
       reference::constant_drive(pd, e, &u[size_t((e * N + n) * I)], &drive[size_t((e * N + n) * H)]);

@@ -76,12 +76,12 @@ struct FixedPointResult {
 // network's carried state plays no part). Inputs are float32 for a Network (its search runs on
 // its backend: OpenBLAS on the CPU, the GPU for a CUDA network) and double for the library's
 // double networks (the reference, in double).
-//   initial_states: (N, H) for every network or (E, N, H), finite;
+//   states: (N, H) for every network or (E, N, H), finite;
 //   inputs: (I) one input for all candidates, (N, I), or (E, N, I), finite.
 // Throws InvalidArgument naming the argument for a wrong shape, N < 1, a non-finite value or a
 // bad option; nothing changes in the network.
 template <class T>
-FixedPointResult find_fixed_points(const BasicNetwork<T>& net, const Tensor<T>& initial_states, const Tensor<T>& inputs,
+FixedPointResult find_fixed_points(const BasicNetwork<T>& net, const Tensor<T>& states, const Tensor<T>& inputs,
                                    const FixedPointOptions& options = {});
 
 // The membrane potentials v_1..v_T (E, T, B, H) of an eval-mode forward from v_0 = 0 (h0 in learn
