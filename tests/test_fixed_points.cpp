@@ -449,12 +449,14 @@ Network trained_flip_flop(int64_t H, int64_t steps) {
 }  // namespace
 
 TEST(FixedPointsFlipFlop, EightStableCornersAndSaddles) {
-  Network net = trained_flip_flop(24, 1500);
+  // (Passes for training seeds 3, 4 and 5 alike; about 5 s on 2 busy cores.)
+  Network net = trained_flip_flop(24, 1000);
   net.eval();
   const auto task = make_task(R"({"name": "flip_flop", "steps": 40, "pulse_probability": 0.1})");
   const TaskBatch trials = task->batch(64, 2, 0);
-  const Tensor<float> states = sample_states(state_trajectories(net, trials.u), 512, 0.5, nullptr, 1);
+  const Tensor<float> states = sample_states(state_trajectories(net, trials.u), 256, 0.5, nullptr, 1);
   FixedPointOptions o;
+  o.max_iters = 2000;
   o.max_q = 1e-8;  // float32 network: q(x*) in double bottoms out near H (x* eps)^2 ~ 1e-13
   const FixedPoints f = find_fixed_points(net, states, Tensor<float>({3}), o).networks[0];
   if (f.stable.empty()) GTEST_SKIP() << "no LAPACK in this build";
