@@ -1,5 +1,6 @@
 #include "fixed_points_command.hpp"
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -16,6 +17,19 @@
 namespace ctrnn::cli {
 
 namespace {
+
+// The whole text as a number >= 0 (e.g. 1e-9), or InvalidArgument naming `option`.
+double parse_nonnegative(const std::string& text, const std::string& option) {
+  size_t used = 0;
+  double x = -1;
+  try {
+    x = std::stod(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (text.empty() || used != text.size() || !(x >= 0) || std::isspace(static_cast<unsigned char>(text[0])))
+    throw InvalidArgument(option, "a number >= 0 (e.g. 1e-9)", "'" + text + "'");
+  return x;
+}
 
 // Tensor "u_star" (I) of the inputs file when present, else zeros: the constant input.
 Tensor<float> constant_input(const std::string& path, int64_t I) {
@@ -62,6 +76,8 @@ void register_fixed_points_command(CLI::App& app, FixedPointsCommand& c) {
   c.app->add_option("--n", c.n, "candidate states per network")->capture_default_str()->type_name("N");
   c.app->add_option("--seed", c.seed, "seed of the candidates' draw")->capture_default_str()->type_name("N");
   c.app->add_option("--max-iters", c.max_iters, "most optimizer iterations (default 5000)")->type_name("N");
+  c.app->add_option("--max-q", c.max_q, "report only points with q <= this (default: every unique point, slow ones too)")
+      ->type_name("Q");
   c.app->add_option("--device", c.device, "auto (the GPU when present), cpu or cuda")->capture_default_str()->type_name("DEVICE");
 }
 
@@ -70,6 +86,7 @@ int FixedPointsCommand::run() const {
   const uint64_t draw_seed = uint64_t(parse_integer(seed, "--seed", 0, INT64_MAX));
   FixedPointOptions options;
   if (!max_iters.empty()) options.max_iters = parse_integer(max_iters, "--max-iters", 0, int64_t(1) << 31);
+  if (!max_q.empty()) options.max_q = parse_nonnegative(max_q, "--max-q");
   check_output_file(out, "--out");
   Network net = std::move(load_checkpoint(checkpoint, parse_device(device)).network);
   if (net.config().init_state == InitState::Keep)

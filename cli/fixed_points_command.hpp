@@ -10,7 +10,7 @@ namespace ctrnn::cli {
 struct FixedPointsCommand {
   CLI::App* app = nullptr;
   std::string checkpoint, inputs, out;
-  std::string n = "1024", seed = "0", max_iters, device = "auto";
+  std::string n = "1024", seed = "0", max_iters, max_q, device = "auto";
   int run() const;
 };
 

@@ -11,7 +11,8 @@ ctrnn=${CTRNN:-build/ctrnn}
 out=${1:-out/flip_flop}
 "$ctrnn" train examples/flip_flop.json --out "$out" --overwrite
 "$ctrnn" export-task examples/flip_flop.json --trials 128 --seed 7 --out "$out/trials.safetensors"
-"$ctrnn" fixed-points "$out/checkpoint.safetensors" --inputs "$out/trials.safetensors" --n 1024 \
+# --max-q: fixed points, not the slow points (q ~ 1e-7) that the search also stops at.
+"$ctrnn" fixed-points "$out/checkpoint.safetensors" --inputs "$out/trials.safetensors" --n 1024 --max-q 1e-9 \
   --out "$out/fixed_points.safetensors"
 if python3 -c "import ctrnn, matplotlib" 2>/dev/null; then
   python3 -m ctrnn.plot "$out"   # training curves, a trial, and fixed_points.png, fixed_point_spectra.png

@@ -56,6 +56,8 @@ TEST(CliFixedPoints, BadInputGetsOneLine) {
                         2, "invalid inputs");
   expect_one_line_error(run("fixed-points " + ck + " --inputs " + good + " --n 0" + out, d), 2, "--n");
   expect_one_line_error(run("fixed-points " + ck + " --inputs " + good + " --n -3" + out, d), 2, "--n");
+  expect_one_line_error(run("fixed-points " + ck + " --inputs " + good + " --max-q -1" + out, d), 2, "--max-q");
+  expect_one_line_error(run("fixed-points " + ck + " --inputs " + good + " --max-q 1e-9x" + out, d), 2, "--max-q");
   SafetensorsFile nan_file;
   Tensor<float> u({6, 4, 3}, 0.0f);
   u.data[5] = std::nanf("");
