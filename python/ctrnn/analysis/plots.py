@@ -76,7 +76,7 @@ def plot_spectra(fps):
     fig, ax = plt.subplots(figsize=(5, 5))
     circle = np.exp(1j * np.linspace(0, 2 * np.pi, 400))
     ax.plot(circle.real, circle.imag, "k:", lw=0.8)
-    for k in range(len(fps)):
+    for k in sorted(range(len(fps)), key=lambda k: fps.stable[k]):  # stable points' spectra on top
         ev = fps.eigenvalues[k]
         ax.scatter(ev.real, ev.imag, s=8, color="k" if fps.stable[k] else "tab:red", alpha=0.6)
     ax.set(xlabel="Re", ylabel="Im", title="Jacobian eigenvalues at the fixed points", aspect="equal")
