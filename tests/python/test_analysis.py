@@ -96,3 +96,35 @@ def test_bad_arguments_in_python():
         analysis.fixed_points(model, np.zeros(1), np.zeros((2, 2)), tolq=1)
     with pytest.raises(TypeError, match="expected a ctrnn.CTRNN"):
         analysis.fixed_points(object(), np.zeros(1), np.zeros((2, 2)))
+
+
+def test_trained_decision_network_points_are_roots_scipy_confirms():
+    """On a trained perceptual-decision network, every reported fixed point (q below 1e-10) is
+    within 1e-5 of the root scipy.optimize.root finds from it, in float64, for the fixation input,
+    no input and a stimulus."""
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    task = ctrnn.tasks.perceptual_decision(fixation_steps=5, stimulus_steps=15, decision_steps=5)
+    model = ctrnn.CTRNN(dims=[3, 32, 2], activation="tanh", tau=50, dt=10, biases="zero", seed=1, device="cpu")
+    trainer = ctrnn.Trainer(model, lr=1e-2, clip=1.0)
+    for _, batch in zip(range(400), task.batches(32, seed=0)):
+        trainer.step(batch["u"], batch["target"], batch["mask"])
+    model.eval()
+    trials = task.batch(256, seed=1)
+    y, _ = model(trials["u"])
+    assert task.accuracy(trials, y) > 0.7  # it learned the task
+    v = analysis.trajectories(model, trials["u"])
+    p = model.parameters()
+    w_hid, w_in, b_in, b_hid = (p[k][0].astype(np.float64) for k in ("w_hid", "w_in", "b_in", "b_hid"))
+    checked = 0
+    for u in (np.array([1.0, 0.0, 0.0]), np.zeros(3), np.array([1.0, 0.8, 0.2])):
+        fps = analysis.fixed_points(model, u, trajectories=v, n=256, max_q=1e-10)[0]
+        drive = u @ w_in + b_in + b_hid
+        residual = lambda x: model.alpha * (np.tanh(x) @ w_hid + drive - x)  # noqa: E731  F(x) - x
+        for x in fps.x_star:
+            root = scipy_optimize.root(residual, x)
+            assert root.success, root.message
+            # float32 states at q ~ 1e-13 sit ~1e-7 from the float64 root (|F - x| / alpha over the
+            # smallest singular value of J - I); 1e-5 leaves room for slow directions.
+            assert np.max(np.abs(root.x - x)) < 1e-5
+            checked += 1
+    assert checked >= 3
