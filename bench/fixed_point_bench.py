@@ -123,7 +123,7 @@ def torch_find(step, x0, max_iters):
         for group in optimizer.param_groups:
             group["lr"] = rate.rate
         optimizer.step()
-        rate.update(float(q_mean))
+        rate.update(q_mean.item())
         clip.update(norm)
         q_prev = q_np
         it += 1
@@ -152,12 +152,14 @@ def matched(a, b):
 
 
 def timed(fn):
-    times, out = [], None
+    """(median wall seconds, median CPU seconds of the process's threads, fn's result)"""
+    walls, cpus, out = [], [], None
     for _ in range(args.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    return statistics.median(walls), statistics.median(cpus), out
 
 
 def main():
@@ -172,22 +174,25 @@ def main():
     x0 = analysis.sample_states(v, N, noise_scale=0.5, seed=args.seed)
     drive = np.zeros((N, H), np.float32)  # zero input, no biases
 
-    t_ctrnn, fps = timed(lambda: analysis.fixed_points(model, np.zeros(I), x0, max_iters=args.max_iters,
-                                                        max_q=args.q_fixed))
+    wall_ctrnn, cpu_ctrnn, fps = timed(lambda: analysis.fixed_points(model, np.zeros(I), x0,
+                                                                      max_iters=args.max_iters))
     step = Step(w_hid, drive, alpha)
-    t_torch, (x_torch, it_torch) = timed(lambda: torch_find(step, x0, args.max_iters))
+    wall_torch, cpu_torch, (x_torch, it_torch) = timed(lambda: torch_find(step, x0, args.max_iters))
 
-    ours = fps[0].x_star
+    f = fps[0]
+    fixed = f.q_star <= args.q_fixed
+    ours = f.x_star[fixed]
     theirs = unique_fixed_points(x_torch, x0.astype(np.float64), w_hid, drive, alpha)
-    it_ctrnn = int(fps[0].iterations[0]) if len(fps[0]) else -1
+    it_ctrnn = int(f.iterations[0])
+    stable = int(f.stable[fixed].sum()) if f.stable is not None else "?"
     print(f"fixed-point search: H {H}, N {N}, max_iters {args.max_iters}, {args.threads} threads, "
           f"torch {torch.__version__}, ctrnn {ctrnn.__version__} ({model.device})")
-    print(f"  ctrnn  {t_ctrnn:8.2f} s  {it_ctrnn} iterations  {t_ctrnn / max(it_ctrnn, 1) * 1e3:7.3f} ms/iter  "
-          f"{len(ours)} fixed points ({int(fps[0].stable.sum()) if fps[0].stable is not None else '?'} stable)")
-    print(f"  torch  {t_torch:8.2f} s  {it_torch} iterations  {t_torch / max(it_torch, 1) * 1e3:7.3f} ms/iter  "
-          f"{len(theirs)} fixed points")
-    print(f"  speed-up {t_torch / t_ctrnn:.2f}x (per iteration "
-          f"{(t_torch / max(it_torch, 1)) / (t_ctrnn / max(it_ctrnn, 1)):.2f}x); "
+    for name, wall, cpu, it, found in (("ctrnn", wall_ctrnn, cpu_ctrnn, it_ctrnn, f"{len(ours)} ({stable} stable)"),
+                                       ("torch", wall_torch, cpu_torch, it_torch, f"{len(theirs)}")):
+        print(f"  {name}  wall {wall:8.2f} s  CPU {cpu:8.2f} s  {it} iterations  "
+              f"{wall / max(it, 1) * 1e3:8.3f} ms/iter wall  {cpu / max(it, 1) * 1e3:8.3f} ms/iter CPU  "
+              f"fixed points (q <= {args.q_fixed:g}): {found}")
+    print(f"  torch / ctrnn: wall {wall_torch / wall_ctrnn:.2f}x, CPU {cpu_torch / cpu_ctrnn:.2f}x; "
           f"ctrnn's points found by torch {matched(ours, theirs)}/{len(ours)}, "
           f"torch's found by ctrnn {matched(theirs, ours)}/{len(theirs)}")
     return 0
