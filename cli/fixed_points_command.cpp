@@ -76,9 +76,11 @@ void register_fixed_points_command(CLI::App& app, FixedPointsCommand& c) {
   c.app->add_option("--n", c.n, "candidate states per network")->capture_default_str()->type_name("N");
   c.app->add_option("--seed", c.seed, "seed of the candidates' draw")->capture_default_str()->type_name("N");
   c.app->add_option("--max-iters", c.max_iters, "most optimizer iterations (default 5000)")->type_name("N");
-  c.app->add_option("--max-q", c.max_q, "report only points with q <= this (default: every unique point, slow ones too)")
+  c.app->add_option("--max-q", c.max_q, "report only points with q <= Q (default: every unique point, slow ones too)")
       ->type_name("Q");
-  c.app->add_option("--device", c.device, "auto (the GPU when present), cpu or cuda")->capture_default_str()->type_name("DEVICE");
+  c.app->add_option("--device", c.device, "auto (the GPU when present), cpu or cuda")
+      ->capture_default_str()
+      ->type_name("DEVICE");
 }
 
 int FixedPointsCommand::run() const {

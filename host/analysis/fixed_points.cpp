@@ -36,8 +36,11 @@ void check_options(const FixedPointOptions& o) {
   if (o.max_iters < 0) throw InvalidArgument("max_iters", "an integer >= 0", std::to_string(o.max_iters));
   positive(o.lr, "lr");
   positive(o.adam_epsilon, "adam_epsilon");
-  if (!(o.adam_beta1 >= 0 && o.adam_beta1 < 1)) throw InvalidArgument("adam_beta1", "a number in [0, 1)", std::to_string(o.adam_beta1));
-  if (!(o.adam_beta2 >= 0 && o.adam_beta2 < 1)) throw InvalidArgument("adam_beta2", "a number in [0, 1)", std::to_string(o.adam_beta2));
+  auto below_one = [](double x, const char* name) {
+    if (!(x >= 0 && x < 1)) throw InvalidArgument(name, "a number in [0, 1)", std::to_string(x));
+  };
+  below_one(o.adam_beta1, "adam_beta1");
+  below_one(o.adam_beta2, "adam_beta2");
   if (!(o.lr_decrease_factor > 0 && o.lr_decrease_factor <= 1))
     throw InvalidArgument("lr_decrease_factor", "a number in (0, 1]", std::to_string(o.lr_decrease_factor));
   if (!(o.lr_increase_factor >= 1) || !std::isfinite(o.lr_increase_factor))

@@ -37,8 +37,10 @@ Tensor<T> state_trajectories(const BasicNetwork<T>& net, const Tensor<T>& u) {
       for (int64_t b = 0; b < B; ++b)
         for (int64_t j = 0; j < H; ++j) {
           double acc = double(p.b_hid[size_t(e * H + j)]) + double(p.b_in[size_t(e * H + j)]);
-          for (int64_t i = 0; i < H; ++i)
-            acc += reference::activate(d.activation, v[size_t(b * H + i)]) * double(p.w_hid[size_t((e * H + i) * H + j)]);
+          for (int64_t i = 0; i < H; ++i) {
+            const double r = reference::activate(d.activation, v[size_t(b * H + i)]);
+            acc += r * double(p.w_hid[size_t((e * H + i) * H + j)]);
+          }
           for (int64_t i = 0; i < I; ++i) acc += double(ut[b * I + i]) * double(p.w_in[size_t((e * I + i) * H + j)]);
           a[size_t(b * H + j)] = acc;
         }
@@ -54,8 +56,8 @@ Tensor<T> state_trajectories(const BasicNetwork<T>& net, const Tensor<T>& u) {
 template Tensor<float> state_trajectories<float>(const Network&, const Tensor<float>&);
 template Tensor<double> state_trajectories<double>(const BasicNetwork<double>&, const Tensor<double>&);
 
-Tensor<float> sample_states(const Tensor<float>& trajectories, int64_t n, double noise_scale, const Tensor<uint8_t>* valid,
-                            uint64_t seed) {
+Tensor<float> sample_states(const Tensor<float>& trajectories, int64_t n, double noise_scale,
+                            const Tensor<uint8_t>* valid, uint64_t seed) {
   const Shape& s = trajectories.shape;
   if (Tensor<float>::count(s) != trajectories.numel() || (s.size() != 3 && s.size() != 4))
     throw InvalidArgument("trajectories", "shape (T, B, H) or (E, T, B, H)", shape_to_string(s));

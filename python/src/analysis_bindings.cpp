@@ -4,6 +4,8 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <utility>
+
 #include "arrays.hpp"
 #include "bindings.hpp"
 #include "ctrnn/analysis.hpp"
@@ -13,29 +15,26 @@ namespace ctrnn::python {
 
 namespace {
 
-template <class T>
-T option(const nb::dict& options, const char* name, T fallback) {
-  return options.contains(name) ? nb::cast<T>(options[name]) : fallback;
-}
-
+// FixedPointOptions from keyword arguments (the names of its fields); an unknown name is refused.
 FixedPointOptions make_options(const nb::dict& d) {
-  for (auto [key, value] : d) {
-    static const char* const known[] = {"tol_q", "tol_dq", "max_iters", "tol_unique", "outlier_distance_scale",
-                                        "max_q", "lr", "adam_epsilon"};
-    const std::string k = nb::cast<std::string>(key);
-    bool ok = false;
-    for (const char* name : known) ok = ok || k == name;
-    if (!ok) throw InvalidArgument("options", "one of tol_q, tol_dq, max_iters, tol_unique, outlier_distance_scale, max_q, lr, adam_epsilon", "'" + k + "'");
-  }
   FixedPointOptions o;
-  o.tol_q = option(d, "tol_q", o.tol_q);
-  o.tol_dq = option(d, "tol_dq", o.tol_dq);
-  o.max_iters = option(d, "max_iters", o.max_iters);
-  o.tol_unique = option(d, "tol_unique", o.tol_unique);
-  o.outlier_distance_scale = option(d, "outlier_distance_scale", o.outlier_distance_scale);
-  o.max_q = option(d, "max_q", o.max_q);
-  o.lr = option(d, "lr", o.lr);
-  o.adam_epsilon = option(d, "adam_epsilon", o.adam_epsilon);
+  static const std::pair<const char*, double FixedPointOptions::*> numbers[] = {
+      {"tol_q", &FixedPointOptions::tol_q},     {"tol_dq", &FixedPointOptions::tol_dq},
+      {"tol_unique", &FixedPointOptions::tol_unique}, {"outlier_distance_scale", &FixedPointOptions::outlier_distance_scale},
+      {"max_q", &FixedPointOptions::max_q},     {"lr", &FixedPointOptions::lr},
+      {"adam_epsilon", &FixedPointOptions::adam_epsilon}};
+  for (auto [key, value] : d) {
+    const std::string name = nb::cast<std::string>(key);
+    bool known = false;
+    if (name == "max_iters") o.max_iters = nb::cast<int64_t>(value), known = true;
+    for (const auto& [field, member] : numbers)
+      if (name == field) o.*member = nb::cast<double>(value), known = true;
+    if (!known) {
+      std::string all = "max_iters";
+      for (const auto& n : numbers) all += std::string(", ") + n.first;
+      throw InvalidArgument("option " + name, "one of " + all, "an unknown name");
+    }
+  }
   return o;
 }
 

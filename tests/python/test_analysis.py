@@ -92,7 +92,7 @@ def test_bad_arguments_in_python():
     model = bistable_pair()
     with pytest.raises(TypeError, match="exactly one of states and trajectories"):
         analysis.fixed_points(model, np.zeros(1))
-    with pytest.raises(TypeError, match="invalid option 'tolq'"):
+    with pytest.raises(ctrnn.InvalidArgument, match="invalid option tolq: expected one of max_iters, tol_q"):
         analysis.fixed_points(model, np.zeros(1), np.zeros((2, 2)), tolq=1)
     with pytest.raises(TypeError, match="expected a ctrnn.CTRNN"):
         analysis.fixed_points(object(), np.zeros(1), np.zeros((2, 2)))
