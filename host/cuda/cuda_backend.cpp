@@ -4,7 +4,9 @@
 #include <cuda_runtime_api.h>
 
 #include "ctrnn/error.hpp"
+#include "cuda/cublas.hpp"
 #include "cuda/cuda_primitives.hpp"
+#include "cuda/lazy_library.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
 
 namespace ctrnn {
@@ -46,6 +48,15 @@ bool cuda_available() {
 namespace detail {
 
 std::string cuda_unavailable_reason() { return availability().reason; }
+
+// A device without a loadable cuBLAS (a machine with libcublas.so.12 only, for a build against
+// CUDA 13) cannot run the backend: Device::Auto then uses the CPU. cuBLAS is opened here only
+// where a device is present (opening it costs ~0.5 s; a GPU run pays that anyway).
+std::string cuda_backend_unusable() {
+  if (!cuda_available()) return "no CUDA device (" + cuda_unavailable_reason() + ")";
+  const std::string& cublas = cuda::cublas::library().error();
+  return cublas.empty() ? "" : "a CUDA device, but " + cublas.substr(cublas.rfind("ctrnn: ", 0) == 0 ? 7 : 0);
+}
 
 std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math, const CudaBackendOptions& options) {
   if (!cuda_available())
