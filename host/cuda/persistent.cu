@@ -34,6 +34,10 @@ struct DeviceCta {
     else
       return 0;
   }
+  // This CTA's own shared memory through the kernel's __shared__ array: the loads compile to
+  // ld.shared. Through map_shared_rank (below) even the own rank's address is a generic one,
+  // whose loads are generic (issue 24, defect 3; checked by check_shared_loads.sh).
+  __device__ float* local() const { return smem; }
   __device__ float* shared(int rank) const {
     if constexpr (kCluster)
       return cg::this_cluster().map_shared_rank(smem, rank);
