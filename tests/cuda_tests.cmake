@@ -11,6 +11,9 @@
 #   interpose another library's cuBLAS); package.add_subdirectory_shared checks the shared build.
 # - kernels_keep_philox_in_registers: ptxas's resource report of the noise, growth and persistent
 #   recurrence kernels (no stack frame, no spills); needs nvcc only.
+# - persistent_loops_load_shared: the PTX of the persistent kernels, the cluster ones too, loads
+#   the recurrent product's operands with ld.shared (scripts/kernel-resources.sh --shared-loads);
+#   needs nvcc only.
 ctrnn_test(test_host_orchestration test_host_orchestration.cpp)
 ctrnn_test(test_cuda_no_device test_cuda_no_device.cpp)
 if(CTRNN_WITH_CUDA)
@@ -21,6 +24,9 @@ if(CTRNN_WITH_CUDA)
   target_link_libraries(test_cuda_gpu PRIVATE CUDA::cudart_static)
   add_test(NAME kernels_keep_philox_in_registers
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_kernel_stack.sh ${CMAKE_CUDA_COMPILER} ${PROJECT_SOURCE_DIR})
+  add_test(NAME persistent_loops_load_shared
+           COMMAND bash ${PROJECT_SOURCE_DIR}/scripts/kernel-resources.sh --shared-loads ${CMAKE_CUDA_COMPILER}
+                   ${PROJECT_SOURCE_DIR})
   ctrnn_test(test_cublas_loader test_cublas_loader.cpp)
   target_include_directories(test_cublas_loader PRIVATE ${CUDAToolkit_INCLUDE_DIRS})
   add_test(NAME cublas_symbols_not_defined
