@@ -1,4 +1,5 @@
-// The CUDA backend: OrchestratedBackend over CudaPrims, device detection, the factory.
+// The CUDA backend: OrchestratedBackend over CudaPrims, bound to its device (DeviceBound), device
+// detection, the factory.
 #include "cuda/cuda_backend.hpp"
 
 #include <cuda_runtime_api.h>
@@ -6,6 +7,7 @@
 #include "ctrnn/error.hpp"
 #include "cuda/cublas.hpp"
 #include "cuda/cuda_primitives.hpp"
+#include "cuda/device_bound_backend.hpp"
 #include "cuda/lazy_library.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
 
@@ -65,9 +67,13 @@ std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math
   int device = options.device;
   if (device < 0) {
     const cudaError_t e = cudaGetDevice(&device);
-    if (e != cudaSuccess) throw StateError(std::string("ctrnn: cudaGetDevice failed: ") + cudaGetErrorString(e));
+    if (e != cudaSuccess) {
+      (void)cudaGetLastError();  // cleared, as check_cuda does
+      throw StateError(std::string("ctrnn: cudaGetDevice failed: ") + cudaGetErrorString(e));
+    }
   }
-  auto backend = std::make_unique<OrchestratedBackend<CudaPrims>>(c, options.poison_buffers, device, math, options.graphs);
+  auto backend = std::make_unique<DeviceBound<OrchestratedBackend<CudaPrims>>>(device, c, options.poison_buffers, device,
+                                                                                math, options.graphs);
   backend->set_recurrence(options.recurrence);
   return backend;
 }
