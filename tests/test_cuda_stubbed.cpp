@@ -97,8 +97,8 @@ TEST_F(Stubbed, EachErrorNamesItsOwnCall) {
     CTRNN_CUDA_CHECK_LAUNCH("a failing kernel", nullptr);
     FAIL() << "no throw";
   } catch (const cuda::CudaError& e) {
-    EXPECT_NE(std::string(e.what()).find("cudaErrorInvalidValue: stub error in launch of a failing kernel"), std::string::npos)
-        << e.what();
+    const std::string what = e.what();
+    EXPECT_NE(what.find("cudaErrorInvalidValue: stub error in launch of a failing kernel"), std::string::npos) << what;
   }
   EXPECT_NO_THROW(CTRNN_CUDA_CHECK_LAUNCH("the next kernel", nullptr));
 }

@@ -213,6 +213,24 @@ TEST(PersistentEmulatedOptions, ForcedPathsRunOrAreRefused) {
   EXPECT_EQ(b.recurrence_plan().geometry.cluster, 2);
 }
 
+// The bias and h0 gradients of the dv a backward kernel wrote (E, T+1, B, H), summed in double:
+// alpha sum_{t >= 1, b} dv_t and sum_b dv_0, each (E, H).
+std::pair<std::vector<float>, std::vector<float>> reference_sums(const std::vector<float>& dv, int64_t E, int64_t T,
+                                                                 int64_t B, int64_t H, float alpha) {
+  const int64_t BH = B * H, state = (T + 1) * BH;
+  std::vector<float> bias_sums(size_t(E * H)), h0_sums(size_t(E * H));
+  for (int64_t e = 0; e < E; ++e)
+    for (int64_t j = 0; j < H; ++j) {
+      double bias = 0, h0 = 0;
+      for (int64_t b = 0; b < B; ++b) {
+        for (int64_t t = 1; t <= T; ++t) bias += dv[size_t(e * state + t * BH + b * H + j)];
+        h0 += dv[size_t(e * state + b * H + j)];
+      }
+      bias_sums[size_t(e * H + j)] = float(alpha * bias), h0_sums[size_t(e * H + j)] = float(h0);
+    }
+  return {bias_sums, h0_sums};
+}
+
 // Every kind of schedule of the emulator (cluster_emulator.hpp): each thread order with each
 // interleaving of the clusters, the random ones with several seeds, and a stall of cluster 1 in
 // every phase of a kernel of `phases` phases.
@@ -220,7 +238,8 @@ std::vector<detail::EmulatorSchedule> every_schedule(int64_t phases) {
   using detail::ClusterInterleaving;
   std::vector<detail::EmulatorSchedule> all;
   for (auto order : {detail::ThreadOrder::Ascending, detail::ThreadOrder::Descending, detail::ThreadOrder::Shuffled}) {
-    for (auto clusters : {ClusterInterleaving::OneAfterAnother, ClusterInterleaving::Lockstep, ClusterInterleaving::Random})
+    for (auto clusters :
+         {ClusterInterleaving::OneAfterAnother, ClusterInterleaving::Lockstep, ClusterInterleaving::Random})
       for (uint64_t seed : {42u, 7u})
         if (seed == 42u || order == detail::ThreadOrder::Shuffled || clusters == ClusterInterleaving::Random)
           all.push_back({order, clusters, seed, 0});
@@ -284,7 +303,8 @@ TEST(PersistentEmulatedOrder, TheScheduleDoesNotChangeTheResult) {
       out.insert(out.end(), sums.begin(), sums.end());
       if (first_backward.empty()) first_backward = out;
       EXPECT_EQ(out, first_backward) << "cluster " << cluster << ", " << describe(schedule);
-      EXPECT_EQ(arrivals, std::vector<uint32_t>(arrivals.size(), 0)) << "cluster " << cluster << ", " << describe(schedule);
+      EXPECT_EQ(arrivals, std::vector<uint32_t>(arrivals.size(), 0))
+          << "cluster " << cluster << ", " << describe(schedule);
     }
   }
 }
@@ -318,27 +338,18 @@ struct FirstArrivalAddsTheSums {
 // The bias and h0 sums of the kernel (or the mutant) against the reference sums of the dv it
 // wrote, under `schedule`; false when any differs or an arrival count is left non-zero.
 template <class Kernel>
-bool sums_right(const Kernel& k, int64_t clusters, const detail::EmulatorSchedule& schedule, std::vector<float>& dv,
-                std::vector<float>& tile_sums, std::vector<float>& db_hid, std::vector<float>& dh0,
-                const std::vector<uint32_t>& arrivals, int64_t E, int64_t T, int64_t B, int64_t H) {
+bool sums_right(const Kernel& k, int64_t clusters, const detail::EmulatorSchedule& schedule,
+                const std::vector<float>& dv, std::vector<float>& tile_sums, std::vector<float>& db_hid,
+                std::vector<float>& dh0, const std::vector<uint32_t>& arrivals, int64_t E, int64_t T, int64_t B,
+                int64_t H) {
   std::fill(tile_sums.begin(), tile_sums.end(), std::numeric_limits<float>::quiet_NaN());  // no sums of a launch before
   std::fill(db_hid.begin(), db_hid.end(), 0.0f);
   std::fill(dh0.begin(), dh0.end(), 0.0f);
   detail::emulate_clusters(k, clusters, schedule);
-  const int64_t BH = B * H, state = (T + 1) * BH;
-  for (int64_t e = 0; e < E; ++e)
-    for (int64_t j = 0; j < H; ++j) {
-      double bias = 0, h0 = 0;
-      for (int64_t b = 0; b < B; ++b) {
-        for (int64_t t = 1; t <= T; ++t) bias += dv[size_t(e * state + t * BH + b * H + j)];
-        h0 += dv[size_t(e * state + b * H + j)];
-      }
-      // float sums of T B = 40 terms against double: 1e-5 of the scale is far below the effect of
-      // a tile's missing sum (a whole tile's share, or NaN)
-      const double scale = 1.0 + std::abs(bias) + std::abs(h0);
-      if (!(std::abs(db_hid[size_t(e * H + j)] - 0.3 * bias) <= 1e-5 * scale)) return false;
-      if (!(std::abs(dh0[size_t(e * H + j)] - h0) <= 1e-5 * scale)) return false;
-    }
+  // float sums of T B = 40 terms against double: 1e-5 of the scale is far below the effect of a
+  // tile's missing sum (a whole tile's share, or NaN)
+  const auto [bias, h0] = reference_sums(dv, E, T, B, H, 0.3f);
+  if (!test::close_to(db_hid, bias, 1e-5) || !test::close_to(dh0, h0, 1e-5)) return false;
   return std::all_of(arrivals.begin(), arrivals.end(), [](uint32_t a) { return a == 0; });
 }
 
@@ -413,19 +424,11 @@ TEST(PersistentEmulatedSums, BiasAndH0GradientsSummedInTheKernel) {
       for (int launch = 0; launch < 2; ++launch) {
         std::fill(db_hid.begin(), db_hid.end(), poison), std::fill(db_in.begin(), db_in.end(), poison);
         std::fill(dh0.begin(), dh0.end(), poison);
-        detail::emulate_clusters(bw, g.clusters_total(E),
-                                 {detail::ThreadOrder::Shuffled, detail::ClusterInterleaving::Random, uint64_t(launch)});
+        const detail::EmulatorSchedule random{detail::ThreadOrder::Shuffled, detail::ClusterInterleaving::Random,
+                                              uint64_t(launch)};
+        detail::emulate_clusters(bw, g.clusters_total(E), random);
         EXPECT_EQ(arrivals, std::vector<uint32_t>(arrivals.size(), 0));
-        std::vector<float> bias_expected(size_t(E * H)), h0_expected(size_t(E * H));
-        for (int64_t e = 0; e < E; ++e)
-          for (int64_t j = 0; j < H; ++j) {
-            double bias = 0, h0 = 0;
-            for (int64_t b = 0; b < B; ++b) {
-              for (int64_t t = 1; t <= T; ++t) bias += dv[size_t(e * state + t * BH + b * H + j)];
-              h0 += dv[size_t(e * state + b * H + j)];
-            }
-            bias_expected[size_t(e * H + j)] = float(alpha * bias), h0_expected[size_t(e * H + j)] = float(h0);
-          }
+        const auto [bias_expected, h0_expected] = reference_sums(dv, E, T, B, H, alpha);
         const std::vector<float> untouched(size_t(E * H), poison);
         EXPECT_TRUE(test::close_to(db_hid, learned & 1 ? bias_expected : untouched, 1e-6)) << "db_hid";
         EXPECT_TRUE(test::close_to(db_in, learned & 2 ? bias_expected : untouched, 1e-6)) << "db_in";

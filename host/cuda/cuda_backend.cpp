@@ -72,8 +72,8 @@ std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math
       throw StateError(std::string("ctrnn: cudaGetDevice failed: ") + cudaGetErrorString(e));
     }
   }
-  auto backend = std::make_unique<DeviceBound<OrchestratedBackend<CudaPrims>>>(device, c, options.poison_buffers, device,
-                                                                                math, options.graphs);
+  auto backend = std::make_unique<DeviceBound<OrchestratedBackend<CudaPrims>>>(device, c, options.poison_buffers,
+                                                                                device, math, options.graphs);
   backend->set_recurrence(options.recurrence);
   return backend;
 }
