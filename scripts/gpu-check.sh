@@ -258,7 +258,7 @@ elif [ -n "$why_build" ]; then
   build_limit=$(deadline 220 250)  # correctness and the sanitizers keep their share
   say "$why_build; building the tests for sm_90 here, at most $build_limit s"
   binaries=built
-  build_here "$build_limit" build-gpu-here
+  build_here "$build_limit" "$root/build-gpu-here"
   rc=$?
   work=build-gpu-here
   if ! run_for 30 "$work/tests/test_cuda_gpu" --gtest_list_tests >/dev/null 2>&1; then
