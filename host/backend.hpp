@@ -84,7 +84,7 @@ inline std::vector<uint8_t> weighted_losses_finite(const std::vector<double>& te
   std::vector<uint8_t> finite;
   for (size_t e = 0; e + kNumLossTerms <= terms.size(); e += kNumLossTerms) {
     double total = 0;
-    for (int k = 0; k < kNumLossTerms; ++k) total += w.lambda[k] * terms[e + k];
+    for (int k = 0; k < kNumLossTerms; ++k) total += w.lambda[k][int64_t(e / kNumLossTerms)] * terms[e + k];
     finite.push_back(std::isfinite(total) ? 1 : 0);
   }
   return finite;

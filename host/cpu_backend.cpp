@@ -120,18 +120,20 @@ class CpuBackend final : public Backend<T> {
         for (int64_t i = 0; i < n; ++i) norms[e] += double((*grads[a])[e * n + i]) * double((*grads[a])[e * n + i]);
     }
     for (double& x : norms) x = std::sqrt(x);
-    const body::AdamCoeffs adam = body::AdamCoeffs::of(opt, step);
+    std::vector<body::AdamCoeffs> adam;  // each network's, from its own lr and weight decay
+    for (int64_t e = 0; e < E; ++e) adam.push_back(body::AdamCoeffs::of(opt, step, e));
     // Element i of array a, network e: its new parameter and moments, from the current values.
     auto updated = [&](size_t a, int64_t e, int64_t i, T& p, T& mi, T& vi) {
       // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1.
-      const T clip = opt.clip_grad_norm > 0 ? T(std::min(1.0, opt.clip_grad_norm / (norms[e] + 1e-6))) : T(1);
+      const double max_norm = opt.clip_grad_norm[e];
+      const T clip = max_norm > 0 ? T(std::min(1.0, max_norm / (norms[e] + 1e-6))) : T(1);
       const std::vector<T>* plasticity = a < 3 ? &constraints_[a].plasticity : nullptr;
       const T scale = plasticity && !plasticity->empty() ? (*plasticity)[i] : T(1);
       const T g = (*grads[a])[i] * clip;
       if (opt.kind == OptimizerConfig::Kind::Adam)
-        body::adam_update(p, g, mi, vi, scale, adam);
+        body::adam_update(p, g, mi, vi, scale, adam[size_t(e)]);
       else
-        body::sgd_update(p, g, mi, scale, T(opt.lr), T(opt.momentum), T(opt.weight_decay), step == 1);
+        body::sgd_update(p, g, mi, scale, T(opt.lr[e]), T(opt.momentum[e]), T(opt.weight_decay[e]), step == 1);
     };
     for (int64_t e = 0; e < E; ++e) {
       // A network is updated only when every new value is finite; otherwise it diverges.

@@ -29,11 +29,8 @@ NonFiniteLoss::NonFiniteLoss(int64_t step, int64_t network, double value)
 template <class T>
 BasicTrainer<T>::BasicTrainer(BasicNetwork<T>& net, OptimizerConfig opt, LossWeights weights)
     : net_(net), opt_(opt), weights_(weights) {
-  opt_.validate();
-  for (int k = 0; k < kNumLossTerms; ++k)
-    if (!std::isfinite(weights_.lambda[k]) || weights_.lambda[k] < 0)
-      throw InvalidArgument(std::string("lambda_") + kLossTermNames[k], "a finite number >= 0",
-                            std::to_string(weights_.lambda[k]));
+  opt_.validate("", net.config().ensemble_size);
+  weights_.validate("", net.config().ensemble_size);
 }
 
 namespace {
@@ -45,7 +42,7 @@ LossReport report(const std::vector<double>& terms, const LossWeights& w, int64_
   for (int64_t e = 0; e < E; ++e)
     for (int k = 0; k < kNumLossTerms; ++k) {
       r.terms[e][k] = terms[e * kNumLossTerms + k];
-      r.total[e] += w.lambda[k] * r.terms[e][k];
+      r.total[e] += w.lambda[k][e] * r.terms[e][k];
     }
   return r;
 }

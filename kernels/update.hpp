@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/network_coeffs.hpp"
 #include "kernels/philox.hpp"
 #include "kernels/update_bodies.hpp"
 
@@ -32,27 +33,25 @@ struct OptimizerUpdate {
   const float* plasticity;  // (E, n) or null
   int64_t n;
   const double* norm_sq;  // (E) squared gradient norms
-  double clip_max;        // 0: no clipping
   UpdateKind kind;
-  const body::AdamCoeffs* adam;  // this step's constants, in memory (one graph for every step)
-  float lr, momentum, weight_decay;
+  const body::NetworkCoeffs* coeffs;  // (E) this step's constants, in memory (one graph for every step)
   bool first_step;
   const double* apply;  // (E) 1: update network e; null: always
 
   // Element i's new parameter and moments, from their current values in p, m, v.
   CTRNN_HD void updated(int64_t i, float& p_i, float& m_i, float& v_i) const {
-    const int64_t e = i / n;
+    const body::NetworkCoeffs& c = coeffs[i / n];
     float clip = 1.0f;
-    if (clip_max > 0) {
-      const double c = clip_max / (sqrt(norm_sq[e]) + 1e-6);
-      clip = float(c < 1.0 ? c : 1.0);
+    if (c.clip > 0) {
+      const double k = c.clip / (sqrt(norm_sq[i / n]) + 1e-6);
+      clip = float(k < 1.0 ? k : 1.0);
     }
     const float scale = plasticity ? plasticity[i] : 1.0f;
     const float grad = g[i] * clip;
     if (kind == UpdateKind::Adam)
-      body::adam_update(p_i, grad, m_i, v_i, scale, *adam);
+      body::adam_update(p_i, grad, m_i, v_i, scale, c.adam);
     else
-      body::sgd_update(p_i, grad, m_i, scale, lr, momentum, weight_decay, first_step);
+      body::sgd_update(p_i, grad, m_i, scale, float(c.lr), float(c.momentum), float(c.weight_decay), first_step);
   }
 
   CTRNN_HD void operator()(int64_t i) const {

@@ -17,10 +17,11 @@ struct AdamCoeffs {
   double step_size;              // lr / (1 - beta1^step)
   double bias_correction2_sqrt;  // sqrt(1 - beta2^step)
 
-  // The constants of optimizer step `step` (1-based); zeros unless `opt` is Adam. Host only.
-  static AdamCoeffs of(const OptimizerConfig& opt, int64_t step) {
+  // The constants of optimizer step `step` (1-based) for network e (its lr and weight decay);
+  // zeros unless `opt` is Adam. Host only.
+  static AdamCoeffs of(const OptimizerConfig& opt, int64_t step, int64_t e = 0) {
     if (opt.kind != OptimizerConfig::Kind::Adam) return {};
-    return {opt.beta1, opt.beta2, opt.eps, opt.weight_decay, opt.lr / (1 - std::pow(opt.beta1, double(step))),
+    return {opt.beta1, opt.beta2, opt.eps, opt.weight_decay[e], opt.lr[e] / (1 - std::pow(opt.beta1, double(step))),
             std::sqrt(1 - std::pow(opt.beta2, double(step)))};
   }
 };

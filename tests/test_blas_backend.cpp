@@ -291,6 +291,11 @@ TEST(BlasBackendState, DivergenceIsPerNetwork) {
   test::expect_divergence_is_per_network([](const Config& c) { return detail::make_host_backend(c); });
 }
 
+// Per-network optimizer values and lambdas: each network as in a run with its values for all.
+TEST(BlasBackendPerNetwork, ValuesEqualUniformRuns) {
+  test::expect_per_network_values_equal_uniform_runs([](const Config& c) { return detail::make_host_backend(c); });
+}
+
 TEST(BlasBackendThreads, ResumesBitForBitAtAFixedThreadCount) {
   const BackendCase c = threaded_case();
   const test::Problem p = test::make_problem(c);

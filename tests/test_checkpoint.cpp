@@ -106,6 +106,26 @@ TEST(Checkpoint, KeepsWhichNetworksDiverged) {
   EXPECT_FALSE(std::equal(after.begin() + n, after.end(), before.begin() + n)) << "network 1 trains";
 }
 
+// Per-network optimizer values and lambdas are stored and read back as they were.
+TEST(Checkpoint, KeepsPerNetworkValues) {
+  TempDir dir;
+  Network net(rich_config(), Device::Cpu);
+  OptimizerConfig o = adam();
+  o.lr = PerNetwork::each({0.01, 0.001});
+  o.clip_grad_norm = PerNetwork::each({0, 0.5});
+  LossWeights w;
+  w[kLossFr] = PerNetwork::each({0.125, 0});
+  Trainer t(net, o, w);
+  train(net, t, 0, 1);
+  save_checkpoint(dir.file("ck.safetensors"), net, &t);
+  const Checkpoint ck = load_checkpoint(dir.file("ck.safetensors"), Device::Cpu);
+  EXPECT_EQ(ck.optimizer.lr, o.lr);
+  EXPECT_EQ(ck.optimizer.clip_grad_norm, o.clip_grad_norm);
+  EXPECT_EQ(ck.optimizer.weight_decay, 0.0);
+  EXPECT_EQ(ck.loss_weights[kLossFr], w[kLossFr]);
+  EXPECT_EQ(ck.loss_weights[kMse], 1.0);
+}
+
 TEST(Checkpoint, KeepsTheCarriedState) {
   TempDir dir;
   Config c = rich_config();
@@ -214,6 +234,10 @@ TEST(Checkpoint, MetadataIsParsedStrictly) {
                             R"( "weight_decay": 0, "clip_grad_norm": 0})";
   f.write(dir.file("bad.safetensors"));
   expect_metadata_refused(dir.file("bad.safetensors"), "lr", "0.1");
+  f.metadata["optimizer"] = R"({"optimizer": "adam", "lr": {"per_network": [0.1, 0.2, 0.3]}, "betas": [0.9, 0.999],)"
+                            R"( "eps": 1e-8, "momentum": 0, "weight_decay": 0, "clip_grad_norm": 0})";
+  f.write(dir.file("bad.safetensors"));
+  expect_metadata_refused(dir.file("bad.safetensors"), "lr", "3 values");
 }
 
 TEST(Checkpoint, MetadataIntegersOfTheCallerAreParsedStrictly) {

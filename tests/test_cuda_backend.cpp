@@ -165,6 +165,13 @@ TEST(CudaBackendState, DivergenceIsPerNetwork) {
   test::expect_divergence_is_per_network([](const Config& c) { return detail::make_cuda_backend(c, MathMode::FP32); });
 }
 
+// Per-network values read by the graphed step from the input arena: each network as in a run with
+// its values for all (same device, same kernels).
+TEST(CudaBackendPerNetwork, ValuesEqualUniformRuns) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  test::expect_per_network_values_equal_uniform_runs([](const Config& c) { return detail::make_cuda_backend(c, MathMode::FP32); });
+}
+
 TEST(CudaBackendState, RefusesOutOfOrderCalls) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
   BackendCase c;

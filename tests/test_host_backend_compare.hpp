@@ -491,3 +491,87 @@ void expect_divergence_is_per_network(MakeBackend&& make) {
 }
 
 }  // namespace ctrnn::test
+
+namespace ctrnn::test {
+
+// Per-network optimizer values and loss weights (PerNetwork): in an ensemble of three with its own
+// lr, weight decay, momentum, clipping and lambdas per network (some lambdas 0 for one network
+// only), network k equals, bit for bit, network k of the same ensemble given network k's values
+// for all three (same backend: the same sums in the same order; only which terms are computed for
+// the others differs, and a term a network does not use adds exact zeros to it).
+template <class MakeBackend>
+void expect_per_network_values_equal_uniform_runs(MakeBackend&& make) {
+  BackendCase c;
+  c.E = 3, c.T = 6, c.B = 3, c.biases = true, c.regularizers = true;
+  const Problem p = make_problem(c);
+  for (const auto kind : {OptimizerConfig::Kind::Adam, OptimizerConfig::Kind::SGD}) {
+    SCOPED_TRACE(to_string(kind));
+    OptimizerConfig mixed;
+    mixed.kind = kind;
+    mixed.lr = PerNetwork::each({1e-2, 3e-2, 5e-3});
+    mixed.weight_decay = PerNetwork::each({0, 1e-2, 1e-3});
+    mixed.momentum = PerNetwork::each({0, 0.9, 0.5});
+    mixed.clip_grad_norm = PerNetwork::each({0, 0.05, 1});
+    LossWeights w = p.weights;
+    w[kMse] = PerNetwork::each({1, 0.5, 2});
+    w[kLossIn] = PerNetwork::each({0.1, 0, 0.3});
+    w[kLossFr] = PerNetwork::each({0, 0.4, 0.2});
+    w[kLossFrSd] = PerNetwork::each({0.5, 0, 0});
+    w[kLossFrCv] = PerNetwork::each({0, 0, 0.6});
+    auto uniform = [&](int64_t k) {  // network k's values for every network
+      OptimizerConfig o = mixed;
+      o.lr = o.lr[k], o.weight_decay = o.weight_decay[k], o.momentum = o.momentum[k];
+      o.clip_grad_norm = o.clip_grad_norm[k];
+      LossWeights u = w;
+      for (PerNetwork& x : u.lambda) x = x[k];
+      return std::make_pair(o, u);
+    };
+    auto run = [&](const OptimizerConfig& o, const LossWeights& lw, Params<float>& params, OptimizerState<float>& s) {
+      auto b = make(p.config);
+      load_problem(*b, p);
+      std::vector<detail::StepResult> steps;
+      for (int64_t step = 1; step <= 4; ++step) {
+        detail::LossArgs<float> l = loss_args(c, p, p.target);
+        l.weights = lw;
+        steps.push_back(b->train_step(forward_args(c, p, uint64_t(step), detail::InitialState::H0, false), l, o, step));
+      }
+      b->get_params(params);
+      b->get_optimizer_state(s);
+      return steps;
+    };
+    Params<float> pm;
+    OptimizerState<float> sm;
+    const std::vector<detail::StepResult> rm = run(mixed, w, pm, sm);
+    for (int64_t k = 0; k < 3; ++k) {
+      SCOPED_TRACE("network " + std::to_string(k));
+      Params<float> pu;
+      OptimizerState<float> su;
+      const auto [o, lw] = uniform(k);
+      const std::vector<detail::StepResult> ru = run(o, lw, pu, su);
+      for (size_t s = 0; s < rm.size(); ++s) {
+        for (int t = 0; t < kNumLossTerms; ++t)
+          EXPECT_EQ(rm[s].terms[size_t(k * kNumLossTerms + t)], ru[s].terms[size_t(k * kNumLossTerms + t)])
+              << "term " << kLossTermNames[t] << ", step " << s + 1;
+        EXPECT_EQ(rm[s].grad_norm[size_t(k)], ru[s].grad_norm[size_t(k)]) << "step " << s + 1;
+      }
+      const auto a = pm.arrays(), b = pu.arrays(), ma = sm.m.arrays(), mb = su.m.arrays(), va = sm.v.arrays(),
+                 vb = su.v.arrays();
+      for (int q = 0; q < kNumParamArrays; ++q) {
+        const size_t n = a[q]->size() / 3;
+        auto slice = [&](const std::vector<float>& x) { return std::vector<float>(x.begin() + k * n, x.begin() + (k + 1) * n); };
+        EXPECT_EQ(slice(*a[q]), slice(*b[q])) << kParamNames[q];
+        EXPECT_EQ(slice(*ma[q]), slice(*mb[q])) << "m of " << kParamNames[q];
+        EXPECT_EQ(slice(*va[q]), slice(*vb[q])) << "v of " << kParamNames[q];
+      }
+    }
+    // The values differ enough to matter: network 0 of the mixed run is not network 0 of network 1's.
+    Params<float> p1;
+    OptimizerState<float> s1;
+    const auto [o1, w1] = uniform(1);
+    run(o1, w1, p1, s1);
+    EXPECT_NE(std::vector<float>(pm.w_hid.begin(), pm.w_hid.begin() + c.H * c.H),
+              std::vector<float>(p1.w_hid.begin(), p1.w_hid.begin() + c.H * c.H));
+  }
+}
+
+}  // namespace ctrnn::test

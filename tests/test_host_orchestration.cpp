@@ -303,6 +303,13 @@ TEST(HostOrchestrationState, DivergenceIsPerNetwork) {
   test::expect_divergence_is_per_network(
       [](const Config& c) { return std::make_unique<OrchestratedBackend<HostPrims>>(c, true); });
 }
+TEST(HostOrchestrationPerNetwork, ValuesEqualUniformRuns) {
+  test::expect_per_network_values_equal_uniform_runs(
+      [](const Config& c) { return std::make_unique<OrchestratedBackend<HostPrims>>(c, true); });
+}
+TEST(ReferenceBackendPerNetwork, ValuesEqualUniformRuns) {
+  test::expect_per_network_values_equal_uniform_runs([](const Config& c) { return detail::make_cpu_backend<float>(c); });
+}
 TEST(ReferenceBackendState, DivergenceIsPerNetwork) {
   test::expect_divergence_is_per_network([](const Config& c) { return detail::make_cpu_backend<float>(c); });
 }

@@ -324,6 +324,45 @@ TEST(Trainer, TheLastNetworkDivergingStopsAndChangesNothing) {
   EXPECT_EQ(network_slice(net.params().w_hid, E, 0), network_slice(before.w_hid, E, 0));
 }
 
+// Per-network values through the public API: network k of an ensemble trained with per-network
+// values equals network k of the same ensemble trained with network k's values for all (CPU
+// backend, bit for bit); bad per-network values are refused naming the parameter.
+TEST(Trainer, PerNetworkValuesEqualUniformRuns) {
+  const int64_t E = 3;
+  OptimizerConfig mixed;
+  mixed.lr = PerNetwork::each({1e-2, 4e-2, 2e-3});
+  mixed.weight_decay = PerNetwork::each({0, 1e-2, 0});
+  mixed.clip_grad_norm = PerNetwork::each({0.05, 0, 1});
+  LossWeights w;
+  w[kLossFr] = PerNetwork::each({0, 0.3, 0.1});
+  w[kLossHid] = PerNetwork::each({0.2, 0, 0});
+  Network a(base_config(E));
+  Trainer ta(a, mixed, w);
+  for (int64_t s = 0; s < 3; ++s) ta.step(inputs(60 + s), ensemble_target(E, 60 + s));
+  for (int64_t k = 0; k < E; ++k) {
+    OptimizerConfig o;
+    o.lr = mixed.lr[k], o.weight_decay = mixed.weight_decay[k], o.clip_grad_norm = mixed.clip_grad_norm[k];
+    LossWeights u;
+    for (int t = 0; t < kNumLossTerms; ++t) u.lambda[t] = w.lambda[t][k];
+    Network b(base_config(E));
+    Trainer tb(b, o, u);
+    for (int64_t s = 0; s < 3; ++s) tb.step(inputs(60 + s), ensemble_target(E, 60 + s));
+    const auto pa = a.params().arrays(), pb = b.params().arrays();
+    for (int q = 0; q < kNumParamArrays; ++q)
+      EXPECT_EQ(network_slice(*pa[q], E, k), network_slice(*pb[q], E, k)) << kParamNames[q] << " of network " << k;
+  }
+  Network c(base_config(E));
+  OptimizerConfig two = mixed;
+  two.lr = PerNetwork::each({1e-2, 1e-2});
+  test::expect_refused([&] { Trainer t(c, two); }, "lr");
+  OptimizerConfig negative = mixed;
+  negative.lr = PerNetwork::each({1e-2, -1e-2, 1e-2});
+  test::expect_refused([&] { Trainer t(c, negative); }, "lr");
+  LossWeights bad;
+  bad[kLossOut] = PerNetwork::each({0, 0, -1});
+  test::expect_refused([&] { Trainer t(c, OptimizerConfig{}, bad); }, "lambda_out");
+}
+
 // torch.optim.Adam gets 1 - beta1 and 1 - beta2 as Python floats (double) and rounds them once;
 // computed in float they are 0.100000024 and 0.00099998713 (6e-6 relatively larger).
 TEST(Trainer, AdamRoundsOneMinusBetaFromDouble) {

@@ -66,13 +66,16 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     float* operator[](int k) { return a[k].data(); }
   };
 
-  // Per-call scalars, in memory so that a captured graph reads each call's values.
+  // Per-call scalars, then each network's constants (body::NetworkCoeffs, E of them), in memory so
+  // that a captured graph reads each call's values.
   struct CallScalars {
-    body::AdamCoeffs adam;
     uint32_t call;
   };
   static constexpr size_t kAlign = 256;
   static size_t aligned(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+  static constexpr size_t kOffCoeffs = (sizeof(CallScalars) + alignof(body::NetworkCoeffs) - 1) /
+                                       alignof(body::NetworkCoeffs) * alignof(body::NetworkCoeffs);
+  size_t coeffs_end() const { return kOffCoeffs + size_t(E_) * sizeof(body::NetworkCoeffs); }
 
   // Element counts and the input arena's layout of one (T, B) shape.
   struct Shape {
@@ -222,7 +225,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
         [&](auto&& need) {
           need(report_, report_size());
           need(status_, 3 * E_);
-          need(arena_, std::max<int64_t>(int64_t(arena_.size()), kAlign));  // room for the scalars
+          need(arena_, std::max<int64_t>(int64_t(arena_.size()), int64_t(coeffs_end())));  // room for the scalars
         },
         std::string("optimizer step"));
     upload_scalars(opt, step, 0);
@@ -328,7 +331,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     s.y = checked_product({s.T, s.B, O_}, "inputs", what);  // per network
     s.target = checked_product({E_, s.y}, "inputs", what);  // room for a per-network target
     s.mask = s.y;
-    s.off_u = aligned(sizeof(CallScalars));
+    s.off_u = aligned(coeffs_end());
     s.off_target = aligned(s.off_u + size_t(checked_product({s.u, int64_t(sizeof(float))}, "inputs", what)));
     s.off_mask = aligned(s.off_target + size_t(checked_product({s.target, int64_t(sizeof(float))}, "inputs", what)));
     s.arena_bytes = s.off_mask + size_t(s.mask) * sizeof(float);
@@ -361,12 +364,12 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   void loss_buffers(const Shape& sh, const LossWeights& w, Need&& need) {
     need(arena_, int64_t(sh.arena_bytes));
     need(loss_gy_, E_ * sh.y);
-    if (w[kLossFr] != 0 || w[kLossFrSd] != 0 || w[kLossFrCv] != 0) need(loss_gr_, sh.work);  // dL/dr only when used
-    if (w[kLossFr] != 0 || w[kLossFrSd] != 0) need(rate_mean_, E_ * H_);
-    if (w[kLossFrCv] != 0) need(rate_cv_, E_ * sh.BH);
+    if (w.used(kLossFr) || w.used(kLossFrSd) || w.used(kLossFrCv)) need(loss_gr_, sh.work);  // dL/dr only when used
+    if (w.used(kLossFr) || w.used(kLossFrSd)) need(rate_mean_, E_ * H_);
+    if (w.used(kLossFrCv)) need(rate_cv_, E_ * sh.BH);
     const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
     for (int l = 0; l < 3; ++l)
-      if (w[weight_terms[l]] != 0) need(direct_[l], E_ * pre_[l] * post_[l]);
+      if (w.used(weight_terms[l])) need(direct_[l], E_ * pre_[l] * post_[l]);
     need(stats_, kernels::kNumStats * E_);
     need(report_, report_size());
     need(status_, 3 * E_);
@@ -409,9 +412,10 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   float* arena_floats(size_t offset) { return reinterpret_cast<float*>(arena_.data() + offset); }
   CallScalars* arena_scalars() { return reinterpret_cast<CallScalars*>(arena_.data()); }
 
-  // The call's scalars, u, target and mask into the arena: the host ones packed and uploaded at
-  // once (bytes [from, to), ending with the last host part), then the device ones copied in place
-  // on the device, so that a graph reads each call's inputs at the same addresses.
+  // The call's scalars, each network's constants (from `opt` at `step` and the loss weights), u,
+  // target and mask into the arena: the host ones packed and uploaded at once (bytes [from, to),
+  // ending with the last host part), then the device ones copied in place on the device, so that a
+  // graph reads each call's inputs at the same addresses.
   void upload_inputs(const Shape& sh, const ForwardArgs<float>& f, const LossArgs<float>* l,
                      const OptimizerConfig& opt, int64_t step, size_t to) {
     struct Part {
@@ -426,16 +430,17 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (l->mask && l->mask_shape != LossMask::None)
         parts.push_back({l->mask, sh.off_mask, l->mask_shape == LossMask::TimeBatch ? sh.T * sh.B : sh.y});
     }
-    const size_t from = f.u ? 0 : sh.off_target;
-    size_t end = f.u ? sizeof(CallScalars) : from;
+    const size_t from = f.u ? 0 : kOffCoeffs;
+    size_t end = coeffs_end();
     for (const Part& p : parts)
       if (!p.src.on_device()) end = p.offset + size_t(p.n) * sizeof(float);
     to = std::min(to, end);
     pack_.resize(to);
     if (f.u) {
-      CallScalars s{step > 0 ? body::AdamCoeffs::of(opt, step) : body::AdamCoeffs{}, uint32_t(f.call)};
+      const CallScalars s{uint32_t(f.call)};
       std::memcpy(pack_.data(), &s, sizeof s);
     }
+    pack_coeffs(opt, l ? l->weights : LossWeights{}, step);
     for (const Part& p : parts)
       if (!p.src.on_device()) std::memcpy(pack_.data() + p.offset, p.src.ptr, size_t(p.n) * sizeof(float));
     if (to > from) upload(arena_.data() + from, pack_.data() + from, int64_t(to - from));
@@ -453,9 +458,20 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     else download(dst.ptr, src, n);
   }
   void upload_scalars(const OptimizerConfig& opt, int64_t step, uint32_t call) {
-    CallScalars s{body::AdamCoeffs::of(opt, step), call};
-    upload(arena_.data(), reinterpret_cast<const unsigned char*>(&s), int64_t(sizeof s));
+    pack_.resize(coeffs_end());
+    const CallScalars s{call};
+    std::memcpy(pack_.data(), &s, sizeof s);
+    pack_coeffs(opt, LossWeights{}, step);
+    upload(arena_.data(), pack_.data(), int64_t(pack_.size()));
   }
+  // Each network's constants into the host image (pack_ holds at least coeffs_end() bytes).
+  void pack_coeffs(const OptimizerConfig& opt, const LossWeights& w, int64_t step) {
+    for (int64_t e = 0; e < E_; ++e) {
+      const body::NetworkCoeffs c = body::NetworkCoeffs::of(opt, w, step, e);
+      std::memcpy(pack_.data() + kOffCoeffs + size_t(e) * sizeof c, &c, sizeof c);
+    }
+  }
+  const body::NetworkCoeffs* coeffs() { return reinterpret_cast<const body::NetworkCoeffs*>(arena_.data() + kOffCoeffs); }
 
   // ---- State transitions
 
@@ -517,7 +533,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     reduce(E, TBO, MseNumerator{y_.data(), target, target_stride, mask, mask_shape, TBO, O_},
            stats + kStatMseNum * E);
     reduce(E, TBO, MseDenominator{mask, mask_shape, O_}, stats + kStatMseDen * E);
-    apply(E * TBO, MseGrad{y_.data(), target, target_stride, mask, mask_shape, TBO, O_, stats, E, float(w[kMse]),
+    apply(E * TBO, MseGrad{y_.data(), target, target_stride, mask, mask_shape, TBO, O_, stats, E, coeffs(),
                            loss_gy_.data()});
     // Weight terms and their direct gradients (only where the lambda is not 0)
     const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
@@ -525,36 +541,35 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (!has_direct_[l]) continue;
       const int64_t n = pre_[l] * post_[l];
       reduce(E, n, SumOfSquares{params_[l], n}, stats + (kStatSsIn + l) * E);
-      apply(E * n, WeightTermGrad{params_[l], direct_[l].data(), float(w[weight_terms[l]]), float(n)});
+      apply(E * n, WeightTermGrad{params_[l], direct_[l].data(), coeffs(), weight_terms[l], n});
     }
     // Firing-rate terms: dL/dr over r_1..r_T
     if (loss_has_gr_) fill(loss_gr_.data(), E * T * BH, 0.0f);
-    if (w[kLossFr] != 0 || w[kLossFrSd] != 0) {
+    if (w.used(kLossFr) || w.used(kLossFrSd)) {
       // m_h = mean_{t,b} r
       prims_column_sums(E, T * B, H, r_.data() + BH, sh.state, 1.0f / float(T * B), rate_mean_.data(), H);
       reduce(E, H, SquaredMeanRate{rate_mean_.data(), H}, stats + kStatFrSum * E);
-      if (w[kLossFrSd] != 0) reduce(E, H, SquaredMeanRateVariance{rate_mean_.data(), stats, E, H}, stats + kStatFrVar * E);
-      apply(E * T * BH, FiringRateGrad{rate_mean_.data(), stats, E, T, B, H, float(w[kLossFr]), float(w[kLossFrSd]),
+      if (w.used(kLossFrSd)) reduce(E, H, SquaredMeanRateVariance{rate_mean_.data(), stats, E, H}, stats + kStatFrVar * E);
+      apply(E * T * BH, FiringRateGrad{rate_mean_.data(), stats, E, T, B, H, coeffs(),
                                        loss_gr_.data()});
     }
-    if (w[kLossFrCv] != 0) {
+    if (w.used(kLossFrCv)) {
       // c_{b,h} = mean_t |r|
       apply(E * BH, MeanAbsRate{r_.data(), rate_cv_.data(), T, B, H});
       reduce(E, BH, CvSum{rate_cv_.data(), BH}, stats + kStatCvSum * E);
       reduce(E, BH, CvVariance{rate_cv_.data(), stats, E, BH}, stats + kStatCvVar * E);
-      apply(E * T * BH, CvGrad{r_.data(), rate_cv_.data(), stats, E, T, B, H, float(w[kLossFrCv]), loss_gr_.data()});
+      apply(E * T * BH, CvGrad{r_.data(), rate_cv_.data(), stats, E, T, B, H, coeffs(), loss_gr_.data()});
     }
-    LossTerms terms{stats, E, H, BH, {pre_[0] * post_[0], pre_[1] * post_[1], pre_[2] * post_[2]}, {}, report_.data(),
-                    status_.data()};
-    for (int k = 0; k < kNumLossTerms; ++k) terms.lambda[k] = w.lambda[k];
+    LossTerms terms{stats, E, H, BH, {pre_[0] * post_[0], pre_[1] * post_[1], pre_[2] * post_[2]}, coeffs(),
+                    report_.data(), status_.data()};
     apply(1, terms);
   }
 
   // Which gradients the loss hands BPTT (host state: set before a section, which may be replayed).
   void set_loss_flags(const LossWeights& w) {
-    loss_has_gr_ = w[kLossFr] != 0 || w[kLossFrSd] != 0 || w[kLossFrCv] != 0;
+    loss_has_gr_ = w.used(kLossFr) || w.used(kLossFrSd) || w.used(kLossFrCv);
     const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
-    for (int l = 0; l < 3; ++l) has_direct_[l] = w[weight_terms[l]] != 0;
+    for (int l = 0; l < 3; ++l) has_direct_[l] = w.used(weight_terms[l]);
   }
 
   void backward_from_loss_sequence(const Shape& sh, const Dynamics& dyn, const RecurrencePlan& plan) {
@@ -624,10 +639,8 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq, count > 0);
       const float* plasticity = k < 3 && plasticity_[k].size() ? plasticity_[k].data() : nullptr;
       check.arrays[count] = kernels::OptimizerUpdate{params_[k], grads_[k], opt_m_[k], opt_v_[k], plasticity, n, norm_sq,
-                                                     opt.clip_grad_norm,
                                                      is_adam ? kernels::UpdateKind::Adam : kernels::UpdateKind::SGD,
-                                                     &arena_scalars()->adam, float(opt.lr), float(opt.momentum),
-                                                     float(opt.weight_decay), step == 1, gate};
+                                                     coeffs(), step == 1, gate};
       check.offset[count + 1] = check.offset[count] + n;
       ++count;
     }
@@ -692,14 +705,14 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   std::string key(const char* part, const Shape& sh, const LossArgs<float>& l) const {
     std::string k = key(part, sh);
     append(k, l.target_per_network), append(k, static_cast<bool>(l.mask) ? l.mask_shape : LossMask::None);
-    for (double w : l.weights.lambda) append(k, w);
+    for (int t = 0; t < kNumLossTerms; ++t) append(k, l.weights.used(LossTerm(t)));  // values: in the arena
     return k;
   }
   std::string key(const char* part, const Shape& sh, const ForwardArgs<float>& f, const LossArgs<float>& l,
                   const OptimizerConfig& o, bool first_step) const {
     std::string k = key(part, sh, f) + key("", sh, l);
-    append(k, o.kind), append(k, o.lr), append(k, o.momentum), append(k, o.weight_decay), append(k, o.clip_grad_norm);
-    append(k, first_step);  // beta1, beta2, eps reach the device through the per-call scalars
+    append(k, o.kind);
+    append(k, first_step);  // the values (each network's) reach the device through the arena
     return k;
   }
 

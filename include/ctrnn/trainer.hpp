@@ -49,7 +49,9 @@ struct TrainerState : OptimizerState<T> {
 template <class T>
 class BasicTrainer {
  public:
-  // Throws InvalidArgument for an invalid optimizer config or negative lambdas. The trainer
+  // The optimizer values and lambdas may be per network (PerNetwork: one value each for the E
+  // networks). Throws InvalidArgument naming the parameter (and the network) for an invalid
+  // optimizer config, a negative lambda, or a per-network value without E entries. The trainer
   // keeps a reference to `net`, which must outlive it and stay where it is (not moved from).
   BasicTrainer(BasicNetwork<T>& net, OptimizerConfig opt, LossWeights weights = {});
 

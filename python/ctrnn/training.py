@@ -10,6 +10,15 @@ from . import _arrays, _core
 LOSS_TERMS = ("mse", "in", "hid", "out", "fr", "fr_sd", "fr_cv")
 
 
+def per_network(values):
+    """One value per network of an ensemble, for a Trainer's lr, momentum, weight_decay, clip or a
+    loss lambda: ``Trainer(model, lr=ctrnn.per_network([1e-3, 3e-3, 1e-2]))``. (A plain number
+    means the same value for every network.) The config file's form, ``{"per_network": [...]}``,
+    is accepted as well."""
+    values = [float(x) for x in np.asarray(values, dtype=float).reshape(-1)]
+    return {"per_network": values}
+
+
 def _lambdas(loss):
     """nn4n's RNNLoss keywords (lambda_mse, lambda_in, ...) or the bare term names -> {term: lambda}."""
     if loss is None:
@@ -21,7 +30,7 @@ def _lambdas(loss):
         term = key[len("lambda_"):] if isinstance(key, str) and key.startswith("lambda_") else key
         if term not in LOSS_TERMS:
             raise ValueError(f"ctrnn: invalid loss: expected keys lambda_{{{', '.join(LOSS_TERMS)}}}, got {key!r}")
-        out[term] = float(value)
+        out[term] = value  # a number or ctrnn.per_network([...]); the library checks it
     return out
 
 
@@ -41,6 +50,8 @@ class Trainer:
     optimizer "adam" or "sgd" with PyTorch's semantics (betas, eps, momentum, weight_decay);
     clip: maximum gradient norm per network (0: none); loss: nn4n's RNNLoss weights, e.g.
     ``{"lambda_mse": 1, "lambda_fr": 0.01}`` (lambda_mse 1 and the others 0 by default).
+    lr, momentum, weight_decay, clip and each lambda are a number (every network) or
+    ``ctrnn.per_network([...])`` (one value per network of the ensemble).
     Computation runs without the GIL.
     """
 
@@ -52,8 +63,8 @@ class Trainer:
             raise TypeError(f"ctrnn: invalid optimizer: expected \"adam\" or \"sgd\", got {type(optimizer).__name__}")
         b1, b2 = betas
         self.model = model
-        self._trainer = _core.Trainer(model._net, optimizer, float(lr), float(b1), float(b2), float(eps),
-                                      float(momentum), float(weight_decay), float(clip), _lambdas(loss))
+        self._trainer = _core.Trainer(model._net, optimizer, lr, float(b1), float(b2), float(eps), momentum,
+                                      weight_decay, clip, _lambdas(loss))
         self.history = []
 
     @classmethod

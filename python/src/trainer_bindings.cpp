@@ -48,12 +48,36 @@ nb::dict run(Trainer& t, const InArray& u, const InArray& target, const std::opt
 
 }  // namespace
 
-OptimizerConfig make_optimizer(const std::string& kind, double lr, double beta1, double beta2, double eps,
-                               double momentum, double weight_decay, double clip) {
+PerNetwork to_per_network(nb::handle v, const std::string& name) {
+  const std::string expected = "a number, or ctrnn.per_network([one value per network])";
+  if (nb::isinstance<nb::float_>(v) || nb::isinstance<nb::int_>(v)) return nb::cast<double>(v);
+  if (nb::isinstance<nb::dict>(v)) {
+    const nb::dict d = nb::borrow<nb::dict>(v);
+    if (d.size() == 1 && d.contains("per_network")) {
+      std::vector<double> values;
+      try {
+        for (nb::handle x : d["per_network"]) values.push_back(nb::cast<double>(x));
+      } catch (const std::exception&) {
+        throw InvalidArgument(name, expected, "a per_network entry that is not a list of numbers");
+      }
+      if (values.empty()) throw InvalidArgument(name, expected, "an empty per_network list");
+      return PerNetwork::each(std::move(values));
+    }
+  }
+  try {
+    return nb::cast<double>(v);  // numpy scalars
+  } catch (const std::exception&) {
+    throw InvalidArgument(name, expected, nb::type_name(v.type()).c_str());
+  }
+}
+
+OptimizerConfig make_optimizer(const std::string& kind, nb::handle lr, double beta1, double beta2, double eps,
+                               nb::handle momentum, nb::handle weight_decay, nb::handle clip) {
   OptimizerConfig o;
   o.kind = parse_optimizer(kind);
-  o.lr = lr, o.beta1 = beta1, o.beta2 = beta2, o.eps = eps;
-  o.momentum = momentum, o.weight_decay = weight_decay, o.clip_grad_norm = clip;
+  o.lr = to_per_network(lr, "lr"), o.beta1 = beta1, o.beta2 = beta2, o.eps = eps;
+  o.momentum = to_per_network(momentum, "momentum"), o.weight_decay = to_per_network(weight_decay, "weight_decay");
+  o.clip_grad_norm = to_per_network(clip, "clip");
   return o;
 }
 
@@ -65,7 +89,7 @@ LossWeights make_loss_weights(const nb::dict& lambdas) {
     while (k < kNumLossTerms && name != kLossTermNames[k]) ++k;
     if (k == kNumLossTerms)
       throw InvalidArgument("loss", "keys mse, in, hid, out, fr, fr_sd, fr_cv", "\"" + name + "\"");
-    w.lambda[k] = nb::cast<double>(value);
+    w.lambda[k] = to_per_network(value, "lambda_" + name);
   }
   return w;
 }
@@ -73,8 +97,8 @@ LossWeights make_loss_weights(const nb::dict& lambdas) {
 void bind_trainer(nb::module_& m) {
   nb::class_<Trainer>(m, "Trainer")
       .def("__init__",
-           [](Trainer* self, Network& net, const std::string& optimizer, double lr, double beta1, double beta2,
-              double eps, double momentum, double weight_decay, double clip, const nb::dict& lambdas) {
+           [](Trainer* self, Network& net, const std::string& optimizer, nb::handle lr, double beta1, double beta2,
+              double eps, nb::handle momentum, nb::handle weight_decay, nb::handle clip, const nb::dict& lambdas) {
              new (self) Trainer(net, make_optimizer(optimizer, lr, beta1, beta2, eps, momentum, weight_decay, clip),
                                 make_loss_weights(lambdas));
            },

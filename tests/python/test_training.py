@@ -99,6 +99,40 @@ def test_one_network_reports_diverged_as_a_bool():
     assert report["diverged"] is False and isinstance(report["total"], float)
 
 
+def test_per_network_values_equal_uniform_runs():
+    """An ensemble with its own lr, weight decay, clipping and lambda_fr per network: each network
+    trains exactly as in the same ensemble given its values for all networks."""
+    u, target, mask, _ = evidence_task(16)
+    lr, wd, clip, fr = [1e-2, 3e-2, 5e-3], [0.0, 1e-2, 0.0], [0.0, 0.1, 1.0], [0.0, 0.2, 0.05]
+
+    def train(**values):
+        model = ctrnn.CTRNN(dims=[1, 8, 2], ensemble_size=3, seed=0, device="cpu")
+        loss = {"lambda_fr": values.pop("fr")}
+        trainer = ctrnn.Trainer(model, loss=loss, **values)
+        for _ in range(3):
+            trainer.step(u, target, mask)
+        return model.parameters()
+
+    mixed = train(lr=ctrnn.per_network(lr), weight_decay=ctrnn.per_network(wd), clip=ctrnn.per_network(clip),
+                  fr={"per_network": fr})
+    for k in range(3):
+        alone = train(lr=lr[k], weight_decay=wd[k], clip=clip[k], fr=fr[k])
+        for name, value in mixed.items():
+            np.testing.assert_array_equal(value[k], alone[name][k], err_msg=f"{name} of network {k}")
+
+
+def test_bad_per_network_values_name_the_parameter():
+    model = ctrnn.CTRNN(dims=[1, 8, 2], ensemble_size=3, device="cpu")
+    with pytest.raises(ctrnn.InvalidArgument, match=r"invalid lr: .*per_network.*got list"):
+        ctrnn.Trainer(model, lr=[0.1, 0.2, 0.3])  # a bare list would read as an array over neurons
+    with pytest.raises(ctrnn.InvalidArgument, match=r"invalid lr: .*3 values \(one per network\).*got 2 values"):
+        ctrnn.Trainer(model, lr=ctrnn.per_network([0.1, 0.2]))
+    with pytest.raises(ctrnn.InvalidArgument, match=r"invalid momentum: .*got -0.5 for network 2"):
+        ctrnn.Trainer(model, optimizer="sgd", momentum=ctrnn.per_network([0, 0.9, -0.5]))
+    with pytest.raises(ctrnn.InvalidArgument, match=r"invalid lambda_fr: .*got -1.0 for network 0"):
+        ctrnn.Trainer(model, loss={"lambda_fr": ctrnn.per_network([-1, 0, 0])})
+
+
 def test_noise_and_modes():
     u = np.ones((10, 4, 1), dtype=np.float32)
     model = ctrnn.CTRNN(dims=[1, 8, 1], preact_noise=0.5, seed=0, device="cpu")
