@@ -18,7 +18,7 @@ namespace {
 template <class T>
 class CpuBackend final : public Backend<T> {
  public:
-  explicit CpuBackend(const Config& c) : learned_(learned_arrays(c)) {
+  explicit CpuBackend(const Config& c) : learned_(learned_arrays(c)), first_network_(c.first_network) {
     params_ = Params<T>::zeros(c.ensemble_size, c.dims[0], c.dims[1], c.dims[2]);
     grads_ = params_;
     opt_.m = params_;
@@ -168,7 +168,7 @@ class CpuBackend final : public Backend<T> {
       const int64_t n = c.pre * c.post;
       std::vector<T>& w = params_.weight(Layer(l));
       for (int64_t e = 0; e < c.E; ++e) {
-        const RandomStream rng(seed, RandomPurpose::Growth, uint32_t(e), uint32_t(l), uint32_t(step));
+        const RandomStream rng(seed, RandomPurpose::Growth, uint32_t(first_network_ + e), uint32_t(l), uint32_t(step));
         for (int64_t i = 0; i < n; ++i) {
           const int64_t k = e * n + i;
           if (!body::grows(c.sparsity[k], c.growth[k], rng.uniform(uint32_t(i)))) continue;
@@ -196,7 +196,7 @@ class CpuBackend final : public Backend<T> {
     std::vector<T> eps(E * a.steps * B * H);
     for (int64_t e = 0; e < E; ++e)
       for (int64_t t = 0; t < a.steps; ++t) {
-        const RandomStream rng(a.seed, purpose, uint32_t(e), uint32_t(t), uint32_t(a.call));
+        const RandomStream rng(a.seed, purpose, uint32_t(first_network_ + e), uint32_t(t), uint32_t(a.call));
         T* out = &eps[((e * a.steps + t) * B) * H];
         for (int64_t i = 0; i < B * H; ++i) out[i] = T(rng.normal(uint32_t(i)));
       }
@@ -212,6 +212,7 @@ class CpuBackend final : public Backend<T> {
   void project(int l) { project_weights(params_.weight(Layer(l)), constraints_[l]); }
 
   std::array<bool, kNumParamArrays> learned_;  // ParamArray order
+  int64_t first_network_;                      // network e draws as network first_network_ + e
   Params<T> params_;
   Gradients<T> grads_;
   OptimizerState<T> opt_;

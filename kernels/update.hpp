@@ -121,10 +121,12 @@ struct GrowSynapses {
   int64_t n;
   uint64_t seed;
   uint32_t layer, step;
+  uint32_t first_network = 0;  // network e draws as network first_network + e (Config)
 
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t e = i / n;
-    const float u = RandomStream(seed, RandomPurpose::Growth, uint32_t(e), layer, step).uniform(uint32_t(i - e * n));
+    const float u =
+        RandomStream(seed, RandomPurpose::Growth, uint32_t(e) + first_network, layer, step).uniform(uint32_t(i - e * n));
     if (!body::grows(sparsity[i], growth[i], u)) return;
     sparsity[i] = 1.0f;
     w[i] = 0.0f;

@@ -575,3 +575,89 @@ void expect_per_network_values_equal_uniform_runs(MakeBackend&& make) {
 }
 
 }  // namespace ctrnn::test
+
+namespace ctrnn::test {
+
+// Network k of an ensemble, alone (docs/contract.md "Parameters", first_network): an ensemble of
+// three with noise, growth and its own optimizer values and lambdas per network, and, for each k,
+// a one-network run configured to draw as network k (first_network = k) with network k's values
+// and target. Initial parameters, losses, gradient norms, parameters, moments and grown masks
+// agree bit for bit after four training steps (same backend type; `make` fixes the thread count
+// where there are threads, so each network's sums run in the same order in both).
+template <class MakeBackend>
+void expect_network_k_equals_its_one_network_run(MakeBackend&& make) {
+  BackendCase c;
+  c.E = 3, c.T = 6, c.B = 3, c.noise = true, c.masks = true, c.biases = true, c.regularizers = true;
+  const Problem p = make_problem(c);
+  OptimizerConfig mixed;
+  mixed.lr = PerNetwork::each({1e-2, 3e-2, 5e-3});
+  mixed.weight_decay = PerNetwork::each({0, 1e-2, 1e-3});
+  mixed.clip_grad_norm = PerNetwork::each({0, 0.05, 1});
+  LossWeights w = p.weights;
+  w[kLossFr] = PerNetwork::each({0, 0.4, 0.2});
+  w[kLossIn] = PerNetwork::each({0.1, 0, 0.3});
+  // Steps 1..4 of backend b on problem q: each step's result, then the state.
+  struct Run {
+    std::vector<detail::StepResult> steps;
+    Params<float> params;
+    OptimizerState<float> opt;
+    std::array<std::vector<float>, 3> sparsity;
+  };
+  auto run = [&](const BackendCase& bc, const Problem& q, const OptimizerConfig& o, const LossWeights& lw) {
+    auto b = make(q.config);
+    load_problem(*b, q);
+    Run r;
+    for (int64_t step = 1; step <= 4; ++step) {
+      detail::LossArgs<float> l = loss_args(bc, q, q.target);
+      l.weights = lw;
+      r.steps.push_back(b->train_step(forward_args(bc, q, uint64_t(step), detail::InitialState::H0, false), l, o, step));
+      b->grow_synapses(q.config.seed, step);
+    }
+    b->get_params(r.params);
+    b->get_optimizer_state(r.opt);
+    b->get_sparsity(r.sparsity);
+    return r;
+  };
+  const Run ensemble = run(c, p, mixed, w);
+  for (int64_t k = 0; k < c.E; ++k) {
+    SCOPED_TRACE("network " + std::to_string(k));
+    BackendCase one = c;
+    one.E = 1;
+    Problem q = p;
+    q.config.ensemble_size = 1;
+    q.config.first_network = k;
+    q.constraints = build_constraints<float>(q.config);
+    q.params = initial_params<float>(q.config, q.constraints);
+    const int64_t per_target = c.T * c.B * c.O;
+    q.target.assign(p.target.begin() + k * per_target, p.target.begin() + (k + 1) * per_target);
+    auto slice = [&](const std::vector<float>& x) {
+      const size_t n = x.size() / size_t(c.E);
+      return std::vector<float>(x.begin() + k * n, x.begin() + (k + 1) * n);
+    };
+    const auto initial = p.params.arrays(), alone = q.params.arrays();
+    for (int a = 0; a < kNumParamArrays; ++a)
+      if (a != kH0) EXPECT_EQ(slice(*initial[a]), *alone[a]) << "initial " << kParamNames[a];  // h0: the test's own
+    q.params.h0 = slice(p.params.h0);
+    OptimizerConfig o = mixed;
+    o.lr = mixed.lr[k], o.weight_decay = mixed.weight_decay[k], o.clip_grad_norm = mixed.clip_grad_norm[k];
+    LossWeights lw = w;
+    for (PerNetwork& x : lw.lambda) x = x[k];
+    const Run r = run(one, q, o, lw);
+    for (size_t s = 0; s < r.steps.size(); ++s) {
+      for (int t = 0; t < kNumLossTerms; ++t)
+        EXPECT_EQ(ensemble.steps[s].terms[size_t(k * kNumLossTerms + t)], r.steps[s].terms[size_t(t)])
+            << kLossTermNames[t] << " at step " << s + 1;
+      EXPECT_EQ(ensemble.steps[s].grad_norm[size_t(k)], r.steps[s].grad_norm[0]) << "step " << s + 1;
+    }
+    const auto pe = ensemble.params.arrays(), pr = r.params.arrays();
+    const auto me = ensemble.opt.m.arrays(), mr = r.opt.m.arrays(), ve = ensemble.opt.v.arrays(), vr = r.opt.v.arrays();
+    for (int a = 0; a < kNumParamArrays; ++a) {
+      EXPECT_EQ(slice(*pe[a]), *pr[a]) << kParamNames[a];
+      EXPECT_EQ(slice(*me[a]), *mr[a]) << "m of " << kParamNames[a];
+      EXPECT_EQ(slice(*ve[a]), *vr[a]) << "v of " << kParamNames[a];
+    }
+    for (int l = 0; l < 3; ++l) EXPECT_EQ(slice(ensemble.sparsity[l]), r.sparsity[l]) << "grown mask of layer " << l;
+  }
+}
+
+}  // namespace ctrnn::test

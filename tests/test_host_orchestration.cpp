@@ -310,6 +310,24 @@ TEST(HostOrchestrationPerNetwork, ValuesEqualUniformRuns) {
 TEST(ReferenceBackendPerNetwork, ValuesEqualUniformRuns) {
   test::expect_per_network_values_equal_uniform_runs([](const Config& c) { return detail::make_cpu_backend<float>(c); });
 }
+// Network k of an ensemble equals a one-network run drawing as network k (first_network = k):
+// the CUDA sequence on the host, the persistent kernels' host emulator, and the reference.
+TEST(HostOrchestrationNetworkAlone, EqualsItsNetworkInTheEnsemble) {
+  test::expect_network_k_equals_its_one_network_run(
+      [](const Config& c) { return std::make_unique<OrchestratedBackend<HostPrims>>(c, true); });
+}
+TEST(PersistentEmulatedNetworkAlone, EqualsItsNetworkInTheEnsemble) {
+  test::expect_network_k_equals_its_one_network_run([](const Config& c) {
+    auto b = std::make_unique<OrchestratedBackend<HostPrims>>(c, true);
+    detail::RecurrenceOptions o;
+    o.path = detail::RecurrencePath::PersistentCta;
+    b->set_recurrence(o);
+    return b;
+  });
+}
+TEST(ReferenceBackendNetworkAlone, EqualsItsNetworkInTheEnsemble) {
+  test::expect_network_k_equals_its_one_network_run([](const Config& c) { return detail::make_cpu_backend<float>(c); });
+}
 TEST(ReferenceBackendState, DivergenceIsPerNetwork) {
   test::expect_divergence_is_per_network([](const Config& c) { return detail::make_cpu_backend<float>(c); });
 }

@@ -93,6 +93,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       : prims_(std::forward<PrimArgs>(prim_args)...),
         learned_(learned_arrays(c)),
         poison_(poison),
+        first_network_(uint32_t(c.first_network)),
         E_(c.ensemble_size),
         I_(c.dims[0]),
         H_(c.dims[1]),
@@ -271,7 +272,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (!growth_[l].size()) continue;
       const int64_t n = pre_[l] * post_[l];
       apply(E_ * n, kernels::GrowSynapses{sparsity_[l].data(), growth_[l].data(), params_[l], opt_m_[l], opt_v_[l], n,
-                                          seed, uint32_t(l), uint32_t(step)});
+                                          seed, uint32_t(l), uint32_t(step), first_network_});
       project(l);  // a grown synapse starts at 0 under Dale's law too
     }
   }
@@ -501,7 +502,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       persistent(plan, kernels::PersistentForward{{}, params_[kWHid], params_[kBIn], params_[kBHid], work_.data(),
                                                   v_.data(), r_.data(), T, alpha, float(a.dynamics.preact_noise),
                                                   float(a.dynamics.postact_noise), act, a.seed,
-                                                  &arena_scalars()->call, {}});
+                                                  &arena_scalars()->call, {}, first_network_});
     for (int64_t t = 1; plan.path == RecurrencePath::Sequence && t <= T; ++t) {
       float* drive = work_.data() + (t - 1) * BH;
       // drive_t (B x H) += r_{t-1} (B x H) W_hid (H x H)
@@ -510,7 +511,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       apply(E * BH, kernels::LeakyStepForward{drive, T * BH, params_[kBIn], params_[kBHid], v_.data() + (t - 1) * BH,
                                               v_.data() + t * BH, r_.data() + t * BH, state, B, H, alpha,
                                               float(a.dynamics.preact_noise), float(a.dynamics.postact_noise), act,
-                                              a.seed, uint32_t(t - 1), &arena_scalars()->call});
+                                              a.seed, uint32_t(t - 1), &arena_scalars()->call, first_network_});
     }
     // Readout of all T steps: y (T B x O) = b_out + r_{1..T} (T B x H) W_out (H x O).
     apply(E * sh.y, kernels::BroadcastRows{y_.data(), params_[kBOut], T * B, O});
@@ -816,6 +817,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   P prims_;
   std::array<bool, kNumParamArrays> learned_;  // ParamArray order
   bool poison_;
+  uint32_t first_network_;  // network e draws noise and growth as network first_network_ + e (Config)
   int64_t E_, I_, H_, O_;
   int64_t pre_[3] = {}, post_[3] = {};
   ParamBuffers params_, grads_, opt_m_, opt_v_;  // opt_m_, opt_v_: Adam moments / SGD momentum

@@ -133,6 +133,17 @@ def test_bad_per_network_values_name_the_parameter():
         ctrnn.Trainer(model, loss={"lambda_fr": ctrnn.per_network([-1, 0, 0])})
 
 
+def test_first_network_reruns_a_network_alone():
+    """first_network=k: a one-network model starts from network k's weights of the ensemble with the
+    same seed (and draws its noise)."""
+    ensemble = ctrnn.CTRNN(dims=[1, 8, 2], ensemble_size=3, seed=5, biases="uniform", device="cpu")
+    alone = ctrnn.CTRNN(dims=[1, 8, 2], seed=5, biases="uniform", first_network=2, device="cpu")
+    for name, value in ensemble.parameters().items():
+        np.testing.assert_array_equal(value[2], alone.parameters()[name].reshape(value[2].shape), err_msg=name)
+    with pytest.raises(ctrnn.InvalidArgument, match="first_network"):
+        ctrnn.CTRNN(dims=[1, 8, 2], first_network=-1, device="cpu")
+
+
 def test_noise_and_modes():
     u = np.ones((10, 4, 1), dtype=np.float32)
     model = ctrnn.CTRNN(dims=[1, 8, 1], preact_noise=0.5, seed=0, device="cpu")
