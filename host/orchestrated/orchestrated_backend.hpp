@@ -15,13 +15,13 @@
 //
 // Each call first sizes every buffer it needs, refusing (InvalidArgument: parameter, bytes
 // needed, bytes available) what would not fit, then uploads its inputs with one copy into the
-// input arena (per-call scalars | u | target | mask), then runs its sequence as one graph section
+// input arena (per-call scalars | each network's constants | u | target | mask), then runs its sequence as one graph section
 // (run_graph, primitives.hpp), which allocates, transfers and synchronizes nothing, and reads back
 // only what it returns. A training step (train_step) is one section: forward, loss, BPTT and the
 // optimizer update, which the device skips for each network that has diverged (DivergenceGate:
-// its loss, gradient norm or update not finite), so the host reads one small report per step. State (the last forward's shape, has-forward/has-loss) changes only once
-// a call has succeeded; a call that fails after it started overwriting the trace leaves the
-// backend without a forward.
+// its loss, gradient norm or update not finite), so the host reads one small report per step.
+// State (the last forward's shape, has-forward/has-loss) changes only once a call has succeeded; a
+// call that fails after it started overwriting the trace leaves the backend without a forward.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -226,7 +226,8 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
         [&](auto&& need) {
           need(report_, report_size());
           need(status_, 3 * E_);
-          need(arena_, std::max<int64_t>(int64_t(arena_.size()), int64_t(coeffs_end())));  // room for the scalars
+          // room for the scalars and each network's constants
+          need(arena_, std::max<int64_t>(int64_t(arena_.size()), int64_t(coeffs_end())));
         },
         std::string("optimizer step"));
     upload_scalars(opt, step, 0);
