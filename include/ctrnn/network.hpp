@@ -95,6 +95,9 @@ class BasicNetwork {
   // stream).
   Tensor<T> last_outputs() const;
   Tensor<T> last_rates() const;
+  // The shape of the last forward's u, (T, B, I) or (E, T, B, I): that of backward()'s du
+  // ((0, 0, I) before any forward).
+  Shape input_shape() const;
 
   // dy: (E, T, B, O) = dL/dy of the last forward; dr: optional (E, T, B, H) = direct dL/dr.
   // Returns dL/d(parameter) for all parameters; those that are not learned (biases given as
@@ -161,7 +164,6 @@ class BasicNetwork {
   // The shape of y (E, T, B, O) and r (E, T, B, H) of a forward over `steps` x `batch`.
   Shape output_shape(int64_t steps, int64_t batch) const;
   Shape rates_shape(int64_t steps, int64_t batch) const;
-  Shape input_shape() const;  // the shape of the last forward's u
   void upload_params();  // after a host-side change of params_
 
   Config config_;
