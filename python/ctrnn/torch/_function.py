@@ -16,6 +16,8 @@ engine's last (two forwards, then the first's backward) replays that forward fir
 parameters, the same noise (the engine's forward-call counter set back) and, in keep mode, the
 same carried state.
 """
+import weakref
+
 import torch
 from torch.autograd.function import once_differentiable
 
@@ -71,7 +73,9 @@ class EngineFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, engine, training, x, *params):
         ctx.set_materialize_grads(False)
-        ctx.engine, ctx.training = engine, training
+        # A weak reference: a graph kept to the end of the program must not keep the engine alive
+        # past the extension's teardown (nanobind would report it as leaked).
+        ctx.engine, ctx.training = weakref.ref(engine), training
         ctx.call = engine.net.forward_calls
         ctx.kept = engine.net.kept_state()  # None unless keep mode carries a state
         ctx.given = [p is not None for p in params]
@@ -84,7 +88,9 @@ class EngineFunction(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, gy, gr):
         x, *params = ctx.saved_tensors
-        engine = ctx.engine
+        engine = ctx.engine()
+        if engine is None:
+            raise RuntimeError("ctrnn.torch: backward of a forward whose CTRNN has been deleted")
         n_inputs = 3 + len(params)
         if gy is None and gr is None:
             return (None,) * n_inputs
