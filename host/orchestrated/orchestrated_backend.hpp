@@ -4,8 +4,8 @@
 // whole loop as one persistent kernel; readout for all T as one GEMM), BPTT (dL/dy through W_out
 // for all T as one GEMM; per step the recurrent GEMM and one fused kernel, then the bias and h0
 // gradients as column sums, or the whole loop and those sums as one persistent kernel; weight
-// gradients as GEMMs over all T), the loss with its gradients, the optimizer step, projection and
-// growth. OrchestratedBackend<CudaPrims> is the CUDA backend; OrchestratedBackend<HostPrims> runs
+// gradients as GEMMs over all T; the input gradient, when asked, as one GEMM per network), the
+// loss with its gradients, the optimizer step, projection and growth. OrchestratedBackend<CudaPrims> is the CUDA backend; OrchestratedBackend<HostPrims> runs
 // the very same sequence and bodies on the host, which is what CI compares with the CPU
 // reference. Same semantics as CpuBackend (host/cpu_backend.cpp) in every virtual.
 //
