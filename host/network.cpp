@@ -394,7 +394,8 @@ void BasicNetwork<T>::set_params(const std::array<const View*, kNumParamArrays>&
     if (!params[k]) continue;
     const std::string name = std::string("parameter ") + kParamNames[k];
     if (!param_learned(config_, k))
-      throw InvalidArgument(name, k == kH0 ? "init_state 'learn' to write h0" : "a learned bias (its biases entry is not None)",
+      throw InvalidArgument(name,
+                            k == kH0 ? "init_state 'learn' to write h0" : "a learned bias (its biases entry is not None)",
                             k == kH0 ? "'" + to_string(config_.init_state) + "'" : "None");
     const Shape shape = param_shape(k, config_);
     src[k] = checked(*params[k], name, &shape);

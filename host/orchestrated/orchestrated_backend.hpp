@@ -5,9 +5,9 @@
 // for all T as one GEMM; per step the recurrent GEMM and one fused kernel, then the bias and h0
 // gradients as column sums, or the whole loop and those sums as one persistent kernel; weight
 // gradients as GEMMs over all T; the input gradient, when asked, as one GEMM per network), the
-// loss with its gradients, the optimizer step, projection and growth. OrchestratedBackend<CudaPrims> is the CUDA backend; OrchestratedBackend<HostPrims> runs
-// the very same sequence and bodies on the host, which is what CI compares with the CPU
-// reference. Same semantics as CpuBackend (host/cpu_backend.cpp) in every virtual.
+// loss with its gradients, the optimizer step, projection and growth.
+// OrchestratedBackend<CudaPrims> is the CUDA backend; OrchestratedBackend<HostPrims> runs the very
+// same sequence and bodies on the host, which is what CI compares with the CPU reference. Same semantics as CpuBackend (host/cpu_backend.cpp) in every virtual.
 //
 // Layout, row-major and time-major (see kernels/leaky_step.hpp):
 //   u (E or 1, T, B, I); v, r, dv (E, T+1, B, H); work (E, T, B, H); y, gy (E, T, B, O);
@@ -306,8 +306,8 @@ class OrchestratedBackend final : public Backend<float> {
       for (const auto& b : set->a) add(b);
     for (const auto* masks : {&sparsity_, &ei_, &plasticity_, &growth_, &direct_})
       for (const auto& b : *masks) add(b);
-    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &du_, &tile_sums_, &loss_gy_,
-                                &loss_gr_, &rate_mean_, &rate_cv_})
+    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &du_, &tile_sums_,
+                                &loss_gy_, &loss_gr_, &rate_mean_, &rate_cv_})
       add(*b);
     add(stats_), add(report_), add(arena_), add(arrivals_);
     return bytes;
