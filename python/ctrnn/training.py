@@ -41,7 +41,8 @@ class Trainer:
     optimizer "adam" or "sgd" with PyTorch's semantics (betas, eps, momentum, weight_decay);
     clip: maximum gradient norm per network (0: none); loss: nn4n's RNNLoss weights, e.g.
     ``{"lambda_mse": 1, "lambda_fr": 0.01}`` (lambda_mse 1 and the others 0 by default).
-    Computation runs without the GIL.
+    Computation runs without the GIL; calls on the trainers of one model run one at a time (the
+    model's lock, see ``ctrnn.CTRNN``).
     """
 
     def __init__(self, model, optimizer="adam", lr=1e-3, loss=None, clip=0.0, betas=(0.9, 0.999), eps=1e-8,
@@ -52,8 +53,10 @@ class Trainer:
             raise TypeError(f"ctrnn: invalid optimizer: expected \"adam\" or \"sgd\", got {type(optimizer).__name__}")
         b1, b2 = betas
         self.model = model
-        self._trainer = _core.Trainer(model._net, optimizer, float(lr), float(b1), float(b2), float(eps),
-                                      float(momentum), float(weight_decay), float(clip), _lambdas(loss))
+        args = (optimizer, float(lr), float(b1), float(b2), float(eps), float(momentum), float(weight_decay),
+                float(clip), _lambdas(loss))
+        with model._lock:
+            self._trainer = _core.Trainer(model._net, *args)
         self.history = []
 
     @classmethod
@@ -64,7 +67,8 @@ class Trainer:
 
     @property
     def steps_done(self):
-        return self._trainer.steps_done
+        with self.model._lock:
+            return self._trainer.steps_done
 
     def _report(self, raw):
         single = self.model.ensemble_size == 1
@@ -74,7 +78,9 @@ class Trainer:
         u, frame = _arrays.data("u", u)
         target, _ = _arrays.data("target", target)
         mask, _ = _arrays.data("mask", mask, allow_none=True)
-        return self._report(fn(u, target, mask, frame.stream()))
+        with self.model._lock:
+            raw = fn(u, target, mask, frame.stream())
+        return self._report(raw)
 
     def step(self, u, target, mask=None):
         """One optimizer step on a batch. u (T, B, I) or (E, T, B, I); target (T, B, O) or
@@ -139,14 +145,15 @@ class Trainer:
         return self.history
 
     def _validate(self, batch):
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            u, target, mask = _as_batch(batch)
-            return {"val_" + k: v for k, v in self.evaluate(u, target, mask).items()}
-        finally:
-            if was_training:
-                self.model.train()
+        with self.model._lock:  # no other thread's call sees the model in eval mode meanwhile
+            was_training = self.model.training
+            self.model.eval()
+            try:
+                u, target, mask = _as_batch(batch)
+                return {"val_" + k: v for k, v in self.evaluate(u, target, mask).items()}
+            finally:
+                if was_training:
+                    self.model.train()
 
 
 def _progress_bar(total):
