@@ -98,10 +98,12 @@ class CTRNN:
         for key in _PER_LAYER:
             layers = _per_layer(key, values[key])
             config[key] = [_spec(f"{key}[{l}]", v, arrays) for l, v in enumerate(layers)]
-        try:
-            text = json.dumps(config, allow_nan=False, default=_json_scalar)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"ctrnn: invalid CTRNN arguments: {e}") from None
+        for key, value in config.items():  # each on its own, so that the message names the argument
+            try:
+                json.dumps(value, allow_nan=False, default=_json_scalar)
+            except (TypeError, ValueError) as e:
+                raise TypeError(f"ctrnn: invalid {key}: {e}") from None
+        text = json.dumps(config, allow_nan=False, default=_json_scalar)
         self._net = _core.Network(text, arrays, str(device), str(math))
         self._lock = threading.RLock()
 
@@ -242,9 +244,9 @@ class CTRNN:
 
 def _json_scalar(x):
     """numpy scalars (np.int64(64), np.float32(0.1)) in the config become JSON numbers."""
-    if isinstance(x, np.generic):
+    if isinstance(x, (np.integer, np.floating, np.bool_)):
         return x.item()
-    raise TypeError(f"{type(x).__name__} is not a number, string, list or array")
+    raise TypeError(f"expected a real number, a string or a list, got {type(x).__name__} {x!r}")
 
 
 def _out_pair(out):
@@ -258,6 +260,10 @@ def _layer_index(layer):
         if layer not in _LAYERS:
             raise ValueError(f"ctrnn: invalid layer: expected one of {_LAYERS}, got {layer!r}")
         return _LAYERS.index(layer)
+    if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, (int, np.integer)):
+        raise TypeError(f"ctrnn: invalid layer: expected 0, 1, 2 or one of {_LAYERS}, got {type(layer).__name__}")
+    if not 0 <= layer <= 2:
+        raise ValueError(f"ctrnn: invalid layer: expected 0 (input), 1 (hidden) or 2 (readout), got {layer}")
     return int(layer)
 
 

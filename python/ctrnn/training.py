@@ -21,13 +21,15 @@ def _lambdas(loss):
         term = key[len("lambda_"):] if isinstance(key, str) and key.startswith("lambda_") else key
         if term not in LOSS_TERMS:
             raise ValueError(f"ctrnn: invalid loss: expected keys lambda_{{{', '.join(LOSS_TERMS)}}}, got {key!r}")
-        out[term] = float(value)
+        out[term] = _arrays.real(f"loss[{key!r}]", value)
     return out
 
 
 def _as_batch(batch):
     """(u, target), (u, target, mask) or a dict with u, target and optionally mask/label."""
     if isinstance(batch, dict):
+        if "u" not in batch or "target" not in batch:
+            raise ValueError(f"ctrnn: invalid batch: expected a dict with 'u' and 'target', got keys {sorted(map(str, batch))}")
         return batch["u"], batch["target"], batch.get("mask")
     if isinstance(batch, (tuple, list)) and len(batch) in (2, 3):
         return batch[0], batch[1], batch[2] if len(batch) == 3 else None
@@ -51,10 +53,12 @@ class Trainer:
             raise TypeError(f"ctrnn: invalid model: expected a ctrnn.CTRNN, got {type(model).__name__}")
         if not isinstance(optimizer, str):
             raise TypeError(f"ctrnn: invalid optimizer: expected \"adam\" or \"sgd\", got {type(optimizer).__name__}")
-        b1, b2 = betas
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"ctrnn: invalid betas: expected a pair (beta1, beta2), got {betas!r}")
+        real = _arrays.real
         self.model = model
-        args = (optimizer, float(lr), float(b1), float(b2), float(eps), float(momentum), float(weight_decay),
-                float(clip), _lambdas(loss))
+        args = (optimizer, real("lr", lr), real("betas[0]", betas[0]), real("betas[1]", betas[1]), real("eps", eps),
+                real("momentum", momentum), real("weight_decay", weight_decay), real("clip", clip), _lambdas(loss))
         with model._lock:
             self._trainer = _core.Trainer(model._net, *args)
         self.history = []
@@ -107,8 +111,14 @@ class Trainer:
         progress: a tqdm progress bar when tqdm is installed.
         Returns ``self.history``: one dict per step (step, the loss terms, elapsed_s, and
         val_* entries at validation steps)."""
-        if steps is not None and steps < 0:
-            raise ValueError(f"ctrnn: invalid steps: expected a count >= 0, got {steps}")
+        for name, value, least in (("steps", steps, 0), ("validate_every", validate_every, 1),
+                                   ("checkpoint_every", checkpoint_every, 0)):
+            if value is None and name == "steps":
+                continue
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"ctrnn: invalid {name}: expected an integer, got {type(value).__name__}")
+            if value < least:
+                raise ValueError(f"ctrnn: invalid {name}: expected a count >= {least}, got {value}")
         if checkpoint_every and out is None:
             raise ValueError("ctrnn: invalid checkpoint_every: needs out=FOLDER to write checkpoints into")
         bar = _progress_bar(steps) if progress else None
