@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "orchestrated/blas_primitives.hpp"
+#include "orchestrated/openblas_api.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
 #include "test_host_backend_compare.hpp"
 
@@ -132,6 +133,27 @@ TEST(BlasGemm, TheThreadCountDoesNotChangeOneBit) {
                                        << " ta=" << int(ta) << " threads=" << threads;
       }
     }
+}
+
+// OpenBLAS runs on one thread while a product of ours runs and gets the user's count back after,
+// also when products of several threads overlap (the guard is counted): a count left at 1 would
+// make every later product of the backend, and of the user's own OpenBLAS calls, single-threaded.
+TEST(BlasGemm, OpenBlasGetsItsThreadCountBack) {
+  const int saved = CTRNN_OPENBLAS(openblas_get_num_threads)();
+  CTRNN_OPENBLAS(openblas_set_num_threads)(3);
+  const auto A = test::random_vector<float>(size_t(200 * 200), 71), B = test::random_vector<float>(size_t(200 * 200), 72);
+  auto product = [&] {
+    std::vector<float> C(size_t(200 * 200));
+    for (int i = 0; i < 20; ++i)
+      BlasHostPrims().gemm(Op::N, Op::N, 200, 200, 200, 1.0f, A.data(), 200, 0, B.data(), 200, 0, 0.0f, C.data(), 200, 0, 1);
+  };
+  EXPECT_EQ(BlasHostPrims().threads(), 3);
+  std::thread other(product);
+  product();
+  other.join();
+  EXPECT_EQ(CTRNN_OPENBLAS(openblas_get_num_threads)(), 3);
+  EXPECT_EQ(BlasHostPrims().threads(), 3);
+  CTRNN_OPENBLAS(openblas_set_num_threads)(saved);
 }
 
 // The pool (host_parallel.hpp): each range of the fixed cut [n k / parts, n (k + 1) / parts) runs
