@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A small mutation run: applies each single-line mutant of tests/mutation/mutants.tsv, one at a
-# time, in a scratch worktree of the current commit, builds, runs the CTest cases the mutant's row
+# time, in a scratch clone of the current commit, builds, runs the CTest cases the mutant's row
 # names, and reports whether the tests caught it (killed) or not (survived). A surviving mutant is
 # a behaviour no test pins down: write the test that fails for it. Not part of CI (each mutant is
 # a rebuild: minutes on 2 cores); run it after changing a test-sensitive area.
