@@ -89,6 +89,14 @@ def real(name, x):
         raise TypeError(f"ctrnn: invalid {name}: expected a real number, got {type(x).__name__}") from None
 
 
+def integer(name, x):
+    """An integer argument (a count, a layer index) as an int; TypeError naming it for a bool, a
+    float (no silent int(1.5)) or anything else."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"ctrnn: invalid {name}: expected an integer, got {type(x).__name__}")
+    return int(x)
+
+
 def data(name, x, allow_none=False):
     """Argument `name` as an array the engine reads in place, and the Frame it lives in.
 

@@ -260,11 +260,11 @@ def _layer_index(layer):
         if layer not in _LAYERS:
             raise ValueError(f"ctrnn: invalid layer: expected one of {_LAYERS}, got {layer!r}")
         return _LAYERS.index(layer)
-    if isinstance(layer, (bool, np.bool_)) or not isinstance(layer, (int, np.integer)):
-        raise TypeError(f"ctrnn: invalid layer: expected 0, 1, 2 or one of {_LAYERS}, got {type(layer).__name__}")
+    layer = _arrays.integer("layer", layer)
     if not 0 <= layer <= 2:
-        raise ValueError(f"ctrnn: invalid layer: expected 0 (input), 1 (hidden) or 2 (readout), got {layer}")
-    return int(layer)
+        raise ValueError(f"ctrnn: invalid layer: expected 0 (input), 1 (hidden), 2 (readout) or one of {_LAYERS}, "
+                         f"got {layer}")
+    return layer
 
 
 def load(path, device="auto", with_trainer=False):

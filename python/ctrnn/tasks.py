@@ -80,9 +80,7 @@ def from_arrays(u, target, mask=None, batch_size=None, seed=0, shuffle=True):
             expected = "(T, N, O)" if name == "target" else "(T, N) or (T, N, O)"
             raise ValueError(f"ctrnn: invalid {name}: expected shape {expected} with u's (T, N) = {u.shape[:2]}, "
                              f"got {x.shape}")
-    batch_size = n if batch_size is None else batch_size
-    if isinstance(batch_size, (bool, np.bool_)) or not isinstance(batch_size, (int, np.integer)):
-        raise TypeError(f"ctrnn: invalid batch_size: expected an integer, got {type(batch_size).__name__}")
+    batch_size = n if batch_size is None else _arrays.integer("batch_size", batch_size)
     if not 0 < batch_size <= n:
         raise ValueError(f"ctrnn: invalid batch_size: expected 1..{n} (the number of trials), got {batch_size}")
     rng = np.random.default_rng(seed)

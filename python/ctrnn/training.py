@@ -113,11 +113,7 @@ class Trainer:
         val_* entries at validation steps)."""
         for name, value, least in (("steps", steps, 0), ("validate_every", validate_every, 1),
                                    ("checkpoint_every", checkpoint_every, 0)):
-            if value is None and name == "steps":
-                continue
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-                raise TypeError(f"ctrnn: invalid {name}: expected an integer, got {type(value).__name__}")
-            if value < least:
+            if value is not None and _arrays.integer(name, value) < least:
                 raise ValueError(f"ctrnn: invalid {name}: expected a count >= {least}, got {value}")
         if checkpoint_every and out is None:
             raise ValueError("ctrnn: invalid checkpoint_every: needs out=FOLDER to write checkpoints into")
