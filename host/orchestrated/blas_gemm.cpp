@@ -12,9 +12,10 @@ namespace {
 // of 2 MFLOP takes ~20-40 us on one core, waking a second thread a few us.
 constexpr double kMinFlopsPerThread = double(1 << 21);
 // The cut of a product into pieces depends on its shape only (pieces_of), so every element of C
-// comes from the same OpenBLAS call, hence the same bits, whatever the thread count: OpenBLAS's
-// own order of summation depends on the call's M and N (its small-matrix kernels, its edge tiles),
-// so a cut by thread count changed the sums (issue 23). Pieces of at least 2 MFLOP and 32 rows or
+// comes from the same OpenBLAS call, hence the same bits, whatever the thread count. OpenBLAS's
+// value of an element depends on the call's M and N, not only on its row and column (a product of
+// 100 x 112 x 112 cut into two calls of 56 columns differs in the last bits from one call), so a
+// cut by thread count changed the sums (issue 23). Pieces of at least 2 MFLOP and 32 rows or
 // columns (OpenBLAS's packing, once per piece, stays a few percent of the work); about 16 per
 // product in all, enough for 16 threads, cut into a power of two per item, so that 2, 4, 8 or 16
 // threads get equal shares.
