@@ -57,7 +57,9 @@ cmake --build "$build" -j"$jobs" >"$scratch/baseline-build.log" 2>&1 ||
 
 printf 'mutant\tresult\tseconds\ttests\n' >"$report"
 killed=0 survived=0 other=0
-while IFS=$'\t' read -r -u 3 name file original replacement tests; do
+# Fields split at tabs turned into unit separators: a tab in IFS would merge the empty field of a
+# replacement that deletes the text with its neighbours.
+while IFS=$'\037' read -r -u 3 name file original replacement tests; do
   [[ -z "$name" || "$name" == \#* ]] && continue
   [[ "$name" =~ $only ]] || continue
   start=$(date +%s)
@@ -94,7 +96,7 @@ PY
   esac
   seconds=$(($(date +%s) - start))
   printf '%s\t%s\t%s\t%s\n' "$name" "$result" "$seconds" "$tests" | tee -a "$report"
-done 3<"$table"
+done 3< <(tr '\t' '\037' <"$table")
 restore
 cmake --build "$build" -j"$jobs" >/dev/null 2>&1 || true  # leave the build unmutated
 echo "mutation-run: $killed killed, $survived survived, $other not run (not-applied, build-failed, no-tests); $report"
