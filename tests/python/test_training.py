@@ -123,7 +123,7 @@ def test_per_network_values_equal_uniform_runs():
 
 def test_bad_per_network_values_name_the_parameter():
     model = ctrnn.CTRNN(dims=[1, 8, 2], ensemble_size=3, device="cpu")
-    with pytest.raises(ctrnn.InvalidArgument, match=r"invalid lr: .*per_network.*got list"):
+    with pytest.raises(TypeError, match=r"invalid lr: expected a real number or ctrnn.per_network.*got list"):
         ctrnn.Trainer(model, lr=[0.1, 0.2, 0.3])  # a bare list would read as an array over neurons
     with pytest.raises(ctrnn.InvalidArgument, match=r"invalid lr: .*3 values \(one per network\).*got 2 values"):
         ctrnn.Trainer(model, lr=ctrnn.per_network([0.1, 0.2]))
