@@ -11,6 +11,7 @@
 #include <limits>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend.hpp"
@@ -663,7 +664,7 @@ void expect_network_k_equals_its_one_network_run(MakeBackend&& make) {
       const size_t n = x.size() / size_t(c.E);
       return std::vector<float>(x.begin() + k * n, x.begin() + (k + 1) * n);
     };
-    const auto initial = p.params.arrays(), alone = q.params.arrays();
+    const auto initial = p.params.arrays(), alone = std::as_const(q.params).arrays();
     for (int a = 0; a < kNumParamArrays; ++a)
       if (a != kH0) EXPECT_EQ(slice(*initial[a]), *alone[a]) << "initial " << kParamNames[a];  // h0: the test's own
     q.params.h0 = slice(p.params.h0);
