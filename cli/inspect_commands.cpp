@@ -11,6 +11,7 @@
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
+#include "ctrnn/run_folder.hpp"
 #include "ctrnn/run_inputs.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
@@ -168,7 +169,7 @@ int info_command(const InfoOptions& o) {
 int run_command(const RunOptions& o) {
   if (o.inputs.empty()) throw InvalidArgument("--inputs", "a safetensors file with tensor 'u' (T, B, I) or (E, T, B, I)", "none");
   if (o.out.empty()) throw InvalidArgument("--out", "the output safetensors path", "none");
-  check_output_file(o.out, "--out");
+  const OutputFile out_file(o.out, "--out", o.overwrite);
   const Device device = parse_device(o.device);
   std::optional<Network> net;
   if (looks_like_json(o.source)) net.emplace(read_train_config(o.source).network, device);
@@ -181,13 +182,12 @@ int run_command(const RunOptions& o) {
   out.put("y", res.y);
   out.put("r", res.r);
   out.metadata["source"] = o.source;
-  const bool replaced = std::filesystem::exists(o.out);
   try {
     out.write(o.out);
   } catch (const FileError& e) {
-    throw OutputError(e.what());
+    throw WriteError(e.what());
   }
-  std::cout << "wrote " << o.out << (replaced ? " (replaced the existing file)" : "") << ": y "
+  std::cout << "wrote " << o.out << (out_file.existed() ? " (replaced the existing file)" : "") << ": y "
             << shape_to_string(res.y.shape) << ", r " << shape_to_string(res.r.shape) << "\n";
   return kSuccess;
 }

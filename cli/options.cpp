@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include "ctrnn/error.hpp"
 
@@ -19,15 +18,6 @@ int64_t parse_integer(const std::string& text, const std::string& option, int64_
   const long long v = std::strtoll(text.c_str(), nullptr, 10);
   if (errno == ERANGE || v < lo || v > hi) throw InvalidArgument(option, expected, "'" + text + "'");
   return v;
-}
-
-void check_output_file(const std::string& path, const std::string& option) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw InvalidArgument(option, "the path of an output file", "'" + path + "', a folder");
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent, ec))
-    throw InvalidArgument(option, "a file in an existing folder", "'" + path + "' (no folder '" + parent.string() + "')");
 }
 
 namespace {

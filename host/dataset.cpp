@@ -13,6 +13,7 @@
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "kernels/philox.hpp"
+#include "number_text.hpp"
 
 namespace ctrnn {
 
@@ -41,7 +42,7 @@ Tensor<float> read_tensor(const SafetensorsFile& f, const std::string& name, con
   Tensor<float> t = f.get<float>(name);
   for (int64_t i = 0; i < t.numel(); ++i)
     if (!std::isfinite(t.data[i]))
-      refuse(path, "finite values in '" + name + "'", std::to_string(t.data[i]) + " at flat index " + std::to_string(i));
+      refuse(path, "finite values in '" + name + "'", detail::number_text(t.data[i]) + " at flat index " + std::to_string(i));
   return t;
 }
 
@@ -83,7 +84,7 @@ DataSet DataSet::read(const std::string& path) {
         refuse(path, "mask of target's shape " + shape_to_string(d.target.shape),
                "shape " + shape_to_string(d.mask.shape));
       for (int64_t i = 0; i < d.mask.numel(); ++i)
-        if (d.mask.data[i] < 0) refuse(path, "mask weights >= 0", std::to_string(d.mask.data[i]));
+        if (d.mask.data[i] < 0) refuse(path, "mask weights >= 0", detail::number_text(d.mask.data[i]) + " at flat index " + std::to_string(i));
     }
     d.fingerprint = 14695981039346656037ull;
     for (const Tensor<float>* t : {&d.u, &d.target, &d.mask}) hash_tensor(d.fingerprint, *t);

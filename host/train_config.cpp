@@ -1,6 +1,7 @@
 #include "ctrnn/train_config.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "config_json_context.hpp"
@@ -83,6 +84,21 @@ TrainingSettings parse_training(const json& t, const json& loss, uint64_t networ
   return s;
 }
 
+// The config's task with `replace`'s data files (DataFiles), before any file is read.
+void replace_data_files(json& config, const DataFiles& replace) {
+  json task = config.contains("task") ? config["task"] : json::object();
+  if (!task.is_object()) throw InvalidArgument("task", "an object", brief(task));
+  if (!task.contains("data")) {
+    if (replace.data.empty())
+      throw InvalidArgument(replace.val_data_name, "training data too (--data, or a config whose task has \"data\")",
+                            "a built-in task");
+    task = json{{"decision_accuracy", !task.empty() && task_has_choices(task.dump())}};
+  }
+  if (!replace.data.empty()) task["data"] = std::filesystem::absolute(replace.data).string();
+  if (!replace.val_data.empty()) task["val_data"] = std::filesystem::absolute(replace.val_data).string();
+  config["task"] = task;
+}
+
 }  // namespace
 
 std::unique_ptr<Task> TrainConfig::make_task() const {
@@ -90,11 +106,15 @@ std::unique_ptr<Task> TrainConfig::make_task() const {
   return ctrnn::make_task(task_json);
 }
 
-TrainConfig parse_train_config(const std::string& text, const std::string& base_dir) {
+TrainConfig parse_train_config(const std::string& text, const std::string& base_dir, const DataFiles& replace) {
   json j = detail::parse_json_input(text, "config");
   if (!j.is_object()) throw InvalidArgument("config", "a JSON object", brief(j));
   TrainConfig tc;
   tc.text = text;
+  if (!replace.data.empty() || !replace.val_data.empty()) {
+    replace_data_files(j, replace);
+    tc.text = j.dump();
+  }
   std::unique_ptr<Task> task;
   if (j.contains("task")) {
     tc.task_json = resolve_data_paths(j["task"].dump(), base_dir);
@@ -113,10 +133,10 @@ TrainConfig parse_train_config(const std::string& text, const std::string& base_
   return tc;
 }
 
-TrainConfig read_train_config(const std::string& path) {
+TrainConfig read_train_config(const std::string& path, const DataFiles& replace) {
   const std::string text = detail::read_regular_file(path, "config", kMaxConfigBytes);
   const size_t slash = path.find_last_of('/');
-  return parse_train_config(text, slash == std::string::npos ? "." : path.substr(0, slash));
+  return parse_train_config(text, slash == std::string::npos ? "." : path.substr(0, slash), replace);
 }
 
 }  // namespace ctrnn

@@ -129,7 +129,7 @@ TEST(CliProgram, FullDiskIsAnIoErrorWithItsOwnExitCode) {
   TempDir d;
   fs::create_directories(d.path / "o");
   fs::create_symlink("/dev/full", d.path / "o" / "metrics.csv");  // every write: ENOSPC
-  const auto r = run("train " + d.write("c.json", kSmallConfig) + " --out " + d.file("o"), d);
+  const auto r = run("train " + d.write("c.json", kSmallConfig) + " --overwrite --out " + d.file("o"), d);
   expect_one_line_error(r, 4, "No space left on device");
   EXPECT_NE(r.err.find("I/O error"), std::string::npos) << r.err;
 }
