@@ -5,14 +5,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <thread>
 
 #include "cli_util.hpp"
 #include "ctrnn/checkpoint.hpp"
@@ -21,8 +18,6 @@
 #include "ctrnn/device.hpp"
 #include "ctrnn/version.hpp"
 #include "test_util.hpp"
-
-extern char** environ;
 
 namespace ctrnn {
 namespace {
@@ -149,24 +144,11 @@ TEST(CliProgram, MetricsRowsSurviveAKill) {
   TempDir d;
   std::string cfg = replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 1000000, \"log_interval_s\": 1000");
   cfg = replaced(cfg, "\"checkpoint_every\": 3", "\"checkpoint_every\": 5");
-  const std::string path = d.write("c.json", cfg), out = d.file("o"), log = d.file("log.txt");
-  const std::string cli = CTRNN_CLI;
-  std::vector<std::string> args{cli, "train", path, "--out", out, "--device", "cpu"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t io;
-  posix_spawn_file_actions_init(&io);
-  posix_spawn_file_actions_addopen(&io, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], &io, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&io);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!fs::exists(d.path / "o" / "checkpoint.safetensors") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const pid_t pid = test::spawn_cli({"train", d.write("c.json", cfg), "--out", d.file("o"), "--device", "cpu"},
+                                    d.file("log.txt"), d.file("err.txt"));
+  test::wait_until([&] { return fs::exists(d.path / "o" / "checkpoint.safetensors"); });
   ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  test::wait_cli(pid);
   ASSERT_TRUE(fs::exists(d.path / "o" / "checkpoint.safetensors"));
   const auto steps = test::metrics_column(d.path / "o" / "metrics.csv", "step");
   ASSERT_GE(steps.size(), 5u);
