@@ -1,7 +1,12 @@
 // `ctrnn eval CHECKPOINT`, `ctrnn info CHECKPOINT` and `ctrnn run CONFIG|CHECKPOINT`.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -24,18 +29,26 @@ namespace {
 
 using nlohmann::json;
 
-// A safetensors file starts with its header size; a JSON config starts with '{'.
-bool looks_like_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw FileError("ctrnn: cannot open '" + path + "'");
+// A safetensors file starts with its header size; a JSON config starts with '{'. Refuses
+// (naming `option`) what is not a readable regular file: opened without blocking, so a FIFO is
+// refused rather than waited on.
+bool looks_like_json(const std::string& path, const std::string& option) {
+  const std::string expected = "a config JSON or a checkpoint (a readable regular file)";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw InvalidArgument(option, expected, "'" + path + "': " + std::strerror(errno));
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   char c = 0;
-  while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+  while (regular && ::read(fd, &c, 1) == 1 && std::isspace(static_cast<unsigned char>(c))) {
   }
+  ::close(fd);
+  if (!regular) throw InvalidArgument(option, expected, "'" + path + "', not a regular file");
   return c == '{';
 }
 
 Checkpoint load_checkpoint_not_config(const std::string& path, Device device) {
-  if (std::filesystem::is_regular_file(path) && looks_like_json(path))
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec) && looks_like_json(path, "CHECKPOINT"))
     throw InvalidArgument("CHECKPOINT", "a checkpoint (.safetensors)", "a JSON config '" + path + "'");
   return load_checkpoint(path, device);
 }
@@ -172,9 +185,14 @@ int run_command(const RunOptions& o) {
   const OutputFile out_file(o.out, "--out", o.overwrite);
   const Device device = parse_device(o.device);
   std::optional<Network> net;
-  if (looks_like_json(o.source)) net.emplace(read_train_config(o.source).network, device);
+  if (looks_like_json(o.source, "SOURCE")) net.emplace(read_train_config(o.source).network, device);
   else net.emplace(std::move(load_checkpoint(o.source, device).network));
-  const Tensor<float> u = read_run_inputs(o.inputs, net->config());
+  Tensor<float> u;
+  try {
+    u = read_run_inputs(o.inputs, net->config());
+  } catch (const FileError& e) {
+    throw InvalidArgument("--inputs", "a safetensors file with tensor 'u'", reason_of(e));
+  }
   if (o.reset_state) net->reset_state();
   net->eval();
   const ForwardResult<float> res = with_keep_hint([&] { return net->forward(u); });

@@ -89,8 +89,15 @@ int run_commands(int argc, char** argv) {
   } catch (const CLI::ParseError& p) {
     std::string where = "ctrnn";
     for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
-    if (argc < 2) std::cout << app.help();
-    std::cerr << printable_message(std::string(p.what()) + " (see " + where + " --help)") << "\n";
+    std::string what = p.what();
+    if (argc < 2) {
+      std::cout << app.help();
+    } else if (app.get_subcommands().empty() && argv[1][0] != '-') {  // CLI11 says only "A subcommand is required"
+      std::string known;
+      for (const CLI::App* sub : app.get_subcommands({})) known += (known.empty() ? "" : ", ") + sub->get_name();
+      what = "unknown subcommand '" + std::string(argv[1]) + "' (expected one of " + known + ")";
+    }
+    std::cerr << printable_message(what + " (see " + where + " --help)") << "\n";
     return kBadInput;
   }
   refuse_empty_values(app);

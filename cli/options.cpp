@@ -39,6 +39,12 @@ std::string printable_message(const std::string& message) {
   // Library messages carry their own prefix, and wrapped ones repeat it: say it once.
   std::string text = message;
   for (size_t at; (at = text.find("ctrnn: ")) != std::string::npos;) text.erase(at, 7);
+  // A hostile value (a 1 MB path or config string) is not echoed back whole: its start and the
+  // message's end (what was expected comes first, the value last) are enough to recognise it.
+  constexpr size_t kHead = 600, kTail = 200;
+  if (text.size() > kHead + kTail + 100)
+    text = text.substr(0, kHead) + " [... " + std::to_string(text.size() - kHead - kTail) + " bytes left out ...] " +
+           text.substr(text.size() - kTail);
   std::string out = "ctrnn: ";
   for (size_t i = 0; i < text.size();) {
     const size_t n = utf8_length(text, i);

@@ -59,7 +59,7 @@ int train_command(const TrainOptions& o) {
   const int64_t steps = o.steps.empty() ? 0 : parse_integer(o.steps, "--steps", 1, kMaxSteps);
   const int64_t log_every = o.log_every.empty() ? -1 : parse_integer(o.log_every, "--log-every", 0, kMaxSteps);
   const StopSignals signals;
-  const DataFiles data_options{o.data, o.val_data, "--val-data"};
+  const DataFiles data_options{o.data, o.val_data, "--data", "--val-data"};
   std::optional<Checkpoint> ck;
   TrainConfig tc;
   if (!o.resume.empty()) ck.emplace(load_checkpoint(o.resume, device));
@@ -100,7 +100,7 @@ int train_command(const TrainOptions& o) {
   Trainer trainer(*net, ts.optimizer, ts.loss);
   if (ck) {
     trainer.restore(*ck->trainer_state);
-    for (const std::string& w : ck->warnings) std::cerr << "ctrnn: warning: " << w << "\n";
+    for (const std::string& w : ck->warnings) std::cerr << printable_message("warning: " + w) << "\n";
   }
   const int64_t first = trainer.steps_done();
   if (first >= ts.steps) {
@@ -132,17 +132,20 @@ int train_command(const TrainOptions& o) {
   // A NaN or Inf loss, or parameters that overflowed to Inf (save_checkpoint refuses them):
   // stop, naming the last checkpoint that was written, which loads.
   const auto stop = [&](const StateError& e) {
-    std::cerr << e.what() << "; training stopped. "
-              << (last_saved >= 0 ? "The last good checkpoint is " + last_saved_path + " (step " + std::to_string(last_saved) + ")"
-                                  : std::string("No checkpoint was saved yet"))
+    std::cerr << printable_message(std::string(e.what()) + "; training stopped. " +
+                                   (last_saved >= 0 ? "The last good checkpoint is " + last_saved_path + " (step " +
+                                                          std::to_string(last_saved) + ")"
+                                                    : std::string("No checkpoint was saved yet")))
               << "\n";
     return kNonFiniteLoss;
   };
   // A stop signal: the checkpoint of the last finished step is on disk (`saved`, or saved here).
   const auto interrupted = [&](const LossReport& r, bool saved) {
     if (!saved) save(r);
-    std::cerr << "ctrnn: stopped by " << signal_name(signals.received()) << " after step " << last_saved
-              << "; checkpoint saved: " << last_saved_path << " (continue with --resume " << last_saved_path << ")\n";
+    std::cerr << printable_message("stopped by " + signal_name(signals.received()) + " after step " +
+                                   std::to_string(last_saved) + "; checkpoint saved: " + last_saved_path +
+                                   " (continue with --resume " + last_saved_path + ")")
+              << "\n";
     return 128 + signals.received();
   };
   for (int64_t step = first; step < ts.steps; ++step) {

@@ -94,6 +94,15 @@ json parse_json_input(const std::string& text, const std::string& what) {
   }
 }
 
+bool is_utf8(const std::string& text) {
+  try {
+    (void)json(text).dump();  // nlohmann's strict check, the one every dump applies
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
 std::string brief(const json& v) {
   std::string s = v.dump(-1, ' ', false, json::error_handler_t::replace);
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;

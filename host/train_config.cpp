@@ -94,8 +94,16 @@ void replace_data_files(json& config, const DataFiles& replace) {
                             "a built-in task");
     task = json{{"decision_accuracy", !task.empty() && task_has_choices(task.dump())}};
   }
-  if (!replace.data.empty()) task["data"] = std::filesystem::absolute(replace.data).string();
-  if (!replace.val_data.empty()) task["val_data"] = std::filesystem::absolute(replace.val_data).string();
+  const auto put = [&](const char* key, const std::string& path, const std::string& name) {
+    if (path.empty()) return;
+    // The config is JSON text (kept in checkpoints): a path that is not UTF-8 cannot be stored.
+    if (!detail::is_utf8(path))
+      throw InvalidArgument(name, "a path in UTF-8 (configs and checkpoints store it as JSON text)",
+                            "bytes that are not UTF-8");
+    task[key] = std::filesystem::absolute(path).string();
+  };
+  put("data", replace.data, replace.data_name);
+  put("val_data", replace.val_data, replace.val_data_name);
   config["task"] = task;
 }
 

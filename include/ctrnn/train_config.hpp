@@ -49,7 +49,8 @@ struct TrainConfig {
 // accuracy when the built-in one has choices; `val_data` alone needs a data-file task.
 struct DataFiles {
   std::string data, val_data;
-  std::string val_data_name = "val_data";  // how a message names val_data (the CLI: "--val-data")
+  // How messages name them (the CLI: "--data", "--val-data").
+  std::string data_name = "data", val_data_name = "val_data";
 };
 
 // base_dir: the folder that array "file" references are relative to. With `replace`, the
