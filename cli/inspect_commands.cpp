@@ -53,6 +53,13 @@ Checkpoint load_checkpoint_not_config(const std::string& path, Device device) {
   return load_checkpoint(path, device);
 }
 
+// Whether a stored task is a data-file task (its JSON has "data").
+bool task_has_data(const std::string& task_json) {
+  if (task_json.empty()) return false;
+  const json t = json::parse(task_json, nullptr, /*allow_exceptions=*/false);
+  return t.is_object() && t.contains("data");
+}
+
 std::string meta_or(const Checkpoint& ck, const std::string& key, const std::string& fallback) {
   auto it = ck.metadata.find(key);
   return it == ck.metadata.end() ? fallback : it->second;
@@ -99,6 +106,10 @@ int eval_command(const EvalOptions& o) {
   int64_t batch = parse_integer(meta_or(ck, "eval_batch_size", "256"), "checkpoint metadata eval_batch_size", 1,
                                 int64_t(1) << 31);
   if (batch_option) batch = batch_option;
+  // A data file is evaluated on all its trials: --batch would be silently ignored.
+  if (batch_option && (!o.data.empty() || task_has_data(task_json)))
+    throw InvalidArgument("--batch", "fresh trials of a built-in task (a data file is evaluated on all its trials)",
+                          !o.data.empty() ? "--data " + o.data : "a run trained on a data file");
   if (o.reset_state) ck.network.reset_state();
   Trainer trainer(ck.network, ck.optimizer, ck.loss_weights);
   const Config& c = ck.network.config();
