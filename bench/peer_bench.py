@@ -155,6 +155,25 @@ def import_nn4n(path):
     return CTRNN, version, str(Path(nn4n.__file__).parent)
 
 
+def commit():
+    """The checkout's commit (short hash), for the figures' context."""
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], text=True,
+                              capture_output=True).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def cpu_model():
+    try:
+        for line in subprocess.run(["lscpu"], text=True, capture_output=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
 # ----------------------------------------------------------------------------------------------
 # nn4n side
 # ----------------------------------------------------------------------------------------------
@@ -372,22 +391,6 @@ def main():
         if proc.returncode != 0:
             sys.exit(f"peer_bench: the build failed:\n{proc.stdout[-4000:]}")
     default_threads = torch.get_num_threads()
-
-    def commit():
-        try:
-            return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], text=True,
-                                  capture_output=True).stdout.strip() or "unknown"
-        except OSError:
-            return "unknown"
-
-    def cpu_model():
-        try:
-            for line in subprocess.run(["lscpu"], text=True, capture_output=True).stdout.splitlines():
-                if line.startswith("Model name:"):
-                    return line.split(":", 1)[1].strip()
-        except OSError:
-            pass
-        return "unknown"
 
     def binaries_built():
         exe = build / "bench" / "bench_forward"

@@ -26,6 +26,7 @@ function(ctrnn_find_pypi_openblas)
   if(NOT python)
     return()
   endif()
+  set(CTRNN_OPENBLAS_PYTHON "${python}" PARENT_SCOPE)  # for the error message
   execute_process(
     COMMAND "${python}" -c "import os, scipy_openblas32 as m; print(m.get_include_dir()); print(os.path.join(m.get_lib_dir(), m.get_library(True)))"
     OUTPUT_VARIABLE out RESULT_VARIABLE status ERROR_QUIET OUTPUT_STRIP_TRAILING_WHITESPACE)
@@ -58,7 +59,10 @@ if(NOT CTRNN_BLAS STREQUAL "OFF")
       set(CMAKE_INSTALL_RPATH_USE_LINK_PATH ON)
       set(CTRNN_OPENBLAS_DESCRIPTION "scipy-openblas32 (${CTRNN_PYPI_OPENBLAS_LIBRARY})")
     elseif(CTRNN_OPENBLAS STREQUAL "PYPI" AND CTRNN_BLAS STREQUAL "ON")
-      message(FATAL_ERROR "CTRNN_OPENBLAS=PYPI but the Python module scipy_openblas32 was not found (pip install scipy-openblas32)")
+      message(FATAL_ERROR "CTRNN_OPENBLAS=PYPI but the Python module scipy_openblas32 (PyPI's OpenBLAS) was not "
+                          "found for ${CTRNN_OPENBLAS_PYTHON}: pip install scipy-openblas32, or set "
+                          "CTRNN_OPENBLAS=SYSTEM (the system's OpenBLAS) or CTRNN_BLAS=OFF (the single-threaded "
+                          "plain reference, no OpenBLAS)")
     endif()
   endif()
   if(NOT CTRNN_OPENBLAS_FOUND AND NOT CTRNN_OPENBLAS STREQUAL "PYPI")

@@ -11,23 +11,14 @@ build=$(realpath -m "${CTRNN_BUILD_DIR:-build}")
 venv="$build/.venv-python"
 python=${PYTHON:-python3}
 
-# torch is used (the GPU and live-nn4n tests) only where the system already has it: never installed.
-site=()
-"$python" -c "import torch" 2>/dev/null && site=(--system-site-packages)
-[ -x "$venv/bin/python" ] || "$python" -m venv "${site[@]}" "$venv"
+# The test dependencies (torch, nn4n, scipy, hypothesis, the build tools, the CMake build's
+# OpenBLAS, ...) live in one cached environment per machine (scripts/python-deps.sh); this build's
+# own venv sees them through a .pth file and holds only the ctrnn built here.
+deps=$(scripts/python-deps.sh "$python")
+[ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
+site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$deps" > "$site/_ctrnn_test_deps.pth"
 pip=("$venv/bin/python" -m pip --disable-pip-version-check -q)
-# Build and test requirements, installed once (a stamp holds what was asked for). The extension
-# multiplies with the same OpenBLAS as the CMake build's program (the CLI-equals-Python tests
-# compare their numbers bit for bit): PyPI's scipy-openblas32 where python3 has it (what the CMake
-# build looks for, cmake/CtrnnBlas.cmake), so the venv gets it too; else the system's in both.
-openblas=""
-python3 -c "import scipy_openblas32" 2>/dev/null && openblas=" scipy-openblas32>=0.3.34"
-requirements="scikit-build-core>=0.10 nanobind>=2.0 numpy pytest safetensors matplotlib tqdm$openblas"
-if [ "$(cat "$venv/.ctrnn-requirements" 2>/dev/null)" != "$requirements" ]; then
-  # shellcheck disable=SC2086
-  "${pip[@]}" install $requirements
-  echo "$requirements" > "$venv/.ctrnn-requirements"
-fi
 
 # The extension builds in a persistent folder (incremental rebuilds) with the venv's build tools.
 launcher=()

@@ -25,6 +25,8 @@ NB_MODULE(_core, m) {
   m.def("cuda_available", &cuda_available);
   // The CUDA version the extension was built with ("" without the CUDA backend).
   m.attr("cuda_version") = CTRNN_PYTHON_CUDA_VERSION;
+  // The OpenBLAS of the CPU backend: "PYPI" (scipy-openblas32), "SYSTEM", or "" (the plain reference).
+  m.attr("openblas") = CTRNN_PYTHON_OPENBLAS;
 
   python::bind_network(m);
   python::bind_trainer(m);

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""nn4n's training loop on ctrnn.torch against nn4n itself, on one CPU thread, side by side.
+
+    build/.venv-python/bin/python bench/torch_loop_bench.py [--out table.md]
+
+(any Python with torch, nn4n and ctrnn: scripts/test-python.sh's venv has all three.)
+
+What is timed, per training step: the loop an nn4n user writes,
+    optimizer.zero_grad(); y, _ = model(u); loss = F.mse_loss(y, target); loss.backward(); optimizer.step()
+with model = nn4n 1.1.1's nn4n.model.CTRNN or ctrnn.torch.CTRNN, both CTRNN(dims=[4, H, 4]) with
+nn4n's defaults otherwise (relu, uniform weights, no biases, tau 100, dt 10, no noise, training
+mode) and torch.optim.Adam(lr=1e-3). At (64, 32, 100) also ctrnn.Trainer.step(u, target): the same
+step (forward, MSE, BPTT, Adam) inside the engine, numpy in and out. Sizes (H, B, T): (64, 32,
+100) and (256, 64, 200), I = O = 4 (bench/bench_common.hpp's).
+
+One thread everywhere: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 set before OpenBLAS loads.
+Timing: wall-clock; after a warm-up the contenders run in alternating blocks (so that other
+processes' load hits each alike), a block being k steps that last >= --min-time s; reported is
+the median over --blocks blocks of the mean time per step. Without ctrnn.torch (a ctrnn older
+than it) its columns say so and the rest runs.
+"""
+import os
+
+os.environ["OPENBLAS_NUM_THREADS"] = "1"  # read when OpenBLAS loads (numpy's, torch's, ctrnn's)
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from peer_bench import commit, cpu_model, fmt_time, import_nn4n  # noqa: E402
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+import ctrnn  # noqa: E402
+
+try:
+    import ctrnn.torch as ctrnn_torch
+except ModuleNotFoundError as e:  # a ctrnn without the torch module (any other failure is raised)
+    if e.name != "ctrnn.torch":
+        raise
+    ctrnn_torch, CTRNN_TORCH_MISSING = None, str(e)
+
+SIZES = [(64, 32, 100), (256, 64, 200)]
+TRAINER_SIZES = [(64, 32, 100)]
+I_DIM = O_DIM = 4
+# The issue's targets (#19), printed beside the figures.
+TARGETS = {(64, 32, 100): 10.0, (256, 64, 200): 1.5}
+TRAINER_TARGET = 1.15
+
+
+def torch_loop(model, u, target):
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-3)
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        y, _ = model(u)
+        loss = F.mse_loss(y, target)
+        loss.backward()
+        optimizer.step()
+    return step
+
+
+def contenders(size, nn4n_ctrnn):
+    h, b, t = size
+    gen = torch.Generator().manual_seed(11)
+    u = torch.rand(t, b, I_DIM, generator=gen) * 2 - 1
+    target = torch.rand(t, b, O_DIM, generator=gen) * 2 - 1
+    torch.manual_seed(0)
+    theirs = nn4n_ctrnn(dims=[I_DIM, h, O_DIM])
+    theirs.train()
+    loops = {"nn4n": torch_loop(theirs, u, target)}
+    if ctrnn_torch is not None:
+        torch.manual_seed(0)
+        ours = ctrnn_torch.CTRNN(dims=[I_DIM, h, O_DIM])
+        ours.train()
+        loops["ctrnn.torch"] = torch_loop(ours, u, target)
+    if size in TRAINER_SIZES:
+        trainer = ctrnn.Trainer(ctrnn.CTRNN(dims=[I_DIM, h, O_DIM], seed=0, device="cpu"), lr=1e-3)
+        u_np, target_np = u.numpy(), target.numpy()
+        loops["ctrnn.Trainer.step"] = lambda: trainer.step(u_np, target_np)
+    return loops
+
+
+def measure(loops, min_time, blocks):
+    """Median over blocks of the mean seconds per step, the contenders' blocks interleaved."""
+    iterations = {}
+    for name, step in loops.items():
+        start = time.perf_counter()
+        for _ in range(3):
+            step()
+        iterations[name] = max(1, math.ceil(min_time / ((time.perf_counter() - start) / 3)))
+    samples = {name: [] for name in loops}
+    for _ in range(blocks):
+        for name, step in loops.items():
+            k = iterations[name]
+            start = time.perf_counter()
+            for _ in range(k):
+                step()
+            samples[name].append((time.perf_counter() - start) / k)
+    return {name: statistics.median(s) for name, s in samples.items()}, iterations
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--min-time", type=float, default=0.3, help="seconds per block (default 0.3)")
+    parser.add_argument("--blocks", type=int, default=7, help="timed blocks per contender (default 7)")
+    parser.add_argument("--nn4n", help="nn4n wheel or source folder (default: installed, else bench/'s wheel)")
+    parser.add_argument("--out", type=Path, help="also write the table and its context as markdown here")
+    args = parser.parse_args()
+
+    torch.set_num_threads(1)
+    nn4n_ctrnn, nn4n_version, _ = import_nn4n(args.nn4n)
+    facts = ctrnn.info()
+    if facts["threads"] != 1:
+        sys.exit(f"torch_loop_bench: ctrnn runs {facts['threads']} threads, not 1: {facts['backend']}")
+    context = [
+        f"date: {time.strftime('%Y-%m-%d %H:%M')}; commit {commit()}",
+        f"machine: {cpu_model()}, {os.cpu_count()} cores; one thread on every side",
+        f"torch {torch.__version__}, nn4n {nn4n_version}, ctrnn {facts['version']}: {facts['backend']}",
+        "ctrnn.torch: " + ("present" if ctrnn_torch else f"missing ({CTRNN_TORCH_MISSING}): its columns are empty"),
+        f"timing: wall-clock, median over {args.blocks} interleaved blocks of >= {args.min_time} s each",
+        f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+    ]
+    for line in context:
+        print("torch_loop_bench:", line, flush=True)
+
+    head = ["H", "B", "T", "nn4n", "ctrnn.torch", "nn4n / ctrnn.torch (target)", "ctrnn.Trainer.step",
+            f"ctrnn.torch / Trainer.step (target <= {TRAINER_TARGET})", "load"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
+    for size in SIZES:
+        load = os.getloadavg()[0]
+        print(f"torch_loop_bench: (H, B, T) = {size} (load {load:.2f}) ...", flush=True)
+        times, _ = measure(contenders(size, nn4n_ctrnn), args.min_time, args.blocks)
+        for name, seconds in times.items():
+            print(f"  {name:20s} {fmt_time(seconds):>10s} per step", flush=True)
+        ours, trainer = times.get("ctrnn.torch"), times.get("ctrnn.Trainer.step")
+        cells = [*map(str, size), fmt_time(times["nn4n"]), fmt_time(ours) if ours else "-",
+                 f"{times['nn4n'] / ours:.2f} (>= {TARGETS[size]})" if ours else "-",
+                 fmt_time(trainer) if trainer else "-", f"{ours / trainer:.2f}" if ours and trainer else "-",
+                 f"{load:.1f}-{os.getloadavg()[0]:.1f}"]
+        lines.append("| " + " | ".join(cells) + " |")
+    context.append(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    table = "\n".join(lines)
+    print()
+    print(table)
+    if args.out:
+        args.out.write_text("\n".join(f"- {line}" for line in context) + "\n\n" + table + "\n")
+
+
+if __name__ == "__main__":
+    main()
