@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <thread>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,22 @@ inline CliResult run_cli(const std::string& args, const std::filesystem::path& d
   const std::string cmd = env + (env.empty() ? "" : " ") + CTRNN_CLI + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// `text` with the first `from` replaced by `to` (a failure when `from` is absent).
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return at == std::string::npos ? text : text.replace(at, from.size(), to);
+}
+
+// Every file of a folder by name, with its contents: to show that a refused command changed
+// nothing.
+inline std::map<std::string, std::string> folder_contents(const std::filesystem::path& folder) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    files[entry.path().filename().string()] = entry.is_regular_file() ? slurp(entry.path()) : "<not a file>";
+  return files;
 }
 
 // `ctrnn ARGS...` started in the background, stdout and stderr into files (for tests that

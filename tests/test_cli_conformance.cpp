@@ -62,12 +62,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-std::map<std::string, std::string> snapshot(const fs::path& folder) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::directory_iterator(folder)) files[entry.path().filename().string()] = test::slurp(entry.path());
-  return files;
-}
-
 class CliConformance : public ::testing::Test {
  protected:
   TempDir d;
@@ -170,7 +164,7 @@ TEST_F(CliConformance, EveryOptionRefusesEveryBadValueTheSameWay) {
   cases.push_back({"no arguments", "", "", {"subcommand"}});
   cases.push_back({"unknown subcommand", "frobnicate", "", {"frobnicate"}});
 
-  const auto before = snapshot(d.path / "run");
+  const auto before = test::folder_contents(d.path / "run");
   std::vector<test::CliResult> results(cases.size());
   std::atomic<size_t> next{0};
   std::vector<std::thread> workers;
@@ -200,7 +194,7 @@ TEST_F(CliConformance, EveryOptionRefusesEveryBadValueTheSameWay) {
     EXPECT_TRUE(named) << "names none of the option's names or the value: " << r.err;
     if (!c.out.empty()) EXPECT_FALSE(fs::exists(c.out)) << "an output was created";
   }
-  EXPECT_EQ(snapshot(d.path / "run"), before) << "the run folder changed";
+  EXPECT_EQ(test::folder_contents(d.path / "run"), before) << "the run folder changed";
 }
 
 }  // namespace

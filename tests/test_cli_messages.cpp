@@ -17,12 +17,6 @@ using test::TempDir;
 
 test::CliResult run(const std::string& args, const TempDir& d) { return test::run_cli(args, d.path); }
 
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  return at == std::string::npos ? text : text.replace(at, from.size(), to);
-}
-
 // A damaged run record in a checkpoint's metadata: exit 2, naming --resume and the problem in
 // words, never the JSON library's ("[json.exception...").
 TEST(CliMessages, DamagedRunRecordIsRefusedInWords) {
@@ -44,7 +38,7 @@ TEST(CliMessages, DamagedRunRecordIsRefusedInWords) {
 // A number far out of range is printed in 9 significant digits, not std::to_string's 309.
 TEST(CliMessages, HugeNumbersArePrintedShort) {
   TempDir d;
-  const auto r = run("train " + d.write("c.json", replaced(kSmallConfig, "\"lr\": 0.01", "\"lr\": -1e308")) + " --out " +
+  const auto r = run("train " + d.write("c.json", test::replaced(kSmallConfig, "\"lr\": 0.01", "\"lr\": -1e308")) + " --out " +
                          d.file("o"),
                      d);
   expect_one_line_error(r, 2, "-1e+308");
@@ -54,7 +48,7 @@ TEST(CliMessages, HugeNumbersArePrintedShort) {
 // A 1 MB string in a config is not echoed back whole.
 TEST(CliMessages, AHugeValueIsNotEchoedBackWhole) {
   TempDir d;
-  const std::string cfg = replaced(kSmallConfig, "\"activation\": \"tanh\"", "\"activation\": \"" + std::string(1 << 20, 'x') + "\"");
+  const std::string cfg = test::replaced(kSmallConfig, "\"activation\": \"tanh\"", "\"activation\": \"" + std::string(1 << 20, 'x') + "\"");
   const auto r = run("train " + d.write("c.json", cfg) + " --out " + d.file("o"), d);
   expect_one_line_error(r, 2, "activation");
   EXPECT_LT(r.err.size(), 1500u);

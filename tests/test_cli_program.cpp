@@ -29,12 +29,6 @@ using test::TempDir;
 
 test::CliResult run(const std::string& args, const TempDir& d) { return test::run_cli(args, d.path); }
 
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  return at == std::string::npos ? text : text.replace(at, from.size(), to);
-}
-
 TEST(CliProgram, EveryHelpExitsZeroAndVersionPrintsTheVersion) {
   TempDir d;
   for (const char* args : {"--help", "train --help", "eval --help", "info --help", "run --help", "export-task --help"}) {
@@ -142,8 +136,8 @@ TEST(CliProgram, MetricsKeepNineSignificantDigits) {
 // flush) after its step-5 checkpoint has at least the rows of steps 1 to 5.
 TEST(CliProgram, MetricsRowsSurviveAKill) {
   TempDir d;
-  std::string cfg = replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 1000000, \"log_interval_s\": 1000");
-  cfg = replaced(cfg, "\"checkpoint_every\": 3", "\"checkpoint_every\": 5");
+  std::string cfg = test::replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 1000000, \"log_interval_s\": 1000");
+  cfg = test::replaced(cfg, "\"checkpoint_every\": 3", "\"checkpoint_every\": 5");
   const pid_t pid = test::spawn_cli({"train", d.write("c.json", cfg), "--out", d.file("o"), "--device", "cpu"},
                                     d.file("log.txt"), d.file("err.txt"));
   test::wait_until([&] { return fs::exists(d.path / "o" / "checkpoint.safetensors"); });
@@ -189,14 +183,14 @@ TEST(CliProgram, ResumeRefusesADifferentRunNamingTheFirstDifference) {
       {"loss.lambda_fr", {"\"training\"", "\"loss\": {\"lambda_fr\": 0.1}, \"training\""}},
   };
   for (const auto& [field, change] : changes) {
-    const auto r = run("train " + d.write("x.json", replaced(kSmallConfig, change.first, change.second)) + " --out " +
+    const auto r = run("train " + d.write("x.json", test::replaced(kSmallConfig, change.first, change.second)) + " --out " +
                            d.file("o") + " --resume " + ck,
                        d);
     expect_one_line_error(r, 2, field);
   }
   EXPECT_EQ(load_checkpoint(ck, Device::Cpu).trainer_state->step, 3);
   // What may change: steps, logging, checkpointing, evaluation size, the output folder.
-  const std::string allowed = replaced(replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 5, \"log_every\": 2"),
+  const std::string allowed = test::replaced(test::replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 5, \"log_every\": 2"),
                                        "\"eval_batch_size\": 16", "\"eval_batch_size\": 8");
   const auto ok = run("train " + d.write("ok.json", allowed) + " --out " + d.file("o2") + " --resume " + ck, d);
   EXPECT_EQ(ok.code, 0) << ok.err;
@@ -225,7 +219,7 @@ TEST(CliProgram, InfoPrintsTheStoredConfigAndTrainingState) {
 
 TEST(CliProgram, KeepModeStateCanBeResetFromTheCommandLine) {
   TempDir d;
-  const std::string cfg = d.write("k.json", replaced(kSmallConfig, "\"seed\": 4", "\"seed\": 4, \"init_state\": \"keep\""));
+  const std::string cfg = d.write("k.json", test::replaced(kSmallConfig, "\"seed\": 4", "\"seed\": 4, \"init_state\": \"keep\""));
   ASSERT_EQ(run("train " + cfg + " --out " + d.file("o"), d).code, 0);
   const std::string ck = d.file("o/checkpoint.safetensors");
   // The checkpoint carries the state of batch size 4; 16 fresh trials need a reset.

@@ -25,16 +25,10 @@ using test::TempDir;
 
 test::CliResult run(const std::string& args, const TempDir& d) { return test::run_cli(args, d.path); }
 
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  return at == std::string::npos ? text : text.replace(at, from.size(), to);
-}
-
 // kSmallConfig for a run that goes on until stopped, saving only at the end.
 std::string endless_config() {
-  std::string cfg = replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 100000000, \"log_interval_s\": 1000");
-  return replaced(cfg, "\"checkpoint_every\": 3", "\"checkpoint_every\": 0");
+  std::string cfg = test::replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 100000000, \"log_interval_s\": 1000");
+  return test::replaced(cfg, "\"checkpoint_every\": 3", "\"checkpoint_every\": 0");
 }
 
 size_t metrics_rows(const fs::path& folder) {
@@ -42,14 +36,6 @@ size_t metrics_rows(const fs::path& folder) {
 }
 
 int64_t checkpoint_step(const fs::path& path) { return load_checkpoint(path.string(), Device::Cpu).trainer_state->step; }
-
-// Everything in a folder (names and contents), to show that a refused command changed nothing.
-std::map<std::string, std::string> snapshot(const fs::path& folder) {
-  std::map<std::string, std::string> files;
-  for (const auto& entry : fs::directory_iterator(folder))
-    files[entry.path().filename().string()] = entry.is_regular_file() ? test::slurp(entry.path()) : "<not a file>";
-  return files;
-}
 
 // A second `ctrnn train` process on a folder that a running one uses is refused, even with
 // --overwrite (the lock is exclusive: a shared lock would let both in).
@@ -80,10 +66,10 @@ TEST(CliRuns, ResumeIntoAFolderOfAnotherRunNeedsOverwrite) {
   ASSERT_EQ(run("train " + cfg + " --steps 3 --out " + d.file("a"), d).code, 0);
   ASSERT_EQ(run("train " + cfg + " --steps 5 --out " + d.file("b"), d).code, 0);
   const std::string a_ck = d.file("a/checkpoint.safetensors");
-  const auto b_before = snapshot(d.path / "b");
+  const auto b_before = test::folder_contents(d.path / "b");
   const auto r = run("train --resume " + a_ck + " --steps 6 --out " + d.file("b"), d);
   expect_one_line_error(r, 2, "--overwrite");
-  EXPECT_EQ(snapshot(d.path / "b"), b_before);
+  EXPECT_EQ(test::folder_contents(d.path / "b"), b_before);
 
   // Only another run's metrics.csv (that run saved no checkpoint): refused all the same.
   fs::create_directories(d.path / "c");
@@ -103,7 +89,7 @@ TEST(CliRuns, ResumeWithOtherClippingIsRefused) {
   TempDir d;
   const std::string cfg = d.write("c.json", kSmallConfig);
   ASSERT_EQ(run("train " + cfg + " --steps 3 --out " + d.file("o"), d).code, 0);
-  const std::string clipped = d.write("clipped.json", replaced(kSmallConfig, "\"lr\": 0.01", "\"lr\": 0.01, \"clip_grad_norm\": 0.5"));
+  const std::string clipped = d.write("clipped.json", test::replaced(kSmallConfig, "\"lr\": 0.01", "\"lr\": 0.01, \"clip_grad_norm\": 0.5"));
   const auto r = run("train " + clipped + " --resume " + d.file("o/checkpoint.safetensors") + " --out " + d.file("o"), d);
   expect_one_line_error(r, 2, "training.clip_grad_norm");
   EXPECT_EQ(checkpoint_step(d.path / "o" / "checkpoint.safetensors"), 3);
@@ -121,10 +107,10 @@ TEST(CliRuns, RunAndExportTaskDoNotReplaceFilesWithoutOverwrite) {
   inputs.u = Tensor<float>({5, 2, 3}, std::vector<float>(30, 0.5f));
   inputs.target = Tensor<float>({5, 2, 2});
   inputs.write(d.file("in.safetensors"));
-  const auto before = snapshot(d.path / "o");
+  const auto before = test::folder_contents(d.path / "o");
   expect_one_line_error(run("run " + ck + " --inputs " + d.file("in.safetensors") + " --out " + ck, d), 2, "--overwrite");
   expect_one_line_error(run("export-task " + cfg + " --trials 4 --out " + ck, d), 2, "--overwrite");
-  EXPECT_EQ(snapshot(d.path / "o"), before);
+  EXPECT_EQ(test::folder_contents(d.path / "o"), before);
 
   // A locked folder: refused even with --overwrite, before the simulation.
   const int fd = ::open(d.file("o/.ctrnn.lock").c_str(), O_RDWR);
@@ -133,7 +119,7 @@ TEST(CliRuns, RunAndExportTaskDoNotReplaceFilesWithoutOverwrite) {
   expect_one_line_error(run("run " + ck + " --inputs " + d.file("in.safetensors") + " --out " + sim, d), 2, "locked");
   expect_one_line_error(run("export-task " + cfg + " --trials 4 --overwrite --out " + ck, d), 2, "locked");
   ::close(fd);
-  EXPECT_EQ(snapshot(d.path / "o"), before);
+  EXPECT_EQ(test::folder_contents(d.path / "o"), before);
 
   ASSERT_EQ(run("run " + ck + " --inputs " + d.file("in.safetensors") + " --out " + sim, d).code, 0);
   expect_one_line_error(run("run " + ck + " --inputs " + d.file("in.safetensors") + " --out " + sim, d), 2, "existing file");
@@ -162,7 +148,7 @@ TEST(CliRuns, CheckpointPathThatIsNotAFileIsRefusedBeforeTraining) {
 TEST(CliRuns, LastGoodCheckpointOfAResumedRunExists) {
   TempDir d;
   // SGD at lr 1e36 (test_cli.cpp's NonFiniteLoss test): the loss of step 3 overflows.
-  std::string cfg = replaced(kSmallConfig, "\"lr\": 0.01", "\"optimizer\": \"sgd\", \"lr\": 1e36");
+  std::string cfg = test::replaced(kSmallConfig, "\"lr\": 0.01", "\"optimizer\": \"sgd\", \"lr\": 1e36");
   const std::string path = d.write("nan.json", cfg);
   ASSERT_EQ(run("train " + path + " --steps 1 --out " + d.file("a"), d).code, 0);
   const auto r = run("train --resume " + d.file("a/checkpoint.safetensors") + " --steps 6 --out " + d.file("b"), d);
@@ -224,7 +210,7 @@ TEST(CliRuns, StopSignalSavesTheLastStepAndExitsWithItsCode) {
 // saved step), and the folder is intact: whatever checkpoint is there loads, and the run continues.
 TEST(CliRuns, SecondSignalExitsAtOnceWithoutDamage) {
   TempDir d;
-  std::string cfg = replaced(endless_config(), "\"checkpoint_every\": 0", "\"checkpoint_every\": 1");
+  std::string cfg = test::replaced(endless_config(), "\"checkpoint_every\": 0", "\"checkpoint_every\": 1");
   const pid_t pid = test::spawn_cli({"train", d.write("c.json", cfg), "--out", d.file("o"), "--device", "cpu"},
                                     d.file("out.txt"), d.file("err.txt"));
   ASSERT_TRUE(test::wait_until([&] { return metrics_rows(d.path / "o") >= 3; })) << test::slurp(d.path / "err.txt");
