@@ -35,6 +35,16 @@ TEST(CliMessages, DamagedRunRecordIsRefusedInWords) {
   }
 }
 
+// A syntax error inside a key (here a byte that is not UTF-8) names the object and the key it
+// follows, not that earlier key as if its value were wrong.
+TEST(CliMessages, ABadByteInAKeyIsNotBlamedOnThePreviousKey) {
+  TempDir d;
+  const std::string cfg = test::replaced(kSmallConfig, "\"lr\": 0.01", "\"lr\": 0.01, \"b\xff\": 1");
+  const auto r = run("train " + d.write("c.json", cfg) + " --out " + d.file("o"), d);
+  expect_one_line_error(r, 2, "invalid training: expected valid JSON, got in the key after 'lr'");
+  EXPECT_EQ(r.err.find("invalid training.lr"), std::string::npos) << r.err;
+}
+
 // A number far out of range is printed in 9 significant digits, not std::to_string's 309.
 TEST(CliMessages, HugeNumbersArePrintedShort) {
   TempDir d;
