@@ -27,9 +27,10 @@ class RunFolder {
  public:
   // `dir`: the folder (created when missing); `resumed`: the checkpoint the run continues from
   // ("" for a fresh run); `overwrite`: replace an earlier run's files; `option`: how messages
-  // name the folder ("--out" for the CLI, "out" for Python). Throws InvalidArgument(option)
-  // for a path that cannot be a run folder, a folder locked by another run, or an earlier run's
-  // files without `overwrite`; FileError when the folder cannot be created or is not writable.
+  // name the folder ("--out" for the CLI, "out" for Python). Throws InvalidArgument(option),
+  // naming the cause, for a path that cannot be a run folder (it cannot be created or written,
+  // or its checkpoint path is not a regular file), a folder locked by another run, or an
+  // earlier run's files without `overwrite`.
   RunFolder(const std::string& dir, const std::string& resumed, bool overwrite, const std::string& option);
   ~RunFolder();  // releases the lock (the system releases it too if the process dies)
   RunFolder(const RunFolder&) = delete;
