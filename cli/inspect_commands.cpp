@@ -17,7 +17,6 @@
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
 #include "ctrnn/run_folder.hpp"
-#include "ctrnn/run_inputs.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
 #include "evaluation.hpp"
@@ -198,12 +197,7 @@ int run_command(const RunOptions& o) {
   std::optional<Network> net;
   if (looks_like_json(o.source, "SOURCE")) net.emplace(read_train_config(o.source).network, device);
   else net.emplace(std::move(load_checkpoint(o.source, device).network));
-  Tensor<float> u;
-  try {
-    u = read_run_inputs(o.inputs, net->config());
-  } catch (const FileError& e) {
-    throw InvalidArgument("--inputs", "a safetensors file with tensor 'u'", reason_of(e));
-  }
+  const Tensor<float> u = read_inputs_option(o.inputs, net->config());
   if (o.reset_state) net->reset_state();
   net->eval();
   const ForwardResult<float> res = with_keep_hint([&] { return net->forward(u); });

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "ctrnn/error.hpp"
+#include "ctrnn/run_inputs.hpp"
 
 namespace ctrnn::cli {
 
@@ -18,6 +19,14 @@ int64_t parse_integer(const std::string& text, const std::string& option, int64_
   const long long v = std::strtoll(text.c_str(), nullptr, 10);
   if (errno == ERANGE || v < lo || v > hi) throw InvalidArgument(option, expected, "'" + text + "'");
   return v;
+}
+
+Tensor<float> read_inputs_option(const std::string& path, const Config& c) {
+  try {
+    return read_run_inputs(path, c);
+  } catch (const FileError& e) {
+    throw InvalidArgument("--inputs", "a readable safetensors file with a tensor 'u'", reason_of(e));
+  }
 }
 
 namespace {

@@ -26,7 +26,7 @@ using test::TempDir;
 
 // What an option takes: each kind is refused for a different set of values (a plain name is a
 // fine output folder, but no number).
-enum class Takes { Number, Device, InputFile, OutputFolder, OutputFile };
+enum class Takes { Number, Real, Device, InputFile, OutputFolder, OutputFile };
 
 struct Option {
   std::string subcommand, name;  // name: "--steps", or "" for the positional argument
@@ -102,6 +102,7 @@ class CliConformance : public ::testing::Test {
     const bool plain_name = v.label == "huge" || v.label == "negative" || v.label == "non-numeric" || v.label == "not UTF-8";
     if (o.takes == Takes::OutputFolder) return !plain_name && v.label != "a folder";
     if (o.takes == Takes::OutputFile) return !plain_name;
+    if (o.takes == Takes::Real) return v.label != "huge";  // 1e32 is a fine real number
     return true;
   }
 
@@ -115,6 +116,8 @@ class CliConformance : public ::testing::Test {
     if (o.subcommand == "info") positional = ck;
     if (o.subcommand == "run") positional = ck, args = {{"--inputs", inputs}, {"--out", out}, {"--device", "cpu"}};
     if (o.subcommand == "export-task") positional = cfg, args = {{"--trials", "4"}, {"--out", out}};
+    if (o.subcommand == "fixed-points")
+      positional = ck, args = {{"--inputs", inputs}, {"--out", out}, {"--device", "cpu"}, {"--n", "8"}, {"--max-iters", "10"}};
     if (o.name.empty()) positional = value;
     else args[o.name] = value;
     std::string line = o.subcommand + " " + shell_quoted(positional);
@@ -146,6 +149,14 @@ TEST_F(CliConformance, EveryOptionRefusesEveryBadValueTheSameWay) {
       {"export-task", "--trials", Takes::Number, {"--trials"}},
       {"export-task", "--out", Takes::OutputFile, {"--out"}},
       {"export-task", "--seed", Takes::Number, {"--seed"}},
+      {"fixed-points", "", Takes::InputFile, {"checkpoint"}},
+      {"fixed-points", "--inputs", Takes::InputFile, {"--inputs", "inputs"}},
+      {"fixed-points", "--out", Takes::OutputFile, {"--out"}},
+      {"fixed-points", "--n", Takes::Number, {"--n"}},
+      {"fixed-points", "--seed", Takes::Number, {"--seed"}},
+      {"fixed-points", "--max-iters", Takes::Number, {"--max-iters"}},
+      {"fixed-points", "--max-q", Takes::Real, {"--max-q"}},
+      {"fixed-points", "--device", Takes::Device, {"--device", "device"}},
   };
   struct Case {
     std::string what, args, out;

@@ -70,9 +70,13 @@ nb::dict params_to_dict(const Params<float>& p) {
 
 template Tensor<float> to_tensor(const HostArray<float>&);
 template Tensor<double> to_tensor(const HostArray<double>&);
+template Tensor<uint8_t> to_tensor(const HostArray<uint8_t>&);
 template NumpyArray<float> to_numpy(Tensor<float>&&);
+template NumpyArray<double> to_numpy(Tensor<double>&&);
 template NumpyArray<float> to_numpy(std::vector<float>&&, Shape);
 template NumpyArray<double> to_numpy(std::vector<double>&&, Shape);
 template NumpyArray<int32_t> to_numpy(std::vector<int32_t>&&, Shape);
+template NumpyArray<int64_t> to_numpy(std::vector<int64_t>&&, Shape);
+template NumpyArray<uint8_t> to_numpy(std::vector<uint8_t>&&, Shape);
 
 }  // namespace ctrnn::python
