@@ -10,7 +10,6 @@
 #include "ctrnn/checkpoint.hpp"
 #include "ctrnn/error.hpp"
 #include "ctrnn/run_folder.hpp"
-#include "ctrnn/run_inputs.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "options.hpp"
 
