@@ -117,6 +117,23 @@ def weights(w_hid):
     return fig
 
 
+def layer(w, title, ignore_zeros=True):
+    """One layer's weights (pre x post) as a heatmap with the histogram of their values (zeros,
+    i.e. absent synapses, left out unless ignore_zeros is False): nn4n's plot_layers picture."""
+    plt = _pyplot()
+    w = np.asarray(w, dtype=np.float64)
+    fig, (ax_w, ax_h) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    lim = float(np.max(np.abs(w))) if w.size else 0.0
+    image = ax_w.imshow(w, cmap="RdBu_r", vmin=-(lim or 1.0), vmax=lim or 1.0, interpolation="nearest", aspect="auto")
+    fig.colorbar(image, ax=ax_w)
+    ax_w.set(xlabel="post (target neuron)", ylabel="pre (source neuron)", title=title)
+    values = w[w != 0] if ignore_zeros else w.ravel()
+    ax_h.hist(values, bins=50)
+    ax_h.set(xlabel="weight", ylabel="count", title=f"{title}: {values.size} of {w.size} weights")
+    fig.tight_layout()
+    return fig
+
+
 def save(fig, path):
     fig.savefig(path, dpi=100)
     _pyplot().close(fig)
