@@ -173,7 +173,7 @@ detail::Located<T> BasicNetwork<T>::checked(const View& v, const std::string& na
   for (int64_t d : v.shape)
     if (d < 0 || __builtin_mul_overflow(elements, d, &elements))
       throw InvalidArgument(name, "sizes >= 0 whose product fits in 64 bits", "shape " + shape_to_string(v.shape));
-  if (!v.strides.empty()) {
+  if (!v.strides.empty() && elements != 0) {  // an empty array reads nothing (numpy gives it zero strides)
     const Shape dense = dense_strides(v.shape);
     bool ok = v.strides.size() == v.shape.size();
     for (size_t d = 0; ok && d < dense.size(); ++d) ok = v.shape[d] == 1 || v.strides[d] == dense[d];

@@ -221,6 +221,26 @@ TEST(Views, SizeOneAxesMayHaveAnyStride) {
   EXPECT_TRUE(same_bits(y.data, a.forward(u).y.data));
 }
 
+// A view whose only axis longer than one is the last, with a stride other than 1 (every other
+// element of a row: u[0, 0, ::2] in numpy), is not dense: refused, not read as the first I
+// elements. Its size-one axes may have any stride (above); its long axis may not.
+TEST(Views, AStridedLastAxisIsRefusedAlsoWhenItIsTheOnlyLongAxis) {
+  Network n(noisy(), Device::Cpu);
+  const Tensor<float> row = random_tensor<float>({1, 1, 2 * kI}, 5);
+  View uv = view_of(row);
+  uv.shape = {1, 1, kI};
+  for (int64_t stride : {2, 0, -1}) {
+    uv.strides = {2 * kI, 2 * kI, stride};
+    SCOPED_TRACE("last stride " + std::to_string(stride));
+    expect_refused([&] { n.forward(uv); }, "inputs");
+  }
+  Tensor<float> y = poisoned<float>({kE, 1, 1, 2 * kO});
+  View yv = view_of(y);
+  yv.shape = {kE, 1, 1, kO}, yv.strides = {2 * kO, 2 * kO, 2 * kO, 2};
+  const Tensor<float> u = random_tensor<float>({1, 1, kI}, 6);
+  expect_refused([&] { n.forward(view_of(u), &yv); }, "y");
+}
+
 // The state a refused call must leave as it was.
 struct Snapshot {
   uint64_t calls;
@@ -236,6 +256,13 @@ struct Snapshot {
   }
 };
 
+// Row-major strides of a shape, in elements.
+Shape dense_strides_of(const Shape& shape) {
+  Shape s(shape.size(), 1);
+  for (size_t d = shape.size(); d-- > 1;) s[d - 1] = s[d] * shape[d];
+  return s;
+}
+
 // Each way a view can be wrong, applied to a good one.
 std::vector<std::pair<std::string, View>> bad_variants(const View& good) {
   std::vector<std::pair<std::string, View>> out;
@@ -248,6 +275,10 @@ std::vector<std::pair<std::string, View>> bad_variants(const View& good) {
   v = good;
   v.strides.assign(good.shape.size(), 1);  // every axis stride 1: not row-major
   out.push_back({"non-dense strides", v});
+  v = good;
+  v.strides = dense_strides_of(good.shape);
+  v.strides.back() = 2;  // every other element along the last axis, the others dense
+  out.push_back({"a strided last axis", v});
   v = good;
   v.strides = {1};
   out.push_back({"strides of another rank", v});
