@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/error.hpp"
@@ -13,6 +14,14 @@ namespace ctrnn {
 using nlohmann::json;
 
 namespace {
+
+// A backend's description without its thread count ("cpu (OpenBLAS 0.3.34, SkylakeX kernels, 2
+// threads)" -> "cpu (OpenBLAS 0.3.34, SkylakeX kernels)"): the CPU backend cuts its work by the
+// problem's shape, so the thread count does not change one bit of a run; the rest does.
+std::string without_thread_count(const std::string& description) {
+  static const std::regex threads(", [0-9]+ threads\\)$");
+  return std::regex_replace(description, threads, ")");
+}
 
 void put_params(SafetensorsFile& f, const std::string& prefix, const Params<float>& p, const Config& c) {
   const auto arrays = p.arrays();
@@ -242,7 +251,7 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
     read_optimizer(f, path, ck);
   }
   const auto saved_on = f.metadata.find("computed_on");
-  if (saved_on != f.metadata.end() && saved_on->second != net.device_description())
+  if (saved_on != f.metadata.end() && without_thread_count(saved_on->second) != without_thread_count(net.device_description()))
     ck.warnings.push_back("'" + path + "' was computed on " + saved_on->second + " and continues on " +
                           net.device_description() + ": training from it will not reproduce an uninterrupted run "
                           "bit for bit");

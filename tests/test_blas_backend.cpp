@@ -3,7 +3,8 @@
 // fused row loops (host_fused_steps.hpp) and threaded passes against the kernel bodies run
 // element by element; the whole backend (forward, loss, BPTT, optimizer steps, growth, keep mode)
 // against the reference CPU backend, single- and multi-threaded; and determinism at a fixed
-// thread count (a resumed run equals an uninterrupted one bit for bit).
+// thread count (a resumed run equals an uninterrupted one bit for bit), and the same bits on any
+// thread count (every sum cut by the problem's shape, never by the thread count).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "orchestrated/blas_primitives.hpp"
+#include "orchestrated/openblas_api.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
 #include "test_host_backend_compare.hpp"
 
@@ -107,6 +109,51 @@ INSTANTIATE_TEST_SUITE_P(Cases, BlasBackend, ::testing::ValuesIn(blas_cases()),
     if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0)
       return ::testing::AssertionFailure() << "first difference at " << i << ": " << a[i] << " vs " << b[i];
   return ::testing::AssertionSuccess();
+}
+
+// Every product gives the same bits on 1 to 4 threads: it is cut into pieces by its shape, and
+// the threads only choose who computes which piece. Shapes: the products of a step of E = 3
+// networks with B = 100, H = 112 (the recurrence, the weight gradient over K = T B = 400), which
+// a cut by thread count summed differently on 2 threads, and the row- and column-cut ones above.
+TEST(BlasGemm, TheThreadCountDoesNotChangeOneBit) {
+  for (const auto& s : std::vector<std::array<int64_t, 4>>{
+           {100, 112, 112, 3}, {112, 112, 400, 3}, {112, 112, 400, 1}, {520, 40, 150, 1}, {64, 300, 130, 3}})
+    for (Op ta : {Op::N, Op::T}) {
+      const int64_t M = s[0], N = s[1], K = s[2], batch = s[3];
+      const int64_t lda = ta == Op::N ? K : M, a_rows = ta == Op::N ? M : K;
+      const auto A = test::random_vector<float>(size_t(batch * a_rows * lda), 61);
+      const auto B = test::random_vector<float>(size_t(batch * K * N), 62);
+      std::vector<float> one;
+      for (int threads : {1, 2, 3, 4}) {
+        std::vector<float> C(size_t(batch * M * N), std::nanf(""));
+        BlasHostPrims(threads).gemm(ta, Op::N, M, N, K, 1.0f, A.data(), lda, a_rows * lda, B.data(), N, K * N, 0.0f,
+                                    C.data(), N, M * N, batch);
+        if (threads == 1) one = C;
+        EXPECT_TRUE(same_bits(C, one)) << "M=" << M << " N=" << N << " K=" << K << " batch=" << batch
+                                       << " ta=" << int(ta) << " threads=" << threads;
+      }
+    }
+}
+
+// OpenBLAS runs on one thread while a product of ours runs and gets the user's count back after,
+// also when products of several threads overlap (the guard is counted): a count left at 1 would
+// make every later product of the backend, and of the user's own OpenBLAS calls, single-threaded.
+TEST(BlasGemm, OpenBlasGetsItsThreadCountBack) {
+  const int saved = CTRNN_OPENBLAS(openblas_get_num_threads)();
+  CTRNN_OPENBLAS(openblas_set_num_threads)(3);
+  const auto A = test::random_vector<float>(size_t(200 * 200), 71), B = test::random_vector<float>(size_t(200 * 200), 72);
+  auto product = [&] {
+    std::vector<float> C(size_t(200 * 200));
+    for (int i = 0; i < 20; ++i)
+      BlasHostPrims().gemm(Op::N, Op::N, 200, 200, 200, 1.0f, A.data(), 200, 0, B.data(), 200, 0, 0.0f, C.data(), 200, 0, 1);
+  };
+  EXPECT_EQ(BlasHostPrims().threads(), 3);
+  std::thread other(product);
+  product();
+  other.join();
+  EXPECT_EQ(CTRNN_OPENBLAS(openblas_get_num_threads)(), 3);
+  EXPECT_EQ(BlasHostPrims().threads(), 3);
+  CTRNN_OPENBLAS(openblas_set_num_threads)(saved);
 }
 
 // The pool (host_parallel.hpp): each range of the fixed cut [n k / parts, n (k + 1) / parts) runs
@@ -322,6 +369,44 @@ TEST(BlasBackendThreads, ResumesBitForBitAtAFixedThreadCount) {
     for (size_t k = 0; k < o_whole.m.arrays().size(); ++k) {
       EXPECT_TRUE(same_bits(*o_resumed.m.arrays()[k], *o_whole.m.arrays()[k])) << "m " << kParamNames[k];
       EXPECT_TRUE(same_bits(*o_resumed.v.arrays()[k], *o_whole.v.arrays()[k])) << "v " << kParamNames[k];
+    }
+  }
+}
+
+// Four training steps give the same bits on 1, 2, 3 and 4 threads: the products and passes are
+// cut by the problem's shape, and the threads only choose who computes which piece. Cases: the
+// threaded case (E = 3: networks and blocks of each product on the threads), one network with a
+// weight-gradient product over K = T B = 600 rows (its blocks of rows or columns spread over the
+// threads), and a small one (every piece on the calling thread).
+TEST(BlasBackendThreads, TheThreadCountDoesNotChangeOneBit) {
+  BackendCase one = threaded_case();
+  one.E = 1, one.H = 160, one.B = 150, one.T = 4, one.seed = 301;
+  BackendCase small;
+  small.masks = small.biases = small.noise = true, small.seed = 302;
+  for (const BackendCase& c : {threaded_case(), one, small}) {
+    SCOPED_TRACE(test::case_name(c));
+    const test::Problem p = test::make_problem(c);
+    using Blas = detail::OrchestratedBackend<BlasHostPrims>;
+    Params<float> first_params;
+    OptimizerState<float> first_opt;
+    for (int threads : {1, 2, 3, 4}) {
+      SCOPED_TRACE("threads " + std::to_string(threads));
+      Blas b(p.config, false, threads);
+      test::load_problem(b, p);
+      train(b, c, p, 1, 4);
+      Params<float> params;
+      OptimizerState<float> opt;
+      b.get_params(params);
+      b.get_optimizer_state(opt);
+      if (threads == 1) {
+        first_params = params, first_opt = opt;
+        continue;
+      }
+      for (size_t k = 0; k < params.arrays().size(); ++k) {
+        EXPECT_TRUE(same_bits(*params.arrays()[k], *first_params.arrays()[k])) << kParamNames[k];
+        EXPECT_TRUE(same_bits(*opt.m.arrays()[k], *first_opt.m.arrays()[k])) << "m " << kParamNames[k];
+        EXPECT_TRUE(same_bits(*opt.v.arrays()[k], *first_opt.v.arrays()[k])) << "v " << kParamNames[k];
+      }
     }
   }
 }

@@ -198,6 +198,41 @@ TEST_P(Gradient, BpttMatchesFiniteDifferences) {
   RecordProperty("worst_relative_error", std::to_string(rep.worst_relative));
 }
 
+// dL/du (docs/contract.md "Backward pass"): the reference's input gradient against central
+// differences of the same probe objective over every input entry, for a shared u (summed over
+// the networks) and a per-network u.
+TEST_P(Gradient, InputGradientMatchesFiniteDifferences) {
+  const GradCase c = GetParam();
+  BasicNetwork<double> net(make_config(c));
+  const Params<double> p0 = net.params();
+  const Problem pb = make_problem(net, c);
+  const Trace<double> base = pb.run(p0);
+  const auto base_signs = signs(base);
+  const bool kinked = c.activation == Activation::ReLU || c.activation == Activation::ReTanh;
+  std::vector<double> du(pb.u.size(), std::nan(""));
+  reference::backward(p0, pb.dyn, pb.u.data(), pb.u_per_network, base, pb.gy.data(), pb.gr.data(), du.data());
+  // h and the 1e-6 tolerance as in check_fd.
+  const double h = 1e-6;
+  double scale = 0, err = 0;
+  int checked = 0, skipped = 0;
+  for (double x : du) scale = std::max(scale, std::abs(x));
+  for (size_t i = 0; i < pb.u.size(); ++i) {
+    Problem plus = pb, minus = pb;
+    plus.u[i] += h;
+    minus.u[i] -= h;
+    const Trace<double> tp = plus.run(p0), tm = minus.run(p0);
+    if (kinked && (signs(tp) != base_signs || signs(tm) != base_signs)) {
+      ++skipped;
+      continue;
+    }
+    ++checked;
+    err = std::max(err, std::abs((probe_objective(pb, tp) - probe_objective(pb, tm)) / (2 * h) - du[i]));
+  }
+  EXPECT_GT(scale, 0) << "an all-zero input gradient checks nothing";
+  EXPECT_LT(err / scale, 1e-6) << "du relative error " << err / scale;
+  EXPECT_GT(checked, 20 * skipped) << "too many entries skipped at activation kinks";
+}
+
 std::vector<GradCase> all_cases() {
   std::vector<GradCase> cases;
   for (Activation a : {Activation::ReLU, Activation::Tanh, Activation::Sigmoid, Activation::ReTanh}) {
@@ -259,6 +294,54 @@ INSTANTIATE_TEST_SUITE_P(Reference, LossGradient,
                            return to_string(std::get<0>(info.param)) +
                                   (m == LossMask::None ? "_nomask" : m == LossMask::TimeBatch ? "_maskTB" : "_maskTBO");
                          });
+
+// relu'(0) = 0 (docs/contract.md, as torch's relu): with init_state learn and h0 = 0, every v_0 is
+// exactly 0, and dL/dh0 = (1 - alpha) sum_b dv_1 has no recurrent term alpha dv_1 W_hid^T. Pinned
+// by the one-sided difference from below (h0_j = -eps keeps r_0 = 0, so the loss is smooth
+// there), on the reference (double) and on the float CPU backend's kernels; the difference from
+// above (r_0 = eps) shows the slope-1 gradient is far from it, so the check can fail.
+TEST(Gradient, ReluSlopeAtExactlyZeroIsZeroForTheFirstStepsH0) {
+  Config c;
+  c.dims = {2, 8, 3};
+  c.activation = Activation::ReLU;
+  c.init_state = InitState::Learn;
+  c.weights = all_layers(InitSpec::normal());
+  c.seed = 77;
+  constexpr int64_t T = 5, B = 2, H = 8;
+  const Tensor<double> u({T, B, 2}, test::random_vector<double>(T * B * 2, 1));
+  const Tensor<double> gy({1, T, B, 3}, test::random_vector<double>(T * B * 3, 2));
+  const Tensor<double> zero({1, H}, std::vector<double>(H, 0.0));
+  BasicNetwork<double> net(c);
+  const auto loss_at = [&](const std::vector<double>& h0) {
+    net.set_initial_state(Tensor<double>({1, H}, h0));
+    const auto y = net.forward(u).y;
+    double l = 0;
+    for (int64_t i = 0; i < y.numel(); ++i) l += gy.data[i] * y.data[i];
+    return l;
+  };
+  const double l0 = loss_at(zero.data);
+  const Gradients<double> g = net.backward(gy);  // of the forward at h0 = 0
+  Network fnet(c, Device::Cpu);
+  fnet.set_initial_state(Tensor<float>({1, H}, std::vector<float>(H, 0.0f)));
+  fnet.forward(Tensor<float>(u.shape, std::vector<float>(u.data.begin(), u.data.end())));
+  const Gradients<float> gf = fnet.backward(Tensor<float>(gy.shape, std::vector<float>(gy.data.begin(), gy.data.end())));
+  constexpr double eps = 1e-7;
+  double scale = 0, kink = 0;
+  for (int64_t j = 0; j < H; ++j) scale = std::max(scale, std::abs(g.h0[j]));
+  for (int64_t j = 0; j < H; ++j) {
+    std::vector<double> h0(H, 0.0);
+    h0[j] = -eps;
+    const double below = (l0 - loss_at(h0)) / eps;
+    h0[j] = eps;
+    const double above = (loss_at(h0) - l0) / eps;
+    // Double: the loss is smooth on [-eps, 0] (every other v is away from 0): O(eps) error.
+    EXPECT_NEAR(g.h0[j], below, 1e-6 * scale + 1e-9) << "h0[" << j << "], reference";
+    // Float: rounding over T = 5 steps, ~1e-6 of the scale; the slope-1 term is O(scale).
+    EXPECT_NEAR(gf.h0[j], below, 1e-5 * scale) << "h0[" << j << "], float CPU backend";
+    kink = std::max(kink, std::abs(above - below));
+  }
+  EXPECT_GT(kink, 0.01 * scale) << "slopes 0 and 1 at v = 0 give nearly the same h0 gradient: the test could not fail";
+}
 
 }  // namespace
 }  // namespace ctrnn

@@ -6,6 +6,7 @@
 
 #include "ctrnn/trainer.hpp"
 #include "double_network.hpp"
+#include "kernels/philox.hpp"
 #include "kernels/update_bodies.hpp"
 #include "test_util.hpp"
 
@@ -185,6 +186,49 @@ TEST(Trainer, SynapsesGrowWithTheirProbability) {
   int64_t learned = 0;
   for (int64_t i = 0; i < 3600; ++i) learned += sp.data[i] == 0 && mask[i] == 1 && net.params().w_hid[i] != 0;
   EXPECT_GT(learned, 0);
+}
+
+// The exact draw (docs/contract.md "Constraints, plasticity, growth"): after optimizer step k, the
+// absent synapse i of network e in layer l is present iff it was before, or the uniform number
+// i of RandomStream(seed, Growth, e, l, k) is below its probability. Pinned draw by draw for
+// steps 1, 2 and 3 (a draw with the previous step's index, or another network's or layer's,
+// gives another mask), on the CPU backend of float networks and the reference (double).
+template <class T>
+void expect_growth_draws(Device device) {
+  Config c = base_config(2);
+  c.dims = {kI, 30, kO};
+  Array sp({30, 30}, 0.0), grow({30, 30}, 0.05), sp_out({30, kO}, 0.0), grow_out({30, kO}, 0.1);
+  for (int64_t i = 0; i < 30; ++i) sp.data[i * 30 + i] = 1;
+  for (int64_t i = 0; i < 30; ++i) sp_out.data[i * kO + i % kO] = 1;
+  c.sparsity_masks = {std::nullopt, sp, sp_out};
+  c.synapse_growth_masks = {std::nullopt, grow, grow_out};
+  BasicNetwork<T> net(c, device);
+  OptimizerConfig sgd;
+  sgd.kind = OptimizerConfig::Kind::SGD;
+  BasicTrainer<T> trainer(net, sgd);
+  std::array<std::vector<T>, 3> expected = {std::vector<T>{}, net.constraints()[1].sparsity, net.constraints()[2].sparsity};
+  for (int64_t step = 1; step <= 3; ++step) {
+    trainer.step(Tensor<T>({3, 2, kI}, T(0.5)), Tensor<T>({3, 2, kO}, T(0.1)));
+    int64_t grown = 0;
+    for (int l = 1; l < 3; ++l) {
+      const int64_t n = l == 1 ? 30 * 30 : 30 * kO;
+      const Array& p = l == 1 ? grow : grow_out;
+      for (int64_t e = 0; e < 2; ++e) {
+        const RandomStream rng(c.seed, RandomPurpose::Growth, uint32_t(e), uint32_t(l), uint32_t(step));
+        for (int64_t i = 0; i < n; ++i) {
+          T& m = expected[l][size_t(e * n + i)];
+          if (m == T(0) && rng.uniform(uint32_t(i)) < float(p.data[i])) m = T(1), ++grown;
+        }
+      }
+      EXPECT_EQ(net.constraints()[l].sparsity, expected[l]) << "layer " << l << " after step " << step;
+    }
+    EXPECT_GT(grown, 10) << "step " << step << ": too few synapses grew for the check to see a wrong draw";
+  }
+}
+
+TEST(Trainer, SynapsesGrowByTheirStepsOwnDraws) {
+  expect_growth_draws<float>(Device::Cpu);
+  expect_growth_draws<double>(Device::Cpu);
 }
 
 TEST(Trainer, EnsembleMembersTrainIndependently) {

@@ -2,6 +2,7 @@
 // for bit, and every refused view refused before anything changes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -119,6 +120,61 @@ TEST(Views, BackwardEqualsTensorBackwardAndWritesGradientViews) {
   }
 }
 
+// dL/du through the view and the Tensor calls, on the float backend and the double reference,
+// for a shared u (T, B, I) and a per-network u (E, T, B, I): the same bits, shaped as u.
+template <class T>
+void input_gradient_view_equals_tensor(bool per_network_u) {
+  BasicNetwork<T> a(noisy(InitState::Learn), Device::Cpu), b(noisy(InitState::Learn), Device::Cpu);
+  const Shape u_shape = per_network_u ? Shape{kE, kT, kB, kI} : Shape{kT, kB, kI};
+  const Tensor<T> u = random_tensor<T>(u_shape, 17);
+  a.forward(u);
+  b.forward(view_of(u));
+  const Tensor<T> dy = random_tensor<T>({kE, kT, kB, kO}, 18), dr = random_tensor<T>({kE, kT, kB, kH}, 19);
+  Tensor<T> du_tensor;
+  const Gradients<T> expected = a.backward(dy, &dr, &du_tensor);
+  EXPECT_EQ(du_tensor.shape, u_shape);
+  Tensor<T> du = poisoned<T>(u_shape);
+  const View dyv = view_of(dy), drv = view_of(dr), duv = view_of(du);
+  b.backward(dyv, &drv, {}, Stream{}, &duv);
+  EXPECT_TRUE(same_bits(du.data, du_tensor.data));
+  EXPECT_TRUE(same_params(b.gradients(), expected));
+  double scale = 0;
+  for (T x : du.data) scale = std::max(scale, double(std::abs(x)));
+  EXPECT_GT(scale, 0) << "an all-zero input gradient";
+}
+
+TEST(Views, InputGradientViewEqualsTheTensorForm) {
+  input_gradient_view_equals_tensor<float>(false);
+  input_gradient_view_equals_tensor<float>(true);
+  input_gradient_view_equals_tensor<double>(false);
+  input_gradient_view_equals_tensor<double>(true);
+}
+
+TEST(Views, SetParamsWritesLearnedArraysAndProjectsWeights) {
+  Config c = noisy(InitState::Learn);
+  Array ei({kH, kH});
+  for (int64_t i = 0; i < kH * kH; ++i) ei.data[size_t(i)] = i / kH < 3 ? 1 : -1;  // rows 0-2 excitatory
+  c.ei_masks[1] = ei;
+  Network n(c, Device::Cpu);
+  const Params<float> before = n.params();
+  const Tensor<float> w_hid = random_tensor<float>({kE, kH, kH}, 31), h0 = random_tensor<float>({kE, kH}, 32);
+  const View wv = view_of(w_hid), hv = view_of(h0);
+  std::array<const View*, kNumParamArrays> src{};
+  src[kWHid] = &wv;
+  src[kH0] = &hv;
+  n.set_params(src);
+  const Params<float>& after = n.params();
+  EXPECT_TRUE(same_bits(after.h0, h0.data));
+  for (int64_t e = 0; e < kE; ++e)
+    for (int64_t i = 0; i < kH * kH; ++i) {
+      const size_t k = size_t(e * kH * kH + i);
+      const float w = w_hid.data[k];
+      EXPECT_EQ(after.w_hid[k], i / kH < 3 ? std::max(w, 0.0f) : std::min(w, 0.0f)) << "Dale's law, entry " << k;
+    }
+  EXPECT_TRUE(same_bits(after.w_in, before.w_in));
+  EXPECT_TRUE(same_bits(after.b_out, before.b_out));
+}
+
 TEST(Views, StepAndEvaluateEqualTensorCalls) {
   for (const InitState init : {InitState::Zero, InitState::Keep}) {
     Network a(noisy(init), Device::Cpu), b(noisy(init), Device::Cpu);
@@ -165,6 +221,26 @@ TEST(Views, SizeOneAxesMayHaveAnyStride) {
   EXPECT_TRUE(same_bits(y.data, a.forward(u).y.data));
 }
 
+// A view whose only axis longer than one is the last, with a stride other than 1 (every other
+// element of a row: u[0, 0, ::2] in numpy), is not dense: refused, not read as the first I
+// elements. Its size-one axes may have any stride (above); its long axis may not.
+TEST(Views, AStridedLastAxisIsRefusedAlsoWhenItIsTheOnlyLongAxis) {
+  Network n(noisy(), Device::Cpu);
+  const Tensor<float> row = random_tensor<float>({1, 1, 2 * kI}, 5);
+  View uv = view_of(row);
+  uv.shape = {1, 1, kI};
+  for (int64_t stride : {2, 0, -1}) {
+    uv.strides = {2 * kI, 2 * kI, stride};
+    SCOPED_TRACE("last stride " + std::to_string(stride));
+    expect_refused([&] { n.forward(uv); }, "inputs");
+  }
+  Tensor<float> y = poisoned<float>({kE, 1, 1, 2 * kO});
+  View yv = view_of(y);
+  yv.shape = {kE, 1, 1, kO}, yv.strides = {2 * kO, 2 * kO, 2 * kO, 2};
+  const Tensor<float> u = random_tensor<float>({1, 1, kI}, 6);
+  expect_refused([&] { n.forward(view_of(u), &yv); }, "y");
+}
+
 // The state a refused call must leave as it was.
 struct Snapshot {
   uint64_t calls;
@@ -180,6 +256,13 @@ struct Snapshot {
   }
 };
 
+// Row-major strides of a shape, in elements.
+Shape dense_strides_of(const Shape& shape) {
+  Shape s(shape.size(), 1);
+  for (size_t d = shape.size(); d-- > 1;) s[d - 1] = s[d] * shape[d];
+  return s;
+}
+
 // Each way a view can be wrong, applied to a good one.
 std::vector<std::pair<std::string, View>> bad_variants(const View& good) {
   std::vector<std::pair<std::string, View>> out;
@@ -192,6 +275,10 @@ std::vector<std::pair<std::string, View>> bad_variants(const View& good) {
   v = good;
   v.strides.assign(good.shape.size(), 1);  // every axis stride 1: not row-major
   out.push_back({"non-dense strides", v});
+  v = good;
+  v.strides = dense_strides_of(good.shape);
+  v.strides.back() = 2;  // every other element along the last axis, the others dense
+  out.push_back({"a strided last axis", v});
   v = good;
   v.strides = {1};
   out.push_back({"strides of another rank", v});
@@ -344,6 +431,50 @@ TEST(Views, TensorWhoseDataDoesNotMatchItsShapeIsRefused) {
   u.data.pop_back();
   expect_refused([&] { n.forward(u); }, "inputs");
   EXPECT_EQ(n.forward_calls(), 0u);
+}
+
+TEST(Views, RefusedInputGradientViewChangesNothing) {
+  Network n(noisy(), Device::Cpu);
+  const Tensor<float> u = random_tensor<float>({kT, kB, kI}, 1);
+  n.forward(u);
+  const Tensor<float> dy = random_tensor<float>({kE, kT, kB, kO}, 2);
+  const Gradients<float> first = n.backward(dy);
+  Tensor<float> du = poisoned<float>({kT, kB, kI});
+  const View duv = view_of(du);
+  const Tensor<float> dy2 = random_tensor<float>({kE, kT, kB, kO}, 4);
+  for (const auto& variant : bad_variants(duv)) {
+    SCOPED_TRACE("du: " + variant.first);
+    expect_refused([&] { n.backward(view_of(dy2), nullptr, {}, Stream{}, &variant.second); }, "du");
+  }
+  Tensor<float> per_network = poisoned<float>({kE, kT, kB, kI});  // u was shared: (T, B, I)
+  const View pv = view_of(per_network);
+  expect_refused([&] { n.backward(view_of(dy2), nullptr, {}, Stream{}, &pv); }, "du");
+  EXPECT_TRUE(same_params(n.gradients(), first));
+  for (float x : du.data) EXPECT_TRUE(std::isnan(x));
+}
+
+TEST(Views, RefusedParameterViewsChangeNothing) {
+  Config c = noisy(InitState::Zero);
+  c.biases[2] = InitSpec::none();
+  Network n(c, Device::Cpu);
+  const Params<float> before = n.params();
+  const Tensor<float> w_hid = random_tensor<float>({kE, kH, kH}, 31), b_out = random_tensor<float>({kE, kO}, 33),
+                      h0 = random_tensor<float>({kE, kH}, 32);
+  const View wv = view_of(w_hid), bv = view_of(b_out), hv = view_of(h0);
+  for (const auto& variant : bad_variants(wv)) {
+    SCOPED_TRACE("w_hid: " + variant.first);
+    std::array<const View*, kNumParamArrays> src{};
+    src[kWHid] = &variant.second;
+    expect_refused([&] { n.set_params(src); }, "parameter w_hid");
+  }
+  std::array<const View*, kNumParamArrays> src{};
+  src[kWHid] = &wv;  // valid, but not written: a later array is refused
+  src[kBOut] = &bv;
+  expect_refused([&] { n.set_params(src); }, "parameter b_out");  // biases[2] is None
+  src[kBOut] = nullptr;
+  src[kH0] = &hv;
+  expect_refused([&] { n.set_params(src); }, "parameter h0");  // init_state zero
+  EXPECT_TRUE(same_params(n.params(), before));
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <mutex>
 
 #include "orchestrated/blas_primitives.hpp"
 #include "orchestrated/openblas_api.hpp"
@@ -10,22 +11,57 @@ namespace {
 // Products below this many FLOPs per thread run on fewer threads (on one when small): a product
 // of 2 MFLOP takes ~20-40 us on one core, waking a second thread a few us.
 constexpr double kMinFlopsPerThread = double(1 << 21);
+// The cut of a product into pieces depends on its shape only (pieces_of), so every element of C
+// comes from the same OpenBLAS call, hence the same bits, whatever the thread count. OpenBLAS's
+// value of an element depends on the call's M and N, not only on its row and column (a product of
+// 100 x 112 x 112 cut into two calls of 56 columns differs in the last bits from one call), so a
+// cut by thread count changed the sums (issue 23). Pieces of at least 2 MFLOP and 32 rows or
+// columns (OpenBLAS's packing, once per piece, stays a few percent of the work); about 16 per
+// product in all, enough for 16 threads, cut into a power of two per item, so that 2, 4, 8 or 16
+// threads get equal shares.
+constexpr double kMinFlopsPerPiece = double(1 << 21);
+constexpr int64_t kMinPieceExtent = 32;
+constexpr int64_t kPiecesPerProduct = 16;
 
-// OpenBLAS on one thread for the life of the guard (the pieces of a product run on the backend's
-// threads), its previous count restored after.
+int64_t pieces_of(int64_t M, int64_t N, int64_t K, int64_t batch) {
+  const double item_flops = 2.0 * double(M) * double(N) * double(K);
+  const int64_t limit = std::min({int64_t(std::min(item_flops / kMinFlopsPerPiece, 1e6)),
+                                  std::max(M, N) / kMinPieceExtent, (kPiecesPerProduct + batch - 1) / batch});
+  int64_t pieces = 1;
+  while (pieces * 2 <= limit) pieces *= 2;
+  return pieces;
+}
+
+// OpenBLAS on one thread while any product of ours runs (the pieces of a product run on the
+// backend's threads), its previous count restored when the last one ends. Process-wide and counted:
+// networks used from several threads at once share it, so that none restores the count while
+// another's product runs and none takes the one thread set by another for the user's count.
 class BlasOnOneThread {
  public:
-  BlasOnOneThread() : saved_(CTRNN_OPENBLAS(openblas_get_num_threads)()) {
-    if (saved_ != 1) CTRNN_OPENBLAS(openblas_set_num_threads)(1);
+  BlasOnOneThread() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (active_++ == 0) {
+      saved_ = CTRNN_OPENBLAS(openblas_get_num_threads)();
+      if (saved_ != 1) CTRNN_OPENBLAS(openblas_set_num_threads)(1);
+    }
   }
   ~BlasOnOneThread() {
-    if (saved_ != 1) CTRNN_OPENBLAS(openblas_set_num_threads)(saved_);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--active_ == 0 && saved_ != 1) CTRNN_OPENBLAS(openblas_set_num_threads)(saved_);
   }
   BlasOnOneThread(const BlasOnOneThread&) = delete;
   BlasOnOneThread& operator=(const BlasOnOneThread&) = delete;
 
+  // OpenBLAS's thread count as the user set it (not the 1 of a product running now).
+  static int user_count() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return active_ > 0 ? saved_ : CTRNN_OPENBLAS(openblas_get_num_threads)();
+  }
+
  private:
-  int saved_;
+  static inline std::mutex mutex_;
+  static inline int active_ = 0;  // products running
+  static inline int saved_ = 1;   // the count before the first of them
 };
 
 // One row-major product C (M x N) = alpha op(A) op(B) + beta C on the calling thread.
@@ -50,11 +86,11 @@ void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t
                         int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
                         float* C, int64_t ldc, int64_t stride_c, int64_t batch) {
   if (M == 0 || N == 0 || batch == 0) return;
+  const int64_t pieces = pieces_of(M, N, K, batch);
   const double flops = 2.0 * double(M) * double(N) * double(K) * double(batch);
-  const int parts = int(std::max(1.0, std::min(double(threads), flops / kMinFlopsPerThread)));
+  const int parts = int(std::max(1.0, std::min({double(threads), flops / kMinFlopsPerThread, double(batch * pieces)})));
   // Each item cut into `pieces` blocks of C's rows (when M > N) or columns: every piece is a whole
-  // product over K, so each element of C is computed by one thread, in OpenBLAS's order.
-  const int64_t pieces = pieces_per_item(batch, parts);
+  // product over K, so each element of C is computed by one OpenBLAS call, the same on any thread.
   const bool split_rows = M > N;
   const BlasOnOneThread one_thread;
   parallel_ranges(parts, batch * pieces, [&](int64_t p0, int64_t p1) {
@@ -77,7 +113,7 @@ void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t
   });
 }
 
-int blas_thread_count() { return CTRNN_OPENBLAS(openblas_get_num_threads)(); }
+int blas_thread_count() { return BlasOnOneThread::user_count(); }
 
 namespace {
 

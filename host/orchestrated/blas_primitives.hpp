@@ -2,8 +2,8 @@
 // The CPU backend of float networks when the build has BLAS (CTRNN_WITH_BLAS): the orchestration
 // of the CUDA backend (one GEMM for the input drive and the readout over all T, one per step for
 // the recurrence, fused per-element bodies) over these primitives, at the machine's speed:
-//   - GEMMs by OpenBLAS's single-threaded cblas_sgemm, the batch items (the E networks) and, where
-//     they are fewer than the threads, row or column blocks of each product spread over the
+//   - GEMMs by OpenBLAS's single-threaded cblas_sgemm, the batch items (the E networks) and row or
+//     column blocks of each product (a cut by the product's shape, blas_gemm.cpp) spread over the
 //     backend's threads; a product too small to be worth splitting runs on the calling thread;
 //   - the per-step bodies (initial state, leaky step forward and backward, the readout bias) as
 //     contiguous vectorized loops over rows (host_fused_steps.hpp), other bodies in index ranges,
@@ -11,9 +11,10 @@
 // Threads: `threads` given to the constructor, else OpenBLAS's thread count (all cores, or
 // OPENBLAS_NUM_THREADS), read at every call. OpenBLAS's own threads are not used: each product
 // runs with OpenBLAS set to one thread (restored afterwards), so the two never oversubscribe the
-// cores and OpenBLAS's idle threads never spin between the per-step products. Work is cut by
-// host_parallel.hpp's static partition into pieces that each compute whole outputs in a fixed
-// order: at a fixed thread count the results are the same bits on every run.
+// cores and OpenBLAS's idle threads never spin between the per-step products. Every output is
+// computed whole by one piece, in an order fixed by the problem's shape: products are cut by their
+// shape (never by the thread count, as OpenBLAS's sums depend on the M and N of a call), sums by
+// network or column: the results are the same bits on every run and on any thread count.
 // The plain reference stays the oracle; HostPrims's plain loops are what the tests compare with.
 #include <cstdint>
 #include <memory>
@@ -32,7 +33,7 @@ namespace ctrnn::detail {
 void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                         int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
                         float* C, int64_t ldc, int64_t stride_c, int64_t batch);
-int blas_thread_count();                    // openblas_get_num_threads()
+int blas_thread_count();                    // openblas_get_num_threads() as the user set it
 std::string blas_description(int threads);  // "cpu (OpenBLAS 0.3.21, SkylakeX kernels, 2 threads)"
 
 struct BlasHostPrims : HostPrims {

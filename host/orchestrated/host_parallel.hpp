@@ -4,8 +4,10 @@
 // n (k + 1) / parts); the calling thread and up to parts - 1 workers take ranges as they come
 // free. The cut depends on (n, parts) only, and each range is run by one thread, so work that
 // writes each output from one range, in a fixed order, gives the same bits whichever thread runs
-// which range: at a fixed `parts` the results are reproducible (the checkpoints' promise: a
-// resumed run equals an uninterrupted one bit for bit).
+// which range: at a fixed `parts` the results are reproducible. Where an output's value could
+// depend on the cut (a product handed to OpenBLAS whole), the caller cuts by the problem's shape
+// and passes the pieces as the items of [0, n), so `parts` only chooses who runs which piece and
+// the results are the same on any thread count (blas_gemm.cpp).
 // Why a pool of our own rather than OpenMP: the caller never waits for a worker that has not
 // started (on a loaded machine a worker may not be scheduled for milliseconds; the caller then
 // runs the ranges itself), and idle workers spin for only ~30 us before they sleep, so a second

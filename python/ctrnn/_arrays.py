@@ -10,7 +10,8 @@ ordered on the framework's current stream (no host synchronisation). Nested list
 to numpy (a copy). Other DLPack arrays on the CPU are viewed through ``numpy.from_dlpack``.
 
 Config arrays (weights, biases, masks) may have any real dtype; they are converted to float64, as
-the library keeps them.
+the library keeps them. Complex values are refused everywhere (TypeError naming the argument),
+never cast to their real part.
 """
 import numpy as np
 
@@ -66,6 +67,36 @@ def _check(name, x, dtype, contiguous, strides):
                          "(use np.ascontiguousarray or .contiguous())")
 
 
+def _numeric(name, a):
+    """Refuses an array whose values are not real numbers: complex ones (casting them to float would
+    drop the imaginary part), strings (numpy would parse them), objects."""
+    if a.dtype.kind == "c":
+        raise TypeError(f"ctrnn: invalid {name}: expected real numbers, got complex values (dtype {a.dtype}); "
+                        "pass .real or abs() of them")
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"ctrnn: invalid {name}: expected an array of real numbers, got dtype {a.dtype}")
+    return a
+
+
+def real(name, x):
+    """A real-number argument (a learning rate, a loss weight) as a float; TypeError naming it for a
+    complex number, a string, None or anything else float() would refuse or truncate."""
+    if isinstance(x, (str, bytes, complex, np.complexfloating)):
+        raise TypeError(f"ctrnn: invalid {name}: expected a real number, got {type(x).__name__} {x!r}")
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        raise TypeError(f"ctrnn: invalid {name}: expected a real number, got {type(x).__name__}") from None
+
+
+def integer(name, x):
+    """An integer argument (a count, a layer index) as an int; TypeError naming it for a bool, a
+    float (no silent int(1.5)) or anything else."""
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)):
+        raise TypeError(f"ctrnn: invalid {name}: expected an integer, got {type(x).__name__}")
+    return int(x)
+
+
 def data(name, x, allow_none=False):
     """Argument `name` as an array the engine reads in place, and the Frame it lives in.
 
@@ -79,9 +110,10 @@ def data(name, x, allow_none=False):
         raise TypeError(f"ctrnn: invalid {name}: expected a float32 array, got None")
     if isinstance(x, (list, tuple)):
         try:
-            x = np.asarray(x, dtype=np.float32)
+            x = np.asarray(x)
         except (ValueError, TypeError) as e:
             raise ValueError(f"ctrnn: invalid {name}: expected a rectangular nested list of numbers ({e})") from None
+        x = _numeric(name, x).astype(np.float32)
     if isinstance(x, np.ndarray):
         _check(name, x, x.dtype, x.flags.c_contiguous, x.strides)
         return x, Frame()
@@ -116,7 +148,11 @@ def output(name, x, frame, shape):
         return frame.empty(shape)
     if isinstance(x, (list, tuple)):
         raise TypeError(f"ctrnn: invalid {name}: expected an array to write into, got a {type(x).__name__}")
-    return data(name, x)[0]
+    x = data(name, x)[0]
+    if isinstance(x, np.ndarray) and not x.flags.writeable:
+        raise ValueError(f"ctrnn: invalid {name}: expected a writable array to write the results into, got a read-only "
+                         "one (pass a copy, or None for a new array)")
+    return x
 
 
 def host_data(name, x):
@@ -135,9 +171,10 @@ def config_array(name, x):
     if hasattr(x, "detach"):
         x = x.detach().cpu().numpy()
     try:
-        a = np.array(x, dtype=np.float64, order="C")
+        raw = np.asarray(x)
     except (ValueError, TypeError) as e:
         raise ValueError(f"ctrnn: invalid {name}: expected an array of numbers ({e})") from None
+    a = np.array(_numeric(name, raw), dtype=np.float64, order="C")
     if a.ndim == 0:
         raise ValueError(f"ctrnn: invalid {name}: expected an array, got the scalar {x!r}")
     return a

@@ -1,5 +1,6 @@
 """ctrnn.CTRNN: nn4n's CTRNN (version 1.1.1) on the C++/CUDA engine."""
 import json
+import threading
 from dataclasses import dataclass
 from typing import Optional
 
@@ -73,27 +74,26 @@ class CTRNN:
     scales each optimizer update and allows any number of levels.
 
     Invalid arguments raise ``ctrnn.InvalidArgument`` (a ValueError) naming the parameter.
+
+    Threads: the engine releases the GIL during its calls, so several threads can compute at
+    once. Calls on one model (and on the trainers of it) run one at a time, each whole, in the
+    order the threads get to them; different models run in parallel.
     """
+
+    # Serializes the engine calls on this model and its trainers (self._lock, an RLock, so that a
+    # composite call such as Trainer.fit's validation holds it across its parts): two calls on one
+    # network at once would mix its buffers, forward trace and noise counter.
 
     def __init__(self, dims=(1, 100, 1), activation="relu", biases=None, weights="uniform", tau=100, dt=10,
                  preact_noise=0, postact_noise=0, init_state="zero", sparsity_masks=None, ei_masks=None,
                  plasticity_masks=None, synapse_growth_masks=None, ensemble_size=1, seed=0, device="auto",
                  math="fp32"):
-        arrays = {}
-        config = {
-            "dims": list(dims) if isinstance(dims, tuple) else dims, "activation": activation, "tau": tau, "dt": dt, "preact_noise": preact_noise,
-            "postact_noise": postact_noise, "init_state": init_state, "ensemble_size": ensemble_size, "seed": seed,
-        }
-        values = {"biases": biases, "weights": weights, "sparsity_masks": sparsity_masks, "ei_masks": ei_masks,
-                  "plasticity_masks": plasticity_masks, "synapse_growth_masks": synapse_growth_masks}
-        for key in _PER_LAYER:
-            layers = _per_layer(key, values[key])
-            config[key] = [_spec(f"{key}[{l}]", v, arrays) for l, v in enumerate(layers)]
-        try:
-            text = json.dumps(config, allow_nan=False, default=_json_scalar)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"ctrnn: invalid CTRNN arguments: {e}") from None
+        text, arrays = config_json(dims=dims, activation=activation, biases=biases, weights=weights, tau=tau, dt=dt,
+                                   preact_noise=preact_noise, postact_noise=postact_noise, init_state=init_state,
+                                   sparsity_masks=sparsity_masks, ei_masks=ei_masks, plasticity_masks=plasticity_masks,
+                                   synapse_growth_masks=synapse_growth_masks, ensemble_size=ensemble_size, seed=seed)
         self._net = _core.Network(text, arrays, str(device), str(math))
+        self._lock = threading.RLock()
 
     checkpoint_metadata = {}  # a loaded model: the checkpoint's metadata (config, task, step, ...)
 
@@ -101,6 +101,7 @@ class CTRNN:
     def _wrap(cls, network, metadata=None):
         model = cls.__new__(cls)
         model._net = network
+        model._lock = threading.RLock()
         model.checkpoint_metadata = dict(metadata or {})
         return model
 
@@ -123,7 +124,8 @@ class CTRNN:
         y_out, r_out = (None, None) if out is None else _out_pair(out)
         y = _arrays.output("y", y_out, frame, (E, T, B, O))
         r = _arrays.output("r", r_out, frame, (E, T, B, H))
-        self._net.forward(u, y, r, frame.stream())
+        with self._lock:
+            self._net.forward(u, y, r, frame.stream())
         if y_out is not None:
             y, r = y_out, r_out
         if u.ndim == 3 and E == 1:
@@ -134,28 +136,35 @@ class CTRNN:
 
     def train(self):
         """Training mode (the default): noise is added."""
-        self._net.train()
+        with self._lock:
+            self._net.train()
         return self
 
     def eval(self):
         """Evaluation mode: no noise."""
-        self._net.eval()
+        with self._lock:
+            self._net.eval()
         return self
 
     @property
     def training(self):
-        return self._net.training
+        with self._lock:
+            return self._net.training
 
     def print_layers(self):
         """Prints nn4n's layer report (plus E/I counts and plasticity levels)."""
-        print(self._net.print_layers(), end="")
+        with self._lock:
+            text = self._net.print_layers()
+        print(text, end="")
 
     @property
     def layers(self):
         """The three layers (input, hidden, readout) as ``ctrnn.Layer`` records."""
         single = self._net.ensemble_size == 1
         out = []
-        for d in self._net.layers():
+        with self._lock:
+            layers = self._net.layers()
+        for d in layers:
             if single:
                 d = {k: (v[0] if isinstance(v, np.ndarray) else v) for k, v in d.items()}
             out.append(Layer(**d))
@@ -165,34 +174,45 @@ class CTRNN:
     def parameters(self):
         """Every parameter as float32 arrays with the leading E axis: w_in (E, I, H), w_hid
         (E, H, H), w_out (E, H, O), b_in, b_hid (E, H), b_out (E, O), h0 (E, H). Copies."""
-        return self._net.params()
+        with self._lock:
+            return self._net.params()
 
     def set_weight(self, layer, weight):
         """layer: 0/"input", 1/"hidden", 2/"readout"; weight (pre, post) or (E, pre, post)."""
         w = _arrays.host_data("weight", weight)
-        self._net.set_weight(_layer_index(layer), w)
+        with self._lock:
+            self._net.set_weight(_layer_index(layer), w)
 
     def set_bias(self, layer, bias):
         b = _arrays.host_data("bias", bias)
-        self._net.set_bias(_layer_index(layer), b)
+        with self._lock:
+            self._net.set_bias(_layer_index(layer), b)
 
     def set_initial_state(self, h0):
         """h0 (H,) or (E, H); init_state="learn" only."""
         h = _arrays.host_data("h0", h0)
-        self._net.set_initial_state(h)
+        with self._lock:
+            self._net.set_initial_state(h)
 
     def reset_state(self):
         """init_state="keep": forget the carried state."""
-        self._net.reset_state()
+        with self._lock:
+            self._net.reset_state()
 
-    def backward(self, dy, dr=None):
+    def backward(self, dy, dr=None, input_gradient=False):
         """Gradients of the last forward: dy = dL/dy (E, T, B, O), optional dr = dL/dr (E, T, B, H).
         Returns a dict of arrays like ``parameters()`` (zero for parameters that are not learned),
-        of dy's kind on dy's device (written there by the engine, without a host round trip)."""
+        of dy's kind on dy's device (written there by the engine, without a host round trip).
+        input_gradient=True adds "u": dL/du shaped as the forward's u ((T, B, I), summed over the
+        networks, for a shared u; (E, T, B, I) for a per-network u)."""
         dy, frame = _arrays.data("dy", dy)
         dr, _ = _arrays.data("dr", dr, allow_none=True)
         grads = {name: frame.empty(shape) for name, shape in self._net.param_shapes().items()}
-        self._net.backward(dy, dr, list(grads.values()), frame.stream())
+        with self._lock:
+            du = frame.empty(self._net.input_shape()) if input_gradient else None
+            self._net.backward(dy, dr, list(grads.values()), frame.stream(), du)
+        if input_gradient:
+            grads["u"] = du
         return grads
 
     # --- facts -------------------------------------------------------------------------------
@@ -211,14 +231,38 @@ class CTRNN:
     def save(self, path, trainer=None):
         """Writes a checkpoint (the CLI's safetensors format, written atomically); with a trainer,
         its optimizer state too, so that ``ctrnn.load(path, with_trainer=True)`` resumes."""
-        _core.save_checkpoint(str(path), self._net, None if trainer is None else trainer._trainer)
+        with self._lock:
+            _core.save_checkpoint(str(path), self._net, None if trainer is None else trainer._trainer)
+
+
+def config_json(*, dims, activation, biases, weights, tau, dt, preact_noise, postact_noise, init_state, sparsity_masks,
+                ei_masks, plasticity_masks, synapse_growth_masks, ensemble_size, seed, self_connections=True):
+    """The engine's config (``_core.Network``'s arguments): JSON text with nn4n's names, and its
+    arrays (name -> float64 array) referenced from it."""
+    arrays = {}
+    config = {
+        "dims": list(dims) if isinstance(dims, tuple) else dims, "activation": activation, "tau": tau, "dt": dt,
+        "preact_noise": preact_noise, "postact_noise": postact_noise, "init_state": init_state,
+        "ensemble_size": ensemble_size, "seed": seed, "self_connections": self_connections,
+    }
+    values = {"biases": biases, "weights": weights, "sparsity_masks": sparsity_masks, "ei_masks": ei_masks,
+              "plasticity_masks": plasticity_masks, "synapse_growth_masks": synapse_growth_masks}
+    for key in _PER_LAYER:
+        layers = _per_layer(key, values[key])
+        config[key] = [_spec(f"{key}[{l}]", v, arrays) for l, v in enumerate(layers)]
+    for key, value in config.items():  # each on its own, so that the message names the argument
+        try:
+            json.dumps(value, allow_nan=False, default=_json_scalar)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"ctrnn: invalid {key}: {e}") from None
+    return json.dumps(config, allow_nan=False, default=_json_scalar), arrays
 
 
 def _json_scalar(x):
     """numpy scalars (np.int64(64), np.float32(0.1)) in the config become JSON numbers."""
-    if isinstance(x, np.generic):
+    if isinstance(x, (np.integer, np.floating, np.bool_)):
         return x.item()
-    raise TypeError(f"{type(x).__name__} is not a number, string, list or array")
+    raise TypeError(f"expected a real number, a string or a list, got {type(x).__name__} {x!r}")
 
 
 def _out_pair(out):
@@ -232,7 +276,11 @@ def _layer_index(layer):
         if layer not in _LAYERS:
             raise ValueError(f"ctrnn: invalid layer: expected one of {_LAYERS}, got {layer!r}")
         return _LAYERS.index(layer)
-    return int(layer)
+    layer = _arrays.integer("layer", layer)
+    if not 0 <= layer <= 2:
+        raise ValueError(f"ctrnn: invalid layer: expected 0 (input), 1 (hidden), 2 (readout) or one of {_LAYERS}, "
+                         f"got {layer}")
+    return layer
 
 
 def load(path, device="auto", with_trainer=False):

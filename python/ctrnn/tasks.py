@@ -67,13 +67,26 @@ def delayed_match(**params):
     return Task("delayed_match", **params)
 
 
+def flip_flop(**params):
+    """FixedPointFinder's n-bit flip-flop: each output holds the sign of its input's last pulse
+    (steps, bits, pulse_probability, pulse_steps)."""
+    return Task("flip_flop", **params)
+
+
 def from_arrays(u, target, mask=None, batch_size=None, seed=0, shuffle=True):
     """Endless minibatches from a whole data set held in arrays: u (T, N, I), target (T, N, O),
     mask None, (T, N) or (T, N, O). Each epoch is a fresh permutation when `shuffle`."""
     u, target = _arrays.host_data("u", u), _arrays.host_data("target", target)
     mask = None if mask is None else _arrays.host_data("mask", mask)
+    if u.ndim != 3:
+        raise ValueError(f"ctrnn: invalid u: expected shape (T, N, I), got {u.shape}")
     n = u.shape[1]
-    batch_size = n if batch_size is None else batch_size
+    for name, x, ndims in (("target", target, (3,)), ("mask", mask, (2, 3))):
+        if x is not None and (x.ndim not in ndims or x.shape[:2] != u.shape[:2]):
+            expected = "(T, N, O)" if name == "target" else "(T, N) or (T, N, O)"
+            raise ValueError(f"ctrnn: invalid {name}: expected shape {expected} with u's (T, N) = {u.shape[:2]}, "
+                             f"got {x.shape}")
+    batch_size = n if batch_size is None else _arrays.integer("batch_size", batch_size)
     if not 0 < batch_size <= n:
         raise ValueError(f"ctrnn: invalid batch_size: expected 1..{n} (the number of trials), got {batch_size}")
     rng = np.random.default_rng(seed)

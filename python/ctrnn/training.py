@@ -21,13 +21,15 @@ def _lambdas(loss):
         term = key[len("lambda_"):] if isinstance(key, str) and key.startswith("lambda_") else key
         if term not in LOSS_TERMS:
             raise ValueError(f"ctrnn: invalid loss: expected keys lambda_{{{', '.join(LOSS_TERMS)}}}, got {key!r}")
-        out[term] = float(value)
+        out[term] = _arrays.real(f"loss[{key!r}]", value)
     return out
 
 
 def _as_batch(batch):
     """(u, target), (u, target, mask) or a dict with u, target and optionally mask/label."""
     if isinstance(batch, dict):
+        if "u" not in batch or "target" not in batch:
+            raise ValueError(f"ctrnn: invalid batch: expected a dict with 'u' and 'target', got keys {sorted(map(str, batch))}")
         return batch["u"], batch["target"], batch.get("mask")
     if isinstance(batch, (tuple, list)) and len(batch) in (2, 3):
         return batch[0], batch[1], batch[2] if len(batch) == 3 else None
@@ -41,7 +43,8 @@ class Trainer:
     optimizer "adam" or "sgd" with PyTorch's semantics (betas, eps, momentum, weight_decay);
     clip: maximum gradient norm per network (0: none); loss: nn4n's RNNLoss weights, e.g.
     ``{"lambda_mse": 1, "lambda_fr": 0.01}`` (lambda_mse 1 and the others 0 by default).
-    Computation runs without the GIL.
+    Computation runs without the GIL; calls on the trainers of one model run one at a time (the
+    model's lock, see ``ctrnn.CTRNN``).
     """
 
     def __init__(self, model, optimizer="adam", lr=1e-3, loss=None, clip=0.0, betas=(0.9, 0.999), eps=1e-8,
@@ -50,10 +53,14 @@ class Trainer:
             raise TypeError(f"ctrnn: invalid model: expected a ctrnn.CTRNN, got {type(model).__name__}")
         if not isinstance(optimizer, str):
             raise TypeError(f"ctrnn: invalid optimizer: expected \"adam\" or \"sgd\", got {type(optimizer).__name__}")
-        b1, b2 = betas
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"ctrnn: invalid betas: expected a pair (beta1, beta2), got {betas!r}")
+        real = _arrays.real
         self.model = model
-        self._trainer = _core.Trainer(model._net, optimizer, float(lr), float(b1), float(b2), float(eps),
-                                      float(momentum), float(weight_decay), float(clip), _lambdas(loss))
+        args = (optimizer, real("lr", lr), real("betas[0]", betas[0]), real("betas[1]", betas[1]), real("eps", eps),
+                real("momentum", momentum), real("weight_decay", weight_decay), real("clip", clip), _lambdas(loss))
+        with model._lock:
+            self._trainer = _core.Trainer(model._net, *args)
         self.history = []
 
     @classmethod
@@ -64,7 +71,8 @@ class Trainer:
 
     @property
     def steps_done(self):
-        return self._trainer.steps_done
+        with self.model._lock:
+            return self._trainer.steps_done
 
     def _report(self, raw):
         single = self.model.ensemble_size == 1
@@ -74,7 +82,9 @@ class Trainer:
         u, frame = _arrays.data("u", u)
         target, _ = _arrays.data("target", target)
         mask, _ = _arrays.data("mask", mask, allow_none=True)
-        return self._report(fn(u, target, mask, frame.stream()))
+        with self.model._lock:
+            raw = fn(u, target, mask, frame.stream())
+        return self._report(raw)
 
     def step(self, u, target, mask=None):
         """One optimizer step on a batch. u (T, B, I) or (E, T, B, I); target (T, B, O) or
@@ -101,8 +111,10 @@ class Trainer:
         progress: a tqdm progress bar when tqdm is installed.
         Returns ``self.history``: one dict per step (step, the loss terms, elapsed_s, and
         val_* entries at validation steps)."""
-        if steps is not None and steps < 0:
-            raise ValueError(f"ctrnn: invalid steps: expected a count >= 0, got {steps}")
+        for name, value, least in (("steps", steps, 0), ("validate_every", validate_every, 1),
+                                   ("checkpoint_every", checkpoint_every, 0)):
+            if value is not None and _arrays.integer(name, value) < least:
+                raise ValueError(f"ctrnn: invalid {name}: expected a count >= {least}, got {value}")
         if checkpoint_every and out is None:
             raise ValueError("ctrnn: invalid checkpoint_every: needs out=FOLDER to write checkpoints into")
         bar = _progress_bar(steps) if progress else None
@@ -139,14 +151,15 @@ class Trainer:
         return self.history
 
     def _validate(self, batch):
-        was_training = self.model.training
-        self.model.eval()
-        try:
-            u, target, mask = _as_batch(batch)
-            return {"val_" + k: v for k, v in self.evaluate(u, target, mask).items()}
-        finally:
-            if was_training:
-                self.model.train()
+        with self.model._lock:  # no other thread's call sees the model in eval mode meanwhile
+            was_training = self.model.training
+            self.model.eval()
+            try:
+                u, target, mask = _as_batch(batch)
+                return {"val_" + k: v for k, v in self.evaluate(u, target, mask).items()}
+            finally:
+                if was_training:
+                    self.model.train()
 
 
 def _progress_bar(total):

@@ -1,4 +1,6 @@
 """Every bad argument raises the documented exception, naming the argument, and changes nothing."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -144,3 +146,47 @@ def test_task_errors():
         ctrnn.tasks.sine().batch(0)
     with pytest.raises(ValueError, match="batch_size"):
         next(ctrnn.tasks.from_arrays(U, TARGET, batch_size=3))
+
+
+# Complex values are refused wherever a real number is expected (TypeError naming the argument),
+# never cast to their real part (numpy's cast drops the imaginary part with only a warning).
+@pytest.mark.parametrize("call, name", [
+    (lambda m: m(U.astype(np.complex64)), "u"),
+    (lambda m: m([[[1 + 2j, 0, 0]] * 2] * 5), "u"),
+    (lambda m: ctrnn.CTRNN(dims=[3, 8, 2], weights=["uniform", np.eye(8) * (1 + 1j), "uniform"], device="cpu"),
+     r"weights\[1\]"),
+    (lambda m: ctrnn.CTRNN(dims=[3, 8, 2], sparsity_masks=[None, np.ones((8, 8), complex), None], device="cpu"),
+     r"sparsity_masks\[1\]"),
+    (lambda m: ctrnn.CTRNN(dims=[3, 8, 2], tau=np.complex128(100), device="cpu"), "tau"),
+    (lambda m: ctrnn.Trainer(m, lr=np.complex128(1e-3 + 1j)), "lr"),
+    (lambda m: ctrnn.Trainer(m, loss={"lambda_fr": 0.1j}), r"loss\['lambda_fr'\]"),
+    (lambda m: m.set_weight("hidden", np.eye(8, dtype=np.complex64)), "weight"),
+])
+def test_complex_values_are_refused(model, call, name):
+    before = model.parameters()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ComplexWarning (the silent cast) fails the test
+        with pytest.raises(TypeError, match=f"ctrnn: invalid {name}.*(complex|float32)") as e:
+            call(model)
+    assert "\n" not in str(e.value)
+    for k, v in model.parameters().items():
+        np.testing.assert_array_equal(v, before[k])
+
+
+def test_read_only_out_is_refused_in_one_line(model):
+    y = np.zeros((1, 5, 2, 2), np.float32)
+    r = np.zeros((1, 5, 2, 8), np.float32)
+    y.flags.writeable = False
+    with pytest.raises(ValueError, match="ctrnn: invalid y: expected a writable array") as e:
+        model(U, out=(y, r))
+    assert "\n" not in str(e.value)
+    assert not y.any()
+
+
+def test_layer_indices_are_checked(model):
+    w = np.zeros((8, 8), np.float32)
+    with pytest.raises(TypeError, match="ctrnn: invalid layer"):
+        model.set_weight(1.5, w)  # not int(1.5) == 1
+    with pytest.raises(ValueError, match="ctrnn: invalid layer") as e:
+        model.set_weight(2**70, w)
+    assert "\n" not in str(e.value)
