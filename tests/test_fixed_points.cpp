@@ -312,6 +312,21 @@ TEST(FixedPointsKnown, RotationHasOneUnstableSpiral) {
   }
 }
 
+TEST(FixedPointsKnown, DistanceOutliersAreDroppedUnlessAsked) {
+  // Candidates packed within 0.01 of v = 2.3 (mean distance to their centroid ~0.005); the stable
+  // point of v = 2 tanh(v) + 0.1 is ~0.3 away from them: beyond 10 mean distances, an outlier.
+  const BasicNetwork<double> net = tanh_network(1, {2.0}, {0.1});
+  Tensor<double> x({20, 1});
+  for (int64_t n = 0; n < 20; ++n) x.data[size_t(n)] = 2.29 + 0.001 * double(n);
+  FixedPointOptions o;
+  o.max_q = 1e-10;
+  EXPECT_EQ(find_fixed_points(net, x, Tensor<double>({1}), o).networks[0].size(), 0);
+  o.outlier_distance_scale = 0;  // keep all
+  const FixedPoints f = find_fixed_points(net, x, Tensor<double>({1}), o).networks[0];
+  ASSERT_EQ(f.size(), 1);  // the 20 candidates merged into one point
+  EXPECT_NEAR(f.x_star.data[0], 2.0 * std::tanh(f.x_star.data[0]) + 0.1, 1e-5);
+}
+
 // ---- the backends against each other ----
 
 #ifdef CTRNN_WITH_BLAS
