@@ -32,6 +32,7 @@ __global__ void cluster_steps(int steps, int floats_per_cta, float* sink) {
   extern __shared__ float buf[];  // [2][cluster][floats_per_cta]
   cg::cluster_group cl = cg::this_cluster();
   const unsigned me = cl.block_rank(), n = cl.num_blocks();
+  cl.sync();  // every CTA of the cluster has started before any writes into a peer's shared memory
   for (int s = 0; s < steps; ++s) {
     float* half = buf + (s & 1) * n * floats_per_cta;
     for (unsigned peer = 0; peer < n; ++peer) {
@@ -124,18 +125,22 @@ int main() {
       cfg.gridDim = dim3(cs * 64);
       int clusters = -1;
       cudaError_t oe = cudaOccupancyMaxActiveClusters(&clusters, cluster_steps, &cfg);
+      (void)cudaGetLastError();  // a refusal is an answer here (printed below), not pending for a later check
       cfg.dynamicSmemBytes = smem;
       cfg.gridDim = dim3(cs * 8);  // 8 independent clusters
       const int steps = 10000;
       cudaError_t le = cudaLaunchKernelEx(&cfg, cluster_steps, 10, fpc, d);  // warm-up
+      (void)cudaGetLastError();  // a launch refused (a size the device cannot run) is reported, not pending
       CK(cudaStreamSynchronize(st));
       CK(cudaEventRecord(a, st));
-      le = cudaLaunchKernelEx(&cfg, cluster_steps, steps, fpc, d);
+      if (le == cudaSuccess) le = cudaLaunchKernelEx(&cfg, cluster_steps, steps, fpc, d);
+      (void)cudaGetLastError();
       CK(cudaEventRecord(b, st));
       CK(cudaEventSynchronize(b));
       CK(cudaEventElapsedTime(&ms, a, b));
       printf("probe: cluster %2d: max active clusters @200KB smem %d (%s); %d B/peer/step: %.3f us per step (%s)\n", cs,
-             clusters, cudaGetErrorString(oe), int(fpc * sizeof(float)), 1e3 * ms / steps, cudaGetErrorString(le));
+             clusters, cudaGetErrorString(oe), int(fpc * sizeof(float)), le == cudaSuccess ? 1e3 * ms / steps : 0.0,
+             cudaGetErrorString(le));
     }
   }
 

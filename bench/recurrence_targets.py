@@ -7,9 +7,11 @@
   per-step time over the barrier floor (the auto plan's kernel, barriers only), every size
   fraction of fp32 peak of the auto forward at the largest size
 
-All ratios come from the same run. Prints one line per target ("target: ..."); a missing
+All ratios come from the same run (scripts/gpu-check.sh runs one size per file, one after the
+other, and passes all the files). Prints one line per target ("target: ..."); a missing
 measurement (path skipped, deadline reached) is reported as such, never guessed.
-Usage: recurrence_targets.py BENCH_RECURRENCE.json
+Usage: recurrence_targets.py BENCH_RECURRENCE.json [MORE.json ...]
+       recurrence_targets.py --per-step ONE_SIZE.json   one line: time per step of each mode and path
 """
 import json
 import sys
@@ -18,11 +20,21 @@ TARGETS_PER_STEP = [((256, 64, 200, 1), 1e-6), ((512, 64, 200, 1), 2e-6)]
 ENSEMBLE = (64, 32, 100)
 
 
-def load(path):
-    """{(mode, path, H, B, T, E): benchmark entry} of the medians (or plain runs)."""
-    with open(path) as f:
-        doc = json.load(f)
+def load(paths):
+    """{(mode, path, H, B, T, E): benchmark entry} of the medians (or plain runs) of every file."""
     runs = {}
+    for path in paths:
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (OSError, ValueError) as e:  # a run killed at its deadline leaves no or half a file
+            print("info: %s unreadable (%s)" % (path, e))
+            continue
+        add_runs(doc, runs)
+    return runs
+
+
+def add_runs(doc, runs):
     for b in doc.get("benchmarks", []):
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
@@ -33,7 +45,23 @@ def load(path):
             continue
         size = tuple(int(p.split(":")[1]) for p in parts[3:7])
         runs[(parts[0].replace("recurrence_", ""), parts[2]) + size] = b
-    return runs
+
+
+def per_step_line(runs):
+    """'forward: auto 1.2 us [label], sequence ...; train: ...' for the runs of one size."""
+    if not runs:
+        return "no measurement"
+    out = []
+    for mode in ("forward", "train", "barrier_floor"):
+        cells = []
+        for path in ("auto", "sequence", "cta", "cluster"):
+            b = next((v for k, v in runs.items() if k[0] == mode and k[1] == path), None)
+            if b is not None:
+                cells.append("%s %s%s" % (path, us(b.get("s_per_step")),
+                                          " [%s]" % b["label"] if path == "auto" and b.get("label") else ""))
+        if cells:
+            out.append("%s: %s" % (mode, ", ".join(cells)))
+    return "; ".join(out)
 
 
 def us(seconds):
@@ -41,7 +69,10 @@ def us(seconds):
 
 
 def main():
-    runs = load(sys.argv[1])
+    if sys.argv[1:2] == ["--per-step"]:
+        print(per_step_line(load(sys.argv[2:])))
+        return
+    runs = load(sys.argv[1:])
 
     def get(mode, path, size, key="s_per_step"):
         b = runs.get((mode, path) + size)

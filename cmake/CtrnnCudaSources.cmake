@@ -6,6 +6,7 @@ target_compile_definitions(ctrnn PRIVATE CTRNN_WITH_CUDA)
 target_sources(ctrnn PRIVATE
   host/cuda/cublas_loader.cpp
   host/cuda/cuda_backend.cpp
+  host/cuda/cuda_check.cpp
   host/cuda/cuda_primitives.cpp
   host/cuda/elementwise.cu
   host/cuda/leaky_step.cu

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -163,5 +164,15 @@ std::unique_ptr<Backend<float>> make_host_backend(const Config& c);
 
 // Throws StateError when the library has no CUDA or no device is present. float only.
 std::unique_ptr<Backend<float>> make_cuda_backend(const Config& c, MathMode math);
+
+// Why Device::Auto does not use the CUDA backend, "" when it does: a build without CUDA, no
+// device, or a device whose cuBLAS cannot be loaded. Device::Auto then uses the CPU backend and
+// logs this reason once per process (network.cpp).
+std::string cuda_unusable_reason();
+// The build's answer (device.cpp without CUDA, host/cuda/cuda_backend.cpp with it).
+std::string cuda_backend_unusable();
+// Tests: cuda_unusable_reason() answers `reason` instead (nullopt: the build's answer again), so
+// that the CPU fallback of a device without cuBLAS can be tested on a machine without a GPU.
+void override_cuda_unusable_reason(std::optional<std::string> reason);
 
 }  // namespace ctrnn::detail

@@ -1,5 +1,8 @@
 #include "ctrnn/device.hpp"
 
+#include <mutex>
+#include <optional>
+
 #include "backend.hpp"
 #include "ctrnn/error.hpp"
 
@@ -25,10 +28,31 @@ std::string to_string(Device d) {
 bool cuda_available() { return false; }
 
 namespace detail {
+std::string cuda_backend_unusable() { return "this build has no CUDA backend"; }
 std::unique_ptr<Backend<float>> make_cuda_backend(const Config&, MathMode) {
   throw StateError("ctrnn: device 'cuda' requested, but this build has no CUDA backend (configure with -DCTRNN_CUDA=ON)");
 }
 }  // namespace detail
 #endif
+
+namespace detail {
+namespace {
+std::mutex override_mutex;
+std::optional<std::string> reason_override;
+}  // namespace
+
+std::string cuda_unusable_reason() {
+  {
+    const std::lock_guard<std::mutex> lock(override_mutex);
+    if (reason_override) return *reason_override;
+  }
+  return cuda_backend_unusable();
+}
+
+void override_cuda_unusable_reason(std::optional<std::string> reason) {
+  const std::lock_guard<std::mutex> lock(override_mutex);
+  reason_override = std::move(reason);
+}
+}  // namespace detail
 
 }  // namespace ctrnn

@@ -45,8 +45,12 @@ std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device,
   if (device == Device::Cuda && !is_float)
     throw InvalidArgument("device", "'cpu' or 'auto' for a double-precision network (the CUDA backend is float32)",
                           "'cuda'");
+  // Auto: the CUDA backend where it can run, else the CPU with one line saying why (once per
+  // process, like the line naming the GPU).
+  std::string unusable;
   if constexpr (is_float) {
-    if (device == Device::Cuda || (device == Device::Auto && cuda_available())) {
+    if (device == Device::Auto) unusable = detail::cuda_unusable_reason();
+    if (device == Device::Cuda || (device == Device::Auto && unusable.empty())) {
       auto b = detail::make_cuda_backend(c, math);
       if (device == Device::Auto) {
         static std::once_flag said;
@@ -60,7 +64,7 @@ std::unique_ptr<detail::Backend<T>> make_backend(const Config& c, Device device,
   else b = detail::make_cpu_backend<T>(c);
   if (device == Device::Auto && is_float) {
     static std::once_flag said;
-    std::call_once(said, [&] { detail::log_line("ctrnn: device auto: no CUDA device, using " + b->description()); });
+    std::call_once(said, [&] { detail::log_line("ctrnn: device auto: " + unusable + "; using " + b->description()); });
   }
   return b;
 }
@@ -94,7 +98,8 @@ void check_network_fits(const Config& c, bool backend_on_host) {
 template <class T>
 BasicNetwork<T>::BasicNetwork(Config config, Device device, MathMode math) : config_(std::move(config)) {
   config_.validate();
-  const bool on_gpu = std::is_same_v<T, float> && (device == Device::Cuda || (device == Device::Auto && cuda_available()));
+  const bool on_gpu = std::is_same_v<T, float> &&
+                      (device == Device::Cuda || (device == Device::Auto && detail::cuda_unusable_reason().empty()));
   check_network_fits<T>(config_, !on_gpu);
   constraints_ = build_constraints<T>(config_);
   params_ = initial_params<T>(config_, constraints_);

@@ -36,8 +36,8 @@
 
 namespace ctrnn::kernels {
 
-// Device-wide ordering for the tiles' sums; on the host (the emulator runs one thread at a time,
-// cluster after cluster) plain operations.
+// Device-wide ordering for the tiles' sums; on the host (the emulator runs one thread's phase at
+// a time, whatever the interleaving of the clusters) plain operations.
 CTRNN_HD inline void fence_device() {
 #if defined(__CUDA_ARCH__)
   __threadfence();
@@ -103,7 +103,7 @@ struct PersistentBackward : PersistentLoop<PersistentBackward> {
   CTRNN_HD void finish(int64_t s, const PersistentTile& tile, const Cta& cta, int thread) const {
     const PersistentGeometry& g = geometry;
     const int64_t H = g.H, S = g.slice, BH = g.B * H, state = (T + 1) * BH, t = T + 1 - s, next = g.buffer(s % 2);
-    float* smem = cta.shared(cta.rank());
+    float* smem = cta.local();
     const float* later = smem + g.buffer((s - 1) % 2);  // dv_{t+1} of the whole tile
     const float* partial = smem + g.partial();
     float* dv_sum = t >= 1 && sums_bias() ? smem + g.carry() : nullptr;
@@ -129,7 +129,7 @@ struct PersistentBackward : PersistentLoop<PersistentBackward> {
   CTRNN_HD void close(int64_t i, const PersistentTile& tile, const Cta& cta, int thread) const {
     const PersistentGeometry& g = geometry;
     const int64_t H = g.H, S = g.slice;
-    float* smem = cta.shared(cta.rank());
+    float* smem = cta.local();
     float* last_flag = smem + g.bias();
     // null when nothing is summed (no offset on a null pointer: undefined behaviour on the host)
     uint32_t* arrived = arrivals ? arrivals + tile.e * g.cluster + cta.rank() : nullptr;

@@ -73,7 +73,7 @@ struct PersistentForward : PersistentLoop<PersistentForward> {
   CTRNN_HD void finish(int64_t t, const PersistentTile& tile, const Cta& cta, int thread) const {
     const PersistentGeometry& g = geometry;
     const int64_t H = g.H, S = g.slice, BH = g.B * H, state = (T + 1) * BH, next = g.buffer(t % 2);
-    float* smem = cta.shared(cta.rank());
+    float* smem = cta.local();
     const float* partial = smem + g.partial();
     float* carry = smem + g.carry();
     const float* bias = smem + g.bias();

@@ -42,7 +42,7 @@ struct PersistentLoop {
     const Kernel& k = self();
     const PersistentGeometry& g = k.geometry;
     const PersistentTile tile = PersistentTile::of(g, cluster_index, cta.rank());
-    float* smem = cta.shared(cta.rank());
+    float* smem = cta.local();
     const int64_t s = (phase + 1) / 2;
     if (phase == 0)
       k.load(tile, smem, thread);

@@ -10,7 +10,7 @@
 #   bundle.tar.xz   the build tree's executables (tests, benchmarks, bench/gpu_probe; stripped; libstdc++, libgcc, gtest and the CUDA
 #                   runtime linked statically; cuBLAS comes from the CUDA install there), the
 #                   CTest files, libbenchmark next to the bench binaries, and the sources of the
-#                   test dependencies (googletest, nlohmann-json; in build-gpu-work/deps) for a
+#                   test dependencies (googletest, nlohmann-json, CLI11; in build-gpu-work/deps) for a
 #                   fallback build there. Unpacked there at the repository root.
 #   MANIFEST        where and from what it was built (gpu-check.sh reads source_dir= from it)
 #   kernel-resources.txt  ptxas's registers, stack and spills of the kernels for sm_90
@@ -44,12 +44,13 @@ for b in "$work"/bench/bench_*; do
   [ -x "$b" ] || continue
   ldd "$b" | awk '/libbenchmark/ {print $3}' | while read -r lib; do cp -L "$lib" "$stage/$work/bench/"; done
 done
-# Sources for a fallback build on the GPU machine (no gtest or nlohmann-json packages there).
+# Everything a fallback build of the tests on the GPU machine needs beyond its image (no gtest,
+# nlohmann-json or CLI11 packages there; gpu-check.sh configures against these alone).
 deps="$stage/$work/deps"
 mkdir -p "$deps/prefix/include" "$deps/prefix/share/cmake"
 cp -r /usr/src/googletest "$deps/googletest-src"
-cp -r /usr/include/nlohmann "$deps/prefix/include/"
-cp -r /usr/share/cmake/nlohmann_json "$deps/prefix/share/cmake/"
+cp -r /usr/include/nlohmann /usr/include/CLI "$deps/prefix/include/"
+cp -r /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 "$deps/prefix/share/cmake/"
 
 rm -rf "$out"
 mkdir -p "$out"

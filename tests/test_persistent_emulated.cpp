@@ -9,6 +9,12 @@
 // dispatcher's table (docs/gpu-dispatch.md). CTest label `emulated`.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
 #include "orchestrated/cluster_emulator.hpp"
 #include "orchestrated/host_primitives.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
@@ -207,13 +213,57 @@ TEST(PersistentEmulatedOptions, ForcedPathsRunOrAreRefused) {
   EXPECT_EQ(b.recurrence_plan().geometry.cluster, 2);
 }
 
-// The exchange protocol under every thread order: each phase reads only what earlier phases
-// wrote, so the ascending, descending and shuffled runs give the same bits. A kernel that read
-// a buffer being written in the same phase (one buffer instead of two, a missing barrier) would
-// give different results in different orders. The orders also change which batch tile of a
-// network finishes last, and so which one adds up the tiles' bias and h0 sums: the sums, added
-// in tile order, must not change either, and every arrival count must be back at 0.
-TEST(PersistentEmulatedOrder, ThreadOrderDoesNotChangeTheResult) {
+// The bias and h0 gradients of the dv a backward kernel wrote (E, T+1, B, H), summed in double:
+// alpha sum_{t >= 1, b} dv_t and sum_b dv_0, each (E, H).
+std::pair<std::vector<float>, std::vector<float>> reference_sums(const std::vector<float>& dv, int64_t E, int64_t T,
+                                                                 int64_t B, int64_t H, float alpha) {
+  const int64_t BH = B * H, state = (T + 1) * BH;
+  std::vector<float> bias_sums(size_t(E * H)), h0_sums(size_t(E * H));
+  for (int64_t e = 0; e < E; ++e)
+    for (int64_t j = 0; j < H; ++j) {
+      double bias = 0, h0 = 0;
+      for (int64_t b = 0; b < B; ++b) {
+        for (int64_t t = 1; t <= T; ++t) bias += dv[size_t(e * state + t * BH + b * H + j)];
+        h0 += dv[size_t(e * state + b * H + j)];
+      }
+      bias_sums[size_t(e * H + j)] = float(alpha * bias), h0_sums[size_t(e * H + j)] = float(h0);
+    }
+  return {bias_sums, h0_sums};
+}
+
+// Every kind of schedule of the emulator (cluster_emulator.hpp): each thread order with each
+// interleaving of the clusters, the random ones with several seeds, and a stall of cluster 1 in
+// every phase of a kernel of `phases` phases.
+std::vector<detail::EmulatorSchedule> every_schedule(int64_t phases) {
+  using detail::ClusterInterleaving;
+  std::vector<detail::EmulatorSchedule> all;
+  for (auto order : {detail::ThreadOrder::Ascending, detail::ThreadOrder::Descending, detail::ThreadOrder::Shuffled}) {
+    for (auto clusters :
+         {ClusterInterleaving::OneAfterAnother, ClusterInterleaving::Lockstep, ClusterInterleaving::Random})
+      for (uint64_t seed : {42u, 7u})
+        if (seed == 42u || order == detail::ThreadOrder::Shuffled || clusters == ClusterInterleaving::Random)
+          all.push_back({order, clusters, seed, 0});
+    for (int64_t phase = 0; phase < phases; ++phase) all.push_back({order, ClusterInterleaving::Preempted, 1, phase});
+  }
+  return all;
+}
+
+std::string describe(const detail::EmulatorSchedule& s) {
+  const char* orders[] = {"ascending", "descending", "shuffled"};
+  const char* clusters[] = {"one after another", "lockstep", "random", "preempted"};
+  return std::string(orders[int(s.threads)]) + " threads, clusters " + clusters[int(s.clusters)] + ", seed " +
+         std::to_string(s.seed) + (s.clusters == detail::ClusterInterleaving::Preempted
+                                       ? ", stalled in phase " + std::to_string(s.pause_phase)
+                                       : std::string());
+}
+
+// The exchange protocol under every schedule: each phase reads only what earlier phases wrote,
+// so every order of the threads, CTAs and clusters gives the same bits. A kernel that read a
+// buffer being written in the same phase (one buffer instead of two, a missing barrier) would
+// give different results in different orders. The schedules also change which batch tile of a
+// network arrives last, and so which one adds up the tiles' bias and h0 sums: the sums, added in
+// tile order, must not change either, and every arrival count must be back at 0.
+TEST(PersistentEmulatedOrder, TheScheduleDoesNotChangeTheResult) {
   const int64_t E = 2, T = 5, B = 7, H = 21, BH = B * H, state = (T + 1) * BH;
   const auto w = test::random_vector<float>(size_t(E * H * H), 1, -0.4, 0.4);
   const auto bias = test::random_vector<float>(size_t(E * H), 2);
@@ -227,33 +277,115 @@ TEST(PersistentEmulatedOrder, ThreadOrderDoesNotChangeTheResult) {
                                  0.3f, 0.1f, Activation::Tanh, 9, &call, g};
     // Forward: r and v of steps >= 1 (slice 0 is the input and stays)
     std::vector<float> v0 = v;
-    std::vector<std::vector<float>> rs;
-    for (auto order : {detail::ThreadOrder::Ascending, detail::ThreadOrder::Descending, detail::ThreadOrder::Shuffled}) {
+    std::vector<float> first_forward;
+    for (const auto& schedule : every_schedule(f.phases())) {
       v = v0;
       std::copy(v0.begin(), v0.end(), r.begin());
-      detail::emulate_clusters(f, g.clusters_total(E), order, 42);
-      rs.push_back(r);
-      rs.back().insert(rs.back().end(), v.begin(), v.end());
+      detail::emulate_clusters(f, g.clusters_total(E), schedule);
+      std::vector<float> out = r;
+      out.insert(out.end(), v.begin(), v.end());
+      if (first_forward.empty()) first_forward = out;
+      EXPECT_EQ(out, first_forward) << "cluster " << cluster << ", " << describe(schedule);
     }
-    EXPECT_EQ(rs[1], rs[0]) << "cluster " << cluster;
-    EXPECT_EQ(rs[2], rs[0]) << "cluster " << cluster;
     // Backward: dv, then db_hid, db_in and dh0
     std::vector<float> sums(size_t(3 * E * H)), tile_sums(size_t(E * g.tiles * 2 * H));
     std::vector<uint32_t> arrivals(size_t(E * cluster), 0);
     kernels::PersistentBackward bw{{}, w.data(), drive.data(), gr.data(), v.data(), dv.data(), sums.data(),
                                    sums.data() + E * H, sums.data() + 2 * E * H, tile_sums.data(), arrivals.data(),
                                    T, 0.2f, Activation::Sigmoid, g};
-    std::vector<std::vector<float>> dvs;
-    for (auto order : {detail::ThreadOrder::Ascending, detail::ThreadOrder::Descending, detail::ThreadOrder::Shuffled}) {
+    std::vector<float> first_backward;
+    for (const auto& schedule : every_schedule(bw.phases())) {
       std::fill(dv.begin(), dv.end(), 0.0f);
       std::fill(sums.begin(), sums.end(), 0.0f);
-      detail::emulate_clusters(bw, g.clusters_total(E), order, 42);
-      dvs.push_back(dv);
-      dvs.back().insert(dvs.back().end(), sums.begin(), sums.end());
-      EXPECT_EQ(arrivals, std::vector<uint32_t>(arrivals.size(), 0)) << "cluster " << cluster;
+      std::fill(tile_sums.begin(), tile_sums.end(), std::numeric_limits<float>::quiet_NaN());
+      detail::emulate_clusters(bw, g.clusters_total(E), schedule);
+      std::vector<float> out = dv;
+      out.insert(out.end(), sums.begin(), sums.end());
+      if (first_backward.empty()) first_backward = out;
+      EXPECT_EQ(out, first_backward) << "cluster " << cluster << ", " << describe(schedule);
+      EXPECT_EQ(arrivals, std::vector<uint32_t>(arrivals.size(), 0))
+          << "cluster " << cluster << ", " << describe(schedule);
     }
-    EXPECT_EQ(dvs[1], dvs[0]) << "cluster " << cluster;
-    EXPECT_EQ(dvs[2], dvs[0]) << "cluster " << cluster;
+  }
+}
+
+// The backward kernel with its last-arrival protocol broken: the FIRST tile of a network to
+// arrive adds up the tiles' bias and h0 sums (the comparison with tiles - 1 made one with 0; all
+// else, the reset of the count by the adding tile included, as the kernel has it). On the device
+// the first tile reads sums other tiles have not stored yet. Emulated with the clusters one after
+// another, every tile finds the count reset to 0 by the one before it and adds; the last one to
+// do so sees every tile's sums, so the results are right and the mutant passes: the emulator must
+// interleave the clusters to see it fail (issue 24, defect 6).
+struct FirstArrivalAddsTheSums {
+  kernels::PersistentBackward kernel;
+  kernels::PersistentGeometry geometry = kernel.geometry;
+
+  int64_t phases() const { return kernel.phases(); }
+  int64_t shared_floats() const { return kernel.shared_floats(); }
+  kernels::Barrier barrier_after(int64_t phase) const { return kernel.barrier_after(phase); }
+  template <class Cta>
+  void run_phase(int64_t phase, int64_t cluster_index, const Cta& cta, int thread) const {
+    // closing phase 1: thread 0 counts the tile's arrival and sets the "adds the sums" flag
+    const bool arrival = phase == 2 * kernel.steps() + 2 && thread == 0;
+    const auto tile = kernels::PersistentTile::of(geometry, cluster_index, cta.rank());
+    uint32_t* count = kernel.arrivals + tile.e * geometry.cluster + cta.rank();
+    const uint32_t before = arrival ? *count : 0;
+    kernel.run_phase(phase, cluster_index, cta, thread);
+    if (arrival) cta.local()[geometry.bias()] = before == 0 ? 1.0f : 0.0f;  // first, not last
+  }
+};
+
+// The bias and h0 sums of the kernel (or the mutant) against the reference sums of the dv it
+// wrote, under `schedule`; false when any differs or an arrival count is left non-zero.
+template <class Kernel>
+bool sums_right(const Kernel& k, int64_t clusters, const detail::EmulatorSchedule& schedule,
+                const std::vector<float>& dv, std::vector<float>& tile_sums, std::vector<float>& db_hid,
+                std::vector<float>& dh0, const std::vector<uint32_t>& arrivals, int64_t E, int64_t T, int64_t B,
+                int64_t H) {
+  std::fill(tile_sums.begin(), tile_sums.end(), std::numeric_limits<float>::quiet_NaN());  // no sums of a launch before
+  std::fill(db_hid.begin(), db_hid.end(), 0.0f);
+  std::fill(dh0.begin(), dh0.end(), 0.0f);
+  detail::emulate_clusters(k, clusters, schedule);
+  // float sums of T B = 40 terms against double: 1e-5 of the scale is far below the effect of a
+  // tile's missing sum (a whole tile's share, or NaN)
+  const auto [bias, h0] = reference_sums(dv, E, T, B, H, 0.3f);
+  if (!test::close_to(db_hid, bias, 1e-5) || !test::close_to(dh0, h0, 1e-5)) return false;
+  return std::all_of(arrivals.begin(), arrivals.end(), [](uint32_t a) { return a == 0; });
+}
+
+TEST(PersistentEmulatedOrder, TheInterleavedSchedulesCatchAFirstArrivalThatAddsTheSums) {
+  const int64_t E = 2, T = 4, B = 10, H = 9, state = (T + 1) * B * H;
+  const auto w = test::random_vector<float>(size_t(E * H * H), 31, -0.4, 0.4);
+  const auto dr = test::random_vector<float>(size_t(E * T * B * H), 32);
+  const auto v = test::random_vector<float>(size_t(E * state), 33);
+  std::vector<float> dv(size_t(E * state)), db_hid(size_t(E * H)), dh0(size_t(E * H));
+  for (int cluster : {1, 3}) {
+    const auto g = kernels::PersistentGeometry::make(H, B, cluster, 2, 32);  // 5 tiles per network
+    std::vector<float> tile_sums(size_t(E * g.tiles * 2 * H));
+    std::vector<uint32_t> arrivals(size_t(E * cluster), 0);
+    const kernels::PersistentBackward right{{}, w.data(), dr.data(), nullptr, v.data(), dv.data(), db_hid.data(),
+                                            nullptr, dh0.data(), tile_sums.data(), arrivals.data(), T, 0.3f,
+                                            Activation::Tanh, g};
+    const FirstArrivalAddsTheSums mutant{right};
+    const int64_t adding_phase = 1 + 2 * right.steps() + 2;  // closing phase 2
+    ASSERT_EQ(right.phases(), adding_phase + 1);
+    for (const auto& schedule : every_schedule(right.phases())) {
+      const std::string where = "cluster " + std::to_string(cluster) + ", " + describe(schedule);
+      EXPECT_TRUE(sums_right(right, g.clusters_total(E), schedule, dv, tile_sums, db_hid, dh0, arrivals, E, T, B, H))
+          << where;
+      std::fill(arrivals.begin(), arrivals.end(), 0u);
+      const bool mutant_right =
+          sums_right(mutant, g.clusters_total(E), schedule, dv, tile_sums, db_hid, dh0, arrivals, E, T, B, H);
+      std::fill(arrivals.begin(), arrivals.end(), 0u);
+      if (schedule.clusters == detail::ClusterInterleaving::OneAfterAnother)
+        EXPECT_TRUE(mutant_right) << "one cluster after another cannot see the mutant (why the emulator interleaves): "
+                                  << where;
+      // Stalled in the adding phase before its last thread, thread 0 (which resets the count)
+      // with descending threads: the mutant's first tile has added stale sums.
+      if (schedule.clusters == detail::ClusterInterleaving::Preempted && schedule.pause_phase == adding_phase &&
+          schedule.threads == detail::ThreadOrder::Descending)
+        EXPECT_FALSE(mutant_right) << "the mutant passed " << where;
+    }
   }
 }
 
@@ -292,18 +424,11 @@ TEST(PersistentEmulatedSums, BiasAndH0GradientsSummedInTheKernel) {
       for (int launch = 0; launch < 2; ++launch) {
         std::fill(db_hid.begin(), db_hid.end(), poison), std::fill(db_in.begin(), db_in.end(), poison);
         std::fill(dh0.begin(), dh0.end(), poison);
-        detail::emulate_clusters(bw, g.clusters_total(E), detail::ThreadOrder::Shuffled, uint64_t(launch));
+        const detail::EmulatorSchedule random{detail::ThreadOrder::Shuffled, detail::ClusterInterleaving::Random,
+                                              uint64_t(launch)};
+        detail::emulate_clusters(bw, g.clusters_total(E), random);
         EXPECT_EQ(arrivals, std::vector<uint32_t>(arrivals.size(), 0));
-        std::vector<float> bias_expected(size_t(E * H)), h0_expected(size_t(E * H));
-        for (int64_t e = 0; e < E; ++e)
-          for (int64_t j = 0; j < H; ++j) {
-            double bias = 0, h0 = 0;
-            for (int64_t b = 0; b < B; ++b) {
-              for (int64_t t = 1; t <= T; ++t) bias += dv[size_t(e * state + t * BH + b * H + j)];
-              h0 += dv[size_t(e * state + b * H + j)];
-            }
-            bias_expected[size_t(e * H + j)] = float(alpha * bias), h0_expected[size_t(e * H + j)] = float(h0);
-          }
+        const auto [bias_expected, h0_expected] = reference_sums(dv, E, T, B, H, alpha);
         const std::vector<float> untouched(size_t(E * H), poison);
         EXPECT_TRUE(test::close_to(db_hid, learned & 1 ? bias_expected : untouched, 1e-6)) << "db_hid";
         EXPECT_TRUE(test::close_to(db_in, learned & 2 ? bias_expected : untouched, 1e-6)) << "db_in";

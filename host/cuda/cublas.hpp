@@ -7,7 +7,15 @@
 // through these: a direct call of a cublas* function fails to link (libcublas is not linked).
 #include <cublas_v2.h>  // the types and constants; none of its functions is linked
 
+namespace ctrnn::cuda {
+class LazyLibrary;
+}
+
 namespace ctrnn::cuda::cublas {
+
+// libcublas itself, opened at the first forwarder's call (or the first library().error()):
+// CTRNN_CUBLAS_SONAME, else the build's CTRNN_CUBLAS_PATH (cublas_loader.cpp).
+LazyLibrary& library();
 
 cublasStatus_t create(cublasHandle_t* handle);
 cublasStatus_t destroy(cublasHandle_t handle);

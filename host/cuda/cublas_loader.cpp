@@ -7,31 +7,21 @@
 
 #include <dlfcn.h>
 
-#include <mutex>
-#include <string>
-
 #include "ctrnn/error.hpp"
+#include "cuda/lazy_library.hpp"
+
+namespace ctrnn::cuda::cublas {
+LazyLibrary& library() {
+  static LazyLibrary cublas("cuBLAS", {CTRNN_CUBLAS_SONAME, CTRNN_CUBLAS_PATH});
+  return cublas;
+}
+}  // namespace ctrnn::cuda::cublas
 
 namespace {
 
-void* cublas_library() {
-  static void* handle = nullptr;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    for (const char* name : {CTRNN_CUBLAS_SONAME, CTRNN_CUBLAS_PATH}) {
-      handle = dlopen(name, RTLD_NOW | RTLD_LOCAL);
-      if (handle) break;
-    }
-  });
-  if (!handle)
-    throw ctrnn::StateError(std::string("ctrnn: cannot load cuBLAS (") + CTRNN_CUBLAS_SONAME + " or " +
-                            CTRNN_CUBLAS_PATH + "): " + dlerror());
-  return handle;
-}
-
 template <class F>
 F cublas_function(const char* name) {
-  void* f = dlsym(cublas_library(), name);
+  void* f = dlsym(ctrnn::cuda::cublas::library().handle(), name);
   if (!f) throw ctrnn::StateError(std::string("ctrnn: cuBLAS has no function ") + name);
   return reinterpret_cast<F>(f);
 }

@@ -1,5 +1,5 @@
 // CudaPrims (see cuda_primitives.hpp): buffers, the stream and cuBLAS handle, the GEMM mapping,
-// transfers through pinned staging, and the error path.
+// transfers through pinned staging.
 #include "cuda/cuda_primitives.hpp"
 
 #include <algorithm>
@@ -10,42 +10,15 @@
 
 #include "ctrnn/error.hpp"
 #include "cuda/cuda_check.hpp"
+#include "cuda/device_guard.hpp"
 #include "cuda/gemm_mapping.hpp"
 #include "cuda/reduce.hpp"
 
 namespace ctrnn::cuda {
 
-void throw_cuda_error(const std::string& what, const char* call, const char* file, int line) {
-  throw CudaError("ctrnn: CUDA error " + what + " in " + call + " at " + file + ":" + std::to_string(line));
-}
-
-void check_launch(const char* kernel, cudaStream_t stream, const char* file, int line) {
-  static const bool sync = [] {
-    const char* v = std::getenv("CTRNN_CUDA_SYNC_CHECK");
-    return v && *v && std::strcmp(v, "0") != 0;
-  }();
-  const std::string call = std::string("launch of ") + kernel;
-  check_cuda(cudaGetLastError(), call.c_str(), file, line);
-  if (!sync) return;
-  // While a graph is captured nothing runs (and a synchronization would end the capture): the
-  // check then happens after the graph's launch (CudaPrims::run_graph).
-  cudaStreamCaptureStatus capture = cudaStreamCaptureStatusNone;
-  check_cuda(cudaStreamIsCapturing(stream, &capture), call.c_str(), file, line);
-  if (capture == cudaStreamCaptureStatusNone) check_cuda(cudaStreamSynchronize(stream), call.c_str(), file, line);
-}
-
-namespace {
-// A failed allocation also sets the runtime's last error, which cudaGetLastError() would report
-// at the next launch check as that kernel's failure: read (and so clear) it before throwing.
-void check_allocation(cudaError_t e, const char* call, const char* file, int line) {
-  if (e != cudaSuccess) (void)cudaGetLastError();
-  check_cuda(e, call, file, line);
-}
-}  // namespace
-
 void* device_allocate(size_t bytes) {
   void* p = nullptr;
-  check_allocation(cudaMalloc(&p, bytes), "cudaMalloc", __FILE__, __LINE__);
+  CTRNN_CUDA_CHECK(cudaMalloc(&p, bytes));
   return p;
 }
 void device_release(void* p) noexcept {
@@ -55,7 +28,7 @@ void device_release(void* p) noexcept {
 }
 void* pinned_allocate(size_t bytes) {
   void* p = nullptr;
-  check_allocation(cudaMallocHost(&p, bytes), "cudaMallocHost", __FILE__, __LINE__);
+  CTRNN_CUDA_CHECK(cudaMallocHost(&p, bytes));
   return p;
 }
 void pinned_release(void* p) noexcept { (void)cudaFreeHost(p); }
@@ -89,7 +62,7 @@ cublasOperation_t to_cublas(Op op) { return op == Op::N ? CUBLAS_OP_N : CUBLAS_O
 
 CudaPrims::CudaPrims(int device, MathMode math, bool graphs)
     : device_(device), graphs_(graphs && env_flag("CTRNN_CUDA_GRAPHS", true)) {
-  CTRNN_CUDA_CHECK(cudaSetDevice(device));
+  const cuda::DeviceGuard on_device(device);  // the stream, handle and buffers are the device's
   cudaDeviceProp prop{};
   CTRNN_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
   max_blocks_ = prop.multiProcessorCount * 16;  // 16 blocks of 256 threads per SM: enough in flight

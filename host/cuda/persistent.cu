@@ -16,6 +16,7 @@
 #include "ctrnn/error.hpp"
 #include "cuda/cuda_check.hpp"
 #include "cuda/cuda_primitives.hpp"
+#include "cuda/device_guard.hpp"
 #include "kernels/persistent_backward.hpp"
 #include "kernels/persistent_forward.hpp"
 #include "orchestrated/persistent_recurrence.hpp"
@@ -34,6 +35,10 @@ struct DeviceCta {
     else
       return 0;
   }
+  // This CTA's own shared memory through the kernel's __shared__ array: the loads compile to
+  // ld.shared. Through map_shared_rank (below) even the own rank's address is a generic one,
+  // whose loads are generic (issue 24, defect 3; checked by check_shared_loads.sh).
+  __device__ float* local() const { return smem; }
   __device__ float* shared(int rank) const {
     if constexpr (kCluster)
       return cg::this_cluster().map_shared_rank(smem, rank);
@@ -193,9 +198,11 @@ RecurrencePlan plan_uncached(int device, const RecurrenceOptions& o, int64_t E, 
 
 // Planned once per (device, sizes, options): the attribute calls and occupancy queries cost tens
 // of microseconds, a forward of a few hundred steps not much more. Refusals are not cached.
-RecurrencePlan plan_for(CudaPrims&, const RecurrenceOptions& o, int64_t E, int64_t B, int64_t H) {
-  int device = 0;
-  CTRNN_CUDA_CHECK(cudaGetDevice(&device));
+// The backend's device, not the thread's current one (the backend's calls make it current, and
+// the cache key must name it in any case).
+RecurrencePlan plan_for(CudaPrims& prims, const RecurrenceOptions& o, int64_t E, int64_t B, int64_t H) {
+  const int device = prims.device_index();
+  const cuda::DeviceGuard on_device(device);  // cudaFuncSetAttribute and the occupancy queries act on it
   const auto key = std::make_tuple(device, E, B, H, int(o.path), o.cluster_size, o.batch_tile, o.threads);
   static std::mutex mutex;
   static std::map<std::decay_t<decltype(key)>, RecurrencePlan> cache;
@@ -219,9 +226,8 @@ void run_persistent(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, ker
 
 void run_barrier_floor(CudaPrims& prims, const RecurrencePlan& plan, int64_t E, int64_t T) {
   if (plan.path == RecurrencePath::Sequence) return;
-  int device = 0;
-  CTRNN_CUDA_CHECK(cudaGetDevice(&device));
-  prepare<kernels::BarrierFloor>(device_limits(device));
+  const cuda::DeviceGuard on_device(prims.device_index());
+  prepare<kernels::BarrierFloor>(device_limits(prims.device_index()));
   launch(prims, plan, E, kernels::BarrierFloor{T, {}});
 }
 

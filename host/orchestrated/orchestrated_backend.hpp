@@ -56,7 +56,7 @@ struct LaunchCounts {
 };
 
 template <class P>
-class OrchestratedBackend final : public Backend<float> {
+class OrchestratedBackend : public Backend<float> {  // not final: host/cuda binds it to its device
   template <class T>
   using Buf = typename P::template Buffer<T>;
 
