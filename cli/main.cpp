@@ -10,6 +10,7 @@
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/version.hpp"
+#include "fixed_points_command.hpp"
 #include "options.hpp"
 
 namespace {
@@ -63,6 +64,9 @@ int run_commands(int argc, char** argv) {
   x->add_option("--out", exporter.out, "output data file (.safetensors)")->required()->type_name("PATH");
   x->add_option("--seed", exporter.seed, "the trials' seed (default: the config's data seed)")->type_name("N");
 
+  FixedPointsCommand fixed_points;
+  register_fixed_points_command(app, fixed_points);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& h) {
@@ -85,6 +89,7 @@ int run_commands(int argc, char** argv) {
   if (e->parsed()) return eval_command(eval);
   if (i->parsed()) return info_command(info);
   if (r->parsed()) return run_command(run);
+  if (fixed_points.app->parsed()) return fixed_points.run();
   return export_task_command(exporter);
 }
 

@@ -1,14 +1,16 @@
 # Adds the CUDA backend (host/cuda/) to the ctrnn target (included when CTRNN_WITH_CUDA).
 # Few translation units on purpose (CI builds on 2 cores): the orchestration and cuBLAS calls are
-# plain C++ (g++), and nvcc compiles only the six small host/cuda/*.cu files, for the
+# plain C++ (g++), and nvcc compiles only the small host/cuda/*.cu files, for the
 # architectures in CMAKE_CUDA_ARCHITECTURES (default 90: sm_90 SASS + compute_90 PTX).
 target_compile_definitions(ctrnn PRIVATE CTRNN_WITH_CUDA)
 target_sources(ctrnn PRIVATE
   host/cuda/cublas_loader.cpp
   host/cuda/cuda_backend.cpp
   host/cuda/cuda_check.cpp
+  host/cuda/cuda_fixed_points.cpp
   host/cuda/cuda_primitives.cpp
   host/cuda/elementwise.cu
+  host/cuda/fixed_point.cu
   host/cuda/leaky_step.cu
   host/cuda/loss.cu
   host/cuda/persistent.cu

@@ -101,6 +101,9 @@ class Backend {
 
   virtual void set_params(const Params<T>& p) = 0;
   virtual void get_params(Params<T>& p) = 0;
+  // Writes the given arrays (src[k]: param_shape(k) values, or null to keep array k), then
+  // projects the weights written onto the constraints.
+  virtual void write_params(const std::array<Located<const T>, kNumParamArrays>& src) = 0;
   virtual void set_constraints(const std::array<LayerConstraints<T>, 3>& c) = 0;
   virtual void get_sparsity(std::array<std::vector<T>, 3>& s) = 0;  // masks change with growth
 
@@ -120,8 +123,10 @@ class Backend {
   // Loss of the last forward: unweighted terms (E, kNumLossTerms); keeps dL/dy, dL/dr and the
   // weight terms' gradients for backward_from_loss().
   virtual std::vector<double> loss(const LossArgs<T>& a) = 0;
-  // BPTT of the last forward into the backend's gradients; gr may be null.
-  virtual void backward(Located<const T> gy, Located<const T> gr) = 0;
+  // BPTT of the last forward into the backend's gradients; gr may be null. du, when given,
+  // receives dL/du shaped as the forward's u: (steps, batch, I) summed over the networks for a
+  // shared u, (E, steps, batch, I) for a per-network u.
+  virtual void backward(Located<const T> gy, Located<const T> gr, Located<T> du = {}) = 0;
   virtual void backward_from_loss() = 0;
   virtual void read_gradients(Gradients<T>& g) = 0;
   // One gradient array (k: Params::arrays() order) into `dst`, which holds its size.

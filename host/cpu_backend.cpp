@@ -1,5 +1,6 @@
 // The CPU backend: the reference forward, loss and BPTT, and the shared per-element update
 // bodies in plain loops.
+#include <algorithm>
 #include <cmath>
 
 #include "backend.hpp"
@@ -30,6 +31,13 @@ class CpuBackend final : public Backend<T> {
 
   void set_params(const Params<T>& p) override { params_ = p; }
   void get_params(Params<T>& p) override { p = params_; }
+  void write_params(const std::array<Located<const T>, kNumParamArrays>& src) override {
+    auto arrays = params_.arrays();
+    for (int k = 0; k < kNumParamArrays; ++k)
+      if (src[k]) std::copy(src[k].ptr, src[k].ptr + arrays[k]->size(), arrays[k]->begin());
+    for (int l = 0; l < 3; ++l)
+      if (src[l]) project(l);
+  }
   void set_constraints(const std::array<LayerConstraints<T>, 3>& c) override { constraints_ = c; }
   void get_sparsity(std::array<std::vector<T>, 3>& s) override {
     for (int l = 0; l < 3; ++l) s[l] = constraints_[l].sparsity;
@@ -85,8 +93,8 @@ class CpuBackend final : public Backend<T> {
     return std::vector<double>(loss_.terms.begin(), loss_.terms.end());
   }
 
-  void backward(Located<const T> gy, Located<const T> gr) override {
-    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, gy.ptr, gr.ptr);
+  void backward(Located<const T> gy, Located<const T> gr, Located<T> du = {}) override {
+    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, gy.ptr, gr.ptr, du.ptr);
     zero_unlearned(grads_);
   }
 

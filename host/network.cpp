@@ -199,6 +199,12 @@ Shape BasicNetwork<T>::rates_shape(int64_t steps, int64_t batch) const {
 }
 
 template <class T>
+Shape BasicNetwork<T>::input_shape() const {
+  if (last_u_per_network_) return {config_.ensemble_size, last_steps_, last_batch_, config_.dims[0]};
+  return {last_steps_, last_batch_, config_.dims[0]};
+}
+
+template <class T>
 detail::ForwardArgs<T> BasicNetwork<T>::forward_args(const View& view) const {
   const int64_t E = config_.ensemble_size, I = config_.dims[0];
   const detail::Located<T> u = checked(view, "inputs");
@@ -234,6 +240,7 @@ void BasicNetwork<T>::forward_done(const detail::ForwardArgs<T>& a) {
   if (a.keep_final_state) keep_batch_ = a.batch;
   last_steps_ = a.steps;
   last_batch_ = a.batch;
+  last_u_per_network_ = a.u_per_network;
   ++forward_calls_;
 }
 
@@ -276,7 +283,7 @@ Tensor<T> BasicNetwork<T>::last_rates() const {
 
 template <class T>
 void BasicNetwork<T>::backward(const View& dy, const View* dr, const std::array<const View*, kNumParamArrays>& gradients,
-                               Stream stream) {
+                               Stream stream, const View* du) {
   if (last_steps_ == 0) throw StateError("ctrnn: backward() needs a forward() first");
   const Shape y_shape = output_shape(last_steps_, last_batch_), r_shape = rates_shape(last_steps_, last_batch_);
   const detail::Located<const T> gy = checked(dy, "dy", &y_shape);
@@ -291,17 +298,22 @@ void BasicNetwork<T>::backward(const View& dy, const View* dr, const std::array<
     const Shape shape = param_shape(k, config_);
     if (gradients[k]) out[k] = checked(*gradients[k], std::string("gradient ") + kParamNames[k], &shape);
   }
+  const Shape u_shape = input_shape();
+  const detail::Located<T> du_out = du ? checked(*du, "du", &u_shape) : detail::Located<T>();
   StreamScope<T> scope(*backend_, stream);
-  backend_->backward(gy, gr);
+  backend_->backward(gy, gr, du_out);
   for (int k = 0; k < kNumParamArrays; ++k)
     if (out[k]) backend_->read_gradient(k, out[k]);
 }
 
 template <class T>
-Gradients<T> BasicNetwork<T>::backward(const Tensor<T>& dy, const Tensor<T>* dr) {
+Gradients<T> BasicNetwork<T>::backward(const Tensor<T>& dy, const Tensor<T>* dr, Tensor<T>* du) {
   const View gy = tensor_view(dy, "dy");
   const View gr = dr ? tensor_view(*dr, "dr") : View{};
-  backward(gy, dr ? &gr : nullptr);
+  Tensor<T> du_values(du ? input_shape() : Shape{0});
+  const View du_view = tensor_view(du_values, "du");
+  backward(gy, dr ? &gr : nullptr, {}, Stream{}, du ? &du_view : nullptr);
+  if (du) *du = std::move(du_values);
   return gradients();
 }
 
@@ -378,6 +390,25 @@ void BasicNetwork<T>::set_initial_state(const Tensor<T>& h0) {
   params();
   params_.h0 = broadcast_to_ensemble<T>(to_double(h0.data), config_.ensemble_size, config_.dims[1]);
   upload_params();
+}
+
+template <class T>
+void BasicNetwork<T>::set_params(const std::array<const View*, kNumParamArrays>& params, Stream stream) {
+  std::array<detail::Located<const T>, kNumParamArrays> src;
+  for (int k = 0; k < kNumParamArrays; ++k) {
+    if (!params[k]) continue;
+    const std::string name = std::string("parameter ") + kParamNames[k];
+    if (!param_learned(config_, k))
+      throw InvalidArgument(name,
+                            k == kH0 ? "init_state 'learn' to write h0" : "a learned bias (its biases entry is not None)",
+                            k == kH0 ? "'" + to_string(config_.init_state) + "'" : "None");
+    const Shape shape = param_shape(k, config_);
+    src[k] = checked(*params[k], name, &shape);
+    if (!src[k].on_device()) check_finite(src[k].ptr, element_count(shape), name);
+  }
+  StreamScope<T> scope(*backend_, stream);
+  backend_->write_params(src);
+  host_stale_ = true;
 }
 
 template <class T>

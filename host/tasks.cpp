@@ -4,6 +4,8 @@
 //                       one in the decision period (the loss counts only there).
 //  delayed_match        working memory: a sample stimulus, a delay, a test stimulus; report match
 //                       or non-match in the decision period.
+//  flip_flop            FixedPointFinder's n-bit flip-flop: each output holds the sign of the last
+//                       pulse on its input (8 stable states for 3 bits).
 // and the dispatch to data-file tasks (dataset.cpp).
 #include "ctrnn/tasks.hpp"
 
@@ -249,6 +251,49 @@ class DelayedMatchTask final : public Task {
   double noise_;
 };
 
+// Each of `bits` channels carries, at every step with probability pulse_probability, a pulse of
+// random sign (+-1, held for pulse_steps steps); output k is the sign of channel k's last pulse,
+// 0 before its first. Every step counts in the loss (no mask).
+class FlipFlopTask final : public Task {
+ public:
+  explicit FlipFlopTask(Params& p)
+      : steps_(p.integer("steps", 100, 1, 100000)), bits_(p.integer("bits", 3, 1, 1000)),
+        probability_(p.number("pulse_probability", 0.05, 0, 1)), pulse_steps_(p.integer("pulse_steps", 1, 1, 1000)) {}
+  std::string name() const override { return "flip_flop"; }
+  bool has_choices() const override { return false; }
+  int64_t input_dim() const override { return bits_; }
+  int64_t output_dim() const override { return bits_; }
+  int64_t steps() const override { return steps_; }
+  TaskBatch batch(int64_t B, uint64_t seed, uint64_t index) const override {
+    const BatchRandom rng(seed, index);
+    const int64_t T = steps_, K = bits_;
+    check_batch_fits(T, B, K, K);
+    TaskBatch b{Tensor<float>({T, B, K}), Tensor<float>({T, B, K}), {}, {}};
+    uint32_t k = 0;
+    for (int64_t i = 0; i < B; ++i)
+      for (int64_t c = 0; c < K; ++c) {
+        float state = 0.0f, pulse = 0.0f;
+        int64_t left = 0;  // steps of the current pulse still to come
+        for (int64_t t = 0; t < T; ++t) {
+          if (left == 0 && rng.uniform(k++) < probability_) {
+            pulse = rng.uniform(k++) < 0.5f ? -1.0f : 1.0f;
+            left = pulse_steps_;
+            state = pulse;
+          }
+          b.u.data[(t * B + i) * K + c] = left > 0 ? pulse : 0.0f;
+          b.target.data[(t * B + i) * K + c] = state;
+          if (left > 0) --left;
+        }
+      }
+    return b;
+  }
+
+ private:
+  int64_t steps_, bits_;
+  double probability_;
+  int64_t pulse_steps_;
+};
+
 }  // namespace
 
 namespace {
@@ -284,7 +329,7 @@ std::unique_ptr<Task> make_data_task(const json& j) {
 std::unique_ptr<Task> make_task(const std::string& json_text) {
   const json j = parse_task_json(json_text);
   if (j.contains("data")) return make_data_task(j);
-  const char* expected = "one of 'sine', 'perceptual_decision', 'delayed_match' (or a \"data\" file)";
+  const char* expected = "one of 'sine', 'perceptual_decision', 'delayed_match', 'flip_flop' (or a \"data\" file)";
   if (!j.contains("name") || !j["name"].is_string())
     throw InvalidArgument("task.name", expected, j.contains("name") ? j["name"].dump() : "missing");
   const std::string name = j["name"].get<std::string>();
@@ -293,6 +338,7 @@ std::unique_ptr<Task> make_task(const std::string& json_text) {
   if (name == "sine") task = std::make_unique<SineTask>(p);
   else if (name == "perceptual_decision") task = std::make_unique<PerceptualDecisionTask>(p);
   else if (name == "delayed_match") task = std::make_unique<DelayedMatchTask>(p);
+  else if (name == "flip_flop") task = std::make_unique<FlipFlopTask>(p);
   else throw InvalidArgument("task.name", expected, "'" + name + "'");
   p.finish();
   return task;

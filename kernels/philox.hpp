@@ -32,7 +32,8 @@ CTRNN_HD inline PhiloxBlock philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2,
 }
 
 // What a draw is for; the top byte of the last counter word.
-enum class RandomPurpose : uint32_t { Weight = 1, Bias = 2, PreactNoise = 3, PostactNoise = 4, Growth = 5, TaskData = 6 };
+enum class RandomPurpose : uint32_t { Weight = 1, Bias = 2, PreactNoise = 3, PostactNoise = 4, Growth = 5, TaskData = 6,
+                                     AnalysisSamples = 7 };
 
 // A stream of numbers for one (seed, purpose, network, sub-stream) address. Element i of the
 // stream is lane i % 4 of block i / 4, so element i never depends on any other element.

@@ -134,6 +134,9 @@ class RecordingBackend : public detail::Backend<float> {
   std::string description() const override { return "recording"; }
   void set_params(const Params<float>&) override { (*log_)("set_params"); }
   void get_params(Params<float>&) override { (*log_)("get_params"); }
+  void write_params(const std::array<detail::Located<const float>, kNumParamArrays>&) override {
+    (*log_)("write_params");
+  }
   void set_constraints(const std::array<LayerConstraints<float>, 3>&) override { (*log_)("set_constraints"); }
   void get_sparsity(std::array<std::vector<float>, 3>&) override { (*log_)("get_sparsity"); }
   void order_after(Stream) override { (*log_)("order_after"); }
@@ -146,7 +149,9 @@ class RecordingBackend : public detail::Backend<float> {
     (*log_)("loss");
     return {};
   }
-  void backward(detail::Located<const float>, detail::Located<const float>) override { (*log_)("backward"); }
+  void backward(detail::Located<const float>, detail::Located<const float>, detail::Located<float> = {}) override {
+    (*log_)("backward");
+  }
   void backward_from_loss() override {
     (*log_)("backward_from_loss");
     throw std::runtime_error("a call that fails");
@@ -183,6 +188,7 @@ TEST_F(Stubbed, EveryCallOfADeviceBoundBackendRunsOnItsDevice) {
           Params<float> p;
           b.get_params(p);
         },
+        [&] { b.write_params({}); },
         [&] { b.set_constraints({}); },
         [&] {
           std::array<std::vector<float>, 3> s;

@@ -198,6 +198,41 @@ TEST_P(Gradient, BpttMatchesFiniteDifferences) {
   RecordProperty("worst_relative_error", std::to_string(rep.worst_relative));
 }
 
+// dL/du (docs/contract.md "Backward pass"): the reference's input gradient against central
+// differences of the same probe objective over every input entry, for a shared u (summed over
+// the networks) and a per-network u.
+TEST_P(Gradient, InputGradientMatchesFiniteDifferences) {
+  const GradCase c = GetParam();
+  BasicNetwork<double> net(make_config(c));
+  const Params<double> p0 = net.params();
+  const Problem pb = make_problem(net, c);
+  const Trace<double> base = pb.run(p0);
+  const auto base_signs = signs(base);
+  const bool kinked = c.activation == Activation::ReLU || c.activation == Activation::ReTanh;
+  std::vector<double> du(pb.u.size(), std::nan(""));
+  reference::backward(p0, pb.dyn, pb.u.data(), pb.u_per_network, base, pb.gy.data(), pb.gr.data(), du.data());
+  // h and the 1e-6 tolerance as in check_fd.
+  const double h = 1e-6;
+  double scale = 0, err = 0;
+  int checked = 0, skipped = 0;
+  for (double x : du) scale = std::max(scale, std::abs(x));
+  for (size_t i = 0; i < pb.u.size(); ++i) {
+    Problem plus = pb, minus = pb;
+    plus.u[i] += h;
+    minus.u[i] -= h;
+    const Trace<double> tp = plus.run(p0), tm = minus.run(p0);
+    if (kinked && (signs(tp) != base_signs || signs(tm) != base_signs)) {
+      ++skipped;
+      continue;
+    }
+    ++checked;
+    err = std::max(err, std::abs((probe_objective(pb, tp) - probe_objective(pb, tm)) / (2 * h) - du[i]));
+  }
+  EXPECT_GT(scale, 0) << "an all-zero input gradient checks nothing";
+  EXPECT_LT(err / scale, 1e-6) << "du relative error " << err / scale;
+  EXPECT_GT(checked, 20 * skipped) << "too many entries skipped at activation kinks";
+}
+
 std::vector<GradCase> all_cases() {
   std::vector<GradCase> cases;
   for (Activation a : {Activation::ReLU, Activation::Tanh, Activation::Sigmoid, Activation::ReTanh}) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "backend.hpp"
+#include "constraints.hpp"
 #include "initialize.hpp"
 #include "kernels/philox.hpp"
 #include "reference/ctrnn_reference.hpp"
@@ -253,9 +254,11 @@ inline void compare_backends(detail::Backend<float>& test, detail::Backend<float
   ref.read_gradients(g_ref);
   expect_params_close(g_test, g_ref, tol.gradient, "gradient from the loss");
 
-  // BPTT from given dL/dy and dL/dr
-  test.backward(p.gy.data(), p.gr.data());
-  ref.backward(p.gy.data(), p.gr.data());
+  // BPTT from given dL/dy and dL/dr, with the input gradient dL/du (shaped as u)
+  std::vector<float> du_test = poisoned(int64_t(p.u.size())), du_ref = poisoned(int64_t(p.u.size()));
+  test.backward(p.gy.data(), p.gr.data(), du_test.data());
+  ref.backward(p.gy.data(), p.gr.data(), du_ref.data());
+  EXPECT_TRUE(close_to(du_test, du_ref, tol.gradient)) << "input gradient du";
   test.read_gradients(g_test);
   ref.read_gradients(g_ref);
   expect_params_close(g_test, g_ref, tol.gradient, "gradient of backward(gy, gr)");
@@ -325,6 +328,32 @@ inline void compare_backends(detail::Backend<float>& test, detail::Backend<float
         if (ei < 0) EXPECT_LE(w[i], 0.0f) << "Dale, layer " << l << " entry " << i;
       }
     }
+  }
+
+  // write_params: arrays that break the masks (the initial weights plus small noise, so that the
+  // keep-mode run below stays as tame) are written and projected; the arrays not given keep
+  // their values. Copies and the projection are exact, so both backends agree bit for bit.
+  {
+    std::vector<float> w_hid = random_vector<float>(p.params.w_hid.size(), c.seed + 21, -0.05, 0.05),
+                       w_out = random_vector<float>(p.params.w_out.size(), c.seed + 22, -0.05, 0.05);
+    for (size_t i = 0; i < w_hid.size(); ++i) w_hid[i] += p.params.w_hid[i];
+    for (size_t i = 0; i < w_out.size(); ++i) w_out[i] += p.params.w_out[i];
+    std::array<detail::Located<const float>, kNumParamArrays> src{};
+    src[kWHid] = w_hid.data();
+    src[kWOut] = w_out.data();
+    for (detail::Backend<float>* b : {&test, &ref}) b->write_params(src);
+    Params<float> w_test, w_ref;
+    test.get_params(w_test);
+    ref.get_params(w_ref);
+    const auto a_test = w_test.arrays(), a_ref = w_ref.arrays(), before = p_test.arrays();
+    for (int k = 0; k < kNumParamArrays; ++k)
+      if (src[k]) EXPECT_EQ(*a_test[k], *a_ref[k]) << "written by write_params: " << kParamNames[k];
+      else EXPECT_EQ(*a_test[k], *before[k]) << "not written by write_params: " << kParamNames[k];
+    std::vector<float> projected = w_hid;
+    LayerConstraints<float> now = p.constraints[kWHid];
+    now.sparsity = grown[kWHid];  // as grown by the training steps
+    project_weights(projected, now);
+    EXPECT_EQ(w_test.w_hid, projected) << "write_params projects what it writes";
   }
 
   // Keep mode: two calls carrying v_T, the kept state read back, then set and reused

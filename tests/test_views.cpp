@@ -2,6 +2,7 @@
 // for bit, and every refused view refused before anything changes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -117,6 +118,61 @@ TEST(Views, BackwardEqualsTensorBackwardAndWritesGradientViews) {
     for (int k = 0; k < kNumParamArrays; ++k) EXPECT_TRUE(same_bits(grads[k].data, *want[k])) << kParamNames[k];
     EXPECT_TRUE(same_params(b.gradients(), expected));
   }
+}
+
+// dL/du through the view and the Tensor calls, on the float backend and the double reference,
+// for a shared u (T, B, I) and a per-network u (E, T, B, I): the same bits, shaped as u.
+template <class T>
+void input_gradient_view_equals_tensor(bool per_network_u) {
+  BasicNetwork<T> a(noisy(InitState::Learn), Device::Cpu), b(noisy(InitState::Learn), Device::Cpu);
+  const Shape u_shape = per_network_u ? Shape{kE, kT, kB, kI} : Shape{kT, kB, kI};
+  const Tensor<T> u = random_tensor<T>(u_shape, 17);
+  a.forward(u);
+  b.forward(view_of(u));
+  const Tensor<T> dy = random_tensor<T>({kE, kT, kB, kO}, 18), dr = random_tensor<T>({kE, kT, kB, kH}, 19);
+  Tensor<T> du_tensor;
+  const Gradients<T> expected = a.backward(dy, &dr, &du_tensor);
+  EXPECT_EQ(du_tensor.shape, u_shape);
+  Tensor<T> du = poisoned<T>(u_shape);
+  const View dyv = view_of(dy), drv = view_of(dr), duv = view_of(du);
+  b.backward(dyv, &drv, {}, Stream{}, &duv);
+  EXPECT_TRUE(same_bits(du.data, du_tensor.data));
+  EXPECT_TRUE(same_params(b.gradients(), expected));
+  double scale = 0;
+  for (T x : du.data) scale = std::max(scale, double(std::abs(x)));
+  EXPECT_GT(scale, 0) << "an all-zero input gradient";
+}
+
+TEST(Views, InputGradientViewEqualsTheTensorForm) {
+  input_gradient_view_equals_tensor<float>(false);
+  input_gradient_view_equals_tensor<float>(true);
+  input_gradient_view_equals_tensor<double>(false);
+  input_gradient_view_equals_tensor<double>(true);
+}
+
+TEST(Views, SetParamsWritesLearnedArraysAndProjectsWeights) {
+  Config c = noisy(InitState::Learn);
+  Array ei({kH, kH});
+  for (int64_t i = 0; i < kH * kH; ++i) ei.data[size_t(i)] = i / kH < 3 ? 1 : -1;  // rows 0-2 excitatory
+  c.ei_masks[1] = ei;
+  Network n(c, Device::Cpu);
+  const Params<float> before = n.params();
+  const Tensor<float> w_hid = random_tensor<float>({kE, kH, kH}, 31), h0 = random_tensor<float>({kE, kH}, 32);
+  const View wv = view_of(w_hid), hv = view_of(h0);
+  std::array<const View*, kNumParamArrays> src{};
+  src[kWHid] = &wv;
+  src[kH0] = &hv;
+  n.set_params(src);
+  const Params<float>& after = n.params();
+  EXPECT_TRUE(same_bits(after.h0, h0.data));
+  for (int64_t e = 0; e < kE; ++e)
+    for (int64_t i = 0; i < kH * kH; ++i) {
+      const size_t k = size_t(e * kH * kH + i);
+      const float w = w_hid.data[k];
+      EXPECT_EQ(after.w_hid[k], i / kH < 3 ? std::max(w, 0.0f) : std::min(w, 0.0f)) << "Dale's law, entry " << k;
+    }
+  EXPECT_TRUE(same_bits(after.w_in, before.w_in));
+  EXPECT_TRUE(same_bits(after.b_out, before.b_out));
 }
 
 TEST(Views, StepAndEvaluateEqualTensorCalls) {
@@ -344,6 +400,50 @@ TEST(Views, TensorWhoseDataDoesNotMatchItsShapeIsRefused) {
   u.data.pop_back();
   expect_refused([&] { n.forward(u); }, "inputs");
   EXPECT_EQ(n.forward_calls(), 0u);
+}
+
+TEST(Views, RefusedInputGradientViewChangesNothing) {
+  Network n(noisy(), Device::Cpu);
+  const Tensor<float> u = random_tensor<float>({kT, kB, kI}, 1);
+  n.forward(u);
+  const Tensor<float> dy = random_tensor<float>({kE, kT, kB, kO}, 2);
+  const Gradients<float> first = n.backward(dy);
+  Tensor<float> du = poisoned<float>({kT, kB, kI});
+  const View duv = view_of(du);
+  const Tensor<float> dy2 = random_tensor<float>({kE, kT, kB, kO}, 4);
+  for (const auto& variant : bad_variants(duv)) {
+    SCOPED_TRACE("du: " + variant.first);
+    expect_refused([&] { n.backward(view_of(dy2), nullptr, {}, Stream{}, &variant.second); }, "du");
+  }
+  Tensor<float> per_network = poisoned<float>({kE, kT, kB, kI});  // u was shared: (T, B, I)
+  const View pv = view_of(per_network);
+  expect_refused([&] { n.backward(view_of(dy2), nullptr, {}, Stream{}, &pv); }, "du");
+  EXPECT_TRUE(same_params(n.gradients(), first));
+  for (float x : du.data) EXPECT_TRUE(std::isnan(x));
+}
+
+TEST(Views, RefusedParameterViewsChangeNothing) {
+  Config c = noisy(InitState::Zero);
+  c.biases[2] = InitSpec::none();
+  Network n(c, Device::Cpu);
+  const Params<float> before = n.params();
+  const Tensor<float> w_hid = random_tensor<float>({kE, kH, kH}, 31), b_out = random_tensor<float>({kE, kO}, 33),
+                      h0 = random_tensor<float>({kE, kH}, 32);
+  const View wv = view_of(w_hid), bv = view_of(b_out), hv = view_of(h0);
+  for (const auto& variant : bad_variants(wv)) {
+    SCOPED_TRACE("w_hid: " + variant.first);
+    std::array<const View*, kNumParamArrays> src{};
+    src[kWHid] = &variant.second;
+    expect_refused([&] { n.set_params(src); }, "parameter w_hid");
+  }
+  std::array<const View*, kNumParamArrays> src{};
+  src[kWHid] = &wv;  // valid, but not written: a later array is refused
+  src[kBOut] = &bv;
+  expect_refused([&] { n.set_params(src); }, "parameter b_out");  // biases[2] is None
+  src[kBOut] = nullptr;
+  src[kH0] = &hv;
+  expect_refused([&] { n.set_params(src); }, "parameter h0");  // init_state zero
+  EXPECT_TRUE(same_params(n.params(), before));
 }
 
 }  // namespace

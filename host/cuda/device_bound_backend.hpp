@@ -43,6 +43,9 @@ class DeviceBound : private DeviceScope, public Base {
 
   void set_params(const Params<float>& p) override { on_device([&] { Base::set_params(p); }); }
   void get_params(Params<float>& p) override { on_device([&] { Base::get_params(p); }); }
+  void write_params(const std::array<Located<const float>, kNumParamArrays>& src) override {
+    on_device([&] { Base::write_params(src); });
+  }
   void set_constraints(const std::array<LayerConstraints<float>, 3>& c) override {
     on_device([&] { Base::set_constraints(c); });
   }
@@ -56,8 +59,8 @@ class DeviceBound : private DeviceScope, public Base {
     on_device([&] { Base::set_kept_state(v, batch); });
   }
   std::vector<double> loss(const LossArgs<float>& a) override { return on_device([&] { return Base::loss(a); }); }
-  void backward(Located<const float> gy, Located<const float> gr) override {
-    on_device([&] { Base::backward(gy, gr); });
+  void backward(Located<const float> gy, Located<const float> gr, Located<float> du = {}) override {
+    on_device([&] { Base::backward(gy, gr, du); });
   }
   void backward_from_loss() override { on_device([&] { Base::backward_from_loss(); }); }
   void read_gradients(Gradients<float>& g) override { on_device([&] { Base::read_gradients(g); }); }

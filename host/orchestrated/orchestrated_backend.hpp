@@ -4,10 +4,10 @@
 // whole loop as one persistent kernel; readout for all T as one GEMM), BPTT (dL/dy through W_out
 // for all T as one GEMM; per step the recurrent GEMM and one fused kernel, then the bias and h0
 // gradients as column sums, or the whole loop and those sums as one persistent kernel; weight
-// gradients as GEMMs over all T), the loss with its gradients, the optimizer step, projection and
-// growth. OrchestratedBackend<CudaPrims> is the CUDA backend; OrchestratedBackend<HostPrims> runs
-// the very same sequence and bodies on the host, which is what CI compares with the CPU
-// reference. Same semantics as CpuBackend (host/cpu_backend.cpp) in every virtual.
+// gradients as GEMMs over all T; the input gradient, when asked, as one GEMM per network), the
+// loss with its gradients, the optimizer step, projection and growth.
+// OrchestratedBackend<CudaPrims> is the CUDA backend; OrchestratedBackend<HostPrims> runs the very
+// same sequence and bodies on the host, which is what CI compares with the CPU reference. Same semantics as CpuBackend (host/cpu_backend.cpp) in every virtual.
 //
 // Layout, row-major and time-major (see kernels/leaky_step.hpp):
 //   u (E or 1, T, B, I); v, r, dv (E, T+1, B, H); work (E, T, B, H); y, gy (E, T, B, O);
@@ -124,6 +124,12 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
 
   void set_params(const Params<float>& p) override { upload_set(params_, p, "params"); }
   void get_params(Params<float>& p) override { download_set(params_, p); }
+  void write_params(const std::array<Located<const float>, kNumParamArrays>& src) override {
+    for (int k = 0; k < kNumParamArrays; ++k)
+      if (src[k]) transfer_in(params_[k], src[k], array_size(k));
+    for (int l = 0; l < 3; ++l)
+      if (src[l]) project(l);
+  }
 
   void set_constraints(const std::array<LayerConstraints<float>, 3>& c) override {
     for (int l = 0; l < 3; ++l) {
@@ -188,20 +194,25 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     return terms;
   }
 
-  void backward(Located<const float> gy, Located<const float> gr) override {
+  void backward(Located<const float> gy, Located<const float> gr, Located<float> du = {}) override {
     require_forward("backward");
     const Shape sh = current_shape();
-    const int64_t n_y = E_ * sh.y, n_r = E_ * sh.T * sh.BH;
+    const int64_t n_y = E_ * sh.y, n_r = E_ * sh.T * sh.BH, n_u = sh.u;
     reserve(
         [&](auto&& need) {
           bptt_buffers(sh, plan_, need);
           need(gy_in_, n_y);
           if (gr) need(gr_in_, n_r);
+          if (du) need(du_, n_u);
         },
         sh);
     transfer_in(gy_in_.data(), gy, n_y);
     if (gr) transfer_in(gr_in_.data(), gr, n_r);
     bptt(sh, dyn_, plan_, gy_in_.data(), gr ? gr_in_.data() : nullptr);
+    if (du) {
+      input_gradient(sh, dyn_, du_.data());
+      transfer_out(du, du_.data(), n_u);
+    }
   }
 
   void backward_from_loss() override {
@@ -295,8 +306,8 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       for (const auto& b : set->a) add(b);
     for (const auto* masks : {&sparsity_, &ei_, &plasticity_, &growth_, &direct_})
       for (const auto& b : *masks) add(b);
-    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &tile_sums_, &loss_gy_,
-                                &loss_gr_, &rate_mean_, &rate_cv_})
+    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &du_, &tile_sums_,
+                                &loss_gy_, &loss_gr_, &rate_mean_, &rate_cv_})
       add(*b);
     add(stats_), add(report_), add(arena_), add(arrivals_);
     return bytes;
@@ -597,6 +608,20 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     if (learned(kBOut)) prims_column_sums(E, T * B, O, gy, sh.y, 1.0f, grads_[kBOut], O);
   }
 
+  // dL/du of the last BPTT: du (T B x I) = alpha dv_{1..T} (T B x H) W_in^T (H x I), per network
+  // for a per-network u, else summed over the networks (one accumulating GEMM per network).
+  void input_gradient(const Shape& sh, const Dynamics& dyn, float* du) {
+    const int64_t E = E_, I = I_, H = H_, TB = sh.T * sh.B;
+    const float alpha = float(dyn.alpha);
+    const float* dv1 = dv_.data() + sh.BH;
+    if (sh.u_per_network)
+      gemm(Op::N, Op::T, TB, I, H, alpha, dv1, H, sh.state, params_[kWIn], H, I * H, 0.0f, du, I, TB * I, E);
+    else
+      for (int64_t e = 0; e < E; ++e)
+        gemm(Op::N, Op::T, TB, I, H, alpha, dv1 + e * sh.state, H, 0, params_[kWIn] + e * I * H, H, 0,
+             e == 0 ? 0.0f : 1.0f, du, I, 0, 1);
+  }
+
   // Gradient norms into the report, then the update of every learned array (skipped by the
   // device when *applied is 0), then the projection.
   void optimizer_sequence(const OptimizerConfig& opt, int64_t step, const double* applied) {
@@ -801,7 +826,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
 
   // BPTT. tile_sums_, arrivals_: the persistent kernel's sums across batch tiles
   // (PersistentBackward); arrivals_ is 0 between launches, from the constructor on.
-  Buf<float> dv_, dr0_, gy_in_, gr_in_, tile_sums_;
+  Buf<float> dv_, dr0_, gy_in_, gr_in_, du_, tile_sums_;  // du_: dL/du (backward with du)
   Buf<uint32_t> arrivals_;
 
   // The last loss; report_: terms (E, kNumLossTerms) | squared gradient norms (E) | finite flag

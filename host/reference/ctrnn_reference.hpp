@@ -10,6 +10,7 @@
 //
 // Noise enters as given standard-normal arrays so a fixed draw makes it a constant (gradient
 // checks) and two backends can be fed the same numbers.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -120,15 +121,19 @@ Trace<S> forward(const Params<S>& p, const Dynamics& dyn, const S* u, bool u_per
 
 // BPTT. gy: (E, T, B, O) = dL/dy; gr: (E, T, B, H) = direct dL/dr (may be null). Returns the
 // gradient of every parameter, including both hidden-side biases and h0 (sum over the batch of
-// dv_0); the caller keeps those that are learned.
+// dv_0); the caller keeps those that are learned. du, when not null, receives dL/du shaped as u:
+// du_t = alpha dv_t W_in^T, summed over the networks when u is shared (T, B, I), per network
+// when u is (E, T, B, I).
 template <class S>
 Gradients<S> backward(const Params<S>& p, const Dynamics& dyn, const S* u, bool u_per_network,
-                      const Trace<S>& tr, const S* gy, const S* gr) {
+                      const Trace<S>& tr, const S* gy, const S* gr, S* du = nullptr) {
   const int64_t E = p.E, I = p.I, H = p.H, O = p.O, T = tr.T, B = tr.B;
   const S alpha = S(dyn.alpha);
   Gradients<S> g = Gradients<S>::zeros(E, I, H, O);
-  std::vector<S> dr(B * H), dv(B * H), dv_next(B * H), carried(B * H);
+  if (du) std::fill(du, du + (u_per_network ? E : 1) * T * B * I, S(0));
+  std::vector<S> dr(B * H), dv(B * H), dv_next(B * H), carried(B * H), alpha_dv(B * H);
   for (int64_t e = 0; e < E; ++e) {
+    const S* W_in = &p.w_in[e * I * H];
     const S* W_hid = &p.w_hid[e * H * H];
     const S* W_out = &p.w_out[e * H * O];
     std::fill(dv_next.begin(), dv_next.end(), S(0));  // dv_{T+1} = 0
@@ -165,6 +170,11 @@ Gradients<S> backward(const Params<S>& p, const Dynamics& dyn, const S* u, bool 
             g.b_hid[e * H + h] += alpha * dv[b * H + h];
             g.b_in[e * H + h] += alpha * dv[b * H + h];
           }
+        // du_t += alpha dv_t W_in^T
+        if (du) {
+          for (int64_t i = 0; i < B * H; ++i) alpha_dv[i] = alpha * dv[i];
+          add_matmul_transposed(alpha_dv.data(), W_in, du + ((u_per_network ? e * T : 0) + t - 1) * B * I, B, I, H);
+        }
       } else {
         for (int64_t b = 0; b < B; ++b)
           for (int64_t h = 0; h < H; ++h) g.h0[e * H + h] += dv[b * H + h];  // dh0 = sum_b dv_0

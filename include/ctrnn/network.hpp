@@ -95,19 +95,23 @@ class BasicNetwork {
   // stream).
   Tensor<T> last_outputs() const;
   Tensor<T> last_rates() const;
+  // The shape of the last forward's u, (T, B, I) or (E, T, B, I): that of backward()'s du
+  // ((0, 0, I) before any forward).
+  Shape input_shape() const;
 
   // dy: (E, T, B, O) = dL/dy of the last forward; dr: optional (E, T, B, H) = direct dL/dr.
   // Returns dL/d(parameter) for all parameters; those that are not learned (biases given as
   // None, h0 outside learn mode) are zero. Gradients are with respect to the projected weights,
-  // as nn4n's autograd reports them.
-  Gradients<T> backward(const Tensor<T>& dy, const Tensor<T>* dr = nullptr);
+  // as nn4n's autograd reports them. du, when given, receives dL/du shaped as the last forward's
+  // u: (T, B, I) summed over the networks for a shared u, (E, T, B, I) for a per-network u.
+  Gradients<T> backward(const Tensor<T>& dy, const Tensor<T>* dr = nullptr, Tensor<T>* du = nullptr);
 
   // The same with views: dy (E, T, B, O) and optional dr (E, T, B, H) read in place; the gradient
   // of parameter k (ParamArray order, shape param_shape(k, config())) written into gradients[k]
-  // where that is not null.
+  // where that is not null, and dL/du into du when given (shaped as the last forward's u).
   // gradients() reads all of them to the host afterwards. Views are checked as forward()'s.
   void backward(const View& dy, const View* dr = nullptr, const std::array<const View*, kNumParamArrays>& gradients = {},
-                Stream stream = {});
+                Stream stream = {}, const View* du = nullptr);
   // The gradients of the last backward (or training step) on the host.
   Gradients<T> gradients() const;
 
@@ -122,6 +126,12 @@ class BasicNetwork {
   void set_bias(Layer layer, const Tensor<T>& bias);
   // h0: (H) or (E, H); learn mode only.
   void set_initial_state(const Tensor<T>& h0);
+  // Writes parameter arrays from views (on the host or the network's CUDA device; a device
+  // array is copied on the device, ordered on `stream`): params[k], where not null, holds array
+  // k (ParamArray order, shape param_shape(k, config())); the weights written are projected
+  // onto the constraints. Only learned arrays may be written (a bias declared None or h0
+  // outside learn mode is refused). Views are checked as forward()'s, all before any is written.
+  void set_params(const std::array<const View*, kNumParamArrays>& params, Stream stream = {});
   // keep mode: forget the carried state; the next forward starts from zeros with any batch size.
   void reset_state();
 
@@ -165,10 +175,14 @@ class BasicNetwork {
   uint64_t forward_calls_ = 0;       // addresses each forward's noise draws
   int64_t keep_batch_ = 0;           // keep mode: batch size of the carried state (0: none yet)
   int64_t last_steps_ = 0, last_batch_ = 0;  // shape of the last forward (0: none yet)
+  bool last_u_per_network_ = false;           // whether the last forward's u was (E, T, B, I)
 };
 
 using Network = BasicNetwork<float>;
+// The double-precision network: the CPU reference in double (gradient checks, torch's float64).
+using DoubleNetwork = BasicNetwork<double>;
 
 extern template class BasicNetwork<float>;
+extern template class BasicNetwork<double>;
 
 }  // namespace ctrnn

@@ -41,7 +41,7 @@ class Task {
 };
 
 // From the JSON object of a config's "task" section: {"name": "sine" | "perceptual_decision" |
-// "delayed_match", ...parameters}, or a data file: {"data": "TRAIN.safetensors", "val_data":
+// "delayed_match" | "flip_flop", ...parameters}, or a data file: {"data": "TRAIN.safetensors", "val_data":
 // "VAL.safetensors" (optional), "decision_accuracy": true|false (default false)}. Unknown keys
 // are errors naming "task.<key>".
 std::unique_ptr<Task> make_task(const std::string& json_text);

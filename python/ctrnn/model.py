@@ -79,20 +79,10 @@ class CTRNN:
                  preact_noise=0, postact_noise=0, init_state="zero", sparsity_masks=None, ei_masks=None,
                  plasticity_masks=None, synapse_growth_masks=None, ensemble_size=1, seed=0, device="auto",
                  math="fp32"):
-        arrays = {}
-        config = {
-            "dims": list(dims) if isinstance(dims, tuple) else dims, "activation": activation, "tau": tau, "dt": dt, "preact_noise": preact_noise,
-            "postact_noise": postact_noise, "init_state": init_state, "ensemble_size": ensemble_size, "seed": seed,
-        }
-        values = {"biases": biases, "weights": weights, "sparsity_masks": sparsity_masks, "ei_masks": ei_masks,
-                  "plasticity_masks": plasticity_masks, "synapse_growth_masks": synapse_growth_masks}
-        for key in _PER_LAYER:
-            layers = _per_layer(key, values[key])
-            config[key] = [_spec(f"{key}[{l}]", v, arrays) for l, v in enumerate(layers)]
-        try:
-            text = json.dumps(config, allow_nan=False, default=_json_scalar)
-        except (TypeError, ValueError) as e:
-            raise TypeError(f"ctrnn: invalid CTRNN arguments: {e}") from None
+        text, arrays = config_json(dims=dims, activation=activation, biases=biases, weights=weights, tau=tau, dt=dt,
+                                   preact_noise=preact_noise, postact_noise=postact_noise, init_state=init_state,
+                                   sparsity_masks=sparsity_masks, ei_masks=ei_masks, plasticity_masks=plasticity_masks,
+                                   synapse_growth_masks=synapse_growth_masks, ensemble_size=ensemble_size, seed=seed)
         self._net = _core.Network(text, arrays, str(device), str(math))
 
     checkpoint_metadata = {}  # a loaded model: the checkpoint's metadata (config, task, step, ...)
@@ -185,14 +175,19 @@ class CTRNN:
         """init_state="keep": forget the carried state."""
         self._net.reset_state()
 
-    def backward(self, dy, dr=None):
+    def backward(self, dy, dr=None, input_gradient=False):
         """Gradients of the last forward: dy = dL/dy (E, T, B, O), optional dr = dL/dr (E, T, B, H).
         Returns a dict of arrays like ``parameters()`` (zero for parameters that are not learned),
-        of dy's kind on dy's device (written there by the engine, without a host round trip)."""
+        of dy's kind on dy's device (written there by the engine, without a host round trip).
+        input_gradient=True adds "u": dL/du shaped as the forward's u ((T, B, I), summed over the
+        networks, for a shared u; (E, T, B, I) for a per-network u)."""
         dy, frame = _arrays.data("dy", dy)
         dr, _ = _arrays.data("dr", dr, allow_none=True)
         grads = {name: frame.empty(shape) for name, shape in self._net.param_shapes().items()}
-        self._net.backward(dy, dr, list(grads.values()), frame.stream())
+        du = frame.empty(self._net.input_shape()) if input_gradient else None
+        self._net.backward(dy, dr, list(grads.values()), frame.stream(), du)
+        if input_gradient:
+            grads["u"] = du
         return grads
 
     # --- facts -------------------------------------------------------------------------------
@@ -212,6 +207,27 @@ class CTRNN:
         """Writes a checkpoint (the CLI's safetensors format, written atomically); with a trainer,
         its optimizer state too, so that ``ctrnn.load(path, with_trainer=True)`` resumes."""
         _core.save_checkpoint(str(path), self._net, None if trainer is None else trainer._trainer)
+
+
+def config_json(*, dims, activation, biases, weights, tau, dt, preact_noise, postact_noise, init_state, sparsity_masks,
+                ei_masks, plasticity_masks, synapse_growth_masks, ensemble_size, seed, self_connections=True):
+    """The engine's config (``_core.Network``'s arguments): JSON text with nn4n's names, and its
+    arrays (name -> float64 array) referenced from it."""
+    arrays = {}
+    config = {
+        "dims": list(dims) if isinstance(dims, tuple) else dims, "activation": activation, "tau": tau, "dt": dt,
+        "preact_noise": preact_noise, "postact_noise": postact_noise, "init_state": init_state,
+        "ensemble_size": ensemble_size, "seed": seed, "self_connections": self_connections,
+    }
+    values = {"biases": biases, "weights": weights, "sparsity_masks": sparsity_masks, "ei_masks": ei_masks,
+              "plasticity_masks": plasticity_masks, "synapse_growth_masks": synapse_growth_masks}
+    for key in _PER_LAYER:
+        layers = _per_layer(key, values[key])
+        config[key] = [_spec(f"{key}[{l}]", v, arrays) for l, v in enumerate(layers)]
+    try:
+        return json.dumps(config, allow_nan=False, default=_json_scalar), arrays
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"ctrnn: invalid CTRNN arguments: {e}") from None
 
 
 def _json_scalar(x):

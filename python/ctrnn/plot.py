@@ -2,6 +2,9 @@
 
     python -m ctrnn.plot RUN_FOLDER     # a CLI or Trainer.fit(out=...) folder -> PNGs beside it
 
+A folder that also holds fixed_points.safetensors (``ctrnn fixed-points ... --out
+RUN_FOLDER/fixed_points.safetensors``) gets the fixed-point pictures of ctrnn.analysis too.
+
 Each function returns the matplotlib Figure; ``save`` writes it as a PNG.
 """
 import argparse
@@ -114,6 +117,23 @@ def weights(w_hid):
     return fig
 
 
+def layer(w, title, ignore_zeros=True):
+    """One layer's weights (pre x post) as a heatmap with the histogram of their values (zeros,
+    i.e. absent synapses, left out unless ignore_zeros is False): nn4n's plot_layers picture."""
+    plt = _pyplot()
+    w = np.asarray(w, dtype=np.float64)
+    fig, (ax_w, ax_h) = plt.subplots(1, 2, figsize=(10, 4.2), gridspec_kw={"width_ratios": [3, 2]})
+    lim = float(np.max(np.abs(w))) if w.size else 0.0
+    image = ax_w.imshow(w, cmap="RdBu_r", vmin=-(lim or 1.0), vmax=lim or 1.0, interpolation="nearest", aspect="auto")
+    fig.colorbar(image, ax=ax_w)
+    ax_w.set(xlabel="post (target neuron)", ylabel="pre (source neuron)", title=title)
+    values = w[w != 0] if ignore_zeros else w.ravel()
+    ax_h.hist(values, bins=50)
+    ax_h.set(xlabel="weight", ylabel="count", title=f"{title}: {values.size} of {w.size} weights")
+    fig.tight_layout()
+    return fig
+
+
 def save(fig, path):
     fig.savefig(path, dpi=100)
     _pyplot().close(fig)
@@ -127,6 +147,7 @@ def plot_run(folder, batch_size=8):
     from .tasks import Task
 
     written = []
+    trajectories = None  # the first network's membrane potentials on a batch of the run's task
     metrics = os.path.join(folder, "metrics.csv")
     if os.path.exists(metrics):
         written.append(save(training_curves(metrics), os.path.join(folder, "training_curves.png")))
@@ -143,8 +164,27 @@ def plot_run(folder, batch_size=8):
                 y, r = y[0], r[0]
             written.append(save(trial(batch["u"], y, batch["target"], batch["mask"]), os.path.join(folder, "trial.png")))
             written.append(save(raster(r), os.path.join(folder, "raster.png")))
+            from . import analysis
+
+            v = analysis.trajectories(model, batch["u"])
+            trajectories = v[0] if v.ndim == 4 else v
+    fixed = os.path.join(folder, "fixed_points.safetensors")
+    if os.path.exists(fixed):
+        written += plot_fixed_point_file(fixed, folder, trajectories)
     if not written:
         raise FileNotFoundError(f"ctrnn.plot: {folder} holds neither metrics.csv nor checkpoint.safetensors")
+    return written
+
+
+def plot_fixed_point_file(path, folder, trajectories=None):
+    """The first network's fixed points of a fixed-point file in its trajectories' principal
+    components, and their spectra, as PNGs in folder. Returns the paths written."""
+    from . import analysis
+
+    fps = analysis.load(path)[0]
+    written = [save(analysis.plot_fixed_points(fps, trajectories), os.path.join(folder, "fixed_points.png"))]
+    if fps.eigenvalues is not None:
+        written.append(save(analysis.plot_spectra(fps), os.path.join(folder, "fixed_point_spectra.png")))
     return written
 
 

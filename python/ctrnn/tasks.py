@@ -67,6 +67,12 @@ def delayed_match(**params):
     return Task("delayed_match", **params)
 
 
+def flip_flop(**params):
+    """FixedPointFinder's n-bit flip-flop: each output holds the sign of its input's last pulse
+    (steps, bits, pulse_probability, pulse_steps)."""
+    return Task("flip_flop", **params)
+
+
 def from_arrays(u, target, mask=None, batch_size=None, seed=0, shuffle=True):
     """Endless minibatches from a whole data set held in arrays: u (T, N, I), target (T, N, O),
     mask None, (T, N) or (T, N, O). Each epoch is a fresh permutation when `shuffle`."""

@@ -61,18 +61,25 @@ NumpyArray<T> to_numpy(Tensor<T>&& t) {
   return to_numpy(std::move(t.data), std::move(shape));
 }
 
-nb::dict params_to_dict(const Params<float>& p) {
+template <class T>
+nb::dict params_to_dict(const Params<T>& p) {
   nb::dict d;
   const auto arrays = p.arrays();
-  for (int k = 0; k < kNumParamArrays; ++k) d[kParamNames[k]] = to_numpy(std::vector<float>(*arrays[k]), p.shape(k));
+  for (int k = 0; k < kNumParamArrays; ++k) d[kParamNames[k]] = to_numpy(std::vector<T>(*arrays[k]), p.shape(k));
   return d;
 }
 
 template Tensor<float> to_tensor(const HostArray<float>&);
 template Tensor<double> to_tensor(const HostArray<double>&);
+template Tensor<uint8_t> to_tensor(const HostArray<uint8_t>&);
 template NumpyArray<float> to_numpy(Tensor<float>&&);
+template NumpyArray<double> to_numpy(Tensor<double>&&);
+template nb::dict params_to_dict(const Params<float>&);
+template nb::dict params_to_dict(const Params<double>&);
 template NumpyArray<float> to_numpy(std::vector<float>&&, Shape);
 template NumpyArray<double> to_numpy(std::vector<double>&&, Shape);
 template NumpyArray<int32_t> to_numpy(std::vector<int32_t>&&, Shape);
+template NumpyArray<int64_t> to_numpy(std::vector<int64_t>&&, Shape);
+template NumpyArray<uint8_t> to_numpy(std::vector<uint8_t>&&, Shape);
 
 }  // namespace ctrnn::python

@@ -48,6 +48,7 @@ template <class T>
 NumpyArray<T> to_numpy(std::vector<T>&& values, Shape shape);
 
 // Every array of a Params as numpy arrays with their shapes (E leading), keyed by kParamNames.
-nb::dict params_to_dict(const Params<float>& p);
+template <class T>
+nb::dict params_to_dict(const Params<T>& p);
 
 }  // namespace ctrnn::python

@@ -13,6 +13,7 @@ void bind_network(nanobind::module_& m);
 void bind_trainer(nanobind::module_& m);
 void bind_checkpoint(nanobind::module_& m);
 void bind_tasks(nanobind::module_& m);
+void bind_analysis(nanobind::module_& m);
 
 // An optimizer config and loss weights from the Python Trainer's arguments (both validated by the
 // library when the trainer is made).

@@ -32,4 +32,5 @@ NB_MODULE(_core, m) {
   python::bind_trainer(m);
   python::bind_checkpoint(m);
   python::bind_tasks(m);
+  python::bind_analysis(m);
 }

@@ -39,7 +39,8 @@ nb::object optional_numpy(const std::optional<Tensor<T>>& t) {
   return nb::cast(to_numpy(Tensor<T>(*t)));
 }
 
-nb::dict layer_to_dict(LayerView<float>&& v) {
+template <class T>
+nb::dict layer_to_dict(LayerView<T>&& v) {
   nb::dict d;
   d["name"] = to_string(v.layer);
   d["pre"] = v.pre;
@@ -55,88 +56,124 @@ nb::dict layer_to_dict(LayerView<float>&& v) {
   return d;
 }
 
-}  // namespace
-
-void bind_network(nb::module_& m) {
-  nb::class_<Network>(m, "Network")
+template <class T>
+void bind_network_class(nb::module_& m, const char* name) {
+  using Net = BasicNetwork<T>;
+  nb::class_<Net>(m, name)
       .def("__init__",
-           [](Network* self, const std::string& config_json, const nb::dict& arrays, const std::string& device,
+           [](Net* self, const std::string& config_json, const nb::dict& arrays, const std::string& device,
               const std::string& math) {
              const Device d = parse_device(device);
              if (math != "fp32" && math != "tf32") throw InvalidArgument("math", "\"fp32\" or \"tf32\"", "\"" + math + "\"");
              Config c = make_config(config_json, arrays);
              nb::gil_scoped_release release;
-             new (self) Network(std::move(c), d, math == "tf32" ? MathMode::TF32 : MathMode::FP32);
+             new (self) Net(std::move(c), d, math == "tf32" ? MathMode::TF32 : MathMode::FP32);
            },
            nb::arg("config_json"), nb::arg("arrays"), nb::arg("device") = "auto", nb::arg("math") = "fp32")
-      .def_prop_ro("device", [](const Network& n) { return to_string(n.device()); })
-      .def_prop_ro("device_description", &Network::device_description)
-      .def_prop_ro("ensemble_size", &Network::ensemble_size)
-      .def_prop_ro("dims", [](const Network& n) { return std::make_tuple(n.config().dims[0], n.config().dims[1], n.config().dims[2]); })
-      .def_prop_ro("alpha", [](const Network& n) { return n.config().alpha(); })
-      .def_prop_ro("activation", [](const Network& n) { return to_string(n.config().activation); })
-      .def_prop_ro("init_state", [](const Network& n) { return to_string(n.config().init_state); })
-      .def_prop_ro("seed", [](const Network& n) { return n.config().seed; })
-      .def_prop_ro("training", [](const Network& n) { return n.mode() == Mode::Train; })
-      .def("train", &Network::train)
-      .def("eval", &Network::eval)
+      .def_prop_ro("device", [](const Net& n) { return to_string(n.device()); })
+      .def_prop_ro("device_description", &Net::device_description)
+      .def_prop_ro("ensemble_size", &Net::ensemble_size)
+      .def_prop_ro("dims", [](const Net& n) { return std::make_tuple(n.config().dims[0], n.config().dims[1], n.config().dims[2]); })
+      .def_prop_ro("alpha", [](const Net& n) { return n.config().alpha(); })
+      .def_prop_ro("activation", [](const Net& n) { return to_string(n.config().activation); })
+      .def_prop_ro("init_state", [](const Net& n) { return to_string(n.config().init_state); })
+      .def_prop_ro("seed", [](const Net& n) { return n.config().seed; })
+      .def_prop_ro("training", [](const Net& n) { return n.mode() == Mode::Train; })
+      .def("train", &Net::train)
+      .def("eval", &Net::eval)
       // Views in and out (python/ctrnn/_arrays.py allocates the outputs where the input lives).
       .def("forward",
-           [](Network& n, const InArray& u, const OutArray& y, const OutArray& r, uintptr_t stream) {
+           [](Net& n, const InArray& u, const OutArray& y, const OutArray& r, uintptr_t stream) {
              const View uv = to_view(u, "u"), yv = to_view(y, "y"), rv = to_view(r, "r");
              nb::gil_scoped_release release;
              n.forward(uv, &yv, &rv, to_stream(stream));
            },
            nb::arg("u"), nb::arg("y"), nb::arg("r"), nb::arg("stream") = 0)
       .def("backward",
-           [](Network& n, const InArray& dy, std::optional<InArray> dr, const std::vector<OutArray>& grads,
-              uintptr_t stream) {
+           [](Net& n, const InArray& dy, std::optional<InArray> dr, const std::vector<OutArray>& grads,
+              uintptr_t stream, std::optional<OutArray> du) {
              if (grads.size() != kNumParamArrays)
                throw InvalidArgument("gradients", std::to_string(kNumParamArrays) + " arrays (param_names order)",
                                      std::to_string(grads.size()));
              const View gy = to_view(dy, "dy");
              const View gr = dr ? to_view(*dr, "dr") : View{};
+             const View gu = du ? to_view(*du, "du") : View{};
              std::vector<View> views;
              for (int k = 0; k < kNumParamArrays; ++k) views.push_back(to_view(grads[k], kParamNames[k]));
              std::array<const View*, kNumParamArrays> out{};
              for (int k = 0; k < kNumParamArrays; ++k) out[k] = &views[k];
              nb::gil_scoped_release release;
-             n.backward(gy, dr ? &gr : nullptr, out, to_stream(stream));
+             n.backward(gy, dr ? &gr : nullptr, out, to_stream(stream), du ? &gu : nullptr);
            },
-           nb::arg("dy"), nb::arg("dr").none(), nb::arg("gradients"), nb::arg("stream") = 0)
+           nb::arg("dy"), nb::arg("dr").none(), nb::arg("gradients"), nb::arg("stream") = 0,
+           nb::arg("du").none() = nb::none())
+      // Parameter arrays from views (param_names order; None keeps an array), read in place.
+      .def("set_params",
+           [](Net& n, const std::vector<std::optional<InArray>>& arrays, uintptr_t stream) {
+             if (arrays.size() != kNumParamArrays)
+               throw InvalidArgument("params", std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
+                                     std::to_string(arrays.size()));
+             std::array<View, kNumParamArrays> views;
+             std::array<const View*, kNumParamArrays> src{};
+             for (int k = 0; k < kNumParamArrays; ++k)
+               if (arrays[k]) {
+                 views[k] = to_view(*arrays[k], kParamNames[k]);
+                 src[k] = &views[k];
+               }
+             nb::gil_scoped_release release;
+             n.set_params(src, to_stream(stream));
+           },
+           nb::arg("params"), nb::arg("stream") = 0)
       // The parameter arrays' names and shapes, in ParamArray order: {name: shape}.
       .def("param_shapes",
-           [](const Network& n) {
+           [](const Net& n) {
              nb::dict d;
              for (int k = 0; k < kNumParamArrays; ++k) d[kParamNames[k]] = nb::tuple(nb::cast(param_shape(k, n.config())));
              return d;
            })
-      .def("last_outputs", [](const Network& n) { return to_numpy(n.last_outputs()); })
+      .def("input_shape", [](const Net& n) { return nb::tuple(nb::cast(n.input_shape())); })
+      .def("last_outputs", [](const Net& n) { return to_numpy(n.last_outputs()); })
       .def("layers",
-           [](const Network& n) {
+           [](const Net& n) {
              auto views = n.layers();
              nb::list out;
              for (auto& v : views) out.append(layer_to_dict(std::move(v)));
              return out;
            })
-      .def("params", [](const Network& n) { return params_to_dict(n.params()); })
-      .def("set_weight", [](Network& n, int layer, const HostArray<float>& w) { n.set_weight(layer_of(layer), to_tensor(w)); },
+      .def("params", [](const Net& n) { return params_to_dict(n.params()); })
+      .def("set_weight", [](Net& n, int layer, const HostArray<T>& w) { n.set_weight(layer_of(layer), to_tensor(w)); },
            nb::arg("layer"), nb::arg("weight"))
-      .def("set_bias", [](Network& n, int layer, const HostArray<float>& b) { n.set_bias(layer_of(layer), to_tensor(b)); },
+      .def("set_bias", [](Net& n, int layer, const HostArray<T>& b) { n.set_bias(layer_of(layer), to_tensor(b)); },
            nb::arg("layer"), nb::arg("bias"))
-      .def("set_initial_state", [](Network& n, const HostArray<float>& h0) { n.set_initial_state(to_tensor(h0)); },
+      .def("set_initial_state", [](Net& n, const HostArray<T>& h0) { n.set_initial_state(to_tensor(h0)); },
            nb::arg("h0"))
-      .def("bias_learnable", [](const Network& n, int layer) { return n.bias_learnable(layer_of(layer)); })
-      .def_prop_ro("h0_learnable", &Network::h0_learnable)
-      .def("reset_state", &Network::reset_state)
-      .def("kept_state", [](const Network& n) { return to_numpy(n.kept_state()); })
+      .def("bias_learnable", [](const Net& n, int layer) { return n.bias_learnable(layer_of(layer)); })
+      .def_prop_ro("h0_learnable", &Net::h0_learnable)
+      .def("reset_state", &Net::reset_state)
+      // keep mode: the carried v_T (E, B, H), or None when none is carried.
+      .def("kept_state",
+           [](const Net& n) -> nb::object {
+             Tensor<T> v = n.kept_state();
+             if (v.numel() == 0) return nb::none();
+             return nb::cast(to_numpy(std::move(v)));
+           })
+      .def("set_kept_state", [](Net& n, const HostArray<T>& v) { n.set_kept_state(to_tensor(v)); }, nb::arg("v"))
       .def("print_layers",
-           [](const Network& n) {
+           [](const Net& n) {
              std::ostringstream os;
              n.print_layers(os);
              return os.str();
            })
-      .def_prop_rw("forward_calls", &Network::forward_calls, &Network::set_forward_calls);
+      .def_prop_rw("forward_calls", &Net::forward_calls, &Net::set_forward_calls);
+}
+
+}  // namespace
+
+// Network (float32: the CPU and CUDA backends) and DoubleNetwork (float64: the CPU reference,
+// for gradient checks and torch's float64).
+void bind_network(nb::module_& m) {
+  bind_network_class<float>(m, "Network");
+  bind_network_class<double>(m, "DoubleNetwork");
 }
 
 }  // namespace ctrnn::python
