@@ -8,6 +8,7 @@
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "json_input.hpp"
+#include "number_text.hpp"
 
 namespace ctrnn {
 
@@ -39,7 +40,7 @@ json optimizer_json(const OptimizerConfig& o) {
 void check_finite(const std::vector<float>& values, const std::string& name, const std::string& path) {
   for (size_t i = 0; i < values.size(); ++i)
     if (!std::isfinite(values[i]))
-      throw StateError("ctrnn: not saving checkpoint '" + path + "': " + name + " holds " + std::to_string(values[i]) +
+      throw StateError("ctrnn: not saving checkpoint '" + path + "': " + name + " holds " + detail::number_text(values[i]) +
                        " at flat index " + std::to_string(i) + " (the previous file, if any, is kept)");
 }
 
@@ -184,7 +185,7 @@ void read_optimizer(const SafetensorsFile& f, const std::string& path, Checkpoin
     for (int k = 0; k < kNumLossTerms; ++k) {
       const std::string key = std::string("lambda_") + kLossTermNames[k];
       const double x = number_field(lw, key);
-      if (!(x >= 0) || !std::isfinite(x)) throw InvalidArgument(key, "a finite number >= 0", std::to_string(x));
+      if (!(x >= 0) || !std::isfinite(x)) throw InvalidArgument(key, "a finite number >= 0", detail::number_text(x));
       ck.loss_weights.lambda[k] = x;
     }
   } catch (const InvalidArgument& e) {
@@ -249,6 +250,15 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
     s.v = read_params(f, "optimizer.v.", c, path);
     ck.trainer_state = std::move(s);
     read_optimizer(f, path, ck);
+    if (ck.optimizer.kind == OptimizerConfig::Kind::Adam) {  // a negative second moment trains into NaN
+      const auto v = ck.trainer_state->v.arrays();
+      for (size_t a = 0; a < v.size(); ++a)
+        for (size_t i = 0; i < v[a]->size(); ++i)
+          if ((*v[a])[i] < 0)
+            refuse(path, "tensor 'optimizer.v." + std::string(kParamNames[a]) + "' holds " +
+                             detail::number_text((*v[a])[i]) + " at flat index " + std::to_string(i) +
+                             " (Adam's second moment is >= 0)");
+    }
   }
   const auto saved_on = f.metadata.find("computed_on");
   if (saved_on != f.metadata.end() && without_thread_count(saved_on->second) != without_thread_count(net.device_description()))

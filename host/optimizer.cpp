@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ctrnn/error.hpp"
+#include "number_text.hpp"
 
 namespace ctrnn {
 
@@ -16,7 +17,7 @@ std::string to_string(OptimizerConfig::Kind k) { return k == OptimizerConfig::Ki
 
 void OptimizerConfig::validate(const std::string& prefix) const {
   auto check = [&](bool ok, const char* name, const char* expected, double v) {
-    if (!ok) throw InvalidArgument(prefix + name, expected, std::to_string(v));
+    if (!ok) throw InvalidArgument(prefix + name, expected, detail::number_text(v));
   };
   check(std::isfinite(lr) && lr > 0, "lr", "a finite number > 0", lr);
   check(beta1 >= 0 && beta1 < 1, "beta1", "a number in [0, 1)", beta1);
