@@ -18,11 +18,14 @@ from .. import _core
 from .plots import plot_fixed_points, plot_spectra
 
 def _network(model):
-    """The engine network behind a ctrnn.CTRNN (or anything that holds one as ``_net``)."""
+    """The engine network behind a ctrnn.CTRNN, or behind a ctrnn.torch.CTRNN with float32
+    parameters (its engine for their device, holding their current values)."""
     net = getattr(model, "_net", None)
+    if net is None and hasattr(model, "_synced_engine"):  # ctrnn.torch.CTRNN
+        net = model._synced_engine().net
     if not isinstance(net, _core.Network):
-        raise TypeError(f"ctrnn: invalid model: expected a ctrnn.CTRNN, got {type(model).__module__}."
-                        f"{type(model).__qualname__}")
+        raise TypeError(f"ctrnn: invalid model: expected a ctrnn.CTRNN or a float32 ctrnn.torch.CTRNN, got "
+                        f"{type(model).__module__}.{type(model).__qualname__}")
     return net
 
 
@@ -134,8 +137,8 @@ def sample_states(trajectories, n, noise_scale=0.5, valid=None, seed=0):
 
 def fixed_points(model, inputs, states=None, *, trajectories=None, n=1024, noise_scale=0.5, valid=None, seed=0,
                  **options):
-    """Finds the fixed points of every network of `model` (eval mode, no noise) under constant
-    inputs.
+    """Finds the fixed points of every network of `model` (a ctrnn.CTRNN, or a ctrnn.torch.CTRNN
+    with float32 parameters: their current values) in eval mode (no noise) under constant inputs.
 
     inputs: (I) one input for every candidate, (N, I) one per candidate, or (E, N, I).
     states: the candidate states (N, H), or (E, N, H) one set per network; or instead
