@@ -20,6 +20,8 @@
 
 extern char** environ;
 
+#include "test_util.hpp"
+
 namespace ctrnn::test {
 
 // A network and task small enough that a run takes a fraction of a second.
@@ -50,6 +52,9 @@ inline CliResult run_cli(const std::string& args, const std::filesystem::path& d
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
+
+// run_cli in a test's temporary folder, the form every CLI test file calls.
+inline CliResult run(const std::string& args, const TempDir& d) { return run_cli(args, d.path); }
 
 // `text` with the first `from` replaced by `to` (a failure when `from` is absent).
 inline std::string replaced(std::string text, const std::string& from, const std::string& to) {

@@ -15,7 +15,7 @@ using test::expect_one_line_error;
 using test::kSmallConfig;
 using test::TempDir;
 
-test::CliResult run(const std::string& args, const TempDir& d) { return test::run_cli(args, d.path); }
+using test::run;
 
 // A damaged run record in a checkpoint's metadata: exit 2, naming --resume and the problem in
 // words, never the JSON library's ("[json.exception...").

@@ -27,7 +27,7 @@ using test::expect_one_line_error;
 using test::kSmallConfig;
 using test::TempDir;
 
-test::CliResult run(const std::string& args, const TempDir& d) { return test::run_cli(args, d.path); }
+using test::run;
 
 TEST(CliProgram, EveryHelpExitsZeroAndVersionPrintsTheVersion) {
   TempDir d;

@@ -23,7 +23,7 @@ using test::expect_one_line_error;
 using test::kSmallConfig;
 using test::TempDir;
 
-test::CliResult run(const std::string& args, const TempDir& d) { return test::run_cli(args, d.path); }
+using test::run;
 
 // kSmallConfig for a run that goes on until stopped, saving only at the end.
 std::string endless_config() {
