@@ -14,9 +14,11 @@ step (forward, MSE, BPTT, Adam) inside the engine, numpy in and out. Sizes (H, B
 100) and (256, 64, 200), I = O = 4 (bench/bench_common.hpp's).
 
 One thread everywhere: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 set before OpenBLAS loads.
-Timing: wall-clock; after a warm-up the contenders run in alternating blocks (so that other
-processes' load hits each alike), a block being k steps that last >= --min-time s; reported is
-the median over --blocks blocks of the mean time per step. Without ctrnn.torch (a ctrnn older
+Timing: wall-clock (--cpu-time: the process's CPU time, which on a machine busy with other work
+leaves out the time the core spent on others; every side computes on this process's one
+thread); after a warm-up the contenders run in alternating blocks (so that other processes' load
+hits each alike), a block being k steps that last >= --min-time s; reported is the median over
+--blocks blocks of the mean time per step. Without ctrnn.torch (a ctrnn older
 than it) its columns say so and the rest runs.
 """
 import os
@@ -87,7 +89,7 @@ def contenders(size, nn4n_ctrnn):
     return loops
 
 
-def measure(loops, min_time, blocks):
+def measure(loops, min_time, blocks, clock):
     """Median over blocks of the mean seconds per step, the contenders' blocks interleaved."""
     iterations = {}
     for name, step in loops.items():
@@ -99,11 +101,11 @@ def measure(loops, min_time, blocks):
     for _ in range(blocks):
         for name, step in loops.items():
             k = iterations[name]
-            start = time.perf_counter()
+            start = clock()
             for _ in range(k):
                 step()
-            samples[name].append((time.perf_counter() - start) / k)
-    return {name: statistics.median(s) for name, s in samples.items()}, iterations
+            samples[name].append((clock() - start) / k)
+    return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def main():
@@ -112,7 +114,9 @@ def main():
     parser.add_argument("--blocks", type=int, default=7, help="timed blocks per contender (default 7)")
     parser.add_argument("--nn4n", help="nn4n wheel or source folder (default: installed, else bench/'s wheel)")
     parser.add_argument("--out", type=Path, help="also write the table and its context as markdown here")
+    parser.add_argument("--cpu-time", action="store_true", help="time the process's CPU time, not wall-clock")
     args = parser.parse_args()
+    clock = time.process_time if args.cpu_time else time.perf_counter
 
     torch.set_num_threads(1)
     nn4n_ctrnn, nn4n_version, _ = import_nn4n(args.nn4n)
@@ -124,7 +128,8 @@ def main():
         f"machine: {cpu_model()}, {os.cpu_count()} cores; one thread on every side",
         f"torch {torch.__version__}, nn4n {nn4n_version}, ctrnn {facts['version']}: {facts['backend']}",
         "ctrnn.torch: " + ("present" if ctrnn_torch else f"missing ({CTRNN_TORCH_MISSING}): its columns are empty"),
-        f"timing: wall-clock, median over {args.blocks} interleaved blocks of >= {args.min_time} s each",
+        f"timing: {'process CPU time' if args.cpu_time else 'wall-clock'}, median over {args.blocks} interleaved "
+        f"blocks of >= {args.min_time} s each",
         f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
     ]
     for line in context:
@@ -136,7 +141,7 @@ def main():
     for size in SIZES:
         load = os.getloadavg()[0]
         print(f"torch_loop_bench: (H, B, T) = {size} (load {load:.2f}) ...", flush=True)
-        times, _ = measure(contenders(size, nn4n_ctrnn), args.min_time, args.blocks)
+        times = measure(contenders(size, nn4n_ctrnn), args.min_time, args.blocks, clock)
         for name, seconds in times.items():
             print(f"  {name:20s} {fmt_time(seconds):>10s} per step", flush=True)
         ours, trainer = times.get("ctrnn.torch"), times.get("ctrnn.Trainer.step")

@@ -12,6 +12,8 @@ enum ExitCode : int {
   kBadInput = 2,     // bad usage, a bad config, data file, checkpoint or path
   kNonFiniteLoss = 3,  // training stopped: every network diverged (NaN or Inf loss or update); the last good checkpoint stays
   kIoError = 4,      // output could not be written (disk full, I/O failure)
+  // 128 + the signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP): `train` stopped by a signal
+  // after saving the checkpoint (stop_signals.hpp).
 };
 
 struct TrainOptions {
@@ -42,6 +44,7 @@ struct RunOptions {
   std::string inputs, out;
   std::string device = "auto";
   bool reset_state = false;
+  bool overwrite = false;
 };
 
 struct ExportTaskOptions {
@@ -49,6 +52,7 @@ struct ExportTaskOptions {
   std::string trials;  // number, parsed strictly
   std::string out;
   std::string seed;  // number, parsed strictly; default: the config's data seed
+  bool overwrite = false;
 };
 
 int train_command(const TrainOptions& o);

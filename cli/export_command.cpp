@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
+#include "ctrnn/run_folder.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
 #include "evaluation.hpp"
@@ -30,7 +31,7 @@ int export_task_command(const ExportTaskOptions& o) {
   const auto task = tc.make_task();
   const int64_t trials = parse_integer(o.trials, "--trials", 1, int64_t(1) << 24);
   const uint64_t seed = o.seed.empty() ? tc.training.data_seed : uint64_t(parse_integer(o.seed, "--seed", 0, INT64_MAX));
-  check_output_file(o.out, "--out");
+  const OutputFile out(o.out, "--out", o.overwrite);
   // The batch index evaluation uses plus one: trials no training run or evaluation draws.
   const TaskBatch b = task->batch(trials, seed, kEvalBatchIndex + 1);
   DataSet d;
@@ -40,7 +41,7 @@ int export_task_command(const ExportTaskOptions& o) {
   try {
     d.write(o.out);
   } catch (const FileError& e) {
-    throw OutputError(e.what());
+    throw WriteError(e.what());
   }
   std::cout << "wrote " << o.out << ": " << trials << " trials of task " << task->name() << " (seed " << seed
             << "): u " << shape_to_string(d.u.shape) << ", target " << shape_to_string(d.target.shape)

@@ -3,14 +3,13 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 
 #include "commands.hpp"
 #include "ctrnn/analysis.hpp"
 #include "ctrnn/checkpoint.hpp"
 #include "ctrnn/error.hpp"
-#include "ctrnn/run_inputs.hpp"
+#include "ctrnn/run_folder.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "options.hpp"
 
@@ -81,6 +80,7 @@ void register_fixed_points_command(CLI::App& app, FixedPointsCommand& c) {
   c.app->add_option("--device", c.device, "auto (the GPU when present), cpu or cuda")
       ->capture_default_str()
       ->type_name("DEVICE");
+  c.app->add_flag("--overwrite", c.overwrite, "replace an existing output file");
 }
 
 int FixedPointsCommand::run() const {
@@ -89,7 +89,7 @@ int FixedPointsCommand::run() const {
   FixedPointOptions options;
   if (!max_iters.empty()) options.max_iters = parse_integer(max_iters, "--max-iters", 0, int64_t(1) << 31);
   if (!max_q.empty()) options.max_q = parse_nonnegative(max_q, "--max-q");
-  check_output_file(out, "--out");
+  const OutputFile out_file(out, "--out", overwrite);
   Network net = std::move(load_checkpoint(checkpoint, parse_device(device)).network);
   if (net.config().init_state == InitState::Keep)
     throw InvalidArgument("CHECKPOINT",
@@ -97,18 +97,17 @@ int FixedPointsCommand::run() const {
                           "carried state, which the trajectories from v_0 = 0 would not follow)",
                           "init_state keep in " + checkpoint);
   net.eval();
-  const Tensor<float> u = read_run_inputs(inputs, net.config());
+  const Tensor<float> u = read_inputs_option(inputs, net.config());
   const Tensor<float> u_star = constant_input(inputs, net.config().dims[0]);
   const Tensor<float> states = sample_states(state_trajectories(net, u), candidates, 0.5, nullptr, draw_seed);
   const FixedPointResult result = find_fixed_points(net, states, u_star, options);
-  const bool replaced = std::filesystem::exists(out);
   try {
     save_fixed_points(out, result);
   } catch (const FileError& e) {
-    throw OutputError(e.what());
+    throw WriteError(e.what());
   }
   print_summary(result);
-  std::cout << "wrote " << out << (replaced ? " (replaced the existing file)" : "") << "\n";
+  std::cout << "wrote " << out << (out_file.existed() ? " (replaced the existing file)" : "") << "\n";
   return kSuccess;
 }
 

@@ -11,6 +11,7 @@ struct FixedPointsCommand {
   CLI::App* app = nullptr;
   std::string checkpoint, inputs, out;
   std::string n = "1024", seed = "0", max_iters, max_q, device = "auto";
+  bool overwrite = false;
   int run() const;
 };
 

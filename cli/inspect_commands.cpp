@@ -1,7 +1,12 @@
 // `ctrnn eval CHECKPOINT`, `ctrnn info CHECKPOINT` and `ctrnn run CONFIG|CHECKPOINT`.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -11,7 +16,7 @@
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
-#include "ctrnn/run_inputs.hpp"
+#include "ctrnn/run_folder.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
 #include "evaluation.hpp"
@@ -23,20 +28,35 @@ namespace {
 
 using nlohmann::json;
 
-// A safetensors file starts with its header size; a JSON config starts with '{'.
-bool looks_like_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw FileError("ctrnn: cannot open '" + path + "'");
+// A safetensors file starts with its header size; a JSON config starts with '{'. Refuses
+// (naming `option`) what is not a readable regular file: opened without blocking, so a FIFO is
+// refused rather than waited on.
+bool looks_like_json(const std::string& path, const std::string& option) {
+  const std::string expected = "a config JSON or a checkpoint (a readable regular file)";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw InvalidArgument(option, expected, "'" + path + "': " + std::strerror(errno));
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   char c = 0;
-  while (in.get(c) && std::isspace(static_cast<unsigned char>(c))) {
+  while (regular && ::read(fd, &c, 1) == 1 && std::isspace(static_cast<unsigned char>(c))) {
   }
+  ::close(fd);
+  if (!regular) throw InvalidArgument(option, expected, "'" + path + "', not a regular file");
   return c == '{';
 }
 
 Checkpoint load_checkpoint_not_config(const std::string& path, Device device) {
-  if (std::filesystem::is_regular_file(path) && looks_like_json(path))
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(path, ec) && looks_like_json(path, "CHECKPOINT"))
     throw InvalidArgument("CHECKPOINT", "a checkpoint (.safetensors)", "a JSON config '" + path + "'");
   return load_checkpoint(path, device);
+}
+
+// Whether a stored task is a data-file task (its JSON has "data").
+bool task_has_data(const std::string& task_json) {
+  if (task_json.empty()) return false;
+  const json t = json::parse(task_json, nullptr, /*allow_exceptions=*/false);
+  return t.is_object() && t.contains("data");
 }
 
 std::string meta_or(const Checkpoint& ck, const std::string& key, const std::string& fallback) {
@@ -85,6 +105,10 @@ int eval_command(const EvalOptions& o) {
   int64_t batch = parse_integer(meta_or(ck, "eval_batch_size", "256"), "checkpoint metadata eval_batch_size", 1,
                                 int64_t(1) << 31);
   if (batch_option) batch = batch_option;
+  // A data file is evaluated on all its trials: --batch would be silently ignored.
+  if (batch_option && (!o.data.empty() || task_has_data(task_json)))
+    throw InvalidArgument("--batch", "fresh trials of a built-in task (a data file is evaluated on all its trials)",
+                          !o.data.empty() ? "--data " + o.data : "a run trained on a data file");
   if (o.reset_state) ck.network.reset_state();
   Trainer trainer(ck.network, ck.optimizer, ck.loss_weights);
   const Config& c = ck.network.config();
@@ -173,12 +197,12 @@ int info_command(const InfoOptions& o) {
 int run_command(const RunOptions& o) {
   if (o.inputs.empty()) throw InvalidArgument("--inputs", "a safetensors file with tensor 'u' (T, B, I) or (E, T, B, I)", "none");
   if (o.out.empty()) throw InvalidArgument("--out", "the output safetensors path", "none");
-  check_output_file(o.out, "--out");
+  const OutputFile out_file(o.out, "--out", o.overwrite);
   const Device device = parse_device(o.device);
   std::optional<Network> net;
-  if (looks_like_json(o.source)) net.emplace(read_train_config(o.source).network, device);
+  if (looks_like_json(o.source, "SOURCE")) net.emplace(read_train_config(o.source).network, device);
   else net.emplace(std::move(load_checkpoint(o.source, device).network));
-  const Tensor<float> u = read_run_inputs(o.inputs, net->config());
+  const Tensor<float> u = read_inputs_option(o.inputs, net->config());
   if (o.reset_state) net->reset_state();
   net->eval();
   const ForwardResult<float> res = with_keep_hint([&] { return net->forward(u); });
@@ -186,13 +210,12 @@ int run_command(const RunOptions& o) {
   out.put("y", res.y);
   out.put("r", res.r);
   out.metadata["source"] = o.source;
-  const bool replaced = std::filesystem::exists(o.out);
   try {
     out.write(o.out);
   } catch (const FileError& e) {
-    throw OutputError(e.what());
+    throw WriteError(e.what());
   }
-  std::cout << "wrote " << o.out << (replaced ? " (replaced the existing file)" : "") << ": y "
+  std::cout << "wrote " << o.out << (out_file.existed() ? " (replaced the existing file)" : "") << ": y "
             << shape_to_string(res.y.shape) << ", r " << shape_to_string(res.r.shape) << "\n";
   return kSuccess;
 }

@@ -19,6 +19,19 @@ using namespace ctrnn::cli;
 
 const char* kDevice = "auto (the GPU when present), cpu or cuda";
 
+// CLI11 takes `--steps ''` as a value, which would read as "not given": refused instead, naming
+// the option (or the positional argument).
+void refuse_empty_values(const CLI::App& app) {
+  for (const CLI::App* sub : app.get_subcommands())
+    for (const CLI::Option* opt : sub->get_options())
+      if (opt->get_type_size() > 0 && opt->count() > 0)
+        for (const std::string& value : opt->results())
+          if (value.empty()) {
+            const std::string name = opt->get_lnames().empty() ? opt->get_name() : "--" + opt->get_lnames().front();
+            throw ctrnn::InvalidArgument(name, "a value", "an empty one");
+          }
+}
+
 int run_commands(int argc, char** argv) {
   CLI::App app{"ctrnn " + std::string(ctrnn::version()) + ": train continuous-time RNNs (nn4n's CTRNN) fast", "ctrnn"};
   app.set_version_flag("--version", std::string(ctrnn::version()));
@@ -56,6 +69,7 @@ int run_commands(int argc, char** argv) {
   r->add_option("--out", run.out, "output safetensors: y (E,T,B,O), r (E,T,B,H)")->type_name("PATH");
   r->add_option("--device", run.device, kDevice)->capture_default_str()->type_name("DEVICE");
   r->add_flag("--reset-state", run.reset_state, "keep mode: start from zeros, not the carried state");
+  r->add_flag("--overwrite", run.overwrite, "replace an existing output file");
 
   ExportTaskOptions exporter;
   CLI::App* x = app.add_subcommand("export-task", "write a built-in task's trials as a data file");
@@ -63,6 +77,7 @@ int run_commands(int argc, char** argv) {
   x->add_option("--trials", exporter.trials, "number of trials N")->required()->type_name("N");
   x->add_option("--out", exporter.out, "output data file (.safetensors)")->required()->type_name("PATH");
   x->add_option("--seed", exporter.seed, "the trials' seed (default: the config's data seed)")->type_name("N");
+  x->add_flag("--overwrite", exporter.overwrite, "replace an existing output file");
 
   FixedPointsCommand fixed_points;
   register_fixed_points_command(app, fixed_points);
@@ -76,15 +91,20 @@ int run_commands(int argc, char** argv) {
   } catch (const CLI::CallForVersion& v) {
     return app.exit(v);
   } catch (const CLI::ParseError& p) {
-    if (argc < 2) {
-      std::cout << app.help();
-      return kBadInput;
-    }
     std::string where = "ctrnn";
     for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
-    std::cerr << printable_message(std::string(p.what()) + " (see " + where + " --help)") << "\n";
+    std::string what = p.what();
+    if (argc < 2) {
+      std::cout << app.help();
+    } else if (app.get_subcommands().empty() && argv[1][0] != '-') {  // CLI11 says only "A subcommand is required"
+      std::string known;
+      for (const CLI::App* sub : app.get_subcommands({})) known += (known.empty() ? "" : ", ") + sub->get_name();
+      what = "unknown subcommand '" + std::string(argv[1]) + "' (expected one of " + known + ")";
+    }
+    std::cerr << printable_message(what + " (see " + where + " --help)") << "\n";
     return kBadInput;
   }
+  refuse_empty_values(app);
   if (t->parsed()) return train_command(train);
   if (e->parsed()) return eval_command(eval);
   if (i->parsed()) return info_command(info);
@@ -101,15 +121,15 @@ int main(int argc, char** argv) {
   } catch (const ctrnn::InvalidArgument& e) {
     std::cerr << printable_message(e.what()) << "\n";
     return kBadInput;
+  } catch (const ctrnn::WriteError& e) {  // a full disk, an I/O error: the input was fine
+    std::cerr << printable_message(e.what()) << "\n";
+    return kIoError;
   } catch (const ctrnn::FileError& e) {
     std::cerr << printable_message(e.what()) << "\n";
     return kBadInput;
   } catch (const ctrnn::StateError& e) {  // e.g. --device cuda where there is no GPU
     std::cerr << printable_message(e.what()) << "\n";
     return kBadInput;
-  } catch (const OutputError& e) {
-    std::cerr << printable_message(e.what()) << "\n";
-    return kIoError;
   } catch (const std::bad_alloc&) {
     std::cerr << "ctrnn: out of memory\n";
     return kFailure;

@@ -3,9 +3,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 
 #include "ctrnn/error.hpp"
+#include "ctrnn/run_inputs.hpp"
 
 namespace ctrnn::cli {
 
@@ -21,13 +21,12 @@ int64_t parse_integer(const std::string& text, const std::string& option, int64_
   return v;
 }
 
-void check_output_file(const std::string& path, const std::string& option) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) throw InvalidArgument(option, "the path of an output file", "'" + path + "', a folder");
-  const fs::path parent = fs::path(path).parent_path();
-  if (!parent.empty() && !fs::is_directory(parent, ec))
-    throw InvalidArgument(option, "a file in an existing folder", "'" + path + "' (no folder '" + parent.string() + "')");
+Tensor<float> read_inputs_option(const std::string& path, const Config& c) {
+  try {
+    return read_run_inputs(path, c);
+  } catch (const FileError& e) {
+    throw InvalidArgument("--inputs", "a readable safetensors file with a tensor 'u'", reason_of(e));
+  }
 }
 
 namespace {
@@ -49,6 +48,12 @@ std::string printable_message(const std::string& message) {
   // Library messages carry their own prefix, and wrapped ones repeat it: say it once.
   std::string text = message;
   for (size_t at; (at = text.find("ctrnn: ")) != std::string::npos;) text.erase(at, 7);
+  // A hostile value (a 1 MB path or config string) is not echoed back whole: its start and the
+  // message's end (what was expected comes first, the value last) are enough to recognise it.
+  constexpr size_t kHead = 600, kTail = 200;
+  if (text.size() > kHead + kTail + 100)
+    text = text.substr(0, kHead) + " [... " + std::to_string(text.size() - kHead - kTail) + " bytes left out ...] " +
+           text.substr(text.size() - kTail);
   std::string out = "ctrnn: ";
   for (size_t i = 0; i < text.size();) {
     const size_t n = utf8_length(text, i);

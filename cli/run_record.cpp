@@ -89,12 +89,19 @@ const std::string& metadata(const Checkpoint& ck, const std::string& key) {
   return it->second;
 }
 
+[[noreturn]] void refuse_record(const std::string& problem) {
+  throw InvalidArgument("--resume", "a checkpoint whose 'run' metadata is the record `ctrnn train` writes", problem);
+}
+
 json stored_record(const Checkpoint& ck) {
+  json r;
   try {
-    return json::parse(metadata(ck, kRunMetadataKey));
-  } catch (const json::exception& e) {
-    throw InvalidArgument("--resume", "a checkpoint with a valid run record", e.what());
+    r = json::parse(metadata(ck, kRunMetadataKey));
+  } catch (const json::exception&) {
+    refuse_record("text that is not JSON");  // not the JSON library's own words
   }
+  if (!r.is_object()) refuse_record("not an object");
+  return r;
 }
 
 }  // namespace
@@ -131,7 +138,7 @@ std::string stored_run_config(const Checkpoint& ck) {
   const Config& c = ck.network.config();
   json config{{"dims", c.dims}, {"seed", c.seed}, {"ensemble_size", c.ensemble_size}};  // E: per-network values
   for (const char* section : {"task", "training", "loss"}) {
-    if (!r.contains(section)) throw InvalidArgument("--resume", "a checkpoint with a complete run record", std::string("no ") + section);
+    if (!r.contains(section) || !r[section].is_object()) refuse_record(std::string("no object '") + section + "'");
     config[section] = r[section];
   }
   return config.dump();
@@ -140,7 +147,13 @@ std::string stored_run_config(const Checkpoint& ck) {
 RunFields stored_identity(const Checkpoint& ck) {
   RunFields out;
   const json r = stored_record(ck);
-  for (const auto& f : r.value("identity", json::array())) out.emplace_back(f.at(0).get<std::string>(), f.at(1).get<std::string>());
+  const json identity = r.value("identity", json::array());
+  if (!identity.is_array()) refuse_record("'identity' is not a list");
+  for (const auto& f : identity) {
+    if (!f.is_array() || f.size() != 2 || !f[0].is_string() || !f[1].is_string())
+      refuse_record("an 'identity' entry that is not a [field, value] pair of strings");
+    out.emplace_back(f[0].get<std::string>(), f[1].get<std::string>());
+  }
   return out;
 }
 

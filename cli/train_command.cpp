@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -16,16 +15,15 @@
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
 #include "evaluation.hpp"
-#include "metrics_csv.hpp"
+#include "ctrnn/run_folder.hpp"
 #include "options.hpp"
-#include "output_folder.hpp"
 #include "run_record.hpp"
+#include "stop_signals.hpp"
 
 namespace ctrnn::cli {
 
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 
@@ -36,41 +34,11 @@ std::string duration(double seconds) {
   return buf;
 }
 
-std::string folder_of(const std::string& path) {
-  const fs::path parent = fs::path(path).parent_path();
-  return parent.empty() ? "." : parent.string();
-}
-
-// The config text with --data / --val-data replacing its task's data: a data-file task keeps
-// its other keys; a built-in task becomes a data-file task that reports decision accuracy when
-// the built-in one has choices.
-TrainConfig with_data_options(const TrainConfig& tc, const std::string& base_dir, const TrainOptions& o) {
-  if (o.data.empty() && o.val_data.empty()) return tc;
-  json config = json::parse(tc.text);
-  json task = config.contains("task") ? config["task"] : json::object();
-  if (!task.contains("data")) {
-    if (o.data.empty())
-      throw InvalidArgument("--val-data", "training data too (--data, or a config whose task has \"data\")",
-                            "a built-in task");
-    bool choices = false;
-    if (!tc.task_json.empty()) choices = tc.make_task()->has_choices();
-    task = json{{"decision_accuracy", choices}};
-  }
-  if (!o.data.empty()) task["data"] = fs::absolute(o.data).string();
-  if (!o.val_data.empty()) task["val_data"] = fs::absolute(o.val_data).string();
-  config["task"] = task;
-  return parse_train_config(config.dump(), base_dir);
-}
-
-// Writes a checkpoint; a failure here is an output problem, not bad input.
-void save(const std::string& path, const Network& net, const Trainer& trainer, std::map<std::string, std::string> extra,
-          const std::vector<double>& last_loss) {
+// The checkpoint's metadata with the loss of the step it holds.
+std::map<std::string, std::string> with_last_loss(std::map<std::string, std::string> extra,
+                                                  const std::vector<double>& last_loss) {
   extra["last_loss"] = json(last_loss).dump();
-  try {
-    save_checkpoint(path, net, &trainer, extra);
-  } catch (const FileError& e) {
-    throw OutputError(std::string(e.what()) + " (checkpoint not saved)");
-  }
+  return extra;
 }
 
 // The progress line's summary of a step: loss (and accuracy) over the networks still training, and
@@ -105,22 +73,18 @@ int train_command(const TrainOptions& o) {
   constexpr int64_t kMaxSteps = int64_t(1) << 53;
   const int64_t steps = o.steps.empty() ? 0 : parse_integer(o.steps, "--steps", 1, kMaxSteps);
   const int64_t log_every = o.log_every.empty() ? -1 : parse_integer(o.log_every, "--log-every", 0, kMaxSteps);
+  const StopSignals signals;
+  const DataFiles data_options{o.data, o.val_data, "--data", "--val-data"};
   std::optional<Checkpoint> ck;
   TrainConfig tc;
-  if (!o.resume.empty()) {
-    ck.emplace(load_checkpoint(o.resume, device));
-    if (o.config.empty()) {  // the checkpoint's own run
-      TrainConfig run = parse_train_config(stored_run_config(*ck));
-      run.text = stored_run_config(*ck);
-      tc = with_data_options(run, ".", o);
-      tc.network = ck->network.config();
-      if (ck->metadata.count("train_config")) tc.text = ck->metadata.at("train_config");
-    } else {
-      tc = with_data_options(read_train_config(o.config), folder_of(o.config), o);
-    }
+  if (!o.resume.empty()) ck.emplace(load_checkpoint(o.resume, device));
+  if (o.config.empty()) {
+    if (!ck) throw InvalidArgument("CONFIG", "a config file (or --resume CHECKPOINT)", "none");
+    tc = parse_train_config(stored_run_config(*ck), ".", data_options);  // the checkpoint's own run
+    tc.network = ck->network.config();
+    if (ck->metadata.count("train_config")) tc.text = ck->metadata.at("train_config");
   } else {
-    if (o.config.empty()) throw InvalidArgument("CONFIG", "a config file (or --resume CHECKPOINT)", "none");
-    tc = with_data_options(read_train_config(o.config), folder_of(o.config), o);
+    tc = read_train_config(o.config, data_options);
   }
   const auto task = tc.make_task();
   RunFields identity = run_identity(tc, *task);
@@ -139,7 +103,7 @@ int train_command(const TrainOptions& o) {
   TrainingSettings& ts = tc.training;
   if (steps > 0) ts.steps = steps;
   if (log_every >= 0) ts.log_every = log_every;
-  const OutputFolder out(o.out, o.resume, o.overwrite);
+  const RunFolder out(o.out, o.resume, o.overwrite, "--out");
 
   std::optional<Network> net;
   if (ck) {
@@ -151,7 +115,7 @@ int train_command(const TrainOptions& o) {
   Trainer trainer(*net, ts.optimizer, ts.loss);
   if (ck) {
     trainer.restore(*ck->trainer_state);
-    for (const std::string& w : ck->warnings) std::cerr << "ctrnn: warning: " << w << "\n";
+    for (const std::string& w : ck->warnings) std::cerr << printable_message("warning: " + w) << "\n";
   }
   const int64_t first = trainer.steps_done();
   if (first >= ts.steps) {
@@ -163,7 +127,7 @@ int train_command(const TrainOptions& o) {
                                                  {"eval_batch_size", std::to_string(ts.eval_batch_size)},
                                                  {"train_config", tc.text},
                                                  {kRunMetadataKey, run_metadata(identity, tc)}};
-  MetricsCsv metrics(out.metrics(), first);
+  MetricsCsv metrics(out, first);
   const Config& c = net->config();
   std::cout << "ctrnn train: task " << task->name() << " | dims [" << c.dims[0] << ", " << c.dims[1] << ", "
             << c.dims[2] << "] | E " << c.ensemble_size << " | " << net->device_description() << " | steps "
@@ -172,15 +136,32 @@ int train_command(const TrainOptions& o) {
 
   const auto start = Clock::now();
   auto last_log = start;
+  // The last checkpoint of this run that loads: the one resumed from until this run saves one.
   int64_t last_saved = first > 0 ? first : -1;
-  // Every network has diverged (NonFiniteLoss), or state that save_checkpoint refuses: stop,
-  // naming the last checkpoint that was written, which loads.
+  std::string last_saved_path = o.resume;
+  const auto save = [&](const LossReport& r) {
+    out.save(*net, trainer, with_last_loss(extra, r.total));
+    last_saved = trainer.steps_done();
+    last_saved_path = out.checkpoint();
+  };
+  // Every network has diverged (NonFiniteLoss), or parameters that overflowed to Inf
+  // (save_checkpoint refuses them): stop, naming the last checkpoint that was written, which loads.
   const auto stop = [&](const StateError& e) {
-    std::cerr << e.what() << "; training stopped. "
-              << (last_saved >= 0 ? "The last good checkpoint is " + out.checkpoint() + " (step " + std::to_string(last_saved) + ")"
-                                  : std::string("No checkpoint was saved yet"))
+    std::cerr << printable_message(std::string(e.what()) + "; training stopped. " +
+                                   (last_saved >= 0 ? "The last good checkpoint is " + last_saved_path + " (step " +
+                                                          std::to_string(last_saved) + ")"
+                                                    : std::string("No checkpoint was saved yet")))
               << "\n";
     return kNonFiniteLoss;
+  };
+  // A stop signal: the checkpoint of the last finished step is on disk (`saved`, or saved here).
+  const auto interrupted = [&](const LossReport& r, bool saved) {
+    if (!saved) save(r);
+    std::cerr << printable_message("stopped by " + signal_name(signals.received()) + " after step " +
+                                   std::to_string(last_saved) + "; checkpoint saved: " + last_saved_path +
+                                   " (continue with --resume " + last_saved_path + ")")
+              << "\n";
+    return 128 + signals.received();
   };
   for (int64_t step = first; step < ts.steps; ++step) {
     const TaskBatch b = task->batch(ts.batch_size, ts.data_seed, uint64_t(step));
@@ -198,20 +179,19 @@ int train_command(const TrainOptions& o) {
                      (ts.log_every > 0 ? done % ts.log_every == 0
                                        : std::chrono::duration<double>(now - last_log).count() >= ts.log_interval_s);
     const std::vector<double> acc = log ? accuracies(*net, *task, b) : std::vector<double>();
-    Validation val;
+    MetricsCsv::Validation val;
     if (log && task->validation_set()) {
       const Evaluation ev = validate_during_training(*net, trainer, *task);
       val.loss = ev.loss;
       if (task->has_choices()) val.accuracy = ev.accuracy;
     }
     metrics.write(done, r, val, elapsed);
-    if (ts.checkpoint_every > 0 && done % ts.checkpoint_every == 0 && !last) {
+    if ((ts.checkpoint_every > 0 && done % ts.checkpoint_every == 0) || last) {
       try {
-        save(out.checkpoint(), *net, trainer, extra, r.total);
+        save(r);
       } catch (const StateError& e) {
         return stop(e);
       }
-      last_saved = done;
     }
     if (log) {
       last_log = now;
@@ -222,9 +202,9 @@ int train_command(const TrainOptions& o) {
                   rate, duration(double(ts.steps - done) / rate).c_str());
       std::fflush(stdout);
     }
-    if (last) {
+    if (signals.received()) {
       try {
-        save(out.checkpoint(), *net, trainer, extra, r.total);
+        return interrupted(r, last_saved == done);
       } catch (const StateError& e) {
         return stop(e);
       }

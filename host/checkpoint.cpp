@@ -10,6 +10,7 @@
 #include "ctrnn/safetensors.hpp"
 #include "json_input.hpp"
 #include "per_network_json.hpp"
+#include "number_text.hpp"
 
 namespace ctrnn {
 
@@ -45,7 +46,7 @@ json optimizer_json(const OptimizerConfig& o) {
 void check_finite(const std::vector<float>& values, const std::string& name, const std::string& path) {
   for (size_t i = 0; i < values.size(); ++i)
     if (!std::isfinite(values[i]))
-      throw StateError("ctrnn: not saving checkpoint '" + path + "': " + name + " holds " + std::to_string(values[i]) +
+      throw StateError("ctrnn: not saving checkpoint '" + path + "': " + name + " holds " + detail::number_text(values[i]) +
                        " at flat index " + std::to_string(i) + " (the previous file, if any, is kept)");
 }
 
@@ -281,6 +282,15 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
     s.diverged = read_diverged(f, c.ensemble_size, path);
     ck.trainer_state = std::move(s);
     read_optimizer(f, path, c.ensemble_size, ck);
+    if (ck.optimizer.kind == OptimizerConfig::Kind::Adam) {  // a negative second moment trains into NaN
+      const auto v = ck.trainer_state->v.arrays();
+      for (size_t a = 0; a < v.size(); ++a)
+        for (size_t i = 0; i < v[a]->size(); ++i)
+          if ((*v[a])[i] < 0)
+            refuse(path, "tensor 'optimizer.v." + std::string(kParamNames[a]) + "' holds " +
+                             detail::number_text((*v[a])[i]) + " at flat index " + std::to_string(i) +
+                             " (Adam's second moment is >= 0)");
+    }
   }
   const auto saved_on = f.metadata.find("computed_on");
   if (saved_on != f.metadata.end() && without_thread_count(saved_on->second) != without_thread_count(net.device_description()))

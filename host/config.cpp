@@ -2,10 +2,10 @@
 #include "ctrnn/config.hpp"
 
 #include <cmath>
-#include <sstream>
 
 #include "ctrnn/error.hpp"
 #include "ctrnn/params.hpp"
+#include "number_text.hpp"
 
 namespace ctrnn {
 
@@ -80,12 +80,6 @@ namespace {
 
 std::string indexed(const char* name, int layer) { return std::string(name) + "[" + std::to_string(layer) + "]"; }
 
-std::string number(double x) {
-  std::ostringstream s;
-  s << x;
-  return s.str();
-}
-
 // An array for one layer: `shape` shared by all networks, or with a leading E axis.
 void check_layer_array(const Array& a, const Shape& shape, int64_t E, const std::string& parameter) {
   Shape per_network = shape;
@@ -98,7 +92,7 @@ void check_layer_array(const Array& a, const Shape& shape, int64_t E, const std:
     throw InvalidArgument(parameter, std::to_string(Array::count(a.shape)) + " values", std::to_string(a.numel()));
   for (int64_t i = 0; i < a.numel(); ++i)
     if (!std::isfinite(a.data[i]))
-      throw InvalidArgument(parameter, "finite values", number(a.data[i]) + " at flat index " + std::to_string(i));
+      throw InvalidArgument(parameter, "finite values", detail::number_text(a.data[i]) + " at flat index " + std::to_string(i));
 }
 
 void check_masks(const LayerMasks& masks, const char* name, const Config& c) {
@@ -127,14 +121,14 @@ void Config::validate() const {
     const auto s = layer_shape(static_cast<Layer>(l));
     checked_product(checked_product(ensemble_size, s[0], "dims"), s[1], "dims");
   }
-  if (!std::isfinite(tau) || tau <= 0) throw InvalidArgument("tau", "a finite number > 0", number(tau));
-  if (!std::isfinite(dt) || dt <= 0) throw InvalidArgument("dt", "a finite number > 0", number(dt));
+  if (!std::isfinite(tau) || tau <= 0) throw InvalidArgument("tau", "a finite number > 0", detail::number_text(tau));
+  if (!std::isfinite(dt) || dt <= 0) throw InvalidArgument("dt", "a finite number > 0", detail::number_text(dt));
   if (!(alpha() > 0 && alpha() <= 1))
-    throw InvalidArgument("dt", "alpha = dt / tau in (0, 1]", "dt / tau = " + number(alpha()));
+    throw InvalidArgument("dt", "alpha = dt / tau in (0, 1]", "dt / tau = " + detail::number_text(alpha()));
   if (!std::isfinite(preact_noise) || preact_noise < 0)
-    throw InvalidArgument("preact_noise", "a finite number >= 0", number(preact_noise));
+    throw InvalidArgument("preact_noise", "a finite number >= 0", detail::number_text(preact_noise));
   if (!std::isfinite(postact_noise) || postact_noise < 0)
-    throw InvalidArgument("postact_noise", "a finite number >= 0", number(postact_noise));
+    throw InvalidArgument("postact_noise", "a finite number >= 0", detail::number_text(postact_noise));
   for (int l = 0; l < 3; ++l) {
     const auto s = layer_shape(static_cast<Layer>(l));
     const InitSpec& w = weights[l];
@@ -158,7 +152,7 @@ void Config::validate() const {
       const double p = synapse_growth_masks[l]->data[i];
       if (p < 0 || p > 1)
         throw InvalidArgument(indexed("synapse_growth_masks", l), "probabilities in [0, 1]",
-                              number(p) + " at flat index " + std::to_string(i));
+                              detail::number_text(p) + " at flat index " + std::to_string(i));
     }
   }
 }

@@ -13,6 +13,7 @@
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "kernels/philox.hpp"
+#include "number_text.hpp"
 
 namespace ctrnn {
 
@@ -41,8 +42,23 @@ Tensor<float> read_tensor(const SafetensorsFile& f, const std::string& name, con
   Tensor<float> t = f.get<float>(name);
   for (int64_t i = 0; i < t.numel(); ++i)
     if (!std::isfinite(t.data[i]))
-      refuse(path, "finite values in '" + name + "'", std::to_string(t.data[i]) + " at flat index " + std::to_string(i));
+      refuse(path, "finite values in '" + name + "'", detail::number_text(t.data[i]) + " at flat index " + std::to_string(i));
   return t;
+}
+
+// A trial whose mask is zero everywhere would add nothing to the loss, and a batch drawing only
+// such trials has no loss at all (Trainer::step refuses it): refused when the file is read,
+// naming the first such trial, rather than at whichever step happens to draw it.
+void check_every_trial_counts(const Tensor<float>& mask, const std::string& path) {
+  const int64_t T = mask.shape[0], N = mask.shape[1], O = mask.shape[2];
+  std::vector<bool> counts(size_t(N), false);
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t o = 0; o < O && !counts[size_t(n)]; ++o) counts[size_t(n)] = mask.data[(t * N + n) * O + o] > 0;
+  for (int64_t n = 0; n < N; ++n)
+    if (!counts[size_t(n)])
+      refuse(path, "a mask with a positive weight in every trial (a trial that is all zero adds nothing to the loss)",
+             "trial " + std::to_string(n) + " (of " + std::to_string(N) + ") all zero");
 }
 
 // Rows (trials) `index` of a (T, N, F) tensor.
@@ -83,7 +99,8 @@ DataSet DataSet::read(const std::string& path) {
         refuse(path, "mask of target's shape " + shape_to_string(d.target.shape),
                "shape " + shape_to_string(d.mask.shape));
       for (int64_t i = 0; i < d.mask.numel(); ++i)
-        if (d.mask.data[i] < 0) refuse(path, "mask weights >= 0", std::to_string(d.mask.data[i]));
+        if (d.mask.data[i] < 0) refuse(path, "mask weights >= 0", detail::number_text(d.mask.data[i]) + " at flat index " + std::to_string(i));
+      check_every_trial_counts(d.mask, path);
     }
     d.fingerprint = 14695981039346656037ull;
     for (const Tensor<float>* t : {&d.u, &d.target, &d.mask}) hash_tensor(d.fingerprint, *t);

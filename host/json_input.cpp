@@ -44,6 +44,7 @@ class KeyTracker {
   explicit KeyTracker(std::string what) : what_(std::move(what)) {}
 
   bool on_event(json::parse_event_t event, const json& parsed) {
+    last_ = event;
     switch (event) {
       case json::parse_event_t::object_start: frames_.push_back({true, {}, ""}); break;
       case json::parse_event_t::array_start: frames_.push_back({false, {}, ""}); break;
@@ -63,11 +64,16 @@ class KeyTracker {
     return true;
   }
 
-  std::string path() const {
-    std::string p;
-    for (const Frame& f : frames_)
-      if (f.is_object && !f.key.empty()) p += (p.empty() ? "" : ".") + f.key;
-    return p.empty() ? what_ : p;
+  std::string path() const { return path_of(frames_.size()); }
+
+  // Where a syntax error is: inside the value of the latest key, or, when an object's key was
+  // being read (after its start or a complete value), in the key after the latest one, which
+  // must not be blamed itself.
+  // Returns the parameter to name and, for a key, which one ("" otherwise).
+  std::pair<std::string, std::string> error_location() const {
+    if (frames_.empty() || !frames_.back().is_object || last_ == json::parse_event_t::key) return {path(), ""};
+    const std::string& after = frames_.back().key;
+    return {path_of(frames_.size() - 1), after.empty() ? "in its first key: " : "in the key after '" + after + "': "};
   }
 
  private:
@@ -76,8 +82,17 @@ class KeyTracker {
     std::set<std::string> keys;
     std::string key;  // the latest key of an object
   };
+  // The keys of the first n frames.
+  std::string path_of(size_t n) const {
+    std::string p;
+    for (size_t i = 0; i < n; ++i)
+      if (frames_[i].is_object && !frames_[i].key.empty()) p += (p.empty() ? "" : ".") + frames_[i].key;
+    return p.empty() ? what_ : p;
+  }
+
   std::string what_;
   std::vector<Frame> frames_;
+  json::parse_event_t last_ = json::parse_event_t::value;
 };
 
 }  // namespace
@@ -90,7 +105,17 @@ json parse_json_input(const std::string& text, const std::string& what) {
   } catch (const json::out_of_range& e) {
     throw InvalidArgument(keys.path(), "a number within double's range (about 1.8e308)", reason(e));
   } catch (const json::exception& e) {
-    throw InvalidArgument(keys.path(), "valid JSON", reason(e));
+    const auto [parameter, key] = keys.error_location();
+    throw InvalidArgument(parameter, "valid JSON", key + reason(e));
+  }
+}
+
+bool is_utf8(const std::string& text) {
+  try {
+    (void)json(text).dump();  // nlohmann's strict check, the one every dump applies
+    return true;
+  } catch (const json::type_error&) {
+    return false;
   }
 }
 

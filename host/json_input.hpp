@@ -19,6 +19,9 @@ void check_json_depth(const std::string& text, const std::string& what);
 // the keys that lead to the problem ("training.lr"), or `what` where no key leads to it.
 nlohmann::json parse_json_input(const std::string& text, const std::string& what);
 
+// Whether `text` is valid UTF-8: what a JSON string may hold.
+bool is_utf8(const std::string& text);
+
 // At most 60 characters of a value, for error messages.
 std::string brief(const nlohmann::json& v);
 

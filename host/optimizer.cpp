@@ -4,6 +4,7 @@
 
 #include "ctrnn/error.hpp"
 #include "ctrnn/loss.hpp"
+#include "number_text.hpp"
 
 namespace ctrnn {
 
@@ -17,7 +18,7 @@ std::string to_string(OptimizerConfig::Kind k) { return k == OptimizerConfig::Ki
 
 void OptimizerConfig::validate(const std::string& prefix, int64_t E) const {
   auto check = [&](bool ok, const char* name, const char* expected, double v) {
-    if (!ok) throw InvalidArgument(prefix + name, expected, std::to_string(v));
+    if (!ok) throw InvalidArgument(prefix + name, expected, detail::number_text(v));
   };
   auto finite_at_least = [](double lo, bool strict) {
     return [=](double x) { return std::isfinite(x) && (strict ? x > lo : x >= lo); };

@@ -6,6 +6,7 @@
 
 #include "ctrnn/error.hpp"
 #include "ctrnn/tensor.hpp"
+#include "number_text.hpp"
 
 namespace ctrnn::detail {
 
@@ -15,7 +16,7 @@ void check_finite(const T* data, int64_t n, const std::string& parameter, bool n
   for (int64_t i = 0; i < n; ++i)
     if (!std::isfinite(data[i]) || (nonnegative && data[i] < 0))
       throw InvalidArgument(parameter, nonnegative ? "finite values >= 0" : "finite values",
-                            std::to_string(data[i]) + " at flat index " + std::to_string(i));
+                            number_text(double(data[i])) + " at flat index " + std::to_string(i));
 }
 template <class T>
 void check_finite(const Tensor<T>& t, const std::string& parameter, bool nonnegative = false) {

@@ -1,6 +1,7 @@
 #include "ctrnn/train_config.hpp"
 
 #include <cmath>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "config_json_context.hpp"
@@ -83,6 +84,29 @@ TrainingSettings parse_training(const json& t, const json& loss, uint64_t networ
   return s;
 }
 
+// The config's task with `replace`'s data files (DataFiles), before any file is read.
+void replace_data_files(json& config, const DataFiles& replace) {
+  json task = config.contains("task") ? config["task"] : json::object();
+  if (!task.is_object()) throw InvalidArgument("task", "an object", brief(task));
+  if (!task.contains("data")) {
+    if (replace.data.empty())
+      throw InvalidArgument(replace.val_data_name, "training data too (--data, or a config whose task has \"data\")",
+                            "a built-in task");
+    task = json{{"decision_accuracy", !task.empty() && task_has_choices(task.dump())}};
+  }
+  const auto put = [&](const char* key, const std::string& path, const std::string& name) {
+    if (path.empty()) return;
+    // The config is JSON text (kept in checkpoints): a path that is not UTF-8 cannot be stored.
+    if (!detail::is_utf8(path))
+      throw InvalidArgument(name, "a path in UTF-8 (configs and checkpoints store it as JSON text)",
+                            "bytes that are not UTF-8");
+    task[key] = std::filesystem::absolute(path).string();
+  };
+  put("data", replace.data, replace.data_name);
+  put("val_data", replace.val_data, replace.val_data_name);
+  config["task"] = task;
+}
+
 }  // namespace
 
 std::unique_ptr<Task> TrainConfig::make_task() const {
@@ -90,11 +114,15 @@ std::unique_ptr<Task> TrainConfig::make_task() const {
   return ctrnn::make_task(task_json);
 }
 
-TrainConfig parse_train_config(const std::string& text, const std::string& base_dir) {
+TrainConfig parse_train_config(const std::string& text, const std::string& base_dir, const DataFiles& replace) {
   json j = detail::parse_json_input(text, "config");
   if (!j.is_object()) throw InvalidArgument("config", "a JSON object", brief(j));
   TrainConfig tc;
   tc.text = text;
+  if (!replace.data.empty() || !replace.val_data.empty()) {
+    replace_data_files(j, replace);
+    tc.text = j.dump();
+  }
   std::unique_ptr<Task> task;
   if (j.contains("task")) {
     tc.task_json = resolve_data_paths(j["task"].dump(), base_dir);
@@ -114,10 +142,10 @@ TrainConfig parse_train_config(const std::string& text, const std::string& base_
   return tc;
 }
 
-TrainConfig read_train_config(const std::string& path) {
+TrainConfig read_train_config(const std::string& path, const DataFiles& replace) {
   const std::string text = detail::read_regular_file(path, "config", kMaxConfigBytes);
   const size_t slash = path.find_last_of('/');
-  return parse_train_config(text, slash == std::string::npos ? "." : path.substr(0, slash));
+  return parse_train_config(text, slash == std::string::npos ? "." : path.substr(0, slash), replace);
 }
 
 }  // namespace ctrnn

@@ -64,6 +64,7 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -f "$OUT"/{summary.txt,env.txt,tests.log,deviations.txt,probe.txt,sanitizer.log,bench.log,detail.tar.gz}
 detail=$(mktemp -d)
+scratch=$(mktemp -d)  # the dry run's fallback build and the bundle's dependencies (not reported)
 verdict=0
 work=build-gpu-work
 
@@ -94,7 +95,7 @@ finish() {
   [ "$dry" -eq 1 ] && word="DRY RUN ($word)"
   echo "verdict: $word ($((SECONDS - t0)) s, $(date -u +%Y-%m-%dT%H:%M:%SZ))" >>"$OUT/summary.txt"
   tar -C "$detail" -czf "$OUT/detail.tar.gz" . 2>/dev/null
-  rm -rf "$detail"
+  rm -rf "$detail" "$scratch"
   echo
   echo "== gpu-check summary, logs in $OUT"
   cat "$OUT/summary.txt"
@@ -229,8 +230,14 @@ build_here() {
     [ "$mode" = configure ] && exit 0
     cmake --build "$dir" -j "$(nproc)" --target test_cuda_gpu
     cmake --build "$dir" -j "$(nproc)"
-  ' _ "$root/build-gpu-work/deps" "$2" "${3:-build}" >>"$detail/build.log" 2>&1
+  ' _ "$deps_dir" "$2" "${3:-build}" >>"$detail/build.log" 2>&1
 }
+# The carried dependencies: unpacked with the bundle, or (where the binaries are already here,
+# as after gpu-prepare.sh on the machine that built them) taken from the bundle alone.
+deps_dir=$root/build-gpu-work/deps
+if [ ! -d "$deps_dir" ] && [ -f build-gpu/bundle.tar.xz ]; then
+  run_for 60 tar -C "$scratch" -xJf build-gpu/bundle.tar.xz ./build-gpu-work/deps && deps_dir=$scratch/build-gpu-work/deps
+fi
 binaries=carried
 why_build=""  # why the fallback runs ("": the carried binaries start)
 if [ "$glibc_ok" = no ]; then
@@ -244,7 +251,7 @@ if [ "$dry" -eq 1 ]; then
   # The plan, and the fallback path exercised as if the carried binaries did not start:
   # configured here against the carried dependencies alone (not built: no GPU time is at stake).
   say "dry run: the fallback build as if the carried binaries did not start (configure only)"
-  build_here "$(deadline 240 0)" "$detail/fallback" configure
+  build_here "$(deadline 240 0)" "$scratch/fallback" configure
   rc=$?
   row "binaries: fallback" "$([ $rc -eq 0 ] && echo ok || echo FAIL)" $((SECONDS - t)) \
     "configure against the carried dependencies only: rc $rc (build.log in detail)"
@@ -306,7 +313,7 @@ if [ "$dry" -eq 1 ]; then
   done
   row "  recurrence" planned 0 "4 sizes, one run each, a JSON and a row per size; then issue 11's targets"
   row nn4n "$([ -f bench/nn4n-1.1.1-py3-none-any.whl ] && echo planned || echo missing)" 0 "bench/peer_bench.py with the bundled wheel"
-  finish 0
+  finish "$verdict"
 fi
 
 # --- correctness -------------------------------------------------------------------------------

@@ -1,15 +1,26 @@
 #pragma once
 // Running the `ctrnn` program from a test, as a user would from a shell.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <map>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+extern char** environ;
+
+#include "test_util.hpp"
 
 namespace ctrnn::test {
 
@@ -40,6 +51,76 @@ inline CliResult run_cli(const std::string& args, const std::filesystem::path& d
   const std::string cmd = env + (env.empty() ? "" : " ") + CTRNN_CLI + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// run_cli in a test's temporary folder, the form every CLI test file calls.
+inline CliResult run(const std::string& args, const TempDir& d) { return run_cli(args, d.path); }
+
+// `text` with the first `from` replaced by `to` (a failure when `from` is absent).
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  return at == std::string::npos ? text : text.replace(at, from.size(), to);
+}
+
+// Every file of a folder by name, with its contents: to show that a refused command changed
+// nothing.
+inline std::map<std::string, std::string> folder_contents(const std::filesystem::path& folder) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(folder))
+    files[entry.path().filename().string()] = entry.is_regular_file() ? slurp(entry.path()) : "<not a file>";
+  return files;
+}
+
+// `ctrnn ARGS...` started in the background, stdout and stderr into files (for tests that
+// signal a run or race two of them). Returns its pid.
+inline pid_t spawn_cli(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  std::vector<std::string> all{CTRNN_CLI};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t io;
+  posix_spawn_file_actions_init(&io);
+  posix_spawn_file_actions_addopen(&io, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&io, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = 0;
+  EXPECT_EQ(posix_spawn(&pid, argv[0], &io, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&io);
+  return pid;
+}
+
+// The exit code of a spawned process, or -N when signal N ended it.
+inline int wait_cli(pid_t pid) {
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+// wait_cli with a deadline: a process still running after `seconds` is killed (SIGKILL, so the
+// result is -9), so that a test of a refusal fails rather than hangs when the refusal is broken.
+inline int wait_cli(pid_t pid, double seconds) {
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (::waitpid(pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+}
+
+// Polls `ready` every 2 ms for at most `seconds`; returns its last value.
+inline bool wait_until(const std::function<bool()>& ready, double seconds = 60) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!ready()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
 }
 
 // The error as a user sees it: exit `code`, one line on stderr (the device line may precede

@@ -178,6 +178,21 @@ TEST(Checkpoint, RefusesTruncatedForeignAndMismatchedFiles) {
   f.put("params.w_out", Tensor<double>({2, 16, 2}, 0.0));
   f.write(dir.file("dtype.safetensors"));
   refused(dir.file("dtype.safetensors"), "a wrong dtype");
+  // Adam's second moment below zero: sqrt(v) would be NaN at the next step.
+  t.step(Tensor<float>({4, 3, 3}, 0.5f), Tensor<float>({4, 3, 2}, 0.25f));
+  save_checkpoint(good, net, &t);
+  f = SafetensorsFile::read(good);
+  Tensor<float> v = f.get<float>("optimizer.v.w_hid");
+  v.data[7] = -1e-3f;
+  f.put("optimizer.v.w_hid", v);
+  f.write(dir.file("negative_v.safetensors"));
+  refused(dir.file("negative_v.safetensors"), "a negative second moment");
+  try {
+    load_checkpoint(dir.file("negative_v.safetensors"), Device::Cpu);
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("optimizer.v.w_hid"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("flat index 7"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Checkpoint, FailedSaveKeepsTheLastGoodOne) {

@@ -52,7 +52,8 @@ TEST(Cli, MissingFilesAndUnwritableOutput) {
   expect_one_line_error(run("train " + (d.path / "nope.json").string(), d.path), 2, "nope.json");
   const std::string cfg = d.write("ok.json", kSmallConfig);
   const std::string blocker = d.write("blocker", "a file, not a folder");
-  expect_one_line_error(run("train " + cfg + " --out " + blocker + "/sub", d.path), 2, "not writable");
+  // The cause named: a file in the path (not "not writable").
+  expect_one_line_error(run("train " + cfg + " --out " + blocker + "/sub", d.path), 2, "'" + blocker + "' in its path is a file");
   expect_one_line_error(run("eval " + d.write("corrupt.safetensors", "garbage bytes here"), d.path), 2, "checkpoint");
   expect_one_line_error(run("info " + (d.path / "missing.safetensors").string(), d.path), 2, "checkpoint");
   expect_one_line_error(run("train " + cfg + " --device tpu", d.path), 2, "device");

@@ -157,5 +157,23 @@ TEST(CliData, BadDataFilesAreRefusedNamingFileAndTensor) {
   EXPECT_FALSE(fs::exists(d.path / "o" / "checkpoint.safetensors"));
 }
 
+// A trial whose mask is all zero would stop training at whichever step draws it (a batch with
+// no loss) and stop every resume at the same step: the file is refused when read, naming the
+// file and the trial, before any step (docs/contract.md, "Data files").
+TEST(CliData, ATrialWithAnAllZeroMaskIsRefusedWhenTheFileIsRead) {
+  TempDir d;
+  DataSet data = three_way_decision(8, 1);
+  for (int64_t t = 0; t < kSteps; ++t)
+    for (int64_t o = 0; o < 3; ++o) data.mask.data[(t * 8 + 5) * 3 + o] = 0.0f;
+  data.write(d.file("zero.safetensors"));
+  std::string cfg = kDataConfig;
+  cfg.replace(cfg.find("\"val_data\": \"val.safetensors\", "), 31, "");
+  cfg.replace(cfg.find("train.safetensors"), 17, "zero.safetensors");
+  const auto r = test::run_cli("train " + d.write("c.json", cfg) + " --out " + d.file("o"), d.path);
+  expect_one_line_error(r, 2, "trial 5 (of 8) all zero");
+  EXPECT_NE(r.err.find("zero.safetensors"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(d.path / "o" / "metrics.csv"));
+}
+
 }  // namespace
 }  // namespace ctrnn

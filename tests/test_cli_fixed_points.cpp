@@ -14,7 +14,7 @@ using test::expect_one_line_error;
 using test::kSmallConfig;
 using test::TempDir;
 
-test::CliResult run(const std::string& args, const TempDir& d) { return test::run_cli(args, d.path); }
+using test::run;
 
 // A trained checkpoint of kSmallConfig (I = 3) and an inputs file with u (T, B, I) = (6, 4, 3).
 std::string trained_checkpoint(const TempDir& d, const std::string& config_text = kSmallConfig) {

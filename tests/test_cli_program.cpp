@@ -5,14 +5,11 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <thread>
 
 #include "cli_util.hpp"
 #include "ctrnn/checkpoint.hpp"
@@ -22,8 +19,6 @@
 #include "ctrnn/version.hpp"
 #include "test_util.hpp"
 
-extern char** environ;
-
 namespace ctrnn {
 namespace {
 
@@ -32,13 +27,7 @@ using test::expect_one_line_error;
 using test::kSmallConfig;
 using test::TempDir;
 
-test::CliResult run(const std::string& args, const TempDir& d) { return test::run_cli(args, d.path); }
-
-std::string replaced(std::string text, const std::string& from, const std::string& to) {
-  const size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << from;
-  return at == std::string::npos ? text : text.replace(at, from.size(), to);
-}
+using test::run;
 
 TEST(CliProgram, EveryHelpExitsZeroAndVersionPrintsTheVersion) {
   TempDir d;
@@ -129,7 +118,7 @@ TEST(CliProgram, FullDiskIsAnIoErrorWithItsOwnExitCode) {
   TempDir d;
   fs::create_directories(d.path / "o");
   fs::create_symlink("/dev/full", d.path / "o" / "metrics.csv");  // every write: ENOSPC
-  const auto r = run("train " + d.write("c.json", kSmallConfig) + " --out " + d.file("o"), d);
+  const auto r = run("train " + d.write("c.json", kSmallConfig) + " --overwrite --out " + d.file("o"), d);
   expect_one_line_error(r, 4, "No space left on device");
   EXPECT_NE(r.err.find("I/O error"), std::string::npos) << r.err;
 }
@@ -147,26 +136,13 @@ TEST(CliProgram, MetricsKeepNineSignificantDigits) {
 // flush) after its step-5 checkpoint has at least the rows of steps 1 to 5.
 TEST(CliProgram, MetricsRowsSurviveAKill) {
   TempDir d;
-  std::string cfg = replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 1000000, \"log_interval_s\": 1000");
-  cfg = replaced(cfg, "\"checkpoint_every\": 3", "\"checkpoint_every\": 5");
-  const std::string path = d.write("c.json", cfg), out = d.file("o"), log = d.file("log.txt");
-  const std::string cli = CTRNN_CLI;
-  std::vector<std::string> args{cli, "train", path, "--out", out, "--device", "cpu"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t io;
-  posix_spawn_file_actions_init(&io);
-  posix_spawn_file_actions_addopen(&io, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, argv[0], &io, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&io);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!fs::exists(d.path / "o" / "checkpoint.safetensors") && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  std::string cfg = test::replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 1000000, \"log_interval_s\": 1000");
+  cfg = test::replaced(cfg, "\"checkpoint_every\": 3", "\"checkpoint_every\": 5");
+  const pid_t pid = test::spawn_cli({"train", d.write("c.json", cfg), "--out", d.file("o"), "--device", "cpu"},
+                                    d.file("log.txt"), d.file("err.txt"));
+  test::wait_until([&] { return fs::exists(d.path / "o" / "checkpoint.safetensors"); });
   ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  test::wait_cli(pid);
   ASSERT_TRUE(fs::exists(d.path / "o" / "checkpoint.safetensors"));
   const auto steps = test::metrics_column(d.path / "o" / "metrics.csv", "step");
   ASSERT_GE(steps.size(), 5u);
@@ -236,14 +212,14 @@ TEST(CliProgram, ResumeRefusesADifferentRunNamingTheFirstDifference) {
       {"loss.lambda_fr", {"\"training\"", "\"loss\": {\"lambda_fr\": 0.1}, \"training\""}},
   };
   for (const auto& [field, change] : changes) {
-    const auto r = run("train " + d.write("x.json", replaced(kSmallConfig, change.first, change.second)) + " --out " +
+    const auto r = run("train " + d.write("x.json", test::replaced(kSmallConfig, change.first, change.second)) + " --out " +
                            d.file("o") + " --resume " + ck,
                        d);
     expect_one_line_error(r, 2, field);
   }
   EXPECT_EQ(load_checkpoint(ck, Device::Cpu).trainer_state->step, 3);
   // What may change: steps, logging, checkpointing, evaluation size, the output folder.
-  const std::string allowed = replaced(replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 5, \"log_every\": 2"),
+  const std::string allowed = test::replaced(test::replaced(kSmallConfig, "\"steps\": 6", "\"steps\": 5, \"log_every\": 2"),
                                        "\"eval_batch_size\": 16", "\"eval_batch_size\": 8");
   const auto ok = run("train " + d.write("ok.json", allowed) + " --out " + d.file("o2") + " --resume " + ck, d);
   EXPECT_EQ(ok.code, 0) << ok.err;
@@ -272,7 +248,7 @@ TEST(CliProgram, InfoPrintsTheStoredConfigAndTrainingState) {
 
 TEST(CliProgram, KeepModeStateCanBeResetFromTheCommandLine) {
   TempDir d;
-  const std::string cfg = d.write("k.json", replaced(kSmallConfig, "\"seed\": 4", "\"seed\": 4, \"init_state\": \"keep\""));
+  const std::string cfg = d.write("k.json", test::replaced(kSmallConfig, "\"seed\": 4", "\"seed\": 4, \"init_state\": \"keep\""));
   ASSERT_EQ(run("train " + cfg + " --out " + d.file("o"), d).code, 0);
   const std::string ck = d.file("o/checkpoint.safetensors");
   // The checkpoint carries the state of batch size 4; 16 fresh trials need a reset.

@@ -133,6 +133,34 @@ TEST(Trainer, ClippingBoundsTheGlobalNormPerNetwork) {
   EXPECT_NEAR(std::sqrt(moved), 1e-3 * norm / (norm + 1e-6), 1e-12);
 }
 
+// The same on the float CPU backend (the kernels' update), where torch's epsilon shows: a batch
+// whose targets are the outputs plus 1e-5 has a gradient norm near 1e-6, so the factor
+// norm / (norm + 1e-6) is far from 1 (the 1% tolerance: float rounding of the moved parameters).
+TEST(Trainer, ClippingKeepsTorchsEpsilonOnTheFloatBackend) {
+  Network net(base_config(), Device::Cpu), probe(base_config(), Device::Cpu);
+  const Batch b = batch(4);
+  const Tensor<float> u(b.u.shape, std::vector<float>(b.u.data.begin(), b.u.data.end()));
+  Tensor<float> target = probe.forward(u).y;
+  target.shape = {kT, kB, kO};
+  for (size_t i = 0; i < target.data.size(); ++i) target.data[i] += (i % 2 ? 1e-5f : -1e-5f);
+  OptimizerConfig sgd;
+  sgd.kind = OptimizerConfig::Kind::SGD;
+  sgd.lr = 1e6;  // an update of ~1e-3 in all: float rounding of the parameters (~3e-8 each) stays far below
+  sgd.clip_grad_norm = 1e-9;
+  const Params<float> before = net.params();
+  Trainer trainer(net, sgd);
+  const double norm = trainer.step(u, target).grad_norm[0];
+  ASSERT_LT(norm, 1e-5) << "the gradient norm must be near torch's epsilon for the check to see it";
+  ASSERT_GT(norm, 1e-9) << "clipping must apply";
+  double moved = 0;
+  auto p1 = net.params().arrays();
+  auto p0 = before.arrays();
+  for (size_t a = 0; a < p0.size(); ++a)
+    for (size_t i = 0; i < p0[a]->size(); ++i) moved += std::pow(double((*p1[a])[i]) - double((*p0[a])[i]), 2);
+  const double expected = 1e6 * 1e-9 * norm / (norm + 1e-6);
+  EXPECT_NEAR(std::sqrt(moved), expected, 1e-2 * expected);
+}
+
 TEST(Trainer, ConstraintsHoldAfterSteps) {
   Config c = base_config();
   Array ei({kH, kH}), sp({kH, kH});

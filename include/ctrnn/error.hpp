@@ -28,6 +28,13 @@ class FileError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A file that could not be written although the request was valid: a full disk, an I/O error
+// (the CLI's exit code 4). Paths that cannot hold the output are refused before as InvalidArgument.
+class WriteError : public FileError {
+ public:
+  using FileError::FileError;
+};
+
 // Thrown when a call is valid in itself but not in the object's current state
 // (backward before forward, a CUDA device requested where none exists, ...).
 class StateError : public std::runtime_error {

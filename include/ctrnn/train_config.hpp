@@ -45,9 +45,21 @@ struct TrainConfig {
   std::unique_ptr<Task> make_task() const;  // throws InvalidArgument("task") when there is none
 };
 
-// base_dir: the folder that array "file" references are relative to.
-TrainConfig parse_train_config(const std::string& json_text, const std::string& base_dir = ".");
+// Data files that replace the config's before it is parsed (the CLI's --data and --val-data),
+// so that a file the config names but that has moved is never read. Paths relative to the
+// current folder. A built-in task given `data` becomes a data-file task that reports decision
+// accuracy when the built-in one has choices; `val_data` alone needs a data-file task.
+struct DataFiles {
+  std::string data, val_data;
+  // How messages name them (the CLI: "--data", "--val-data").
+  std::string data_name = "data", val_data_name = "val_data";
+};
+
+// base_dir: the folder that array "file" references are relative to. With `replace`, the
+// result's `text` is the config as changed.
+TrainConfig parse_train_config(const std::string& json_text, const std::string& base_dir = ".",
+                               const DataFiles& replace = {});
 // Throws FileError when unreadable, not a regular file or larger than 64 MiB.
-TrainConfig read_train_config(const std::string& path);
+TrainConfig read_train_config(const std::string& path, const DataFiles& replace = {});
 
 }  // namespace ctrnn

@@ -299,4 +299,4 @@ def load(path, device="auto", with_trainer=False):
     model = CTRNN._wrap(ck.take_network(), ck.metadata)
     if not with_trainer:
         return model
-    return model, Trainer._wrap(model, ck.make_trainer(model._net))
+    return model, Trainer._wrap(model, ck.make_trainer(model._net), resumed_from=path)

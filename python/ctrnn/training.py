@@ -1,5 +1,4 @@
 """ctrnn.Trainer: training steps on the user's own batches, and a fit loop."""
-import csv
 import os
 import time
 
@@ -85,11 +84,12 @@ class Trainer:
         with model._lock:
             self._trainer = _core.Trainer(model._net, *args)
         self.history = []
+        self._resumed_from = ""  # the checkpoint this trainer's state continues (fit's out= may hold it)
 
     @classmethod
-    def _wrap(cls, model, trainer):
+    def _wrap(cls, model, trainer, resumed_from=""):
         t = cls.__new__(cls)
-        t.model, t._trainer, t.history = model, trainer, []
+        t.model, t._trainer, t.history, t._resumed_from = model, trainer, [], str(resumed_from)
         return t
 
     @property
@@ -135,13 +135,18 @@ class Trainer:
         return self._call(self._trainer.evaluate, u, target, mask)
 
     def fit(self, batches, steps=None, validation=None, validate_every=100, checkpoint_every=0, out=None,
-            progress=True):
+            overwrite=False, progress=True):
         """Trains on `batches`: an iterable of batches ((u, target), (u, target, mask) or dicts), e.g. a
         ``ctrnn.tasks`` generator; stops after `steps` steps or when the iterable ends.
 
         validation: a batch evaluated every `validate_every` steps and at the end (in eval mode).
         out: a folder for ``metrics.csv`` (the CLI's columns) and, every `checkpoint_every`
-        steps and at the end, ``checkpoint.safetensors`` (with the optimizer state).
+        steps and at the end, ``checkpoint.safetensors`` (with the optimizer state), under the
+        CLI's rules: the folder is locked while fit runs (a `ctrnn train` or another fit into it
+        is refused); an earlier run's checkpoint or metrics there is replaced only with
+        ``overwrite=True``, unless this trainer continues that checkpoint (loaded from it with
+        ``ctrnn.load(path, with_trainer=True)``, or saved there by an earlier fit), whose metrics
+        rows up to its step are kept. Bad folders raise ``ctrnn.InvalidArgument`` before any step.
         progress: a tqdm progress bar when tqdm is installed.
         Returns ``self.history``: one dict per step (step, the loss terms, elapsed_s, and
         val_* entries at validation steps)."""
@@ -151,8 +156,10 @@ class Trainer:
                 raise ValueError(f"ctrnn: invalid {name}: expected a count >= {least}, got {value}")
         if checkpoint_every and out is None:
             raise ValueError("ctrnn: invalid checkpoint_every: needs out=FOLDER to write checkpoints into")
+        run = None
+        if out is not None:  # the CLI's output policy, refused before any step (ctrnn/run_folder.hpp)
+            run = _core.RunOutput(os.fspath(out), self._resumed_from, bool(overwrite), self.steps_done)
         bar = _progress_bar(steps) if progress else None
-        metrics = _MetricsCsv(os.path.join(out, "metrics.csv")) if out is not None else None
         start = time.perf_counter()
         done = 0
         try:
@@ -164,26 +171,31 @@ class Trainer:
                 if validation is not None and (done % validate_every == 0 or done == steps):
                     record.update(self._validate(validation))
                 self.history.append(record)
-                if metrics:
-                    metrics.write(record, self.model.ensemble_size)
+                if run is not None:
+                    _write_metrics(run, record)
                 if checkpoint_every and done % checkpoint_every == 0:
-                    self.model.save(os.path.join(out, "checkpoint.safetensors"), trainer=self)
+                    self._save(run)
                 if bar is not None:
                     bar.update(1)
                     live = ~np.atleast_1d(record["diverged"])  # the networks still training
                     bar.set_postfix(loss=f"{np.mean(np.atleast_1d(record['total'])[live]):.4g}")
                 if done == steps:
                     break
+            if validation is not None and self.history and "val_total" not in self.history[-1]:
+                self.history[-1].update(self._validate(validation))
+            if run is not None:
+                self._save(run)
         finally:
             if bar is not None:
                 bar.close()
-            if metrics:
-                metrics.close()
-        if validation is not None and self.history and "val_total" not in self.history[-1]:
-            self.history[-1].update(self._validate(validation))
-        if out is not None:
-            self.model.save(os.path.join(out, "checkpoint.safetensors"), trainer=self)
+            if run is not None:
+                run.close()
         return self.history
+
+    def _save(self, run):
+        with self.model._lock:  # the state of one point between other threads' calls
+            run.save(self.model._net, self._trainer)
+        self._resumed_from = run.checkpoint  # a later fit into the same folder continues it
 
     def _validate(self, batch):
         with self.model._lock:  # no other thread's call sees the model in eval mode meanwhile
@@ -205,27 +217,10 @@ def _progress_bar(total):
     return tqdm(total=total, unit="step")
 
 
-class _MetricsCsv:
-    """metrics.csv with the CLI's columns, so that the same plots read both."""
-
-    COLUMNS = ["step", "network", "loss", *LOSS_TERMS, "grad_norm", "diverged", "val_loss", "val_accuracy",
-               "elapsed_s"]
-
-    def __init__(self, path):
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        fresh = not os.path.exists(path)
-        self._file = open(path, "a", newline="")
-        self._csv = csv.writer(self._file)
-        if fresh:
-            self._csv.writerow(self.COLUMNS)
-
-    def write(self, record, ensemble_size):
-        for e in range(ensemble_size):
-            pick = (lambda v: v) if ensemble_size == 1 else (lambda v: v[e])
-            self._csv.writerow([record["step"], e, pick(record["total"]), *(pick(record[t]) for t in LOSS_TERMS),
-                                pick(record["grad_norm"]), int(pick(record["diverged"])),
-                                pick(record["val_total"]) if "val_total" in record else "",
-                                "", record["elapsed_s"]])
-
-    def close(self):
-        self._file.close()
+def _write_metrics(run, record):
+    """A metrics.csv row per network (the library's MetricsCsv: the CLI's columns and digits)."""
+    column = lambda key: np.atleast_1d(np.asarray(record[key], dtype=np.float64)).tolist()
+    terms = np.stack([np.atleast_1d(np.asarray(record[t], dtype=np.float64)) for t in LOSS_TERMS], axis=-1)
+    run.write_metrics(record["step"], column("total"), terms.tolist(), column("grad_norm"),
+                      np.atleast_1d(record["diverged"]).astype(bool).tolist(),
+                      column("val_total") if "val_total" in record else [], record["elapsed_s"])

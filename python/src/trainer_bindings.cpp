@@ -1,11 +1,14 @@
 // ctrnn._core.Trainer: the library's Trainer on a _core.Network. Steps release the GIL.
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
 
 #include <chrono>
+#include <optional>
 
 #include "arrays.hpp"
 #include "bindings.hpp"
+#include "ctrnn/run_folder.hpp"
 #include "ctrnn/trainer.hpp"
 
 namespace ctrnn::python {
@@ -45,6 +48,18 @@ nb::dict run(Trainer& t, const InArray& u, const InArray& target, const std::opt
   }
   return report_to_dict(std::move(r));
 }
+
+// Trainer.fit(out=...)'s output: the CLI's run folder and metrics.csv (ctrnn/run_folder.hpp),
+// so both follow one policy and write one format. close() releases the folder's lock.
+struct RunOutput {
+  std::optional<RunFolder> folder;
+  std::optional<MetricsCsv> metrics;
+
+  const RunFolder& open() const {
+    if (!folder) throw StateError("ctrnn: the run's output folder is closed");
+    return *folder;
+  }
+};
 
 }  // namespace
 
@@ -126,6 +141,46 @@ void bind_trainer(nb::module_& m) {
              return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
            },
            nb::arg("u"), nb::arg("target"), nb::arg("n"));
+
+  nb::class_<RunOutput>(m, "RunOutput")
+      .def("__init__",
+           [](RunOutput* self, const std::string& dir, const std::string& resumed, bool overwrite, int64_t first_step) {
+             new (self) RunOutput();
+             self->folder.emplace(dir, resumed, overwrite, "out");
+             self->metrics.emplace(*self->folder, first_step);
+           },
+           nb::arg("dir"), nb::arg("resumed"), nb::arg("overwrite"), nb::arg("first_step"))
+      .def_prop_ro("checkpoint", [](const RunOutput& r) { return r.open().checkpoint(); })
+      .def("write_metrics",
+           [](RunOutput& r, int64_t step, std::vector<double> total, std::vector<std::vector<double>> terms,
+              std::vector<double> grad_norm, std::vector<bool> diverged, std::vector<double> val_loss,
+              double elapsed_s) {
+             r.open();
+             LossReport report;
+             report.total = std::move(total);
+             for (const auto& t : terms) {
+               if (t.size() != size_t(kNumLossTerms)) throw InvalidArgument("terms", "one value per loss term");
+               std::array<double, kNumLossTerms> row{};
+               std::copy(t.begin(), t.end(), row.begin());
+               report.terms.push_back(row);
+             }
+             report.grad_norm = std::move(grad_norm);
+             report.diverged = std::move(diverged);
+             r.metrics->write(step, report, {std::move(val_loss), {}}, elapsed_s);
+           },
+           nb::arg("step"), nb::arg("total"), nb::arg("terms"), nb::arg("grad_norm"), nb::arg("diverged"),
+           nb::arg("val_loss"), nb::arg("elapsed_s"))
+      .def("save",
+           [](const RunOutput& r, const Network& net, const Trainer& t) {
+             const RunFolder& folder = r.open();
+             nb::gil_scoped_release release;
+             folder.save(net, t);
+           },
+           nb::arg("network"), nb::arg("trainer"))
+      .def("close", [](RunOutput& r) {
+        r.metrics.reset();
+        r.folder.reset();
+      });
 }
 
 }  // namespace ctrnn::python

@@ -128,3 +128,19 @@ def test_trained_decision_network_points_are_roots_scipy_confirms():
             assert np.max(np.abs(root.x - x)) < 1e-5
             checked += 1
     assert checked >= 3
+
+
+def test_torch_module_models_are_analysed_with_their_current_parameters():
+    torch = pytest.importorskip("torch")
+    import ctrnn.torch
+
+    model = ctrnn.torch.CTRNN(dims=[2, 6, 1], activation="tanh", biases="zero", seed=2)
+    with torch.no_grad():  # a change after construction must be what the analysis sees
+        model.recurrent_layer.hidden_layer.weight.mul_(2.0)
+    fps = analysis.fixed_points(model, np.zeros(2), np.random.default_rng(0).normal(size=(40, 6)), max_q=1e-10)
+    w = model.recurrent_layer.hidden_layer.weight.detach().double().numpy()  # (post, pre)
+    b = (model.recurrent_layer.hidden_layer.bias + model.recurrent_layer.input_layer.bias).detach().double().numpy()
+    assert len(fps[0]) >= 1
+    alpha = 0.1  # nn4n's default dt / tau
+    for x in fps[0].x_star:  # F(x) = x with the module's own parameters: |F(x) - x| = sqrt(2 q) <= 1.5e-5
+        np.testing.assert_allclose(alpha * (np.tanh(x) @ w.T + b - x), 0.0, atol=1.5e-5)

@@ -88,6 +88,15 @@ def test_backward_twice_and_double_backward_fail_as_torch_does():
         gx.sum().backward()
 
 
+def test_a_backward_after_an_optimizer_step_fails_as_torch_does():
+    model = CTRNN(dims=[I, H, O], activation="tanh", seed=4)
+    loss = model(inputs())[0].sum()
+    with torch.no_grad():
+        model.recurrent_layer.hidden_layer.weight.add_(0.01)  # what optimizer.step() does
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
 def test_a_backward_after_a_later_forward_replays_its_own_forward():
     """The engine keeps its last forward's trace: the first forward's backward, after a second
     forward on other inputs, must still give the first forward's gradients (noise included)."""
@@ -105,6 +114,28 @@ def test_a_backward_after_a_later_forward_replays_its_own_forward():
     (y1b.sum() + r1b.sum()).backward()
     for n, g in expected.items():
         torch.testing.assert_close(model.get_parameter(n).grad, g, rtol=0, atol=0, msg=n)
+
+
+def test_a_replay_in_keep_mode_starts_from_its_own_carried_state_and_restores_the_later_one():
+    model = CTRNN(dims=[I, H, O], activation="tanh", init_state="keep", seed=5).eval()
+    twin = CTRNN(dims=[I, H, O], activation="tanh", init_state="keep", seed=5).eval()
+    x = inputs(1)
+    model(x)  # a carried state to start from
+    y1, _ = model(x)
+    y1.sum().backward()
+    expected = {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
+    model.zero_grad()
+    model.reset_state()
+    model(x)
+    y1b, _ = model(x)
+    y2, _ = model(x)
+    y1b.sum().backward()  # replays the second forward from its carried state
+    for n, g in expected.items():
+        torch.testing.assert_close(model.get_parameter(n).grad, g, rtol=0, atol=0, msg=n)
+    with torch.no_grad():
+        for _ in range(3):
+            twin(x)
+        torch.testing.assert_close(model(x)[0], twin(x)[0], rtol=0, atol=0)  # the later state was restored
 
 
 def test_training_mode_adds_noise_and_eval_mode_none():

@@ -180,3 +180,94 @@ def test_the_gil_is_released_during_a_step():
     ticks = np.array(ticks)
     inside = [np.count_nonzero((ticks > a + 0.25 * (b - a)) & (ticks < a + 0.75 * (b - a))) for a, b in spans]
     assert sum(inside) > 0, f"no main-thread activity inside any step: {inside}"
+
+
+# Trainer.fit(out=...) follows the CLI's output policy (the same C++ code, ctrnn/run_folder.hpp).
+
+SMALL_CLI_CONFIG = {
+    "dims": [3, 12, 2], "activation": "tanh", "seed": 4,
+    "task": {"name": "perceptual_decision", "fixation_steps": 3, "stimulus_steps": 8, "decision_steps": 4},
+    "training": {"steps": 4, "batch_size": 4, "lr": 0.01, "checkpoint_every": 0, "eval_batch_size": 16},
+}
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def _small_fit(trainer, folder, steps, **kwargs):
+    u, target, mask, _ = evidence_task(16)
+    return trainer.fit(ctrnn.tasks.from_arrays(u, target, mask, batch_size=4, seed=0), steps=steps, out=str(folder),
+                       progress=False, **kwargs)
+
+
+def _steps_in(metrics):
+    return [int(r["step"]) for r in csv.DictReader(open(metrics))]
+
+
+def test_fit_refuses_a_cli_runs_folder_without_overwrite(tmp_path, cli):
+    import json
+    import subprocess
+
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(SMALL_CLI_CONFIG))
+    run = tmp_path / "run"
+    subprocess.run([cli, "train", str(config), "--out", str(run), "--device", "cpu"], check=True, capture_output=True)
+    before = _files(run)
+    trainer = ctrnn.Trainer(ctrnn.CTRNN(dims=[1, 8, 2], seed=0, device="cpu"))
+    with pytest.raises(ctrnn.InvalidArgument, match="overwrite"):
+        _small_fit(trainer, run, 2)
+    assert trainer.steps_done == 0 and _files(run) == before  # refused before any step, nothing changed
+    # The CLI still continues its own run there.
+    subprocess.run([cli, "train", "--resume", str(run / "checkpoint.safetensors"), "--steps", "5", "--out", str(run)],
+                   check=True, capture_output=True)
+    _small_fit(trainer, run, 2, overwrite=True)  # replaced on request: this run's rows only
+    assert _steps_in(run / "metrics.csv") == [1, 2]
+
+
+def test_fit_refuses_a_folder_locked_by_a_running_cli_train(tmp_path, cli):
+    import json
+    import subprocess
+    import time
+
+    endless = dict(SMALL_CLI_CONFIG, training=dict(SMALL_CLI_CONFIG["training"], steps=10**8))
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(endless))
+    run = tmp_path / "run"
+    proc = subprocess.Popen([cli, "train", str(config), "--out", str(run), "--device", "cpu"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        while not ((run / "metrics.csv").exists() and len(_steps_in(run / "metrics.csv")) >= 1):
+            assert time.time() < deadline and proc.poll() is None, "the CLI run did not start"
+            time.sleep(0.01)
+        trainer = ctrnn.Trainer(ctrnn.CTRNN(dims=[1, 8, 2], seed=0, device="cpu"))
+        with pytest.raises(ctrnn.InvalidArgument, match="locked by another ctrnn run"):
+            _small_fit(trainer, run, 2, overwrite=True)
+        assert trainer.steps_done == 0
+    finally:
+        proc.terminate()
+        assert proc.wait(60) == 128 + 15  # SIGTERM: the step finished, the checkpoint saved
+    assert ctrnn.load(run / "checkpoint.safetensors") is not None
+
+
+def test_fit_continues_its_own_folder_and_keeps_its_rows(tmp_path):
+    folder = tmp_path / "run"
+    trainer = ctrnn.Trainer(ctrnn.CTRNN(dims=[1, 8, 2], seed=0, device="cpu"), lr=1e-2)
+    _small_fit(trainer, folder, 3)
+    _small_fit(trainer, folder, 2)  # the same trainer: it continues the checkpoint it saved there
+    assert _steps_in(folder / "metrics.csv") == [1, 2, 3, 4, 5]
+    # Another trainer's run is refused; a trainer loaded from the folder's checkpoint continues it.
+    with pytest.raises(ctrnn.InvalidArgument, match="overwrite"):
+        _small_fit(ctrnn.Trainer(ctrnn.CTRNN(dims=[1, 8, 2], seed=1, device="cpu")), folder, 1)
+    model, resumed = ctrnn.load(folder / "checkpoint.safetensors", with_trainer=True)
+    _small_fit(resumed, folder, 2)
+    assert _steps_in(folder / "metrics.csv") == [1, 2, 3, 4, 5, 6, 7]
+    assert ctrnn.load(folder / "checkpoint.safetensors", with_trainer=True)[1].steps_done == 7
+    # A file where the folder should be, and an empty path: refused before any step.
+    (tmp_path / "file").write_text("x")
+    fresh = ctrnn.Trainer(ctrnn.CTRNN(dims=[1, 8, 2], seed=0, device="cpu"))
+    for bad in (tmp_path / "file", tmp_path / "file" / "sub", ""):
+        with pytest.raises(ctrnn.InvalidArgument, match="invalid out"):
+            _small_fit(fresh, bad, 1)
+    assert fresh.steps_done == 0

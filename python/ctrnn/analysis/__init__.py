@@ -12,18 +12,30 @@ The finder is the library's (ctrnn/analysis.hpp; what it computes is docs/contra
 points"): FixedPointFinder's algorithm (Golub & Sussillo 2018) on all candidates of all networks
 at once, with the gradient of q written by hand, on the network's own backend.
 """
+import contextlib
+
 import numpy as np
 
 from .. import _core
 from .plots import plot_fixed_points, plot_spectra
 
 def _network(model):
-    """The engine network behind a ctrnn.CTRNN (or anything that holds one as ``_net``)."""
+    """The engine network behind a ctrnn.CTRNN, or behind a ctrnn.torch.CTRNN with float32
+    parameters (its engine for their device, holding their current values)."""
     net = getattr(model, "_net", None)
+    if net is None and hasattr(model, "_synced_engine"):  # ctrnn.torch.CTRNN
+        net = model._synced_engine().net
     if not isinstance(net, _core.Network):
-        raise TypeError(f"ctrnn: invalid model: expected a ctrnn.CTRNN, got {type(model).__module__}."
-                        f"{type(model).__qualname__}")
+        raise TypeError(f"ctrnn: invalid model: expected a ctrnn.CTRNN or a float32 ctrnn.torch.CTRNN, got "
+                        f"{type(model).__module__}.{type(model).__qualname__}")
     return net
+
+
+def _model_lock(model):
+    """The lock that serializes engine calls on a ctrnn.CTRNN and its trainers (docs/contract.md,
+    threads): the search releases the GIL, so another thread's step must not change the weights
+    under it."""
+    return getattr(model, "_lock", None) or contextlib.nullcontext()
 
 
 def _float32(name, x):
@@ -113,9 +125,10 @@ def trajectories(model, u):
     (h0 in learn mode): (T, B, H) for a single network and u (T, B, I), else (E, T, B, H). These
     are the states fixed points are looked for among (rates are f(v), which loses v where f is
     flat)."""
-    net = _network(model)
     u = _float32("u", u)
-    v = _core.state_trajectories(net, u)
+    with _model_lock(model):
+        net = _network(model)
+        v = _core.state_trajectories(net, u)
     return v[0] if u.ndim == 3 and net.ensemble_size == 1 else v
 
 
@@ -134,8 +147,8 @@ def sample_states(trajectories, n, noise_scale=0.5, valid=None, seed=0):
 
 def fixed_points(model, inputs, states=None, *, trajectories=None, n=1024, noise_scale=0.5, valid=None, seed=0,
                  **options):
-    """Finds the fixed points of every network of `model` (eval mode, no noise) under constant
-    inputs.
+    """Finds the fixed points of every network of `model` (a ctrnn.CTRNN, or a ctrnn.torch.CTRNN
+    with float32 parameters: their current values) in eval mode (no noise) under constant inputs.
 
     inputs: (I) one input for every candidate, (N, I) one per candidate, or (E, N, I).
     states: the candidate states (N, H), or (E, N, H) one set per network; or instead
@@ -148,14 +161,14 @@ def fixed_points(model, inputs, states=None, *, trajectories=None, n=1024, noise
     Returns a FixedPointResult. Bad shapes, n < 1, NaN states, a bad or unknown option raise
     ctrnn.InvalidArgument (a ValueError) naming the argument.
     """
-    net = _network(model)
     if (states is None) == (trajectories is None):
         raise TypeError("ctrnn: invalid states: give exactly one of states and trajectories")
     if states is None:
         states = sample_states(trajectories, n, noise_scale, valid, seed)
     x = _float32("states", states)
     u = _float32("inputs", inputs)
-    return FixedPointResult(_core.find_fixed_points(net, x, u, options))
+    with _model_lock(model):
+        return FixedPointResult(_core.find_fixed_points(_network(model), x, u, options))
 
 
 __all__ = ["fixed_points", "trajectories", "sample_states", "load", "FixedPoints", "FixedPointResult",

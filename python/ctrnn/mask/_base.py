@@ -57,9 +57,9 @@ def random_source(seed):
         return np.random
     if isinstance(seed, (np.random.Generator, np.random.RandomState)):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"ctrnn: invalid seed: expected None, an integer >= 0 or a numpy Generator, got {seed!r}")
-    return np.random.default_rng(int(seed))
+    return np.random.default_rng(integer("seed", seed, 0))
 
 
 def _dims(dims, input_dim, hidden_size, output_dim):

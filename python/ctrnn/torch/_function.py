@@ -59,7 +59,10 @@ class Engine:
     def forward(self, x, params, training):
         """The engine's forward on x with these parameters: y (E, T, B, O), r (E, T, B, H)."""
         net = self.net
-        net.train() if training else net.eval()
+        if training:
+            net.train()
+        else:
+            net.eval()
         stream = self.stream()
         net.set_params([None if p is None else self.to_engine(k, p) for k, p in enumerate(params)], stream)
         T, B = x.shape[-3], x.shape[-2]
@@ -77,7 +80,9 @@ class EngineFunction(torch.autograd.Function):
         # past the extension's teardown (nanobind would report it as leaked).
         ctx.engine, ctx.training = weakref.ref(engine), training
         ctx.call = engine.net.forward_calls
-        ctx.kept = engine.net.kept_state()  # None unless keep mode carries a state
+        # keep mode: the carried state this forward starts from, for a replay (a host copy; None
+        # in the other modes, which carry nothing)
+        ctx.kept = engine.net.kept_state()
         ctx.given = [p is not None for p in params]
         ctx.save_for_backward(x, *params)
         y, r = engine.forward(x, params, training)
