@@ -59,8 +59,7 @@ void bm_recurrence(benchmark::State& state, const ctrnn_bench::Size& s, Recurren
     const ctrnn::Tensor<float> gy = ctrnn_bench::uniform_tensor({s.E, s.T, s.B, ctrnn_bench::kOutputs}, 12);
     ctrnn::detail::ForwardArgs<float> a;
     a.u = u.data.data(), a.steps = s.T, a.batch = s.B;
-    a.dynamics.alpha = c.alpha();
-    a.dynamics.activation = c.activation;
+    a.dynamics = c.dynamics(false);
     backend->forward(a);  // warm-up, untimed; plans the recurrence
     const RecurrencePlan plan = orchestrated.recurrence_plan();
     const std::string why = "no persistent kernel at this size: " + plan.reason;

@@ -105,6 +105,17 @@ void check_masks(const LayerMasks& masks, const char* name, const Config& c) {
 
 }  // namespace
 
+Dynamics Config::dynamics(bool noise) const {
+  Dynamics d;
+  d.alpha = alpha();
+  d.activation = activation;
+  d.preact_noise.assign(size_t(ensemble_size), 0.0);
+  d.postact_noise.assign(size_t(ensemble_size), 0.0);
+  for (int64_t e = 0; noise && e < ensemble_size; ++e)
+    d.preact_noise[size_t(e)] = preact_noise[e], d.postact_noise[size_t(e)] = postact_noise[e];
+  return d;
+}
+
 void Config::validate() const {
   for (int i = 0; i < 3; ++i)
     if (dims[i] <= 0)
@@ -121,14 +132,11 @@ void Config::validate() const {
     const auto s = layer_shape(static_cast<Layer>(l));
     checked_product(checked_product(ensemble_size, s[0], "dims"), s[1], "dims");
   }
-  if (!std::isfinite(tau) || tau <= 0) throw InvalidArgument("tau", "a finite number > 0", detail::number_text(tau));
   if (!std::isfinite(dt) || dt <= 0) throw InvalidArgument("dt", "a finite number > 0", detail::number_text(dt));
-  if (!(alpha() > 0 && alpha() <= 1))
-    throw InvalidArgument("dt", "alpha = dt / tau in (0, 1]", "dt / tau = " + detail::number_text(alpha()));
-  if (!std::isfinite(preact_noise) || preact_noise < 0)
-    throw InvalidArgument("preact_noise", "a finite number >= 0", detail::number_text(preact_noise));
-  if (!std::isfinite(postact_noise) || postact_noise < 0)
-    throw InvalidArgument("postact_noise", "a finite number >= 0", detail::number_text(postact_noise));
+  tau.check(ensemble_size, dims[1], dt);
+  auto nonnegative = [](double x) { return std::isfinite(x) && x >= 0; };
+  preact_noise.check("preact_noise", nonnegative, "a finite number >= 0", ensemble_size);
+  postact_noise.check("postact_noise", nonnegative, "a finite number >= 0", ensemble_size);
   for (int l = 0; l < 3; ++l) {
     const auto s = layer_shape(static_cast<Layer>(l));
     const InitSpec& w = weights[l];

@@ -7,6 +7,7 @@
 #include "config_json_context.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "json_input.hpp"
+#include "per_network_json.hpp"
 
 namespace ctrnn {
 
@@ -136,13 +137,13 @@ Config detail::config_from_json(const std::string& json_text, const JsonConfigCo
       LayerInits& inits = key == "biases" ? c.biases : c.weights;
       for (int l = 0; l < 3; ++l) inits[l] = parse_init(*layers[l], layer_key(key, l), ctx);
     } else if (key == "tau") {
-      c.tau = parse_number(v, key);
+      c.tau = detail::time_constants_from_json(v, key);
     } else if (key == "dt") {
       c.dt = parse_number(v, key);
     } else if (key == "preact_noise") {
-      c.preact_noise = parse_number(v, key);
+      c.preact_noise = detail::per_network_from_json(v, key);
     } else if (key == "postact_noise") {
-      c.postact_noise = parse_number(v, key);
+      c.postact_noise = detail::per_network_from_json(v, key);
     } else if (key == "init_state") {
       c.init_state = parse_init_state(parse_string(v, key));
     } else if (key == "sparsity_masks") {
@@ -202,10 +203,10 @@ std::string config_to_json(const Config& c, SafetensorsFile& arrays) {
     j["biases"].push_back(init(c.biases[l], layer_key("biases", l)));
     j["weights"].push_back(init(c.weights[l], layer_key("weights", l)));
   }
-  j["tau"] = c.tau;
+  j["tau"] = detail::time_constants_json(c.tau);
   j["dt"] = c.dt;
-  j["preact_noise"] = c.preact_noise;
-  j["postact_noise"] = c.postact_noise;
+  j["preact_noise"] = detail::per_network_json(c.preact_noise);
+  j["postact_noise"] = detail::per_network_json(c.postact_noise);
   j["init_state"] = to_string(c.init_state);
   j["sparsity_masks"] = masks(c.sparsity_masks, "sparsity_masks");
   j["ei_masks"] = masks(c.ei_masks, "ei_masks");

@@ -61,8 +61,8 @@ class CpuBackend final : public Backend<T> {
       v0 = kept_;
     }
     std::vector<T> eps_pre, eps_post;
-    if (a.dynamics.preact_noise > 0) eps_pre = noise(RandomPurpose::PreactNoise, a, B);
-    if (a.dynamics.postact_noise > 0) eps_post = noise(RandomPurpose::PostactNoise, a, B);
+    eps_pre = noise(RandomPurpose::PreactNoise, a.dynamics.preact_noise, a, B);
+    eps_post = noise(RandomPurpose::PostactNoise, a.dynamics.postact_noise, a, B);
     u_.assign(a.u.ptr, a.u.ptr + (a.u_per_network ? E : 1) * steps * B * params_.I);
     u_per_network_ = a.u_per_network;
     dynamics_ = a.dynamics;
@@ -199,11 +199,14 @@ class CpuBackend final : public Backend<T> {
   }
 
  private:
-  std::vector<T> noise(RandomPurpose purpose, const ForwardArgs<T>& a, int64_t B) const {
+  // The standard normals of the networks whose sigma is > 0 (zeros for the others; none at all
+  // when no network has noise).
+  std::vector<T> noise(RandomPurpose purpose, const std::vector<double>& sigma, const ForwardArgs<T>& a, int64_t B) const {
     const int64_t E = params_.E, H = params_.H;
+    if (std::none_of(sigma.begin(), sigma.end(), [](double s) { return s > 0; })) return {};
     std::vector<T> eps(E * a.steps * B * H);
     for (int64_t e = 0; e < E; ++e)
-      for (int64_t t = 0; t < a.steps; ++t) {
+      for (int64_t t = 0; sigma[size_t(e)] > 0 && t < a.steps; ++t) {
         const RandomStream rng(a.seed, purpose, uint32_t(first_network_ + e), uint32_t(t), uint32_t(a.call));
         T* out = &eps[((e * a.steps + t) * B) * H];
         for (int64_t i = 0; i < B * H; ++i) out[i] = T(rng.normal(uint32_t(i)));

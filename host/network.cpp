@@ -150,14 +150,7 @@ void BasicNetwork<T>::upload_params() {
 
 template <class T>
 Dynamics BasicNetwork<T>::dynamics() const {
-  Dynamics d;
-  d.alpha = config_.alpha();
-  d.activation = config_.activation;
-  if (mode_ == Mode::Train) {
-    d.preact_noise = config_.preact_noise;
-    d.postact_noise = config_.postact_noise;
-  }
-  return d;
+  return config_.dynamics(mode_ == Mode::Train);
 }
 
 template <class T>

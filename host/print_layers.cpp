@@ -88,6 +88,17 @@ Entries layer_entries(const LayerView<T>& v, int64_t E) {
   return e;
 }
 
+// alpha = dt / tau: the number when one for all, else its range and form.
+std::string alpha_text(const Config& c) {
+  const std::vector<double> alpha = c.alpha();
+  if (!c.tau.per_network() && !c.tau.per_neuron()) return str(alpha[0]);
+  const auto range = std::minmax_element(alpha.begin(), alpha.end());
+  const char* form = c.tau.per_network() && c.tau.per_neuron() ? "per network and neuron"
+                     : c.tau.per_network()                     ? "per network"
+                                                               : "per neuron";
+  return str(*range.first) + " to " + str(*range.second) + " (" + form + ")";
+}
+
 }  // namespace
 
 template <class T>
@@ -99,11 +110,11 @@ void BasicNetwork<T>::print_layers(std::ostream& os) const {
   print_dict(os, "Recurrence",
              {{"init_hidden_min", str(h0.first)},
               {"init_hidden_max", str(h0.second)},
-              {"preact_noise", str(config_.preact_noise)},
-              {"postact_noise", str(config_.postact_noise)},
-              {"noise_active", str(mode_ == Mode::Train && (config_.preact_noise > 0 || config_.postact_noise > 0))},
+              {"preact_noise", to_json(config_.preact_noise)},
+              {"postact_noise", to_json(config_.postact_noise)},
+              {"noise_active", str(mode_ == Mode::Train && (config_.preact_noise.any_nonzero() || config_.postact_noise.any_nonzero()))},
               {"activation", to_string(config_.activation)},
-              {"alpha", str(config_.alpha())},
+              {"alpha", alpha_text(config_)},
               {"init_state", to_string(config_.init_state)},
               {"init_state_learnable", str(h0_learnable())},
               {"mode", mode_ == Mode::Train ? "train" : "eval"},

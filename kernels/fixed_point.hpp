@@ -3,8 +3,9 @@
 // two GEMMs per iteration, for all E networks x N candidates x H neurons at once. Every array is
 // (E, N, H) row-major unless named otherwise; i indexes it. The equations are
 // host/reference/fixed_point_reference.hpp's:
-//   err  = F(v) - v = alpha (f(v) W_hid + c - v)
-//   grad = d(mean q)/dv = alpha (f'(v) * (err W_hid^T) - err) / N
+//   err  = F(v) - v = alpha * (f(v) W_hid + c - v)
+//   grad = d(mean q)/dv = (f'(v) * ((alpha * err) W_hid^T) - alpha * err) / N
+// with alpha (E, H) each network's alpha of each neuron (elementwise: `*`).
 // Launchers: CudaPrims::apply/reduce (instantiated in host/cuda/fixed_point.cu); HostPrims and
 // BlasHostPrims run them in loops.
 #include <cmath>
@@ -27,25 +28,33 @@ struct FpActivate {
   }
 };
 
-// err = alpha (recurrent + c - v), recurrent = f(v) W_hid (the GEMM's output)
+// err = alpha * (recurrent + c - v), recurrent = f(v) W_hid (the GEMM's output); alpha_err =
+// alpha * err
 struct FpResidual {
   const float* recurrent;
   const float* c;
   const float* v;
   float* err;
-  float alpha;
-  CTRNN_HD void operator()(int64_t i) const { err[i] = alpha * (recurrent[i] + c[i] - v[i]); }
+  float* alpha_err;
+  const float* alpha;  // (E, H)
+  int64_t N, H;
+  CTRNN_HD void operator()(int64_t i) const {
+    const float al = alpha[(i / (N * H)) * H + i % H];
+    const float e = al * (recurrent[i] + c[i] - v[i]);
+    err[i] = e;
+    alpha_err[i] = al * e;
+  }
 };
 
-// grad = scale alpha (d * back - err), back = err W_hid^T (the second GEMM's output); scale 1/N
-// makes it the gradient of the mean q.
+// grad = scale (d * back - alpha_err), back = alpha_err W_hid^T (the second GEMM's output);
+// scale 1/N makes it the gradient of the mean q.
 struct FpGradient {
   const float* back;
   const float* d;
-  const float* err;
+  const float* alpha_err;
   float* grad;
-  float alpha, scale;
-  CTRNN_HD void operator()(int64_t i) const { grad[i] = scale * alpha * (d[i] * back[i] - err[i]); }
+  float scale;
+  CTRNN_HD void operator()(int64_t i) const { grad[i] = scale * (d[i] * back[i] - alpha_err[i]); }
 };
 
 // reduce body: sum over i < n of weight * x[g n + i]^2 for group g (q per candidate with weight

@@ -6,8 +6,12 @@
 // Layout (row-major, time-major, one network's slab contiguous, networks a stride apart):
 //   v, r   (E, T+1, B, H)  slice t = 0 is the initial state
 //   work   (E, T,   B, H)  forward: the drive u_t W_in + r_{t-1} W_hid (GEMMs, before the step)
-//                          backward: gy_t W_out^T + alpha dv_{t+1} W_hid^T (GEMMs, before the step)
+//                          backward: gy_t W_out^T + (alpha * dv_{t+1}) W_hid^T (GEMMs, before the
+//                          step), which the step replaces with alpha * dv_t (dL/da_t: what the
+//                          weight, bias and input gradient GEMMs and the next step's GEMM read)
 //   dv     (E, T+1, B, H)
+//   alpha  (E, H)          each network's alpha = dt / tau of each neuron (elementwise: `*`)
+//   sigma  (E)             each network's noise sigmas
 // Each body is called once per index i of (E, B, H) for one step; pointers are the step's slab of
 // network 0 and `*_stride` the distance between networks.
 //
@@ -48,6 +52,7 @@ struct InitialStateBody {
 
 // v_t = (1 - alpha) v_{t-1} + alpha (drive_t + b_hid + b_in) + alpha sigma_pre eps_t
 // r_t = f(v_t) + sigma_post xi_t
+// (alpha of network e's neuron h, the sigmas of network e; a network whose sigma is 0 draws none)
 struct LeakyStepForward {
   const float* drive;  // slab t-1 of work (E, T, B, H)
   int64_t drive_stride;
@@ -58,7 +63,9 @@ struct LeakyStepForward {
   float* r;             // slice t of r
   int64_t state_stride;  // (T+1) B H, for v_prev, v and r
   int64_t B, H;
-  float alpha, sigma_pre, sigma_post;
+  const float* alpha;       // (E, H)
+  const float* sigma_pre;   // (E)
+  const float* sigma_post;  // (E)
   Activation activation;
   uint64_t seed;
   uint32_t step;  // t - 1: the noise sub-stream, as the CPU backend numbers it
@@ -71,21 +78,23 @@ struct LeakyStepForward {
     const int64_t BH = B * H, e = i / BH, j = i - e * BH, h = j % H;
     const uint32_t call = *this->call, stream = uint32_t(e) + first_network;
     const float a = drive[e * drive_stride + j] + (b_hid[e * H + h] + b_in[e * H + h]);
-    float vt = (1.0f - alpha) * v_prev[e * state_stride + j] + alpha * a;
-    if (sigma_pre > 0.0f)
-      vt += alpha * sigma_pre * RandomStream(seed, RandomPurpose::PreactNoise, stream, step, call).normal(uint32_t(j));
+    const float al = alpha[e * H + h], pre = sigma_pre[e], post = sigma_post[e];
+    float vt = (1.0f - al) * v_prev[e * state_stride + j] + al * a;
+    if (pre > 0.0f)
+      vt += al * pre * RandomStream(seed, RandomPurpose::PreactNoise, stream, step, call).normal(uint32_t(j));
     float rt = activate(activation, vt);
-    if (sigma_post > 0.0f)
-      rt += sigma_post * RandomStream(seed, RandomPurpose::PostactNoise, stream, step, call).normal(uint32_t(j));
+    if (post > 0.0f)
+      rt += post * RandomStream(seed, RandomPurpose::PostactNoise, stream, step, call).normal(uint32_t(j));
     v[e * state_stride + j] = vt;
     r[e * state_stride + j] = rt;
   }
 };
 
 // dv_t = (dr_t + gr_t) f'(v_t) + (1 - alpha) dv_{t+1}, where dr_t already holds
-// gy_t W_out^T + alpha dv_{t+1} W_hid^T (t >= 1) or alpha dv_1 W_hid^T (t = 0), and dv_{T+1} = 0.
+// gy_t W_out^T + (alpha * dv_{t+1}) W_hid^T (t >= 1) or (alpha * dv_1) W_hid^T (t = 0), and
+// dv_{T+1} = 0; with `replace`, dr_t is then overwritten with alpha * dv_t.
 struct LeakyStepBackward {
-  const float* dr;  // the step's slab of work (t >= 1) or of dr0 (t = 0)
+  float* dr;  // the step's slab of work (t >= 1) or of dr0 (t = 0)
   int64_t dr_stride;
   const float* gr;  // slab t-1 of (E, T, B, H) direct dL/dr, or null (always null at t = 0)
   int64_t gr_stride;
@@ -94,16 +103,20 @@ struct LeakyStepBackward {
   float* dv;              // slice t of dv
   int64_t state_stride;   // (T+1) B H, for v, dv_next and dv
   int64_t B, H;
-  float alpha;
+  const float* alpha;  // (E, H)
   Activation activation;
+  bool replace;  // dr_t <- alpha * dv_t (t >= 1)
 
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t BH = B * H, e = i / BH, j = i - e * BH;
+    const float al = alpha[e * H + j % H];
     float d = dr[e * dr_stride + j];
     if (gr) d += gr[e * gr_stride + j];
     const int64_t s = e * state_stride + j;
     const float carried = dv_next ? dv_next[s] : 0.0f;
-    dv[s] = d * activate_grad(activation, v[s]) + (1.0f - alpha) * carried;
+    const float dvt = d * activate_grad(activation, v[s]) + (1.0f - al) * carried;
+    dv[s] = dvt;
+    if (replace) dr[e * dr_stride + j] = al * dvt;
   }
 };
 

@@ -8,16 +8,18 @@
 //                 W_hid) and zero buffer 0 (dv_{T+1} = 0)
 //   step s = 1 .. T + 1, t = T + 1 - s:
 //   phase 2s - 1  partial sums of (dv_{t+1} W_hid^T)[b][j] for this CTA's columns
-//   phase 2s      for this CTA's columns j and the tile's rows b:
-//                   dr   = alpha (dv_{t+1} W_hid^T)[b][j] + (gy_t W_out^T)[b][j]   (t >= 1)
-//                        = alpha (dv_1 W_hid^T)[b][j]                             (t = 0)
-//                   dv_t = (dr + gr_t[b][j]) f'(v_t[b][j]) + (1 - alpha) dv_{t+1}[b][j]
-//                 writes dv_t to global memory (for the weight-gradient GEMMs after the loop)
-//                 and into buffer s % 2 of every CTA of the cluster; for t >= 1 adds it to the
-//                 running sum over time of its (b, j) (the carry area: each (b, j) is the same
-//                 thread's in every step)
+//   phase 2s      for this CTA's columns j and the tile's rows b (alpha of neuron j):
+//                   dr   = ((alpha * dv_{t+1}) W_hid^T)[b][j] + (gy_t W_out^T)[b][j]   (t >= 1)
+//                        = ((alpha * dv_1) W_hid^T)[b][j]                             (t = 0)
+//                   dv_t = (dr + gr_t[b][j]) f'(v_t[b][j]) + (1 - alpha_j) dv_{t+1}[b][j]
+//                 writes dv_t to global memory, and for t >= 1 alpha_j dv_t over dr_t (for the
+//                 weight-gradient GEMMs after the loop), alpha_j dv_t (dv_0 itself at t = 0, for
+//                 dh0) into buffer s % 2 of every CTA of the cluster; for t >= 1 adds alpha_j dv_t
+//                 to the running sum over time of its (b, j) (the carry area). Each (b, j) is the
+//                 same thread's in every step, so it reads its own dv_{t+1} back from global
+//                 memory
 //   closing phases (only where a bias or h0 gradient is learned), per column j of the slice:
-//     0  the tile's sums: alpha sum_b (sum_t dv_t)[b][j] and sum_b dv_0[b][j] (dv_0 is the last
+//     0  the tile's sums: sum_b (sum_t alpha_j dv_t)[b][j] and sum_b dv_0[b][j] (dv_0 is the last
 //        buffer). With one tile per network these are the gradients; with more, each tile
 //        stores them in tile_sums and makes them visible device-wide
 //     1  (more tiles) thread 0 counts the tile's arrival for (network, rank); the last tile of
@@ -28,7 +30,7 @@
 // Exactly the existing sequence's arithmetic in the same order: the recurrent GEMM with beta = 1
 // onto the gy W_out^T term (beta = 0 at t = 0), then LeakyStepBackward (leaky_step.hpp). The bias
 // and h0 sums add the same terms as the sequence's column sums (docs/contract.md: db_hid = db_in
-// = alpha sum_{t,b} dv_t, dh0 = sum_b dv_0), in another order (over t first, then over b).
+// = sum_{t,b} alpha * dv_t, dh0 = sum_b dv_0), in another order (over t first, then over b).
 #include <cstdint>
 
 #include "kernels/activation.hpp"
@@ -61,18 +63,19 @@ CTRNN_HD inline float load_device_coherent(const float* p) {
 
 struct PersistentBackward : PersistentLoop<PersistentBackward> {
   const float* w_hid;  // (E, H, H)
-  const float* dr;     // (E, T, B, H): gy_t W_out^T of every step (one GEMM before the loop)
+  float* dr;           // (E, T, B, H): gy_t W_out^T of every step (one GEMM before the loop); out:
+                       // alpha * dv_t
   const float* gr;     // (E, T, B, H) direct dL/dr_t, or null
   const float* v;      // (E, T+1, B, H) from the forward
   float* dv;           // (E, T+1, B, H)
   // The gradients summed in the kernel, each null where it is not learned:
-  float* db_hid;        // (E, H): alpha sum_{t >= 1, b} dv_t
+  float* db_hid;        // (E, H): sum_{t >= 1, b} alpha * dv_t
   float* db_in;         // (E, H): the same values (b_in enters a_t as b_hid does)
   float* dh0;           // (E, H): sum_b dv_0
   float* tile_sums;     // (E, tiles, 2, H): each batch tile's two sums (when tiles > 1)
   uint32_t* arrivals;   // (E, cluster): tiles that stored their sums; all 0 between launches
   int64_t T;
-  float alpha;
+  const float* alpha;  // (E, H)
   Activation activation;
   PersistentGeometry geometry;
 
@@ -104,24 +107,27 @@ struct PersistentBackward : PersistentLoop<PersistentBackward> {
     const PersistentGeometry& g = geometry;
     const int64_t H = g.H, S = g.slice, BH = g.B * H, state = (T + 1) * BH, t = T + 1 - s, next = g.buffer(s % 2);
     float* smem = cta.local();
-    const float* later = smem + g.buffer((s - 1) % 2);  // dv_{t+1} of the whole tile
     const float* partial = smem + g.partial();
     float* dv_sum = t >= 1 && sums_bias() ? smem + g.carry() : nullptr;
-    const float* dr_t = t >= 1 ? dr + tile.e * T * BH + (t - 1) * BH : nullptr;
+    float* dr_t = t >= 1 ? dr + tile.e * T * BH + (t - 1) * BH : nullptr;
     const float* gr_t = gr && t >= 1 ? gr + tile.e * T * BH + (t - 1) * BH : nullptr;
     const float* v_t = v + tile.e * state + t * BH;
     float* dv_t = dv + tile.e * state + t * BH;
+    const float* dv_next = t < T ? dv_t + BH : nullptr;  // this thread's own writes of the last step
     for (int64_t item = thread; item < tile.rows * tile.cols; item += g.threads) {
       const int64_t b = item / tile.cols, jl = item - b * tile.cols, j = tile.c0 + jl;
       const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab
+      const float al = alpha[tile.e * H + j];
       const float rec = product(g, partial, b, jl);
-      float d = dr_t ? alpha * rec + dr_t[idx] : alpha * rec;
+      float d = dr_t ? rec + dr_t[idx] : rec;
       if (gr_t) d += gr_t[idx];
-      const float carried = later[b * H + j];
-      const float dvt = d * activate_grad(activation, v_t[idx]) + (1.0f - alpha) * carried;
+      const float carried = dv_next ? dv_next[idx] : 0.0f;
+      const float dvt = d * activate_grad(activation, v_t[idx]) + (1.0f - al) * carried;
+      const float scaled = al * dvt;
       dv_t[idx] = dvt;
-      if (dv_sum) dv_sum[b * S + jl] = t == T ? dvt : dv_sum[b * S + jl] + dvt;
-      for (int p = 0; p < g.cluster; ++p) cta.shared(p)[next + b * H + j] = dvt;
+      if (dr_t) dr_t[idx] = scaled;
+      if (dv_sum) dv_sum[b * S + jl] = t == T ? scaled : dv_sum[b * S + jl] + scaled;
+      for (int p = 0; p < g.cluster; ++p) cta.shared(p)[next + b * H + j] = t >= 1 ? scaled : dvt;
     }
   }
 
@@ -144,7 +150,7 @@ struct PersistentBackward : PersistentLoop<PersistentBackward> {
           if (dh0) h0 += dv_0[b * H + tile.c0 + jl];
         }
         if (g.tiles == 1) {
-          write(tile.e * H + tile.c0 + jl, alpha * bias, h0);
+          write(tile.e * H + tile.c0 + jl, bias, h0);
         } else {
           float* mine = tile_sums + (tile.e * g.tiles + tile.index) * 2 * H + tile.c0 + jl;
           mine[0] = bias, mine[H] = h0;
@@ -162,7 +168,7 @@ struct PersistentBackward : PersistentLoop<PersistentBackward> {
           bias += load_device_coherent(sums + k * 2 * H);
           h0 += load_device_coherent(sums + k * 2 * H + H);
         }
-        write(tile.e * H + tile.c0 + jl, alpha * bias, h0);
+        write(tile.e * H + tile.c0 + jl, bias, h0);
       }
       if (thread == 0) *arrived = 0;
     }

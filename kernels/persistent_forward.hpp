@@ -11,6 +11,7 @@
 //   phase 2t      for this CTA's columns j and the tile's rows b:
 //                   a   = (r_{t-1} W_hid)[b][j] + (u_t W_in)[b][j] + (b_hid[j] + b_in[j])
 //                   v_t = (1 - alpha) v_{t-1} + alpha a + alpha sigma_pre eps_t
+//                   (alpha of the network's neuron j, the network's sigmas)
 //                   r_t = f(v_t) + sigma_post xi_t
 //                 writes v_t and r_t to global memory (for BPTT and the readout GEMM) and r_t into
 //                 buffer t % 2 of every CTA of the cluster
@@ -33,7 +34,9 @@ struct PersistentForward : PersistentLoop<PersistentForward> {
   float* v;            // (E, T+1, B, H); slice 0 holds v_0 on entry
   float* r;            // (E, T+1, B, H); slice 0 holds r_0 on entry
   int64_t T;
-  float alpha, sigma_pre, sigma_post;
+  const float* alpha;       // (E, H)
+  const float* sigma_pre;   // (E)
+  const float* sigma_post;  // (E)
   Activation activation;
   uint64_t seed;
   // The forward call, read from memory the backend writes before each call (as LeakyStepForward
@@ -84,14 +87,16 @@ struct PersistentForward : PersistentLoop<PersistentForward> {
     const RandomStream pre(seed, RandomPurpose::PreactNoise, uint32_t(tile.e) + first_network, uint32_t(t - 1), *call);
     const RandomStream post(seed, RandomPurpose::PostactNoise, uint32_t(tile.e) + first_network, uint32_t(t - 1),
                             *call);
+    const float s_pre = sigma_pre[tile.e], s_post = sigma_post[tile.e];
     for (int64_t item = thread; item < tile.rows * tile.cols; item += g.threads) {
       const int64_t b = item / tile.cols, jl = item - b * tile.cols, j = tile.c0 + jl;
       const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab
       const float a = (product(g, partial, b, jl) + drive_t[idx]) + bias[jl];
-      float vt = (1.0f - alpha) * carry[b * S + jl] + alpha * a;
-      if (sigma_pre > 0.0f) vt += alpha * sigma_pre * pre.normal(uint32_t(idx));
+      const float al = alpha[tile.e * H + j];
+      float vt = (1.0f - al) * carry[b * S + jl] + al * a;
+      if (s_pre > 0.0f) vt += al * s_pre * pre.normal(uint32_t(idx));
       float rt = activate(activation, vt);
-      if (sigma_post > 0.0f) rt += sigma_post * post.normal(uint32_t(idx));
+      if (s_post > 0.0f) rt += s_post * post.normal(uint32_t(idx));
       carry[b * S + jl] = vt;
       v_t[idx] = vt;
       r_t[idx] = rt;

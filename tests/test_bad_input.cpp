@@ -45,8 +45,8 @@ TEST(BadInput, DimsWhoseArraySizesOverflow) {
 
 TEST(BadInput, AlphaOutsideUnitInterval) {
   Config c = small();
-  c.dt = 20, c.tau = 10;  // alpha = 2
-  expect_config_refused(c, "dt");
+  c.dt = 20, c.tau = 10;  // alpha = 2: named by tau, which may differ per network and neuron
+  expect_config_refused(c, "tau");
   c.tau = 0;
   expect_config_refused(c, "tau");
   c = small();

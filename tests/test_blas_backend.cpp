@@ -216,6 +216,10 @@ TEST(BlasFusedSteps, EqualTheKernelBodiesBitForBit) {
         auto v = test::random_vector<float>(size_t(E * state), ++seed, -2, 2);
         for (size_t i = 0; i < v.size(); i += 7) v[i] = 0.0f;  // the ties of ReLU' and ReTanh'
         const auto r0 = test::random_vector<float>(size_t(E * state), ++seed), dv0 = test::random_vector<float>(size_t(E * state), ++seed);
+        // alpha per network and neuron; sigmas per network, network 0 without noise (draws none)
+        const auto alpha = test::random_vector<float>(size_t(E * H), ++seed, 0.05, 1.0);
+        std::vector<float> pre(size_t(E), 0.3f), post(size_t(E), 0.05f), none(size_t(E), 0.0f);
+        pre[0] = post[0] = 0.0f;
         HostPrims plain;
         BlasHostPrims fused(threads);
 
@@ -225,8 +229,8 @@ TEST(BlasFusedSteps, EqualTheKernelBodiesBitForBit) {
           auto body = [&](std::vector<float>& vv, std::vector<float>& rr) {
             return kernels::LeakyStepForward{work.data() + (t - 1) * BH, T * BH, bias_in.data(), bias_hid.data(),
                                              vv.data() + (t - 1) * BH, vv.data() + t * BH, rr.data() + t * BH, state, B,
-                                             H, 0.1f, noise ? 0.3f : 0.0f, noise ? 0.05f : 0.0f, act, 99, uint32_t(t - 1),
-                                             &call};
+                                             H, alpha.data(), noise ? pre.data() : none.data(),
+                                             noise ? post.data() : none.data(), act, 99, uint32_t(t - 1), &call};
           };
           plain.apply(n, body(v_plain, r_plain));
           fused.apply(n, body(v_fused, r_fused));
@@ -235,16 +239,18 @@ TEST(BlasFusedSteps, EqualTheKernelBodiesBitForBit) {
         }
         for (bool with_gr : {false, true})  // backward step t, and the last step (no dv_{t+1})
           for (bool last : {false, true}) {
-            std::vector<float> dv_plain = dv0, dv_fused = dv0;
-            auto body = [&](std::vector<float>& dv) {
-              return kernels::LeakyStepBackward{work.data() + (t - 1) * BH, T * BH,
+            std::vector<float> dv_plain = dv0, dv_fused = dv0, dr_plain = work, dr_fused = work;
+            auto body = [&](std::vector<float>& dv, std::vector<float>& dr) {  // dr replaced by alpha * dv
+              return kernels::LeakyStepBackward{dr.data() + (t - 1) * BH, T * BH,
                                                 with_gr ? gr.data() + (t - 1) * BH : nullptr, T * BH, v.data() + t * BH,
                                                 last ? nullptr : dv.data() + (t + 1) * BH, dv.data() + t * BH, state, B, H,
-                                                0.1f, act};
+                                                alpha.data(), act, !last};
             };
-            plain.apply(n, body(dv_plain));
-            fused.apply(n, body(dv_fused));
+            plain.apply(n, body(dv_plain, dr_plain));
+            fused.apply(n, body(dv_fused, dr_fused));
             EXPECT_TRUE(same_bits(dv_fused, dv_plain)) << "backward dv, " << where << " gr=" << with_gr << " last=" << last;
+            EXPECT_TRUE(same_bits(dr_fused, dr_plain)) << "alpha * dv, " << where << " gr=" << with_gr << " last=" << last;
+            EXPECT_EQ(dr_plain == work, last) << "replaced only when asked";
           }
         for (int initial = 0; initial < 3; ++initial) {  // h0, kept, zero
           std::vector<float> v_plain = v, v_fused = v, r_plain = r0, r_fused = r0;

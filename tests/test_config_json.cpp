@@ -5,6 +5,7 @@
 
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/error.hpp"
+#include "ctrnn/params.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "test_util.hpp"
 
@@ -20,7 +21,7 @@ TEST(ConfigJson, DefaultsAndBroadcast) {
   for (const auto& b : c.biases) EXPECT_EQ(b.kind, InitSpec::Kind::Uniform);
   for (const auto& w : c.weights) EXPECT_EQ(w.kind, InitSpec::Kind::Uniform);  // nn4n's default
   EXPECT_EQ(c.activation, Activation::Tanh);
-  EXPECT_DOUBLE_EQ(c.alpha(), 0.1);
+  EXPECT_EQ(c.alpha(), std::vector<double>(size_t(c.ensemble_size * c.dims[1]), 0.1));
   EXPECT_EQ(c.init_state, InitState::Learn);
   EXPECT_EQ(c.seed, 9u);
   const Config z = config_from_json(R"({"biases": [0, null, "normal"]})");
@@ -70,8 +71,70 @@ TEST(ConfigJson, RoundTripThroughSafetensorsMetadata) {
   EXPECT_EQ(back.weights[1].array.data, c.weights[1].array.data);
   EXPECT_EQ(back.ei_masks[1]->data, c.ei_masks[1]->data);
   EXPECT_FALSE(back.ei_masks[0]);
-  EXPECT_DOUBLE_EQ(back.preact_noise, 0.05);
+  EXPECT_EQ(back.preact_noise, c.preact_noise);
   EXPECT_EQ(back.dims, c.dims);
+}
+
+// tau in each of its four forms, and per-network noise, survive the config's JSON form (which the
+// checkpoint stores and `--resume` compares); alpha follows each form.
+TEST(ConfigJson, TimeConstantsAndNoisePerNetworkRoundTrip) {
+  const char* forms[] = {R"(50)", R"([20, 50, 100])", R"({"per_network": [20, 100]})",
+                         R"({"per_network": [[20, 50, 100], [10, 40, 1000]]})"};
+  const std::vector<std::vector<double>> alphas = {{0.2, 0.2, 0.2, 0.2, 0.2, 0.2},
+                                                   {0.5, 0.2, 0.1, 0.5, 0.2, 0.1},
+                                                   {0.5, 0.5, 0.5, 0.1, 0.1, 0.1},
+                                                   {0.5, 0.2, 0.1, 1.0, 0.25, 0.01}};
+  for (int f = 0; f < 4; ++f) {
+    SCOPED_TRACE(forms[f]);
+    const Config c = config_from_json(std::string(R"({"dims": [1, 3, 1], "ensemble_size": 2, "dt": 10, "tau": )") +
+                                      forms[f] + R"(, "preact_noise": {"per_network": [0, 0.3]}, "postact_noise": 0.1})");
+    EXPECT_EQ(c.alpha(), alphas[size_t(f)]);
+    EXPECT_EQ(c.preact_noise[0], 0.0);
+    EXPECT_EQ(c.preact_noise[1], 0.3);
+    EXPECT_EQ(c.postact_noise[1], 0.1);
+    SafetensorsFile arrays;
+    const Config back = config_from_json(config_to_json(c, arrays), ".", &arrays);
+    EXPECT_EQ(back.tau, c.tau);
+    EXPECT_EQ(back.preact_noise, c.preact_noise);
+    EXPECT_EQ(back.postact_noise, c.postact_noise);
+    const Dynamics d = c.dynamics(true), quiet = c.dynamics(false);
+    EXPECT_EQ(d.preact_noise, (std::vector<double>{0, 0.3}));
+    EXPECT_EQ(quiet.preact_noise, (std::vector<double>{0, 0}));
+    EXPECT_EQ(d.alpha, alphas[size_t(f)]);
+  }
+}
+
+// Each bad tau or noise gets one error naming the parameter and what was expected: the lengths
+// (E networks, H neurons), or the network and neuron of a value <= 0 or with dt / tau > 1.
+TEST(ConfigJson, BadTimeConstantsNameTheNetworkAndNeuron) {
+  auto refused = [](const std::string& tau, const std::string& expected_text) {
+    SCOPED_TRACE(tau);
+    try {
+      config_from_json(R"({"dims": [1, 3, 1], "ensemble_size": 2, "dt": 10, "tau": )" + tau + "}");
+      ADD_FAILURE() << "accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_EQ(e.parameter(), "tau");
+      EXPECT_NE(std::string(e.what()).find(expected_text), std::string::npos) << e.what();
+    }
+  };
+  refused("[20, 50]", "3 numbers (one per hidden neuron)");  // a list of neither length
+  refused("[20, 50]", "got a list of 2 values");
+  refused(R"({"per_network": [20, 50, 100]})", "per-network values for 3 networks");
+  refused(R"({"per_network": [[20, 50], [20, 50]]})", "lists of 3]");
+  refused(R"({"per_network": [[20, 50, 100], [20, 50]]})", "2 values for network 1");
+  refused("0", "got 0");
+  refused("5", "dt / tau in (0, 1] (tau >= dt = 10), got 5");
+  refused("[20, -1, 30]", "got -1 for neuron 1");
+  refused(R"({"per_network": [20, 9]})", "got 9 for network 1");
+  refused(R"({"per_network": [[20, 50, 100], [10, 40, 0]]})", "got 0 for network 1, neuron 2");
+  refused(R"({"per_network": []})", "a number, a list of numbers");
+  refused(R"("slow")", "a number, a list of numbers");
+  test::expect_refused([] { config_from_json(R"({"ensemble_size": 2, "preact_noise": {"per_network": [0.1, -0.2]}})"); },
+                       "preact_noise");
+  test::expect_refused([] { config_from_json(R"({"ensemble_size": 2, "postact_noise": {"per_network": [0.1]}})"); },
+                       "postact_noise");
+  test::expect_refused([] { config_from_json(R"({"ensemble_size": 2, "postact_noise": [0.1, 0.2]})"); },
+                       "postact_noise");
 }
 
 TEST(ConfigJson, MalformedInputNamesTheKey) {

@@ -32,7 +32,8 @@ using namespace ctrnn;
 // A random problem in double: params (E networks, H neurons), drive and candidates (E, N, H).
 struct Problem {
   int64_t E = 2, N = 3, H = 5;
-  double alpha = 0.2;
+  std::vector<double> alpha;  // (E, H): a different alpha for every network and neuron
+  const double* alpha_of(int64_t e) const { return &alpha[size_t(e * H)]; }
   Params<double> p;
   std::vector<double> drive, x0;
 };
@@ -42,6 +43,10 @@ Problem random_problem(uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> g(0.0, 1.0);
   pr.p = Params<double>::zeros(pr.E, 1, pr.H, 1);
+  std::uniform_real_distribution<double> between(0.05, 1.0);
+  pr.alpha.resize(size_t(pr.E * pr.H));
+  for (double& a : pr.alpha) a = between(rng);
+  pr.alpha[0] = 1.0;  // the bound
   for (double& w : pr.p.w_hid) w = 1.5 * g(rng) / std::sqrt(double(pr.H));
   pr.drive.resize(size_t(pr.E * pr.N * pr.H));
   pr.x0.resize(pr.drive.size());
@@ -59,9 +64,9 @@ std::vector<double> finite_difference_gradient(const Problem& pr, Activation act
       std::vector<double> v(pr.x0.begin() + k * pr.H, pr.x0.begin() + (k + 1) * pr.H);
       const double* c = &pr.drive[size_t(k * pr.H)];
       v[size_t(j)] += h;
-      const double up = reference::q_and_gradient(pr.p, k / pr.N, pr.alpha, act, v.data(), c, (double*)nullptr);
+      const double up = reference::q_and_gradient(pr.p, k / pr.N, pr.alpha_of(k / pr.N), act, v.data(), c, (double*)nullptr);
       v[size_t(j)] -= 2 * h;
-      const double down = reference::q_and_gradient(pr.p, k / pr.N, pr.alpha, act, v.data(), c, (double*)nullptr);
+      const double down = reference::q_and_gradient(pr.p, k / pr.N, pr.alpha_of(k / pr.N), act, v.data(), c, (double*)nullptr);
       grad[size_t(k * pr.H + j)] = (up - down) / (2 * h);
     }
   return grad;
@@ -72,8 +77,9 @@ template <class P>
 void prims_q_and_gradient(P& prims, const Problem& pr, Activation act, std::vector<double>& q, std::vector<double>& g) {
   const std::vector<float> w(pr.p.w_hid.begin(), pr.p.w_hid.end()), c(pr.drive.begin(), pr.drive.end()),
       x(pr.x0.begin(), pr.x0.end());
+  const std::vector<float> alpha(pr.alpha.begin(), pr.alpha.end());
   detail::SearchProblem s;
-  s.E = pr.E, s.N = pr.N, s.H = pr.H, s.alpha = float(pr.alpha), s.activation = act;
+  s.E = pr.E, s.N = pr.N, s.H = pr.H, s.alpha = alpha.data(), s.activation = act;
   s.w_hid = w.data(), s.drive = c.data(), s.x0 = x.data();
   detail::PrimsEngine<P> engine(prims, s);
   std::vector<double> grad_sq(size_t(pr.E));
@@ -114,7 +120,7 @@ TEST(FixedPointGradient, HostRunCudaSequenceMatchesFiniteDifferences) {
     prims_q_and_gradient(prims, pr, act, q, g);
     expect_close_to(g, finite_difference_gradient(pr, act), 2e-5, to_string(act).c_str());
     for (int64_t k = 0; k < pr.E * pr.N; ++k) {
-      const double want = reference::q_and_gradient(pr.p, k / pr.N, pr.alpha, act, &pr.x0[size_t(k * pr.H)],
+      const double want = reference::q_and_gradient(pr.p, k / pr.N, pr.alpha_of(k / pr.N), act, &pr.x0[size_t(k * pr.H)],
                                                     &pr.drive[size_t(k * pr.H)], (double*)nullptr);
       EXPECT_NEAR(q[size_t(k)], want, 1e-5 * std::max(want, 1e-3));
     }
@@ -141,13 +147,13 @@ TEST(FixedPointJacobian, MatchesFiniteDifferencesOfTheMap) {
       const int64_t e = k / pr.N;
       const double* c = &pr.drive[size_t(k * H)];
       std::vector<double> J(size_t(H * H)), up(static_cast<size_t>(H)), down(static_cast<size_t>(H));
-      reference::jacobian(pr.p, e, pr.alpha, act, &pr.x0[size_t(k * H)], J.data());
+      reference::jacobian(pr.p, e, pr.alpha_of(e), act, &pr.x0[size_t(k * H)], J.data());
       for (int64_t j = 0; j < H; ++j) {
         std::vector<double> v(pr.x0.begin() + k * H, pr.x0.begin() + (k + 1) * H);
         v[size_t(j)] += 1e-6;
-        reference::step_map(pr.p, e, pr.alpha, act, v.data(), c, up.data());
+        reference::step_map(pr.p, e, pr.alpha_of(e), act, v.data(), c, up.data());
         v[size_t(j)] -= 2e-6;
-        reference::step_map(pr.p, e, pr.alpha, act, v.data(), c, down.data());
+        reference::step_map(pr.p, e, pr.alpha_of(e), act, v.data(), c, down.data());
         for (int64_t i = 0; i < H; ++i)  // J[i][j] = dF_i / dv_j
           EXPECT_NEAR(J[size_t(i * H + j)], (up[size_t(i)] - down[size_t(i)]) / 2e-6, 1e-8) << to_string(act);
       }
@@ -264,7 +270,7 @@ void expect_finds_exactly(int64_t H, const std::vector<double>& w, const std::ve
     ++matched[size_t(which)];
     // Stability by the true point's Jacobian, in closed form for H <= 2.
     std::vector<double> J(size_t(H * H));
-    reference::jacobian(net.params(), 0, net.dynamics().alpha, Activation::Tanh, truth[size_t(which)].data(), J.data());
+    reference::jacobian(net.params(), 0, net.dynamics().alpha.data(), Activation::Tanh, truth[size_t(which)].data(), J.data());
     double largest;
     if (H == 1) {
       largest = std::fabs(J[0]);

@@ -161,11 +161,11 @@ Problem make_problem(const BasicNetwork<double>& net, const GradCase& c) {
   pb.init_state = c.init_state;
   pb.u_per_network = c.inputs_per_network;
   pb.u = test::random_vector<double>((c.inputs_per_network ? kE : 1) * kT * kB * kI, 5);
-  if (pb.dyn.preact_noise > 0) {
+  if (pb.dyn.preact_noise[0] > 0) {
     pb.eps_pre.resize(kE * kT * kB * kH);
     for (auto& x : pb.eps_pre) x = normal(gen);
   }
-  if (pb.dyn.postact_noise > 0) {
+  if (pb.dyn.postact_noise[0] > 0) {
     pb.eps_post.resize(kE * kT * kB * kH);
     for (auto& x : pb.eps_post) x = normal(gen);
   }

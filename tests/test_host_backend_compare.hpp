@@ -131,10 +131,7 @@ inline detail::ForwardArgs<float> forward_args(const BackendCase& c, const Probl
   a.steps = c.T;
   a.batch = c.B;
   a.initial = initial;
-  a.dynamics.alpha = p.config.alpha();
-  a.dynamics.activation = c.activation;
-  a.dynamics.preact_noise = p.config.preact_noise;
-  a.dynamics.postact_noise = p.config.postact_noise;
+  a.dynamics = p.config.dynamics(true);
   a.seed = p.config.seed;
   a.call = call;
   a.keep_final_state = keep;
@@ -418,9 +415,7 @@ inline void compare_with_double_reference(detail::Backend<float>& host, const Ba
   if (c.biases)
     for (int64_t e = 0; e < E; ++e)
       for (int64_t i = 0; i < B * H; ++i) v0[e * B * H + i] = pd.h0[e * H + i % H];
-  Dynamics dyn;
-  dyn.alpha = p.config.alpha(), dyn.activation = c.activation;
-  dyn.preact_noise = p.config.preact_noise, dyn.postact_noise = p.config.postact_noise;
+  const Dynamics dyn = p.config.dynamics(true);
   const std::vector<double> ud = cast<double>(p.u);
   const auto tr = reference::forward(pd, dyn, ud.data(), c.u_per_network, T, B, v0.data(),
                                      pre.empty() ? nullptr : pre.data(), post.empty() ? nullptr : post.data());
@@ -609,16 +604,25 @@ void expect_per_network_values_equal_uniform_runs(MakeBackend&& make) {
 namespace ctrnn::test {
 
 // Network k of an ensemble, alone (docs/contract.md "Parameters", first_network): an ensemble of
-// three with noise, growth and its own optimizer values and lambdas per network, and, for each k,
-// a one-network run configured to draw as network k (first_network = k) with network k's values
-// and target. Initial parameters, losses, gradient norms, parameters, moments and grown masks
-// agree bit for bit after four training steps (same backend type; `make` fixes the thread count
-// where there are threads, so each network's sums run in the same order in both).
+// three with growth, its own time constants (one per network, then one per network and neuron),
+// noise sigmas (one network without each noise), optimizer values and lambdas per network, and,
+// for each k, a one-network run configured to draw as network k (first_network = k) with network
+// k's values and target. Initial parameters, losses, gradient norms, parameters, moments and
+// grown masks agree bit for bit after four training steps (same backend type; `make` fixes the
+// thread count where there are threads, so each network's sums run in the same order in both).
 template <class MakeBackend>
-void expect_network_k_equals_its_one_network_run(MakeBackend&& make) {
+void expect_network_k_equals_its_one_network_run(MakeBackend&& make, bool tau_per_neuron) {
   BackendCase c;
   c.E = 3, c.T = 6, c.B = 3, c.noise = true, c.masks = true, c.biases = true, c.regularizers = true;
-  const Problem p = make_problem(c);
+  Problem p = make_problem(c);
+  std::vector<std::vector<double>> tau(3);  // dt = 10: alpha from 1 (tau = 10) down to 0.05
+  for (int64_t e = 0; e < 3; ++e)
+    for (int64_t h = 0; h < c.H; ++h) tau[size_t(e)].push_back(tau_per_neuron ? 10.0 + 190.0 * double((h * 7 + e * 3) % c.H) / double(c.H - 1) : 20.0 + 30.0 * double(e));
+  p.config.tau = tau_per_neuron ? TimeConstants::each_network_neuron(tau)
+                                : TimeConstants::each_network({tau[0][0], tau[1][0], tau[2][0]});
+  p.config.preact_noise = PerNetwork::each({0.3, 0, 0.1});
+  p.config.postact_noise = PerNetwork::each({0.05, 0.02, 0});
+  p.config.validate();
   OptimizerConfig mixed;
   mixed.lr = PerNetwork::each({1e-2, 3e-2, 5e-3});
   mixed.weight_decay = PerNetwork::each({0, 1e-2, 1e-3});
@@ -656,6 +660,10 @@ void expect_network_k_equals_its_one_network_run(MakeBackend&& make) {
     Problem q = p;
     q.config.ensemble_size = 1;
     q.config.first_network = k;
+    q.config.tau = tau_per_neuron ? TimeConstants::each_neuron(tau[size_t(k)]) : TimeConstants(tau[size_t(k)][0]);
+    q.config.preact_noise = p.config.preact_noise[k];
+    q.config.postact_noise = p.config.postact_noise[k];
+    q.config.validate();
     q.constraints = build_constraints<float>(q.config);
     q.params = initial_params<float>(q.config, q.constraints);
     const int64_t per_target = c.T * c.B * c.O;
@@ -664,7 +672,7 @@ void expect_network_k_equals_its_one_network_run(MakeBackend&& make) {
       const size_t n = x.size() / size_t(c.E);
       return std::vector<float>(x.begin() + k * n, x.begin() + (k + 1) * n);
     };
-    const auto initial = p.params.arrays(), alone = std::as_const(q.params).arrays();
+    const auto initial = std::as_const(p.params).arrays(), alone = std::as_const(q.params).arrays();
     for (int a = 0; a < kNumParamArrays; ++a)
       if (a != kH0) EXPECT_EQ(slice(*initial[a]), *alone[a]) << "initial " << kParamNames[a];  // h0: the test's own
     q.params.h0 = slice(p.params.h0);
@@ -687,6 +695,13 @@ void expect_network_k_equals_its_one_network_run(MakeBackend&& make) {
       EXPECT_EQ(slice(*ve[a]), *vr[a]) << "v of " << kParamNames[a];
     }
     for (int l = 0; l < 3; ++l) EXPECT_EQ(slice(ensemble.sparsity[l]), r.sparsity[l]) << "grown mask of layer " << l;
+  }
+}
+template <class MakeBackend>
+void expect_network_k_equals_its_one_network_run(MakeBackend&& make) {
+  for (const bool per_neuron : {false, true}) {
+    SCOPED_TRACE(per_neuron ? "tau per network and neuron" : "tau per network");
+    expect_network_k_equals_its_one_network_run(make, per_neuron);
   }
 }
 

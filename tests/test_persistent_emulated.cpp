@@ -214,19 +214,19 @@ TEST(PersistentEmulatedOptions, ForcedPathsRunOrAreRefused) {
 }
 
 // The bias and h0 gradients of the dv a backward kernel wrote (E, T+1, B, H), summed in double:
-// alpha sum_{t >= 1, b} dv_t and sum_b dv_0, each (E, H).
+// sum_{t >= 1, b} alpha * dv_t (alpha (E, H)) and sum_b dv_0, each (E, H).
 std::pair<std::vector<float>, std::vector<float>> reference_sums(const std::vector<float>& dv, int64_t E, int64_t T,
-                                                                 int64_t B, int64_t H, float alpha) {
+                                                                 int64_t B, int64_t H, const std::vector<float>& alpha) {
   const int64_t BH = B * H, state = (T + 1) * BH;
   std::vector<float> bias_sums(size_t(E * H)), h0_sums(size_t(E * H));
   for (int64_t e = 0; e < E; ++e)
     for (int64_t j = 0; j < H; ++j) {
       double bias = 0, h0 = 0;
       for (int64_t b = 0; b < B; ++b) {
-        for (int64_t t = 1; t <= T; ++t) bias += dv[size_t(e * state + t * BH + b * H + j)];
+        for (int64_t t = 1; t <= T; ++t) bias += double(alpha[size_t(e * H + j)]) * dv[size_t(e * state + t * BH + b * H + j)];
         h0 += dv[size_t(e * state + b * H + j)];
       }
-      bias_sums[size_t(e * H + j)] = float(alpha * bias), h0_sums[size_t(e * H + j)] = float(h0);
+      bias_sums[size_t(e * H + j)] = float(bias), h0_sums[size_t(e * H + j)] = float(h0);
     }
   return {bias_sums, h0_sums};
 }
@@ -270,11 +270,14 @@ TEST(PersistentEmulatedOrder, TheScheduleDoesNotChangeTheResult) {
   const auto drive = test::random_vector<float>(size_t(E * T * BH), 3);
   const auto gr = test::random_vector<float>(size_t(E * T * BH), 4);
   std::vector<float> v = test::random_vector<float>(size_t(E * state), 5), r = v, dv(size_t(E * state));
+  const auto alpha = test::random_vector<float>(size_t(E * H), 6, 0.05, 1.0);  // per network and neuron
+  const std::vector<float> sigma_pre{0.3f, 0.0f}, sigma_post{0.1f, 0.2f};        // per network
+  std::vector<float> dr(drive.size());  // the backward's, replaced by alpha * dv
   for (int cluster : {1, 3, 8}) {
     const auto g = kernels::PersistentGeometry::make(H, B, cluster, 3, 32);
     const uint32_t call = 1;
-    kernels::PersistentForward f{{}, w.data(), bias.data(), bias.data(), drive.data(), v.data(), r.data(), T, 0.2f,
-                                 0.3f, 0.1f, Activation::Tanh, 9, &call, g};
+    kernels::PersistentForward f{{}, w.data(), bias.data(), bias.data(), drive.data(), v.data(), r.data(), T,
+                                 alpha.data(), sigma_pre.data(), sigma_post.data(), Activation::Tanh, 9, &call, g};
     // Forward: r and v of steps >= 1 (slice 0 is the input and stays)
     std::vector<float> v0 = v;
     std::vector<float> first_forward;
@@ -290,17 +293,19 @@ TEST(PersistentEmulatedOrder, TheScheduleDoesNotChangeTheResult) {
     // Backward: dv, then db_hid, db_in and dh0
     std::vector<float> sums(size_t(3 * E * H)), tile_sums(size_t(E * g.tiles * 2 * H));
     std::vector<uint32_t> arrivals(size_t(E * cluster), 0);
-    kernels::PersistentBackward bw{{}, w.data(), drive.data(), gr.data(), v.data(), dv.data(), sums.data(),
+    kernels::PersistentBackward bw{{}, w.data(), dr.data(), gr.data(), v.data(), dv.data(), sums.data(),
                                    sums.data() + E * H, sums.data() + 2 * E * H, tile_sums.data(), arrivals.data(),
-                                   T, 0.2f, Activation::Sigmoid, g};
+                                   T, alpha.data(), Activation::Sigmoid, g};
     std::vector<float> first_backward;
     for (const auto& schedule : every_schedule(bw.phases())) {
+      std::copy(drive.begin(), drive.end(), dr.begin());
       std::fill(dv.begin(), dv.end(), 0.0f);
       std::fill(sums.begin(), sums.end(), 0.0f);
       std::fill(tile_sums.begin(), tile_sums.end(), std::numeric_limits<float>::quiet_NaN());
       detail::emulate_clusters(bw, g.clusters_total(E), schedule);
       std::vector<float> out = dv;
       out.insert(out.end(), sums.begin(), sums.end());
+      out.insert(out.end(), dr.begin(), dr.end());
       if (first_backward.empty()) first_backward = out;
       EXPECT_EQ(out, first_backward) << "cluster " << cluster << ", " << describe(schedule);
       EXPECT_EQ(arrivals, std::vector<uint32_t>(arrivals.size(), 0))
@@ -341,14 +346,15 @@ template <class Kernel>
 bool sums_right(const Kernel& k, int64_t clusters, const detail::EmulatorSchedule& schedule,
                 const std::vector<float>& dv, std::vector<float>& tile_sums, std::vector<float>& db_hid,
                 std::vector<float>& dh0, const std::vector<uint32_t>& arrivals, int64_t E, int64_t T, int64_t B,
-                int64_t H) {
+                int64_t H, std::vector<float>& dr, const std::vector<float>& dr_given) {
+  std::copy(dr_given.begin(), dr_given.end(), dr.begin());  // the kernel replaces it with alpha * dv
   std::fill(tile_sums.begin(), tile_sums.end(), std::numeric_limits<float>::quiet_NaN());  // no sums of a launch before
   std::fill(db_hid.begin(), db_hid.end(), 0.0f);
   std::fill(dh0.begin(), dh0.end(), 0.0f);
   detail::emulate_clusters(k, clusters, schedule);
   // float sums of T B = 40 terms against double: 1e-5 of the scale is far below the effect of a
   // tile's missing sum (a whole tile's share, or NaN)
-  const auto [bias, h0] = reference_sums(dv, E, T, B, H, 0.3f);
+  const auto [bias, h0] = reference_sums(dv, E, T, B, H, std::vector<float>(size_t(E * H), 0.3f));
   if (!test::close_to(db_hid, bias, 1e-5) || !test::close_to(dh0, h0, 1e-5)) return false;
   return std::all_of(arrivals.begin(), arrivals.end(), [](uint32_t a) { return a == 0; });
 }
@@ -356,26 +362,28 @@ bool sums_right(const Kernel& k, int64_t clusters, const detail::EmulatorSchedul
 TEST(PersistentEmulatedOrder, TheInterleavedSchedulesCatchAFirstArrivalThatAddsTheSums) {
   const int64_t E = 2, T = 4, B = 10, H = 9, state = (T + 1) * B * H;
   const auto w = test::random_vector<float>(size_t(E * H * H), 31, -0.4, 0.4);
-  const auto dr = test::random_vector<float>(size_t(E * T * B * H), 32);
+  const auto dr_given = test::random_vector<float>(size_t(E * T * B * H), 32);
+  std::vector<float> dr = dr_given;  // replaced by alpha * dv in each run
   const auto v = test::random_vector<float>(size_t(E * state), 33);
+  const std::vector<float> alpha(size_t(E * H), 0.3f);
   std::vector<float> dv(size_t(E * state)), db_hid(size_t(E * H)), dh0(size_t(E * H));
   for (int cluster : {1, 3}) {
     const auto g = kernels::PersistentGeometry::make(H, B, cluster, 2, 32);  // 5 tiles per network
     std::vector<float> tile_sums(size_t(E * g.tiles * 2 * H));
     std::vector<uint32_t> arrivals(size_t(E * cluster), 0);
     const kernels::PersistentBackward right{{}, w.data(), dr.data(), nullptr, v.data(), dv.data(), db_hid.data(),
-                                            nullptr, dh0.data(), tile_sums.data(), arrivals.data(), T, 0.3f,
+                                            nullptr, dh0.data(), tile_sums.data(), arrivals.data(), T, alpha.data(),
                                             Activation::Tanh, g};
     const FirstArrivalAddsTheSums mutant{right};
     const int64_t adding_phase = 1 + 2 * right.steps() + 2;  // closing phase 2
     ASSERT_EQ(right.phases(), adding_phase + 1);
     for (const auto& schedule : every_schedule(right.phases())) {
       const std::string where = "cluster " + std::to_string(cluster) + ", " + describe(schedule);
-      EXPECT_TRUE(sums_right(right, g.clusters_total(E), schedule, dv, tile_sums, db_hid, dh0, arrivals, E, T, B, H))
+      EXPECT_TRUE(sums_right(right, g.clusters_total(E), schedule, dv, tile_sums, db_hid, dh0, arrivals, E, T, B, H, dr, dr_given))
           << where;
       std::fill(arrivals.begin(), arrivals.end(), 0u);
       const bool mutant_right =
-          sums_right(mutant, g.clusters_total(E), schedule, dv, tile_sums, db_hid, dh0, arrivals, E, T, B, H);
+          sums_right(mutant, g.clusters_total(E), schedule, dv, tile_sums, db_hid, dh0, arrivals, E, T, B, H, dr, dr_given);
       std::fill(arrivals.begin(), arrivals.end(), 0u);
       if (schedule.clusters == detail::ClusterInterleaving::OneAfterAnother)
         EXPECT_TRUE(mutant_right) << "one cluster after another cannot see the mutant (why the emulator interleaves): "
@@ -390,7 +398,8 @@ TEST(PersistentEmulatedOrder, TheInterleavedSchedulesCatchAFirstArrivalThatAddsT
 }
 
 // The backward kernel's bias and h0 gradients against the sums, in double, of the dv it wrote:
-// db_hid = db_in = alpha sum_{t >= 1, b} dv_t and dh0 = sum_b dv_0, for one batch tile per network
+// db_hid = db_in = sum_{t >= 1, b} alpha * dv_t (alpha per network and neuron) and dh0 = sum_b dv_0,
+// for one batch tile per network
 // (written at once) and several (each tile's sums in device memory, added by the last tile to
 // arrive), for every subset of learned arrays (a null one is neither written nor summed; with
 // none the kernel has no closing phases), launched twice in a row as a replayed graph launches
@@ -398,9 +407,9 @@ TEST(PersistentEmulatedOrder, TheInterleavedSchedulesCatchAFirstArrivalThatAddsT
 // Tolerance: float sums of at most T B = 36 terms against double, 1e-6 of the scale.
 TEST(PersistentEmulatedSums, BiasAndH0GradientsSummedInTheKernel) {
   const int64_t E = 3, T = 4, B = 9, H = 11, BH = B * H, state = (T + 1) * BH;
-  const float alpha = 0.3f;
+  const auto alpha = test::random_vector<float>(size_t(E * H), 24, 0.05, 1.0);
   const auto w = test::random_vector<float>(size_t(E * H * H), 21, -0.4, 0.4);
-  const auto dr = test::random_vector<float>(size_t(E * T * BH), 22);
+  auto dr = test::random_vector<float>(size_t(E * T * BH), 22);  // replaced by alpha * dv in each launch
   const auto v = test::random_vector<float>(size_t(E * state), 23);
   std::vector<float> dv(size_t(E * state));
   struct Geometry {
@@ -418,8 +427,8 @@ TEST(PersistentEmulatedSums, BiasAndH0GradientsSummedInTheKernel) {
       std::vector<uint32_t> arrivals(size_t(E * geo.cluster), 0);
       kernels::PersistentBackward bw{{}, w.data(), dr.data(), nullptr, v.data(), dv.data(),
                                      learned & 1 ? db_hid.data() : nullptr, learned & 2 ? db_in.data() : nullptr,
-                                     learned & 4 ? dh0.data() : nullptr, tile_sums.data(), arrivals.data(), T, alpha,
-                                     Activation::Tanh, g};
+                                     learned & 4 ? dh0.data() : nullptr, tile_sums.data(), arrivals.data(), T,
+                                     alpha.data(), Activation::Tanh, g};
       EXPECT_EQ(bw.phases(), 1 + 2 * (T + 1) + (learned == 0 ? 0 : g.tiles == 1 ? 1 : 3));
       for (int launch = 0; launch < 2; ++launch) {
         std::fill(db_hid.begin(), db_hid.end(), poison), std::fill(db_in.begin(), db_in.end(), poison);

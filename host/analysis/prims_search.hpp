@@ -18,7 +18,7 @@ namespace ctrnn::detail {
 // The problem as the engines take it: host arrays, float.
 struct SearchProblem {
   int64_t E = 0, N = 0, H = 0;
-  float alpha = 1;
+  const float* alpha = nullptr;  // (E, H) each network's alpha of each neuron
   Activation activation = Activation::Tanh;
   const float* w_hid = nullptr;  // (E, H, H)
   const float* drive = nullptr;  // (E, N, H) the constant drive c = u* W_in + b_in + b_hid
@@ -30,11 +30,13 @@ class PrimsEngine {
  public:
   int64_t E, N, H;
 
-  PrimsEngine(P& p, const SearchProblem& s) : E(s.E), N(s.N), H(s.H), p_(p), alpha_(s.alpha), act_(s.activation) {
+  PrimsEngine(P& p, const SearchProblem& s) : E(s.E), N(s.N), H(s.H), p_(p), act_(s.activation) {
     const int64_t n = E * N * H;
-    for (auto* b : {&v_, &c_, &r_, &d_, &a_, &err_, &back_, &grad_, &m_, &s_}) b->resize(n);
+    for (auto* b : {&v_, &c_, &r_, &d_, &a_, &err_, &alpha_err_, &back_, &grad_, &m_, &s_}) b->resize(n);
     w_.resize(E * H * H);
+    alpha_.resize(E * H);
     p_.upload(w_.data(), s.w_hid, E * H * H);
+    p_.upload(alpha_.data(), s.alpha, E * H);
     p_.upload(c_.data(), s.drive, n);
     p_.upload(v_.data(), s.x0, n);
     p_.apply(n, kernels::Fill<float>{m_.data(), 0.0f});
@@ -49,10 +51,11 @@ class PrimsEngine {
     const int64_t n = E * N * H, slab = N * H;
     p_.apply(n, kernels::FpActivate{v_.data(), r_.data(), d_.data(), act_});
     p_.gemm(Op::N, Op::N, N, H, H, 1.0f, r_.data(), H, slab, w_.data(), H, H * H, 0.0f, a_.data(), H, slab, E);
-    p_.apply(n, kernels::FpResidual{a_.data(), c_.data(), v_.data(), err_.data(), alpha_});
+    p_.apply(n, kernels::FpResidual{a_.data(), c_.data(), v_.data(), err_.data(), alpha_err_.data(), alpha_.data(), N, H});
     p_.reduce(E * N, H, kernels::FpSquares{err_.data(), H, 0.5}, q_.data(), false);
-    p_.gemm(Op::N, Op::T, N, H, H, 1.0f, err_.data(), H, slab, w_.data(), H, H * H, 0.0f, back_.data(), H, slab, E);
-    p_.apply(n, kernels::FpGradient{back_.data(), d_.data(), err_.data(), grad_.data(), alpha_, 1.0f / float(N)});
+    p_.gemm(Op::N, Op::T, N, H, H, 1.0f, alpha_err_.data(), H, slab, w_.data(), H, H * H, 0.0f, back_.data(), H, slab,
+            E);
+    p_.apply(n, kernels::FpGradient{back_.data(), d_.data(), alpha_err_.data(), grad_.data(), 1.0f / float(N)});
     p_.reduce(E, slab, kernels::FpSquares{grad_.data(), slab, 1.0}, grad_sq_.data(), false);
     p_.download(q, q_.data(), E * N);
     p_.download(grad_sq, grad_sq_.data(), E);
@@ -85,9 +88,8 @@ class PrimsEngine {
   template <class T>
   using Buffer = typename P::template Buffer<T>;
   P& p_;
-  float alpha_;
   Activation act_;
-  Buffer<float> w_, v_, c_, r_, d_, a_, err_, back_, grad_, m_, s_, lr_, clip_;
+  Buffer<float> w_, alpha_, v_, c_, r_, d_, a_, err_, alpha_err_, back_, grad_, m_, s_, lr_, clip_;
   Buffer<double> q_, grad_sq_;
 };
 

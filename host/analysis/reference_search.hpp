@@ -18,9 +18,10 @@ class ReferenceEngine {
  public:
   int64_t E, N, H;
 
-  // drive and x0: (E, N, H)
-  ReferenceEngine(const Params<S>& p, S alpha, Activation act, std::vector<S> drive, std::vector<S> x0, int64_t N_)
-      : E(p.E), N(N_), H(p.H), p_(p), alpha_(alpha), act_(act), c_(std::move(drive)), v_(std::move(x0)) {
+  // alpha: (E, H); drive and x0: (E, N, H)
+  ReferenceEngine(const Params<S>& p, std::vector<S> alpha, Activation act, std::vector<S> drive, std::vector<S> x0,
+                  int64_t N_)
+      : E(p.E), N(N_), H(p.H), p_(p), alpha_(std::move(alpha)), act_(act), c_(std::move(drive)), v_(std::move(x0)) {
     grad_.assign(v_.size(), S(0));
     m_.assign(v_.size(), S(0));
     s_.assign(v_.size(), S(0));
@@ -31,7 +32,7 @@ class ReferenceEngine {
       double sq = 0;
       for (int64_t n = 0; n < N; ++n) {
         const int64_t at = (e * N + n) * H;
-        q[e * N + n] = double(reference::q_and_gradient(p_, e, alpha_, act_, &v_[at], &c_[at], &grad_[at]));
+        q[e * N + n] = double(reference::q_and_gradient(p_, e, &alpha_[size_t(e * H)], act_, &v_[at], &c_[at], &grad_[at]));
         for (int64_t h = 0; h < H; ++h) {
           grad_[at + h] /= S(N);  // of the mean q
           sq += double(grad_[at + h]) * double(grad_[at + h]);
@@ -62,7 +63,7 @@ class ReferenceEngine {
 
  private:
   const Params<S>& p_;
-  S alpha_;
+  std::vector<S> alpha_;
   Activation act_;
   std::vector<S> c_, v_, grad_, m_, s_;
 };

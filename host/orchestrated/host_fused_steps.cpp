@@ -63,38 +63,39 @@ struct ForwardRows {
   template <Activation A>
   void operator()() const {
     const int64_t B = s.B, H = s.H;
-    const float alpha = s.alpha, keep = 1.0f - s.alpha, pre_scale = s.alpha * s.sigma_pre, post = s.sigma_post;
-    const bool noisy = s.sigma_pre > 0.0f || s.sigma_post > 0.0f;
-    std::vector<float> pre_noise(noisy ? H : 0), post_noise(noisy ? H : 0);
+    std::vector<float> pre_noise, post_noise;
     for (int64_t row = begin; row < end; ++row) {
       const int64_t e = row / B, j0 = (row - e * B) * H, state = e * s.state_stride + j0;
       const float* __restrict drive = s.drive + e * s.drive_stride + j0;
       const float* __restrict b_in = s.b_in + e * H;
       const float* __restrict b_hid = s.b_hid + e * H;
+      const float* __restrict alpha = s.alpha + e * H;
       const float* __restrict v_prev = s.v_prev + state;
       float* __restrict v = s.v + state;
       float* __restrict r = s.r + state;
-      if (!noisy) {
+      const float sigma_pre = s.sigma_pre[e], sigma_post = s.sigma_post[e];
+      if (!(sigma_pre > 0.0f) && !(sigma_post > 0.0f)) {
         for (int64_t h = 0; h < H; ++h) {
-          const float vt = keep * v_prev[h] + alpha * (drive[h] + (b_hid[h] + b_in[h]));
+          const float vt = (1.0f - alpha[h]) * v_prev[h] + alpha[h] * (drive[h] + (b_hid[h] + b_in[h]));
           v[h] = vt;
           r[h] = act<A>(vt);
         }
         continue;
       }
       // The draws of LeakyStepForward, element j0 + h of network e's stream for this step.
+      pre_noise.resize(size_t(H)), post_noise.resize(size_t(H));
       const RandomStream pre(s.seed, RandomPurpose::PreactNoise, uint32_t(e) + s.first_network, s.step, *s.call);
       const RandomStream post_stream(s.seed, RandomPurpose::PostactNoise, uint32_t(e) + s.first_network, s.step,
                                      *s.call);
       for (int64_t h = 0; h < H; ++h) {
-        if (s.sigma_pre > 0.0f) pre_noise[h] = pre.normal(uint32_t(j0 + h));
-        if (s.sigma_post > 0.0f) post_noise[h] = post_stream.normal(uint32_t(j0 + h));
+        if (sigma_pre > 0.0f) pre_noise[size_t(h)] = pre.normal(uint32_t(j0 + h));
+        if (sigma_post > 0.0f) post_noise[size_t(h)] = post_stream.normal(uint32_t(j0 + h));
       }
       for (int64_t h = 0; h < H; ++h) {
-        float vt = keep * v_prev[h] + alpha * (drive[h] + (b_hid[h] + b_in[h]));
-        if (s.sigma_pre > 0.0f) vt += pre_scale * pre_noise[h];
+        float vt = (1.0f - alpha[h]) * v_prev[h] + alpha[h] * (drive[h] + (b_hid[h] + b_in[h]));
+        if (sigma_pre > 0.0f) vt += alpha[h] * sigma_pre * pre_noise[size_t(h)];
         float rt = act<A>(vt);
-        if (s.sigma_post > 0.0f) rt += post * post_noise[h];
+        if (sigma_post > 0.0f) rt += sigma_post * post_noise[size_t(h)];
         v[h] = vt;
         r[h] = rt;
       }
@@ -106,15 +107,16 @@ struct BackwardRows {
   const kernels::LeakyStepBackward& s;
   int64_t begin, end;
 
-  // gr and dv_next present or not, decided outside the neuron loop.
-  template <Activation A, bool kGr, bool kNext>
+  // gr and dv_next present or not, and whether dr is replaced by alpha * dv, decided outside the
+  // neuron loop.
+  template <Activation A, bool kGr, bool kNext, bool kReplace>
   void rows() const {
     const int64_t B = s.B, H = s.H;
-    const float keep = 1.0f - s.alpha;
     for (int64_t row = begin; row < end; ++row) {
       const int64_t e = row / B, j0 = (row - e * B) * H, state = e * s.state_stride + j0;
-      const float* __restrict dr = s.dr + e * s.dr_stride + j0;
+      float* __restrict dr = s.dr + e * s.dr_stride + j0;
       const float* __restrict gr = kGr ? s.gr + e * s.gr_stride + j0 : nullptr;
+      const float* __restrict alpha = s.alpha + e * H;
       const float* __restrict v = s.v + state;
       const float* __restrict dv_next = kNext ? s.dv_next + state : nullptr;
       float* __restrict dv = s.dv + state;
@@ -122,16 +124,22 @@ struct BackwardRows {
         float d = dr[h];
         if (kGr) d += gr[h];
         const float carried = kNext ? dv_next[h] : 0.0f;  // added even when 0: -0 + 0 = +0, as the body
-        dv[h] = d * act_grad<A>(v[h]) + keep * carried;
+        const float dvt = d * act_grad<A>(v[h]) + (1.0f - alpha[h]) * carried;
+        dv[h] = dvt;
+        if (kReplace) dr[h] = alpha[h] * dvt;
       }
     }
+  }
+  template <Activation A, bool kGr, bool kNext>
+  void rows_of() const {
+    s.replace ? rows<A, kGr, kNext, true>() : rows<A, kGr, kNext, false>();
   }
   template <Activation A>
   void operator()() const {
     if (s.gr)
-      s.dv_next ? rows<A, true, true>() : rows<A, true, false>();
+      s.dv_next ? rows_of<A, true, true>() : rows_of<A, true, false>();
     else
-      s.dv_next ? rows<A, false, true>() : rows<A, false, false>();
+      s.dv_next ? rows_of<A, false, true>() : rows_of<A, false, false>();
   }
 };
 

@@ -121,6 +121,8 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     resize(diverged_, E_);
     fill(diverged_.data(), E_, 0.0);
     diverged_host_.assign(size_t(E_), 0);
+    resize(dynamics_, E_ * H_ + 2 * E_);
+    set_dynamics(c.dynamics(true));
   }
 
   Device device() const override { return prims_.device(); }
@@ -161,6 +163,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     const RecurrencePlan plan = plan_for(prims_, recurrence_, E_, sh.B, H_);  // may refuse: before any change
     reserve([&](auto&& need) { forward_buffers(sh, a.keep_final_state, need); }, sh);
     begin_forward();
+    set_dynamics(a.dynamics);
     upload_inputs(sh, a, nullptr, OptimizerConfig{}, 0, sh.off_target);
     graph(key("forward", sh, a) + plan_key(plan), [&] { forward_sequence(sh, a, plan); });
     end_forward(sh, a);
@@ -217,7 +220,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     if (gr) transfer_in(gr_in_.data(), gr, n_r);
     bptt(sh, dyn_, plan_, gy_in_.data(), gr ? gr_in_.data() : nullptr);
     if (du) {
-      input_gradient(sh, dyn_, du_.data());
+      input_gradient(sh, du_.data());
       transfer_out(du, du_.data(), n_u);
     }
   }
@@ -259,6 +262,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
         },
         sh);
     begin_forward();
+    set_dynamics(f.dynamics);
     set_loss_flags(l.weights);
     upload_inputs(sh, f, &l, opt, step, sh.arena_bytes);
     graph(key("step", sh, f, l, opt, step == 1) + plan_key(plan), [&] {
@@ -323,7 +327,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &du_, &tile_sums_,
                                 &loss_gy_, &loss_gr_, &rate_mean_, &rate_cv_})
       add(*b);
-    add(stats_), add(report_), add(status_), add(diverged_), add(arena_), add(arrivals_);
+    add(stats_), add(report_), add(status_), add(diverged_), add(arena_), add(arrivals_), add(dynamics_);
     return bytes;
   }
 
@@ -486,6 +490,29 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   }
   const body::NetworkCoeffs* coeffs() { return reinterpret_cast<const body::NetworkCoeffs*>(arena_.data() + kOffCoeffs); }
 
+  // ---- The dynamics buffer: alpha (E, H) | sigma_pre (E) | sigma_post (E), uploaded when a
+  // forward's values differ from the last ones (mode changes), outside graph sections
+
+  void set_dynamics(const Dynamics& d) {
+    const int64_t EH = E_ * H_;
+    if (int64_t(d.alpha.size()) != EH || d.networks() != E_ || int64_t(d.postact_noise.size()) != E_)
+      throw InvalidArgument("dynamics", std::to_string(EH) + " alphas (E, H) and " + std::to_string(E_) +
+                                            " sigmas of each noise (E)",
+                            std::to_string(d.alpha.size()) + " and " + std::to_string(d.preact_noise.size()));
+    std::vector<float> image(size_t(EH + 2 * E_));
+    for (int64_t i = 0; i < EH; ++i) image[size_t(i)] = float(d.alpha[size_t(i)]);
+    for (int64_t e = 0; e < E_; ++e) {
+      image[size_t(EH + e)] = float(d.preact_noise[size_t(e)]);
+      image[size_t(EH + E_ + e)] = float(d.postact_noise[size_t(e)]);
+    }
+    if (image == dynamics_host_) return;
+    upload(dynamics_.data(), image.data(), int64_t(image.size()));
+    dynamics_host_ = std::move(image);
+  }
+  const float* alpha() { return dynamics_.data(); }
+  const float* sigma_pre() { return dynamics_.data() + E_ * H_; }
+  const float* sigma_post() { return dynamics_.data() + E_ * H_ + E_; }
+
   // ---- State transitions
 
   void begin_forward() { has_forward_ = has_loss_ = false; }  // the trace is about to change
@@ -509,21 +536,19 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     // Input drive of all T steps: work (T B x H) = u (T B x I) W_in (I x H), per network.
     gemm(Op::N, Op::N, T * B, H, I, 1.0f, u, I, a.u_per_network ? T * B * I : 0, params_[kWIn], H, I * H, 0.0f,
          work_.data(), H, T * BH, E);
-    const float alpha = float(a.dynamics.alpha);
     if (plan.path != RecurrencePath::Sequence)  // the whole loop below in one persistent launch
       persistent(plan, kernels::PersistentForward{{}, params_[kWHid], params_[kBIn], params_[kBHid], work_.data(),
-                                                  v_.data(), r_.data(), T, alpha, float(a.dynamics.preact_noise),
-                                                  float(a.dynamics.postact_noise), act, a.seed,
-                                                  &arena_scalars()->call, {}, first_network_});
+                                                  v_.data(), r_.data(), T, alpha(), sigma_pre(), sigma_post(), act,
+                                                  a.seed, &arena_scalars()->call, {}, first_network_});
     for (int64_t t = 1; plan.path == RecurrencePath::Sequence && t <= T; ++t) {
       float* drive = work_.data() + (t - 1) * BH;
       // drive_t (B x H) += r_{t-1} (B x H) W_hid (H x H)
       gemm(Op::N, Op::N, B, H, H, 1.0f, r_.data() + (t - 1) * BH, H, state, params_[kWHid], H, H * H, 1.0f, drive, H,
            T * BH, E);
       apply(E * BH, kernels::LeakyStepForward{drive, T * BH, params_[kBIn], params_[kBHid], v_.data() + (t - 1) * BH,
-                                              v_.data() + t * BH, r_.data() + t * BH, state, B, H, alpha,
-                                              float(a.dynamics.preact_noise), float(a.dynamics.postact_noise), act,
-                                              a.seed, uint32_t(t - 1), &arena_scalars()->call, first_network_});
+                                              v_.data() + t * BH, r_.data() + t * BH, state, B, H, alpha(),
+                                              sigma_pre(), sigma_post(), act, a.seed, uint32_t(t - 1),
+                                              &arena_scalars()->call, first_network_});
     }
     // Readout of all T steps: y (T B x O) = b_out + r_{1..T} (T B x H) W_out (H x O).
     apply(E * sh.y, kernels::BroadcastRows{y_.data(), params_[kBOut], T * B, O});
@@ -591,11 +616,11 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (has_direct_[l]) apply(E_ * pre_[l] * post_[l], kernels::AddInto{grads_[l], direct_[l].data()});
   }
 
-  // BPTT of the forward with dynamics `dyn` from dL/dy (E, T, B, O) and dL/dr (E, T, B, H) or
-  // null, into grads_.
+  // BPTT of the forward with dynamics `dyn` (its activation; alpha: the dynamics buffer) from dL/dy
+  // (E, T, B, O) and dL/dr (E, T, B, H) or null, into grads_. The step bodies replace each
+  // work slab t - 1 with alpha * dv_t (dL/da_t), which the GEMMs below read.
   void bptt(const Shape& sh, const Dynamics& dyn, const RecurrencePlan& plan, const float* gy, const float* gr) {
     const int64_t E = E_, I = I_, H = H_, O = O_, T = sh.T, B = sh.B, BH = sh.BH, state = sh.state;
-    const float alpha = float(dyn.alpha);
     // work (T B x H) = gy (T B x O) W_out^T (O x H), all steps at once
     gemm(Op::N, Op::T, T * B, H, O, 1.0f, gy, O, sh.y, params_[kWOut], O, H * O, 0.0f, work_.data(), H, T * BH, E);
     if (plan.path != RecurrencePath::Sequence)  // the whole loop below, and the bias and h0 sums, in one launch
@@ -603,49 +628,48 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
                                                    learned(kBHid) ? grads_[kBHid] : nullptr,
                                                    learned(kBIn) ? grads_[kBIn] : nullptr,
                                                    learned(kH0) ? grads_[kH0] : nullptr, tile_sums_.data(),
-                                                   arrivals_.data(), T, alpha, dyn.activation, {}});
+                                                   arrivals_.data(), T, alpha(), dyn.activation, {}});
     for (int64_t t = T; plan.path == RecurrencePath::Sequence && t >= 0; --t) {
       float* dr = t >= 1 ? work_.data() + (t - 1) * BH : dr0_.data();
       const int64_t dr_stride = t >= 1 ? T * BH : BH;
-      if (t < T)  // dr_t (B x H) += alpha dv_{t+1} (B x H) W_hid^T (H x H); dr_0 = that alone
-        gemm(Op::N, Op::T, B, H, H, alpha, dv_.data() + (t + 1) * BH, H, state, params_[kWHid], H, H * H,
+      if (t < T)  // dr_t (B x H) += (alpha * dv_{t+1}) (B x H) W_hid^T (H x H); dr_0 = that alone
+        gemm(Op::N, Op::T, B, H, H, 1.0f, work_.data() + t * BH, H, T * BH, params_[kWHid], H, H * H,
              t >= 1 ? 1.0f : 0.0f, dr, H, dr_stride, E);
       apply(E * BH, kernels::LeakyStepBackward{dr, dr_stride, gr && t >= 1 ? gr + (t - 1) * BH : nullptr, T * BH,
                                                v_.data() + t * BH, t < T ? dv_.data() + (t + 1) * BH : nullptr,
-                                               dv_.data() + t * BH, state, B, H, alpha, dyn.activation});
+                                               dv_.data() + t * BH, state, B, H, alpha(), dyn.activation, t >= 1});
     }
-    const float* dv1 = dv_.data() + BH;  // dv_1..dv_T: T B rows of H per network
+    const float* adv = work_.data();  // alpha * dv_{1..T}: T B rows of H per network
     const float* u = arena_floats(sh.off_u);
-    // dW_hid (H x H) = alpha r_{0..T-1}^T (H x T B) dv_{1..T} (T B x H)
-    gemm(Op::T, Op::N, H, H, T * B, alpha, r_.data(), H, state, dv1, H, state, 0.0f, grads_[kWHid], H, H * H, E);
-    // dW_in (I x H) = alpha u^T (I x T B) dv_{1..T} (T B x H)
-    gemm(Op::T, Op::N, I, H, T * B, alpha, u, I, sh.u_per_network ? T * B * I : 0, dv1, H, state, 0.0f, grads_[kWIn], H,
-         I * H, E);
+    // dW_hid (H x H) = r_{0..T-1}^T (H x T B) (alpha * dv_{1..T}) (T B x H)
+    gemm(Op::T, Op::N, H, H, T * B, 1.0f, r_.data(), H, state, adv, H, T * BH, 0.0f, grads_[kWHid], H, H * H, E);
+    // dW_in (I x H) = u^T (I x T B) (alpha * dv_{1..T}) (T B x H)
+    gemm(Op::T, Op::N, I, H, T * B, 1.0f, u, I, sh.u_per_network ? T * B * I : 0, adv, H, T * BH, 0.0f, grads_[kWIn],
+         H, I * H, E);
     // dW_out (H x O) = r_{1..T}^T (H x T B) gy (T B x O)
     gemm(Op::T, Op::N, H, O, T * B, 1.0f, r_.data() + BH, H, state, gy, O, sh.y, 0.0f, grads_[kWOut], O, H * O, E);
-    // db_hid = db_in = alpha sum_{t,b} dv_t; dh0 = sum_b dv_0 (the persistent kernel summed
+    // db_hid = db_in = sum_{t,b} alpha * dv_t; dh0 = sum_b dv_0 (the persistent kernel summed
     // them); db_out = sum_{t,b} gy_t. Only the learned ones: the others stay at the zeros they were
     // given at construction.
     if (plan.path == RecurrencePath::Sequence) {
       float* db = learned(kBHid) ? grads_[kBHid] : learned(kBIn) ? grads_[kBIn] : nullptr;
-      if (db) prims_column_sums(E, T * B, H, dv1, state, alpha, db, H);
+      if (db) prims_column_sums(E, T * B, H, adv, T * BH, 1.0f, db, H);
       if (learned(kBHid) && learned(kBIn)) copy(grads_[kBIn], grads_[kBHid], E * H);
       if (learned(kH0)) prims_column_sums(E, B, H, dv_.data(), state, 1.0f, grads_[kH0], H);
     }
     if (learned(kBOut)) prims_column_sums(E, T * B, O, gy, sh.y, 1.0f, grads_[kBOut], O);
   }
 
-  // dL/du of the last BPTT: du (T B x I) = alpha dv_{1..T} (T B x H) W_in^T (H x I), per network
-  // for a per-network u, else summed over the networks (one accumulating GEMM per network).
-  void input_gradient(const Shape& sh, const Dynamics& dyn, float* du) {
+  // dL/du of the last BPTT: du (T B x I) = (alpha * dv_{1..T}) (T B x H) W_in^T (H x I), per
+  // network for a per-network u, else summed over the networks (one accumulating GEMM per network).
+  void input_gradient(const Shape& sh, float* du) {
     const int64_t E = E_, I = I_, H = H_, TB = sh.T * sh.B;
-    const float alpha = float(dyn.alpha);
-    const float* dv1 = dv_.data() + sh.BH;
+    const float* adv = work_.data();
     if (sh.u_per_network)
-      gemm(Op::N, Op::T, TB, I, H, alpha, dv1, H, sh.state, params_[kWIn], H, I * H, 0.0f, du, I, TB * I, E);
+      gemm(Op::N, Op::T, TB, I, H, 1.0f, adv, H, TB * H, params_[kWIn], H, I * H, 0.0f, du, I, TB * I, E);
     else
       for (int64_t e = 0; e < E; ++e)
-        gemm(Op::N, Op::T, TB, I, H, alpha, dv1 + e * sh.state, H, 0, params_[kWIn] + e * I * H, H, 0,
+        gemm(Op::N, Op::T, TB, I, H, 1.0f, adv + e * TB * H, H, 0, params_[kWIn] + e * I * H, H, 0,
              e == 0 ? 0.0f : 1.0f, du, I, 0, 1);
   }
 
@@ -725,8 +749,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   std::string key(const char* part, const Shape& sh, const ForwardArgs<float>& a) const {
     std::string k = key(part, sh);
     append(k, a.initial), append(k, a.keep_final_state), append(k, a.seed);
-    append(k, a.dynamics.alpha), append(k, a.dynamics.activation);
-    append(k, a.dynamics.preact_noise), append(k, a.dynamics.postact_noise);
+    append(k, a.dynamics.activation);  // alpha and the sigmas: in the dynamics buffer
     return k;
   }
   std::string key(const char* part, const Shape& sh, const LossArgs<float>& l) const {
@@ -852,6 +875,9 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   // Inputs of the current call: CallScalars | u | target | mask, each at a kAlign boundary
   Buf<unsigned char> arena_;
   std::vector<unsigned char> pack_;  // its host image
+
+  Buf<float> dynamics_;                // set_dynamics
+  std::vector<float> dynamics_host_;   // what it holds
 
   // The last forward
   int64_t T_ = 0, B_ = 0;

@@ -4,10 +4,11 @@
 // evaluates in double once the search is over (F(x*), q(x*), Jacobians).
 //
 //   c    = u* W_in + b_in + b_hid                       the constant drive
-//   F(v) = (1 - alpha) v + alpha (f(v) W_hid + c)
-//   q(v) = 1/2 |F(v) - v|^2,  e = F(v) - v = alpha (f(v) W_hid + c - v)
-//   dq/dv = e (J - I),  with e J = (1 - alpha) e + alpha f'(v) * (e W_hid^T)
-//   J[i][j] = dF_i/dv_j = (1 - alpha) delta_ij + alpha W_hid[j][i] f'(v_j)
+//   F(v) = (1 - alpha) * v + alpha * (f(v) W_hid + c)
+//   q(v) = 1/2 |F(v) - v|^2,  e = F(v) - v = alpha * (f(v) W_hid + c - v)
+//   dq/dv = e (J - I),  with e J = (1 - alpha) * e + f'(v) * ((alpha * e) W_hid^T)
+//   J[i][j] = dF_i/dv_j = (1 - alpha_i) delta_ij + alpha_i W_hid[j][i] f'(v_j)
+// alpha (H): network e's alpha of each neuron (elementwise: `*`).
 #include <cstdint>
 #include <vector>
 
@@ -29,19 +30,19 @@ void constant_drive(const Params<S>& p, int64_t e, const S* u, S* c) {
 
 // F(v) (H) for one state v (H) and drive c (H).
 template <class S>
-void step_map(const Params<S>& p, int64_t e, S alpha, Activation act, const S* v, const S* c, S* F) {
+void step_map(const Params<S>& p, int64_t e, const S* alpha, Activation act, const S* v, const S* c, S* F) {
   const int64_t H = p.H;
   const S* W = &p.w_hid[e * H * H];
   for (int64_t j = 0; j < H; ++j) {
     S acc = c[j];
     for (int64_t i = 0; i < H; ++i) acc += activate(act, v[i]) * W[i * H + j];
-    F[j] = (S(1) - alpha) * v[j] + alpha * acc;
+    F[j] = (S(1) - alpha[j]) * v[j] + alpha[j] * acc;
   }
 }
 
 // q(v); grad (H), when not null, receives dq/dv.
 template <class S>
-S q_and_gradient(const Params<S>& p, int64_t e, S alpha, Activation act, const S* v, const S* c, S* grad) {
+S q_and_gradient(const Params<S>& p, int64_t e, const S* alpha, Activation act, const S* v, const S* c, S* grad) {
   const int64_t H = p.H;
   std::vector<S> F(size_t(H), S(0)), err(size_t(H), S(0));
   step_map(p, e, alpha, act, v, c, F.data());
@@ -53,9 +54,9 @@ S q_and_gradient(const Params<S>& p, int64_t e, S alpha, Activation act, const S
   if (grad) {
     const S* W = &p.w_hid[e * H * H];
     for (int64_t i = 0; i < H; ++i) {
-      S back = 0;  // (e W_hid^T)_i
-      for (int64_t j = 0; j < H; ++j) back += err[j] * W[i * H + j];
-      grad[i] = (S(1) - alpha) * err[i] + alpha * activate_grad(act, v[i]) * back - err[i];
+      S back = 0;  // ((alpha * e) W_hid^T)_i
+      for (int64_t j = 0; j < H; ++j) back += alpha[j] * err[j] * W[i * H + j];
+      grad[i] = (S(1) - alpha[i]) * err[i] + activate_grad(act, v[i]) * back - err[i];
     }
   }
   return q;
@@ -63,12 +64,12 @@ S q_and_gradient(const Params<S>& p, int64_t e, S alpha, Activation act, const S
 
 // J (H, H), J[i][j] = dF_i/dv_j at v.
 template <class S>
-void jacobian(const Params<S>& p, int64_t e, S alpha, Activation act, const S* v, S* J) {
+void jacobian(const Params<S>& p, int64_t e, const S* alpha, Activation act, const S* v, S* J) {
   const int64_t H = p.H;
   const S* W = &p.w_hid[e * H * H];
   for (int64_t j = 0; j < H; ++j) {
-    const S d = alpha * activate_grad(act, v[j]);
-    for (int64_t i = 0; i < H; ++i) J[i * H + j] = (i == j ? S(1) - alpha : S(0)) + d * W[j * H + i];
+    const S d = activate_grad(act, v[j]);
+    for (int64_t i = 0; i < H; ++i) J[i * H + j] = (i == j ? S(1) - alpha[i] : S(0)) + alpha[i] * d * W[j * H + i];
   }
 }
 

@@ -7,8 +7,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "ctrnn/per_network.hpp"
 #include "ctrnn/tensor.hpp"
+#include "ctrnn/time_constants.hpp"
 
 namespace ctrnn {
 
@@ -45,15 +48,17 @@ using LayerMasks = std::array<std::optional<Array>, 3>;
 // One value for all three layers, as nn4n broadcasts a single value.
 inline LayerInits all_layers(const InitSpec& s) { return {s, s, s}; }
 
+struct Dynamics;
+
 struct Config {
   std::array<int64_t, 3> dims{1, 100, 1};  // [I, H, O]
   Activation activation = Activation::ReLU;
   LayerInits biases = all_layers(InitSpec::none());
   LayerInits weights = all_layers(InitSpec::uniform());
-  double tau = 100;
+  TimeConstants tau = 100;   // one, per network, per neuron, or per network and neuron
   double dt = 10;
-  double preact_noise = 0;
-  double postact_noise = 0;
+  PerNetwork preact_noise = 0;   // one for all, or one per network
+  PerNetwork postact_noise = 0;
   InitState init_state = InitState::Zero;
   LayerMasks sparsity_masks;        // 0 = no synapse, non-zero = synapse
   LayerMasks ei_masks;              // > 0 excitatory, <= 0 inhibitory
@@ -71,7 +76,11 @@ struct Config {
   // same seed (docs/contract.md "Parameters"); first_network + E <= 2^24.
   int64_t first_network = 0;
 
-  double alpha() const { return dt / tau; }
+  // alpha = dt / tau of every network and hidden neuron: (E, H), row-major.
+  std::vector<double> alpha() const { return tau.alpha(ensemble_size, dims[1], dt); }
+  // alpha, the activation and, with `noise` (training mode), the noise sigmas of each network;
+  // without, zeros.
+  Dynamics dynamics(bool noise) const;  // ctrnn/params.hpp
   int64_t input_dim() const { return dims[0]; }
   int64_t hidden_dim() const { return dims[1]; }
   int64_t output_dim() const { return dims[2]; }

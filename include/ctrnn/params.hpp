@@ -82,12 +82,20 @@ struct OptimizerState {
   Params<T> v;  // Adam second moment (unused by SGD)
 };
 
-// What the time step needs beyond the parameters. Noise sigmas are zero in eval mode.
+// What the time step needs beyond the parameters, per network (Config::dynamics). Noise sigmas
+// are zero in eval mode.
 struct Dynamics {
-  double alpha = 0.1;
+  std::vector<double> alpha;  // (E, H): dt / tau of each network's hidden neurons
   Activation activation = Activation::ReLU;
-  double preact_noise = 0;
-  double postact_noise = 0;
+  std::vector<double> preact_noise;   // (E)
+  std::vector<double> postact_noise;  // (E)
+
+  int64_t networks() const { return int64_t(preact_noise.size()); }
+  bool noisy() const {
+    for (size_t e = 0; e < preact_noise.size(); ++e)
+      if (preact_noise[e] > 0 || postact_noise[e] > 0) return true;
+    return false;
+  }
 };
 
 }  // namespace ctrnn

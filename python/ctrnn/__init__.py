@@ -19,7 +19,8 @@ from ._info import info
 from ._core import FileError, InvalidArgument, NonFiniteLoss, StateError
 from .model import CTRNN, Layer, load
 from .nn4n import from_nn4n
-from .training import Trainer, per_network
+from ._per_network import per_network
+from .training import Trainer
 
 __version__ = _core.version()
 

@@ -7,6 +7,7 @@ from typing import Optional
 import numpy as np
 
 from . import _arrays, _core
+from ._per_network import hyper, time_constants
 
 _LAYERS = ("input", "hidden", "readout")
 _PER_LAYER = ("biases", "weights", "sparsity_masks", "ei_masks", "plasticity_masks", "synapse_growth_masks")
@@ -63,6 +64,11 @@ class CTRNN:
     (network e draws its weights and noise as network first_network + e of the seed's streams:
     ``first_network=k`` with ensemble_size=1 reruns network k of an ensemble alone) and device
     ("auto": the GPU when present, "cpu", "cuda") and math ("fp32", or "tf32" on the GPU).
+
+    tau is one number, ``ctrnn.per_network([...])`` (one per network), a (H,) array (one per hidden
+    neuron) or a (E, H) array (each network's neurons); preact_noise and postact_noise one number or
+    ``ctrnn.per_network([...])``. Network k of an ensemble then runs exactly as a one-network model
+    with its values and ``first_network=k``.
 
     Per-layer values (biases, weights, masks) are one value for all three layers or a list of
     three (input, hidden, readout). Arrays (numpy or nested lists, any real dtype) are **pre x
@@ -221,13 +227,16 @@ class CTRNN:
     # --- facts -------------------------------------------------------------------------------
     dims = property(lambda self: list(self._net.dims))
     ensemble_size = property(lambda self: self._net.ensemble_size)
-    alpha = property(lambda self: self._net.alpha)
+    alpha = property(lambda self: self._net.alpha,
+                     doc="dt / tau: a float when one tau for all, else an (E, H) array (each network's neurons)")
     activation = property(lambda self: self._net.activation)
     init_state = property(lambda self: self._net.init_state)
     device = property(lambda self: self._net.device, doc='"cpu" or "cuda": where it computes')
 
     def __repr__(self):
-        return (f"ctrnn.CTRNN(dims={self.dims}, activation={self.activation!r}, alpha={self.alpha:g}, "
+        alpha = self.alpha
+        alpha = f"{alpha:g}" if isinstance(alpha, float) else f"<{alpha.min():g} to {alpha.max():g}, (E, H)>"
+        return (f"ctrnn.CTRNN(dims={self.dims}, activation={self.activation!r}, alpha={alpha}, "
                 f"ensemble_size={self.ensemble_size}, device={self.device!r})")
 
     # --- checkpoints -------------------------------------------------------------------------
@@ -245,8 +254,9 @@ def config_json(*, dims, activation, biases, weights, tau, dt, preact_noise, pos
     arrays (name -> float64 array) referenced from it."""
     arrays = {}
     config = {
-        "dims": list(dims) if isinstance(dims, tuple) else dims, "activation": activation, "tau": tau, "dt": dt,
-        "preact_noise": preact_noise, "postact_noise": postact_noise, "init_state": init_state,
+        "dims": list(dims) if isinstance(dims, tuple) else dims, "activation": activation,
+        "tau": time_constants(tau), "dt": dt, "preact_noise": hyper("preact_noise", preact_noise),
+        "postact_noise": hyper("postact_noise", postact_noise), "init_state": init_state,
         "ensemble_size": ensemble_size, "seed": seed, "self_connections": self_connections,
         "first_network": first_network,
     }

@@ -5,28 +5,9 @@ import time
 import numpy as np
 
 from . import _arrays, _core
+from ._per_network import hyper as _hyper
 
 LOSS_TERMS = ("mse", "in", "hid", "out", "fr", "fr_sd", "fr_cv")
-
-
-def per_network(values):
-    """One value per network of an ensemble, for a Trainer's lr, momentum, weight_decay, clip or a
-    loss lambda: ``Trainer(model, lr=ctrnn.per_network([1e-3, 3e-3, 1e-2]))``. (A plain number
-    means the same value for every network.) The config file's form, ``{"per_network": [...]}``,
-    is accepted as well."""
-    return {"per_network": [_arrays.real(f"per_network[{i}]", x) for i, x in enumerate(values)]}
-
-
-def _hyper(name, value):
-    """A per-network value as it is (its entries real numbers; the library checks the rest), anything
-    else as a real number (TypeError naming it otherwise; a bare list is refused, not read as one
-    value per network)."""
-    if isinstance(value, dict) and set(value) == {"per_network"} and isinstance(value["per_network"], (list, tuple)):
-        return {"per_network": [_arrays.real(f"{name}[{e}]", x) for e, x in enumerate(value["per_network"])]}
-    if isinstance(value, dict) or (isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) != 0):
-        raise TypeError(f"ctrnn: invalid {name}: expected a real number or ctrnn.per_network([one per network]), "
-                        f"got {type(value).__name__}")
-    return _arrays.real(name, value)
 
 
 def _lambdas(loss):

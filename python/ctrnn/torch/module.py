@@ -86,7 +86,8 @@ class CTRNN(torch.nn.Module):
     """nn4n 1.1.1's CTRNN as a ``torch.nn.Module``, computed by ctrnn's engine.
 
     Keywords and defaults are nn4n's: dims=[1, 100, 1], activation="relu" ("relu", "tanh",
-    "sigmoid", "retanh"), biases=None, weights="uniform", tau=100, dt=10, preact_noise=0,
+    "sigmoid", "retanh"), biases=None, weights="uniform", tau=100 (also, beyond nn4n 1.1.1, a (H,)
+    or (E, H) array of per-neuron time constants, or ctrnn.per_network([...])), dt=10, preact_noise=0,
     postact_noise=0, init_state="zero" ("zero", "keep", "learn"), sparsity_masks, ei_masks,
     plasticity_masks (one value or a list of three: input, hidden, readout; arrays pre x post,
     as nn4n's parameter page states), plus ensemble_size=1 and seed=None. Without a seed the
@@ -182,7 +183,11 @@ class CTRNN(torch.nn.Module):
         self.dims = [I, H, O]
         self.ensemble_size = E
         self.preact_noise, self.postact_noise = settings["preact_noise"], settings["postact_noise"]
-        self.recurrent_layer = RecurrentLayer(layer[0], layer[1], h0.float(), float(net.alpha), net.activation,
+        alpha = net.alpha  # dt / tau: a float (nn4n's), or per network and neuron (H) / (E, H)
+        if not isinstance(alpha, float):
+            alpha = torch.from_numpy(alpha).float()
+            alpha = alpha[0] if single else alpha
+        self.recurrent_layer = RecurrentLayer(layer[0], layer[1], h0.float(), alpha, net.activation,
                                               net.init_state, self.preact_noise, self.postact_noise)
         self.readout_layer = layer[2]
         if settings["synapse_growth_masks"] is not None:
@@ -332,7 +337,9 @@ class CTRNN(torch.nn.Module):
         return self.to(device)
 
     def extra_repr(self):
-        return (f"dims={self.dims}, activation={self.recurrent_layer.act!r}, alpha={self.recurrent_layer.alpha:g}, "
+        alpha = self.recurrent_layer.alpha
+        alpha = f"{alpha:g}" if isinstance(alpha, float) else f"<{alpha.min():g} to {alpha.max():g}, {tuple(alpha.shape)}>"
+        return (f"dims={self.dims}, activation={self.recurrent_layer.act!r}, alpha={alpha}, "
                 f"init_state={self.recurrent_layer.init_state!r}, ensemble_size={self.ensemble_size}")
 
 
