@@ -57,9 +57,15 @@ Config make_config(const GradCase& c) {
   cfg.weights = all_layers(InitSpec::normal());
   cfg.biases = all_layers(c.biases ? InitSpec::uniform() : InitSpec::none());
   cfg.seed = 1234;
+  // Time constants per neuron (every case) and per network (the noisy ones), alpha from 1 to 0.1
+  // (dt = 10), so every gradient is checked with alpha differing across the neurons it mixes.
+  std::vector<std::vector<double>> tau(static_cast<size_t>(kE));
+  for (int64_t e = 0; e < kE; ++e)
+    for (int64_t h = 0; h < kH; ++h) tau[size_t(e)].push_back(10.0 + 90.0 * double((h + 2 * e) % kH) / double(kH - 1));
+  cfg.tau = c.masks_and_noise ? TimeConstants::each_network_neuron(tau) : TimeConstants::each_neuron(tau[0]);
   if (c.masks_and_noise) {
-    cfg.preact_noise = 0.3;
-    cfg.postact_noise = 0.2;
+    cfg.preact_noise = PerNetwork::each({0.3, 0.0, 0.1});
+    cfg.postact_noise = PerNetwork::each({0.2, 0.1, 0.0});
     cfg.sparsity_masks = {random_sparsity(kI, kH, 1), random_sparsity(kH, kH, 2), std::nullopt};
     cfg.ei_masks = {std::nullopt, ei_rows(kH, kH), ei_rows(kH, kO)};
   }
