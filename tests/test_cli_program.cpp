@@ -167,14 +167,18 @@ TEST(CliProgram, ResumeFromTheCheckpointAloneEqualsAnUninterruptedRun) {
   EXPECT_EQ(a.network.forward_calls(), b.network.forward_calls());
 }
 
-// Per-network values are part of the run: an ensemble with its own lr and lambda per network
-// resumes from the checkpoint alone bit for bit, and a config with another per-network value is
-// refused naming it.
+// Per-network values are part of the run: an ensemble with its own lr, lambda, noise and time
+// constants (per network and neuron) per network resumes from the checkpoint alone bit for bit,
+// and a config with another per-network value is refused naming it.
 TEST(CliProgram, PerNetworkValuesResumeAndArePartOfTheRun) {
   TempDir d;
+  const std::string tau = "{\"per_network\": [[20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130], "
+                          "[100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 10]]}";
   const std::string per_network = test::replaced(
-      test::replaced(kSmallConfig, "\"seed\": 4", "\"seed\": 4, \"ensemble_size\": 2"), "\"lr\": 0.01",
-      "\"lr\": {\"per_network\": [0.01, 0.03]}, \"clip_grad_norm\": {\"per_network\": [0, 0.5]}");
+      test::replaced(test::replaced(kSmallConfig, "\"preact_noise\": 0.05",
+                                    "\"preact_noise\": {\"per_network\": [0.05, 0]}, \"tau\": " + tau),
+                     "\"seed\": 4", "\"seed\": 4, \"ensemble_size\": 2"),
+      "\"lr\": 0.01", "\"lr\": {\"per_network\": [0.01, 0.03]}, \"clip_grad_norm\": {\"per_network\": [0, 0.5]}");
   const std::string with_loss =
       test::replaced(per_network, "\"training\"", "\"loss\": {\"lambda_fr\": {\"per_network\": [0.1, 0]}}, \"training\"");
   const auto r = test::train_whole_and_resumed(d.path, d.write("c.json", with_loss), 4, 6);
@@ -194,6 +198,11 @@ TEST(CliProgram, PerNetworkValuesResumeAndArePartOfTheRun) {
                                 d.file("whole/checkpoint.safetensors"),
                             d),
                         2, "loss.lambda_fr");
+  const std::string other_tau = test::replaced(with_loss, "100, 10]", "100, 11]");
+  expect_one_line_error(run("train " + d.write("z.json", other_tau) + " --out " + d.file("whole") + " --resume " +
+                                d.file("whole/checkpoint.safetensors"),
+                            d),
+                        2, "the same tau");
 }
 
 TEST(CliProgram, ResumeRefusesADifferentRunNamingTheFirstDifference) {

@@ -239,6 +239,44 @@ TEST_P(Gradient, InputGradientMatchesFiniteDifferences) {
   EXPECT_GT(checked, 20 * skipped) << "too many entries skipped at activation kinks";
 }
 
+// dL/dalpha (E, H) of the reference (the gradient learnable time constants need): against central
+// differences of the probe objective over every network's alpha of every neuron, in every case
+// (alpha per neuron everywhere, per network and neuron with noise). h and the 1e-6 tolerance as in
+// check_fd.
+TEST_P(Gradient, AlphaGradientMatchesFiniteDifferences) {
+  const GradCase c = GetParam();
+  BasicNetwork<double> net(make_config(c));
+  if (c.init_state == InitState::Learn)
+    net.set_initial_state(Tensor<double>({kE, kH}, test::random_vector<double>(kE * kH, 8)));
+  const Params<double> p0 = net.params();
+  const Problem pb = make_problem(net, c);
+  const Trace<double> base = pb.run(p0);
+  const auto base_signs = signs(base);
+  const bool kinked = c.activation == Activation::ReLU || c.activation == Activation::ReTanh;
+  std::vector<double> dalpha(size_t(kE * kH), std::nan(""));
+  reference::backward(p0, pb.dyn, pb.u.data(), pb.u_per_network, base, pb.gy.data(), pb.gr.data(), static_cast<double*>(nullptr),
+                      dalpha.data());
+  const double h = 1e-6;
+  double scale = 0, err = 0;
+  int checked = 0, skipped = 0;
+  for (double x : dalpha) scale = std::max(scale, std::abs(x));
+  for (size_t i = 0; i < dalpha.size(); ++i) {
+    Problem plus = pb, minus = pb;
+    plus.dyn.alpha[i] += h;  // alpha = 1 (tau = dt) too: the map is smooth in alpha beyond 1
+    minus.dyn.alpha[i] -= h;
+    const Trace<double> tp = plus.run(p0), tm = minus.run(p0);
+    if (kinked && (signs(tp) != base_signs || signs(tm) != base_signs)) {
+      ++skipped;
+      continue;
+    }
+    ++checked;
+    err = std::max(err, std::abs((probe_objective(pb, tp) - probe_objective(pb, tm)) / (2 * h) - dalpha[i]));
+  }
+  EXPECT_GT(scale, 0) << "an all-zero alpha gradient checks nothing";
+  EXPECT_LT(err / scale, 1e-6) << "dalpha relative error " << err / scale;
+  EXPECT_GT(checked, 10 * skipped) << "too many entries skipped at activation kinks";
+}
+
 std::vector<GradCase> all_cases() {
   std::vector<GradCase> cases;
   for (Activation a : {Activation::ReLU, Activation::Tanh, Activation::Sigmoid, Activation::ReTanh}) {

@@ -79,7 +79,16 @@ inline Problem make_problem(const BackendCase& c) {
     cfg.biases = all_layers(InitSpec::uniform());
     cfg.init_state = InitState::Learn;
   }
-  if (c.noise) cfg.preact_noise = 0.3, cfg.postact_noise = 0.05;
+  if (c.noise) {  // with noise also per network, and tau per network and neuron (alpha 0.05 to 0.5)
+    std::vector<double> pre, post;
+    std::vector<std::vector<double>> tau(static_cast<size_t>(c.E));
+    for (int64_t e = 0; e < c.E; ++e) {
+      pre.push_back(0.3 / double(e + 1)), post.push_back(0.05 * double(e + 1));
+      for (int64_t h = 0; h < c.H; ++h) tau[size_t(e)].push_back(20.0 + 180.0 * double((h * 5 + e) % c.H) / double(c.H));
+    }
+    cfg.preact_noise = PerNetwork::each(pre), cfg.postact_noise = PerNetwork::each(post);
+    cfg.tau = TimeConstants::each_network_neuron(tau);
+  }
   if (c.masks) {
     for (int l = 0; l < 3; ++l) {
       const auto s = cfg.layer_shape(Layer(l));

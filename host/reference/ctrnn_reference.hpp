@@ -127,13 +127,17 @@ Trace<S> forward(const Params<S>& p, const Dynamics& dyn, const S* u, bool u_per
 // gradient of every parameter, including both hidden-side biases and h0 (sum over the batch of
 // dv_0); the caller keeps those that are learned. du, when not null, receives dL/du shaped as u:
 // du_t = (alpha * dv_t) W_in^T, summed over the networks when u is shared (T, B, I), per network
-// when u is (E, T, B, I).
+// when u is (E, T, B, I). dalpha, when not null, receives dL/dalpha (E, H): v_t depends on its
+// neuron's alpha directly as dv_t/dalpha = a_t + sigma_pre eps_t - v_{t-1} = (v_t - v_{t-1}) / alpha,
+// so dL/dalpha_j = sum_{t >= 1, b} dv_t[b][j] (v_t - v_{t-1})[b][j] / alpha_j (the gradient learnable
+// time constants need; tests/test_gradients.cpp checks it).
 template <class S>
 Gradients<S> backward(const Params<S>& p, const Dynamics& dyn, const S* u, bool u_per_network,
-                      const Trace<S>& tr, const S* gy, const S* gr, S* du = nullptr) {
+                      const Trace<S>& tr, const S* gy, const S* gr, S* du = nullptr, S* dalpha = nullptr) {
   const int64_t E = p.E, I = p.I, H = p.H, O = p.O, T = tr.T, B = tr.B;
   Gradients<S> g = Gradients<S>::zeros(E, I, H, O);
   if (du) std::fill(du, du + (u_per_network ? E : 1) * T * B * I, S(0));
+  if (dalpha) std::fill(dalpha, dalpha + E * H, S(0));
   // alpha_dv: alpha * dv_t elementwise (alpha of each column's neuron), dL/da_t
   std::vector<S> dr(B * H), dv(B * H), dv_next(B * H), carried(B * H), alpha_dv(B * H);
   for (int64_t e = 0; e < E; ++e) {
@@ -180,12 +184,18 @@ Gradients<S> backward(const Params<S>& p, const Dynamics& dyn, const S* u, bool 
           }
         if (du)
           add_matmul_transposed(alpha_dv.data(), W_in, du + ((u_per_network ? e * T : 0) + t - 1) * B * I, B, I, H);
+        if (dalpha) {  // sum_b dv_t (v_t - v_{t-1}); divided by alpha once the sum over t is done
+          const S* v_prev = tr.v_at(e, t - 1);
+          for (int64_t b = 0; b < B; ++b)
+            for (int64_t h = 0; h < H; ++h) dalpha[e * H + h] += dv[b * H + h] * (v_t[b * H + h] - v_prev[b * H + h]);
+        }
       } else {
         for (int64_t b = 0; b < B; ++b)
           for (int64_t h = 0; h < H; ++h) g.h0[e * H + h] += dv[b * H + h];  // dh0 = sum_b dv_0
       }
       std::swap(dv, dv_next);
     }
+    for (int64_t h = 0; dalpha && h < H; ++h) dalpha[e * H + h] /= S(alpha[h]);
   }
   return g;
 }

@@ -33,18 +33,20 @@ def time_constants(value):
     own); the library checks the lengths against E and H."""
     if isinstance(value, dict):
         return hyper("tau", value)
-    if isinstance(value, (list, tuple, np.ndarray)) or hasattr(value, "__array__"):
-        try:
-            a = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"ctrnn: invalid tau: expected a number, a (H,) or (E, H) array of numbers or "
-                            f"ctrnn.per_network([one per network]), got {type(value).__name__}") from None
-        if a.ndim == 0:
-            return _arrays.real("tau", a.item())
-        if a.ndim == 1:
-            return a.tolist()
-        if a.ndim == 2:
-            return {"per_network": a.tolist()}
-        raise ValueError(f"ctrnn: invalid tau: expected a number, a (H,) or (E, H) array or "
-                         f"ctrnn.per_network([one per network]), got an array of shape {a.shape}")
-    return _arrays.real("tau", value)
+    if np.ndim(value) == 0:  # a number (numpy's and torch's scalars too; complex and strings refused)
+        return _arrays.real("tau", value)
+    try:
+        a = np.asarray(value)
+    except (TypeError, ValueError):
+        a = None
+    if a is None or a.dtype.kind not in "biuf":  # no silent cast of complex or object entries
+        raise TypeError(f"ctrnn: invalid tau: expected a number, a (H,) or (E, H) array of real numbers or "
+                        f"ctrnn.per_network([one per network]), got {type(value).__name__}"
+                        + ("" if a is None else f" of dtype {a.dtype}"))
+    a = a.astype(np.float64)
+    if a.ndim == 1:
+        return a.tolist()
+    if a.ndim == 2:
+        return {"per_network": a.tolist()}
+    raise ValueError(f"ctrnn: invalid tau: expected a number, a (H,) or (E, H) array or "
+                     f"ctrnn.per_network([one per network]), got an array of shape {a.shape}")
