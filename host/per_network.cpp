@@ -37,7 +37,8 @@ void PerNetwork::refuse(const std::string& name, const std::string& expected, si
 
 const std::vector<std::string>& per_network_keys() {
   static const std::vector<std::string> keys = [] {
-    std::vector<std::string> k{"training.lr", "training.momentum", "training.weight_decay", "training.clip_grad_norm"};
+    std::vector<std::string> k{"tau", "preact_noise", "postact_noise", "training.lr", "training.momentum",
+                               "training.weight_decay", "training.clip_grad_norm"};
     for (const char* term : kLossTermNames) k.push_back(std::string("loss.lambda_") + term);
     return k;
   }();

@@ -9,6 +9,7 @@
 
 #include "cli_util.hpp"
 #include "ctrnn/safetensors.hpp"
+#include "ctrnn/sweep.hpp"
 
 namespace ctrnn {
 namespace {
@@ -115,6 +116,25 @@ TEST(CliSweep, TwentyFourNetworksInTwoPackShapesCompleteResults) {
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.out.find("4 already done"), std::string::npos) << again.out;
   EXPECT_EQ(test::slurp(s.dir / "S/results.csv"), results);
+}
+
+// tau and the noise sigmas are per-network keys: numbers of them share a pack as per-network lists
+// (which the pack's config loads), while per-neuron tau arrays split packs.
+TEST(CliSweep, TimeConstantsAndNoiseShareAPack) {
+  TempDir d;
+  std::ofstream(d.path / "base.json") << kBase;
+  const SweepPlan plan = plan_sweep(R"({"base": "base.json", "space": {"tau": [50, 100], "postact_noise": [0, 0.1]}})",
+                                    d.path.string(), (d.path / "S").string());
+  ASSERT_EQ(plan.packs.size(), 1u);
+  const json pack = json::parse(plan.packs[0].config_text);
+  EXPECT_EQ(pack["tau"], json::parse(R"({"per_network": [50, 100, 50, 100]})"));  // the last key varies fastest
+  EXPECT_EQ(pack["postact_noise"], json::parse(R"({"per_network": [0, 0, 0.1, 0.1]})"));
+  EXPECT_EQ(pack["preact_noise"], 0.05);  // the base's, one for all
+  const SweepPlan arrays = plan_sweep(
+      R"({"base": "base.json", "space": {"tau": [[20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20, 20],
+                                                 [50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 50, 10]]}})",
+      d.path.string(), (d.path / "T").string());
+  EXPECT_EQ(arrays.packs.size(), 2u);
 }
 
 // A network extracted from a pack, retrained alone from the config stored in it, equals the
