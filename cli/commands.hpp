@@ -24,6 +24,7 @@ struct TrainOptions {
   std::string resume;       // CHECKPOINT
   std::string data, val_data;
   bool overwrite = false;
+  bool resume_or_start = false;  // continue --out's own checkpoint when it has one, else start fresh
 };
 
 struct EvalOptions {

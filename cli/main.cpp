@@ -48,6 +48,8 @@ int run_commands(int argc, char** argv) {
   t->add_option("--data", train.data, "training trials: safetensors with u (T,N,I), target (T,N,O), mask")->type_name("PATH");
   t->add_option("--val-data", train.val_data, "validation trials, same layout")->type_name("PATH");
   t->add_flag("--overwrite", train.overwrite, "replace a checkpoint already in the output folder");
+  t->add_flag("--resume-or-start", train.resume_or_start,
+              "continue the output folder's checkpoint when it has one (the config must describe its run), else start");
 
   EvalOptions eval;
   CLI::App* e = app.add_subcommand("eval", "loss and decision accuracy of a checkpoint in eval mode");
