@@ -62,11 +62,11 @@ class KillAfterFirstCheckpoint(threading.Thread):
         super().__init__(daemon=True)
         self.folder, self.group, self.timeout = folder, group, timeout
         self.pid = self.step = None
-        self._stop = threading.Event()
+        self._done = threading.Event()
 
     def run(self):
         deadline = time.monotonic() + self.timeout
-        while not self._stop.is_set() and time.monotonic() < deadline:
+        while not self._done.is_set() and time.monotonic() < deadline:
             state, worker = checkpoint_state(self.folder), read_worker(self.folder)
             if state is not None and worker is not None:
                 self.pid, self.step = worker["pid"], state[0]
@@ -78,5 +78,5 @@ class KillAfterFirstCheckpoint(threading.Thread):
             time.sleep(0.005)
 
     def stop(self):
-        self._stop.set()
+        self._done.set()
         self.join()

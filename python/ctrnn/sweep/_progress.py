@@ -79,8 +79,8 @@ class Progress:
             from tqdm.auto import tqdm
         except ImportError:
             return
-        self._bar = tqdm(total=self.networks, initial=self.done_before, unit="net", dynamic_ncols=True,
-                         bar_format="{l_bar}{bar}| {postfix} [{elapsed}<{remaining}]")
+        self._bar = tqdm(total=self.networks, initial=self.done_before, dynamic_ncols=True,
+                         bar_format="{desc} |{bar}| {percentage:3.0f}% [{elapsed}<{remaining}]")
         self._update_bar()
 
     def close(self):
@@ -103,7 +103,7 @@ class Progress:
         done = self._progress()
         if self._bar is not None:
             self._bar.n = done
-            self._bar.set_postfix_str(self._counts(), refresh=True)
+            self._bar.set_description_str(self._counts(), refresh=True)
             return
         now = time.monotonic()
         if not force_line and now - self._last_line < LINE_EVERY_S:
@@ -154,10 +154,10 @@ class Progress:
     def finished(self, index, kind, payload):
         """A backend's event: "done" (payload: run_pack's result), "failed" or "lost" (a message)."""
         p = self.packs[index]
+        self.poll()  # its start and last checkpoint first, in order
         if kind == "lost":
             self.line(f"pack {p.name} lost: {payload}")
             return
-        self.poll()  # its start and last checkpoint first, in order
         p.finished = True
         if kind == "failed":
             self.failed += 1
