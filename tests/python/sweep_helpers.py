@@ -54,13 +54,13 @@ def assert_same_checkpoint(a, b):
 
 
 class KillAfterFirstCheckpoint(threading.Thread):
-    """SIGKILLs the process that runs the pack in `folder` (its worker.json's pid; with group=True its
-    whole process group) as soon as the pack's first checkpoint exists. Records the pid and the
-    checkpoint's step at the kill."""
+    """SIGKILLs the process that runs the pack in `folder` (its worker.json's pid) as soon as the pack's
+    first checkpoint exists, after calling `before` (e.g. to kill its driver first). Records the pid
+    and the checkpoint's step at the kill."""
 
-    def __init__(self, folder, group=False, timeout=120):
+    def __init__(self, folder, before=None, timeout=120):
         super().__init__(daemon=True)
-        self.folder, self.group, self.timeout = folder, group, timeout
+        self.folder, self.before, self.timeout = folder, before, timeout
         self.pid = self.step = None
         self._done = threading.Event()
 
@@ -70,10 +70,9 @@ class KillAfterFirstCheckpoint(threading.Thread):
             state, worker = checkpoint_state(self.folder), read_worker(self.folder)
             if state is not None and worker is not None:
                 self.pid, self.step = worker["pid"], state[0]
-                if self.group:
-                    os.killpg(os.getpgid(self.pid), signal.SIGKILL)
-                else:
-                    os.kill(self.pid, signal.SIGKILL)
+                if self.before is not None:
+                    self.before()
+                os.kill(self.pid, signal.SIGKILL)
                 return
             time.sleep(0.005)
 

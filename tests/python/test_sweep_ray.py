@@ -13,19 +13,21 @@ import tempfile
 import shutil
 
 import pytest
-import ray  # tests/python/requirements.txt installs it (users: pip install .[ray])
 
-import ctrnn.sweep
-from ctrnn import _core
-from ctrnn.sweep._pack import read_worker
-from sweep_helpers import KillAfterFirstCheckpoint, assert_same_checkpoint, spec, uninterrupted, write_spec
+# Ray 2.x replaces a loopback node address by the machine's outward-facing one on Linux unless this is
+# 0 (ray/_private/services.py, get_node_ip_address; read when ray is imported, hence before the
+# import): it keeps the whole cluster, its workers, this driver and the CLI drivers below on 127.0.0.1.
+RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
+os.environ.update(RAY_ENV)
+import ray  # noqa: E402  tests/python/requirements.txt installs it (users: pip install .[ray])
+
+import ctrnn.sweep  # noqa: E402
+from ctrnn import _core  # noqa: E402
+from ctrnn.sweep._pack import read_worker  # noqa: E402
+from sweep_helpers import KillAfterFirstCheckpoint, assert_same_checkpoint, spec, uninterrupted, write_spec  # noqa: E402
 
 LONG_STEPS, LONG_CHECKPOINT = 2000, 25
 
-# Ray 2.x replaces a loopback node address by the machine's outward-facing one on Linux unless this is
-# 0 (ray/_private/services.py, get_node_ip_address): it keeps the whole cluster, its workers and this
-# driver on 127.0.0.1.
-RAY_ENV = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_USAGE_STATS_ENABLED": "0"}
 # `ray` run by this interpreter, so that the cluster's workers are this interpreter (and import the
 # ctrnn under test).
 RAY_CLI = [sys.executable, "-c", "from ray.scripts.scripts import main; main()"]
@@ -40,7 +42,6 @@ def free_port():
 @pytest.fixture(scope="module")
 def cluster():
     """The address of a 2-CPU Ray cluster on 127.0.0.1, stopped when the module's tests end."""
-    os.environ.update(RAY_ENV)  # this process is the driver; the CLI drivers below inherit it
     temp = tempfile.mkdtemp(prefix="ray", dir="/tmp")  # short: Ray's socket paths must fit 107 bytes
     port = free_port()
     try:

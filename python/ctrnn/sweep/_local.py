@@ -44,7 +44,7 @@ class LocalBackend:
             job, result = os.path.join(self._tmp, name + ".job.json"), os.path.join(self._tmp, name + ".result.json")
             with open(job, "w") as f:
                 json.dump({"pack": pack, "out": self.out, "base_dir": self.base_dir, "threads": self.threads,
-                           "token": self.token}, f)
+                           "token": self.token, "driver": os.getpid()}, f)
             # Its own session: a Ctrl-C at the terminal reaches the driver, which stops the workers (close).
             process = subprocess.Popen([sys.executable, "-m", "ctrnn.sweep._worker", job, result],
                                        start_new_session=True, stdin=subprocess.DEVNULL)

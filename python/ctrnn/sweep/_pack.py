@@ -15,6 +15,7 @@ import time
 
 WORKER_FILE = "worker.json"
 CHECKPOINT_FILE = "checkpoint.safetensors"
+OUTCOME_FILE = "outcome.txt"  # "diverged: MESSAGE" or "failed: MESSAGE" (ctrnn/sweep.hpp, record_pack_outcome)
 
 
 def pack_dir(out, pack):
@@ -41,6 +42,16 @@ def checkpoint_state(folder):
     return int(meta["step"]), loss, diverged
 
 
+def outcome(folder):
+    """The pack's recorded outcome when it did not finish: "diverged" (final: every network diverged) or
+    "failed" (tried again by the next run); None when none is recorded."""
+    try:
+        with open(os.path.join(folder, OUTCOME_FILE)) as f:
+            return f.readline().split(":", 1)[0].strip() or None
+    except OSError:
+        return None
+
+
 def read_worker(folder):
     """The pack's worker.json as a dict, or None."""
     try:
@@ -64,7 +75,10 @@ def run_pack(pack, out, base_dir, threads, token):
     checkpoint; the library makes the resumed run equal the uninterrupted one.
 
     token: the driver's call of ``ctrnn.sweep.run``; a second start of a pack under the same token is
-    a retry. Returns {"index", "pid", "host", "attempt", "from_step", "run": what train_run reports}."""
+    a retry. Records the pack's outcome as ``ctrnn sweep``'s runner does: "diverged" when every
+    network diverged, "failed" (with the exception's message, then raised again) when the run
+    raised. Returns {"index", "pid", "host", "attempt", "from_step", "run": what train_run reports
+    (its "status": "finished", "all_diverged", or "stopped" by a stop request)}."""
     from .. import _core  # in the worker process
 
     folder = pack_dir(out, pack)
@@ -73,7 +87,14 @@ def run_pack(pack, out, base_dir, threads, token):
     state = checkpoint_state(folder)
     record = {"token": token, "attempt": attempt, "pid": os.getpid(), "host": socket.gethostname(),
               "started": time.time(), "from_step": state[0] if state else 0}
+    _core.clear_pack_outcome(folder)
     _write_worker(folder, record)
-    report = _core.train_run(pack["config"], base_dir, folder, True, int(threads), True)
+    try:
+        report = _core.train_run(pack["config"], base_dir, folder, True, int(threads), True)
+    except Exception as e:
+        _core.record_pack_outcome(folder, "failed", f"{type(e).__name__}: {e}")
+        raise
+    if report["status"] == "all_diverged":
+        _core.record_pack_outcome(folder, "diverged", report["message"])
     return {"index": pack["index"], "pid": record["pid"], "host": record["host"], "attempt": attempt,
             "from_step": record["from_step"], "run": report}

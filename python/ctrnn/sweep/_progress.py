@@ -14,7 +14,8 @@ import os
 import sys
 import time
 
-from ._pack import checkpoint_state, pack_dir, read_worker
+from .. import _core
+from ._pack import checkpoint_state, outcome, pack_dir, read_worker
 
 LINE_EVERY_S = 30
 
@@ -53,7 +54,6 @@ class Progress:
         self.networks = sum(p.networks for p in self.packs.values())
         self.start = time.monotonic()
         self.done_before = 0.0  # network-steps done before this call, in networks
-        self.failed = 0
         self._bar = None
         self._last_line = self.start
 
@@ -116,9 +116,10 @@ class Progress:
 
     # -- events --------------------------------------------------------------------------------------
     def already_done(self, index):
-        """A pack whose checkpoint is at its last step (a rerun skips it)."""
+        """A pack whose checkpoint is at its last step, or all of whose networks diverged (a rerun skips
+        it; a pack that failed is tried again)."""
         p = self.packs[index]
-        if p.complete_on_disk():
+        if p.complete_on_disk() or outcome(p.folder) == "diverged":
             p.finished = True
         return p.finished
 
@@ -160,8 +161,14 @@ class Progress:
             return
         p.finished = True
         if kind == "failed":
-            self.failed += 1
+            if outcome(p.folder) is None:  # its worker died without a word (the run records its own errors)
+                _core.record_pack_outcome(p.folder, "failed", payload)
             self.line(f"pack {p.name} failed: {payload}")
+        elif payload["run"]["status"] == "all_diverged":
+            self.line(f"pack {p.name} diverged: {payload['run']['message']}")
+        elif payload["run"]["status"] == "stopped":
+            p.finished = False
+            self.line(f"pack {p.name} stopped at step {payload['run']['steps_done']}: {payload['run']['message']}")
         else:
             state = checkpoint_state(p.folder)
             step, loss, diverged = state if state else (0, [], [])
