@@ -93,12 +93,6 @@ int64_t integer(const json& spec, const std::string& key, int64_t fallback, int6
   return v.get<int64_t>();
 }
 
-bool is_per_network(const std::string& name) {
-  for (const std::string& k : per_network_keys())
-    if (k == name) return true;
-  return false;
-}
-
 // One parameter of the space: a grid (values) or a draw (kind, args).
 struct Parameter {
   std::string name;
@@ -140,9 +134,6 @@ Parameter parse_parameter(const std::string& name, const json& v) {
   } else {
     throw InvalidArgument(key, kSpaceValue, brief(v));
   }
-  if (is_per_network(name))  // a number per network: the pack's list is made of them
-    for (const json& x : p.values)
-      if (!x.is_number()) throw InvalidArgument(key, "numbers (" + name + " is a number per network)", brief(x));
   return p;
 }
 
@@ -195,8 +186,8 @@ json load_base(const json& spec, const std::string& base_dir) {
   if (base.contains("first_network") && base["first_network"] != json(0))
     throw InvalidArgument("base.first_network", "0 or absent (the sweep sets each pack's)", brief(base["first_network"]));
   for (const std::string& k : per_network_keys())
-    if (const json* v = find(base, split_path(k)); v && !v->is_number())
-      throw InvalidArgument("base." + k, "one number (the sweep makes the per-network lists)", brief(*v));
+    if (const json* v = find(base, split_path(k)); v && v->is_object() && v->contains("per_network"))
+      throw InvalidArgument("base." + k, "one value for every network (the sweep makes the per-network lists)", brief(*v));
   absolutize(base, dir);
   return base;
 }
@@ -275,8 +266,9 @@ SweepSpec parse_sweep_spec(const std::string& spec_text, const std::string& base
       set(c, split_path(name), at[name]);
       values[size_t(point)].emplace_back(name, at[name].dump());
     }
-    json key = c;
-    for (const std::string& k : per_network_keys()) erase(key, split_path(k));
+    json key = c;  // numbers of per-network keys may differ within a pack; other values split packs
+    for (const std::string& k : per_network_keys())
+      if (const json* v = find(c, split_path(k)); v && v->is_number()) erase(key, split_path(k));
     const auto [it, added] = group_of.emplace(key.dump(), groups.size());
     if (added) groups.emplace_back();
     for (int64_t s = 0; s < seeds; ++s) groups[it->second].push_back({point, s, &c});
