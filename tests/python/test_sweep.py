@@ -165,3 +165,26 @@ def test_ctrnn_sweep_imports_without_ray_and_asks_for_it_when_needed(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "needs Ray" in result.stdout and "pip install 'ctrnn[ray]'" in result.stdout, result.stdout
     assert not (tmp_path / "sweep").exists()
+
+
+def test_sigterm_stops_the_sweep_with_its_packs_checkpoints_saved(tmp_path):
+    s = spec(100 * LONG_STEPS, 10 * LONG_STEPS, space={"training.lr": [0.003]}, seeds=1, pack_size=1)
+    path = write_spec(str(tmp_path), s)
+    out = tmp_path / "sweep"
+    driver = subprocess.Popen([sys.executable, "-m", "ctrnn", "sweep", path, "--out", str(out)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        while read_worker(str(out / "packs" / "000")) is None:
+            assert driver.poll() is None, driver.stderr.read()
+            time.sleep(0.01)
+        time.sleep(1)  # into the pack, before its first periodic checkpoint (step 20,000)
+        driver.send_signal(signal.SIGTERM)
+        _, err = driver.communicate(timeout=120)
+    finally:
+        driver.kill()
+    assert driver.returncode == 128 + signal.SIGTERM, err
+    assert "stopped by SIGTERM; rerun the same command" in err, err
+    # The worker stopped after its step with the checkpoint saved, not at a periodic checkpoint.
+    step = checkpoint_state(str(out / "packs" / "000"))[0]
+    assert 0 < step < 10 * LONG_STEPS
+    assert ctrnn.sweep.results(out)[0]["status"] == "pending"

@@ -1,9 +1,10 @@
 """``python -m ctrnn sweep SWEEP.json --out DIR [--workers N] [--ray ADDRESS]`` (and ``ctrnn sweep ... --ray``,
-which runs this): ``ctrnn.sweep.run`` from the shell, with the ``ctrnn`` program's exit codes: 0 every
-pack finished (diverged networks are results), 1 a pack failed (results.csv is written all the same)
-or an unexpected error, 2 bad usage or input (the spec, an option), 130 interrupted (rerun the same
-command to continue)."""
+which runs this): ``ctrnn.sweep.run`` from the shell, with ``ctrnn sweep``'s exit codes: 0 every pack
+finished (done or diverged), 1 a pack failed or did not finish (results.csv is written all the same;
+rerun to try it again) or an unexpected error, 2 bad usage or input (the spec, the folder, an option),
+128 + N stopped by signal N (SIGINT, SIGTERM, SIGHUP: the packs under way stop, rerun to continue)."""
 import argparse
+import signal
 import sys
 
 from .. import _core
@@ -27,9 +28,23 @@ def _parser():
     return p
 
 
+class _Stopped(BaseException):
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_stopped(signum, frame):
+    raise _Stopped(signum)
+
+
 def main(argv):
     args = _parser().parse_args(argv)  # exits 2 with argparse's message on bad usage
     from . import run
+
+    # SIGTERM and SIGHUP as Ctrl-C: run() stops its packs (each saves its checkpoint) on the way out.
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, _raise_stopped)
 
     ray = args.ray is not None
     if ray and args.workers is not None:
@@ -42,7 +57,9 @@ def main(argv):
     except (_core.InvalidArgument, _core.FileError, ValueError, TypeError, ImportError) as e:
         print(str(e) if str(e).startswith("ctrnn: ") else f"ctrnn: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"ctrnn: sweep interrupted; rerun the same command to continue ({args.out})", file=sys.stderr)
-        return 130
-    return 1 if any(r.get("status") == "failed" for r in rows) else 0
+    except (KeyboardInterrupt, _Stopped) as e:
+        signum = e.signum if isinstance(e, _Stopped) else signal.SIGINT
+        print(f"ctrnn: sweep stopped by {signal.Signals(signum).name}; rerun the same command to continue it "
+              f"({args.out})", file=sys.stderr)
+        return 128 + signum
+    return 1 if any(r["status"] in ("failed", "pending") for r in rows) else 0

@@ -1,6 +1,7 @@
 """What a sweep reports while it runs: one line per pack event (started, resumed, checkpoint, done,
 diverged, failed, retried) and an overall progress bar (packs done, networks done, ETA): tqdm's when
-tqdm is installed, else a progress line after each finished pack and every 30 seconds.
+tqdm is installed and a terminal or notebook shows it, else a progress line after each finished pack
+and every 30 seconds.
 
 Events come from two places: the backend (a pack's run ended: done or failed; a local worker died)
 and the packs' folders, which the driver reads every poll (``_pack.read_worker``: a process started
@@ -73,7 +74,8 @@ class Progress:
         self.line(f"sweep: {len(self.packs)} packs, {self.networks} networks | {finished} packs done before, "
                   f"{resumed} to resume, {len(to_run) - resumed} to start | {description}")
         self.done_before = self._progress()
-        if not self.enabled:
+        # A bar where someone watches it (a terminal, a notebook); lines in logs.
+        if not self.enabled or not (sys.stderr.isatty() or "ipykernel" in sys.modules):
             return
         try:
             from tqdm.auto import tqdm

@@ -58,8 +58,10 @@ class RayBackend:
         return events
 
     def close(self):
-        for ref in self._refs:  # an interrupted driver: its tasks stop (rerunning the sweep resumes them)
-            self._ray.cancel(ref, force=True)
+        # An interrupted driver: its tasks stop. Ray interrupts a running one as Ctrl-C would, which the
+        # training run takes as a stop request (checkpoint saved); rerunning the sweep resumes them.
+        for ref in self._refs:
+            self._ray.cancel(ref)
         self._refs.clear()
         if self._owns_connection:
             self._ray.shutdown()
