@@ -12,6 +12,7 @@ trains each pack as one ``ctrnn train`` run; this package only decides where the
 reports on them. Rerunning the same call continues: finished packs are skipped, unfinished ones
 resume from their checkpoints; a folder holding another sweep is refused.
 """
+import json
 import os
 import uuid
 
@@ -26,8 +27,6 @@ def _read_spec(spec):
     """(spec text, base_dir): a dict (relative paths in it from the working directory), or a path to a
     JSON file (relative paths from its folder, as ``ctrnn sweep SWEEP.json`` reads them)."""
     if isinstance(spec, dict):
-        import json
-
         return json.dumps(spec), os.getcwd()
     if isinstance(spec, (str, os.PathLike)):
         path = os.path.abspath(os.fspath(spec))
@@ -59,7 +58,7 @@ def run(spec, out, backend="local", workers=None, address=None, cpus_per_pack=1,
         progress=True):
     """Runs a sweep into the folder `out` and returns its results: one record (dict) per network, the rows
     of ``out/results.csv`` (its values, seed, pack and index, steps done, final training loss, validation
-    loss and accuracy, status: done, diverged or failed).
+    loss and accuracy, status: done, diverged, failed, or pending for a pack that did not finish).
 
     spec: a dict or the path of a sweep JSON file (``ctrnn sweep``'s format; relative paths are taken
     from the file's folder, or from the working directory for a dict). A bad spec raises
@@ -72,9 +71,12 @@ def run(spec, out, backend="local", workers=None, address=None, cpus_per_pack=1,
     (its BLAS threads) and `gpus_per_pack` GPUs (a fraction shares a GPU); when its worker or node dies,
     Ray runs it again (`max_retries`) and it resumes from its last checkpoint. `out` must be a path
     that every node sees; ctrnn must be installed on every node.
-    progress: one line per pack event and an overall bar (tqdm's when installed) on stdout/stderr.
+    progress: one line per pack event on stdout and an overall bar (tqdm's, on stderr, in a terminal or
+    notebook; else a progress line every 30 s).
 
-    Packs that fail are reported and their networks get status "failed"; the others finish.
+    Packs that fail are reported and their networks get status "failed"; the others finish. Ctrl-C
+    stops the packs under way (each saves its checkpoint) and raises KeyboardInterrupt; rerunning
+    continues.
     """
     if backend not in BACKENDS:
         raise ValueError(f"ctrnn: invalid backend: expected one of {', '.join(BACKENDS)}, got {backend!r}")
