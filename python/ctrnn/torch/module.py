@@ -53,11 +53,14 @@ class LinearLayer(torch.nn.Module):
     def enforce_constraints(self):
         """nn4n's projection of the weight onto the masks, in place on its data (as nn4n: no
         autograd version bump)."""
+        sparsity, ei = self.sparsity_mask, self.ei_mask
+        if sparsity is None and ei is None:
+            return
         w = self.weight.data
-        if self.sparsity_mask is not None:
-            w.mul_(self.sparsity_mask)
-        if self.ei_mask is not None:
-            w.copy_(torch.where(self.ei_mask > 0, w.clamp(min=0), w.clamp(max=0)))
+        if sparsity is not None:
+            w.mul_(sparsity)
+        if ei is not None:
+            w.copy_(torch.where(ei > 0, w.clamp(min=0), w.clamp(max=0)))
 
     def apply_plasticity(self):
         """nn4n's apply_plasticity: the weight's gradient times the plasticity scales."""
@@ -290,9 +293,7 @@ class CTRNN(torch.nn.Module):
         """The engine of the parameters' dtype and device, holding their current values."""
         w = self.recurrent_layer.hidden_layer.weight
         engine = self._engine(w.dtype, w.device)
-        params = self._params()
-        engine.net.set_params([None if p is None else engine.to_engine(k, p) for k, p in enumerate(params)],
-                              engine.stream())
+        engine.set_params(self._params(), engine.stream())
         return engine
 
     def reset_state(self):
@@ -374,6 +375,4 @@ def _forward(model, x):
     params = model._params()
     record = torch.is_grad_enabled() and (x.requires_grad or any(p is not None and p.requires_grad for p in params))
     y, r = run(engine, model.training, x, params, record)
-    if x.dim() == 3 and model.ensemble_size == 1:
-        y, r = y[0], r[0]
     return y, [r]
