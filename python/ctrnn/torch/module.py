@@ -49,18 +49,17 @@ class LinearLayer(torch.nn.Module):
         self.register_buffer("sparsity_mask", sparsity_mask, persistent=False)
         self.register_buffer("ei_mask", ei_mask, persistent=False)
         self.register_buffer("plasticity_mask", plasticity_mask, persistent=False)
+        # whether a training forward projects the weight (the masks are the config's: fixed)
+        self.constrained = sparsity_mask is not None or ei_mask is not None
 
     def enforce_constraints(self):
         """nn4n's projection of the weight onto the masks, in place on its data (as nn4n: no
         autograd version bump)."""
-        sparsity, ei = self.sparsity_mask, self.ei_mask
-        if sparsity is None and ei is None:
-            return
         w = self.weight.data
-        if sparsity is not None:
-            w.mul_(sparsity)
-        if ei is not None:
-            w.copy_(torch.where(ei > 0, w.clamp(min=0), w.clamp(max=0)))
+        if self.sparsity_mask is not None:
+            w.mul_(self.sparsity_mask)
+        if self.ei_mask is not None:
+            w.copy_(torch.where(self.ei_mask > 0, w.clamp(min=0), w.clamp(max=0)))
 
     def apply_plasticity(self):
         """nn4n's apply_plasticity: the weight's gradient times the plasticity scales."""
@@ -249,12 +248,14 @@ class CTRNN(torch.nn.Module):
         return [rl.input_layer, rl.hidden_layer, self.readout_layer]
 
     def _params(self):
-        """The seven parameters in the engine's order; None where an array is not learned."""
+        """The seven parameters in the engine's order; None where an array is not learned. Read
+        from the ``_parameters`` dicts at every call (``torch.func.functional_call`` swaps
+        entries there), without Module.__getattr__'s slower lookup: this runs at every forward."""
         rl = self.recurrent_layer
         layers = self.layers
-        out = [l.weight for l in layers]
-        out += [l.bias if l.bias_learned else None for l in layers]
-        out.append(rl.hidden_state if rl.init_state == "learn" else None)
+        out = [l._parameters["weight"] for l in layers]
+        out += [l._parameters["bias"] if l.bias_learned else None for l in layers]
+        out.append(rl._parameters["hidden_state"] if rl.init_state == "learn" else None)
         return out
 
     def forward(self, x):
@@ -263,7 +264,8 @@ class CTRNN(torch.nn.Module):
 
     def _enforce_constraints(self):
         for layer in self.layers:
-            layer.enforce_constraints()
+            if layer.constrained:
+                layer.enforce_constraints()
 
     def apply_plasticity(self):
         """Scales each weight's gradient by its plasticity mask, as nn4n does (call it between
