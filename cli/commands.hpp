@@ -10,7 +10,7 @@ enum ExitCode : int {
   kSuccess = 0,
   kFailure = 1,      // an unexpected failure while running (a bug or a resource limit)
   kBadInput = 2,     // bad usage, a bad config, data file, checkpoint or path
-  kNonFiniteLoss = 3,  // training stopped on a NaN or Inf loss; the last good checkpoint stays
+  kNonFiniteLoss = 3,  // training stopped: every network diverged (NaN or Inf loss or update); the last good checkpoint stays
   kIoError = 4,      // output could not be written (disk full, I/O failure)
   // 128 + the signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP): `train` stopped by a signal
   // after saving the checkpoint (stop_signals.hpp).

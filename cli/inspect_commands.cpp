@@ -150,8 +150,11 @@ int info_command(const InfoOptions& o) {
   const json config = json::parse(config_to_json(ck.network.config(), scratch));
   json state = nullptr;
   if (ck.trainer_state) {
+    json diverged = json::array();  // the networks that have diverged (frozen)
+    for (size_t e = 0; e < ck.trainer_state->diverged.size(); ++e)
+      if (ck.trainer_state->diverged[e]) diverged.push_back(e);
     state = {{"step", ck.trainer_state->step}, {"optimizer", metadata_json(ck, "optimizer")},
-             {"last_loss", metadata_json(ck, "last_loss")}};
+             {"last_loss", metadata_json(ck, "last_loss")}, {"diverged", diverged}};
   }
   const json task = metadata_json(ck, "task");
   if (o.json) {
@@ -181,7 +184,9 @@ int info_command(const InfoOptions& o) {
             << meta_or(ck, "format_version", "?") << ", " << meta_or(ck, "mode", "?") << " mode\n";
   if (ck.trainer_state) {
     std::cout << "training: step " << ck.trainer_state->step << ", optimizer " << state["optimizer"].dump()
-              << ", last loss " << state["last_loss"].dump() << "\n";
+              << ", last loss " << state["last_loss"].dump();
+    if (!state["diverged"].empty()) std::cout << ", diverged networks " << state["diverged"].dump();
+    std::cout << "\n";
   }
   if (!task.is_null()) std::cout << "task: " << task.dump() << "\n";
   std::cout << "config: " << config.dump() << "\n\n";

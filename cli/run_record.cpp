@@ -7,6 +7,7 @@
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
+#include "ctrnn/per_network.hpp"
 #include "ctrnn/safetensors.hpp"
 
 namespace ctrnn::cli {
@@ -54,12 +55,12 @@ json training_json(const TrainingSettings& s) {
   return {{"steps", s.steps},
           {"batch_size", s.batch_size},
           {"optimizer", to_string(o.kind)},
-          {"lr", o.lr},
+          {"lr", json::parse(to_json(o.lr))},
           {"betas", {o.beta1, o.beta2}},
           {"eps", o.eps},
-          {"momentum", o.momentum},
-          {"weight_decay", o.weight_decay},
-          {"clip_grad_norm", o.clip_grad_norm},
+          {"momentum", json::parse(to_json(o.momentum))},
+          {"weight_decay", json::parse(to_json(o.weight_decay))},
+          {"clip_grad_norm", json::parse(to_json(o.clip_grad_norm))},
           {"log_interval_s", s.log_interval_s},
           {"log_every", s.log_every},
           {"checkpoint_every", s.checkpoint_every},
@@ -69,7 +70,7 @@ json training_json(const TrainingSettings& s) {
 
 json loss_json(const LossWeights& w) {
   json j;
-  for (int k = 0; k < kNumLossTerms; ++k) j[std::string("lambda_") + kLossTermNames[k]] = w.lambda[k];
+  for (int k = 0; k < kNumLossTerms; ++k) j[std::string("lambda_") + kLossTermNames[k]] = json::parse(to_json(w.lambda[k]));
   return j;
 }
 
@@ -135,7 +136,7 @@ std::string run_metadata(const RunFields& identity, const TrainConfig& tc) {
 std::string stored_run_config(const Checkpoint& ck) {
   const json r = stored_record(ck);
   const Config& c = ck.network.config();
-  json config{{"dims", c.dims}, {"seed", c.seed}};
+  json config{{"dims", c.dims}, {"seed", c.seed}, {"ensemble_size", c.ensemble_size}};  // E: per-network values
   for (const char* section : {"task", "training", "loss"}) {
     if (!r.contains(section) || !r[section].is_object()) refuse_record(std::string("no object '") + section + "'");
     config[section] = r[section];

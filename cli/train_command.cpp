@@ -1,6 +1,6 @@
 // `ctrnn train`: the training loop with progress lines, metrics CSV, validation, periodic and
-// final checkpoints, resume (from the checkpoint alone or with a config that must agree), and a
-// stop on a non-finite loss.
+// final checkpoints, resume (from the checkpoint alone or with a config that must agree), networks
+// that diverge reported as such, and a stop when every network has diverged.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -39,6 +39,21 @@ std::map<std::string, std::string> with_last_loss(std::map<std::string, std::str
                                                   const std::vector<double>& last_loss) {
   extra["last_loss"] = json(last_loss).dump();
   return extra;
+}
+
+// The progress line's summary of a step: loss (and accuracy) over the networks still training, and
+// how many have diverged.
+std::string summarize_step(const LossReport& r, const std::vector<double>& acc) {
+  std::vector<double> loss, live_acc;
+  for (size_t e = 0; e < r.total.size(); ++e) {
+    if (r.diverged[e]) continue;
+    loss.push_back(r.total[e]);
+    if (!acc.empty()) live_acc.push_back(acc[e]);
+  }
+  std::string line = summarize(loss, live_acc);
+  if (loss.size() < r.total.size())
+    line += " | diverged " + std::to_string(r.total.size() - loss.size()) + "/" + std::to_string(r.total.size());
+  return line;
 }
 
 // The decision accuracy of the last training step's outputs, per network (empty without choices).
@@ -129,8 +144,8 @@ int train_command(const TrainOptions& o) {
     last_saved = trainer.steps_done();
     last_saved_path = out.checkpoint();
   };
-  // A NaN or Inf loss, or parameters that overflowed to Inf (save_checkpoint refuses them):
-  // stop, naming the last checkpoint that was written, which loads.
+  // Every network has diverged (NonFiniteLoss), or parameters that overflowed to Inf
+  // (save_checkpoint refuses them): stop, naming the last checkpoint that was written, which loads.
   const auto stop = [&](const StateError& e) {
     std::cerr << printable_message(std::string(e.what()) + "; training stopped. " +
                                    (last_saved >= 0 ? "The last good checkpoint is " + last_saved_path + " (step " +
@@ -181,7 +196,7 @@ int train_command(const TrainOptions& o) {
     if (log) {
       last_log = now;
       const double rate = double(done - first) / std::max(elapsed, 1e-9);
-      std::string line = summarize(r.total, acc);
+      std::string line = summarize_step(r, acc);
       if (!val.loss.empty()) line += " | val " + summarize(val.loss, val.accuracy);
       std::printf("step %6lld/%lld | %s | %7.1f steps/s | ETA %s\n", (long long)done, (long long)ts.steps, line.c_str(),
                   rate, duration(double(ts.steps - done) / rate).c_str());

@@ -74,19 +74,20 @@ struct LossArgs {
 
 // What one training step (Backend::train_step) reports.
 struct StepResult {
-  std::vector<double> terms;      // (E, kNumLossTerms) unweighted loss terms
-  std::vector<double> grad_norm;  // (E) before clipping; empty when not applied
-  bool applied = false;           // false: some network's weighted loss was not finite
+  std::vector<double> terms;       // (E, kNumLossTerms) unweighted loss terms
+  std::vector<double> grad_norm;   // (E) before clipping
+  std::vector<uint8_t> diverged;   // (E) after the step: 1 for a frozen network (Backend::diverged)
 };
 
-// Whether every network's weighted loss sum_k lambda_k term_k is finite (terms (E, kNumLossTerms)).
-inline bool weighted_losses_finite(const std::vector<double>& terms, const LossWeights& w) {
+// Whether each network's weighted loss sum_k lambda_k term_k is finite (terms (E, kNumLossTerms)).
+inline std::vector<uint8_t> weighted_losses_finite(const std::vector<double>& terms, const LossWeights& w) {
+  std::vector<uint8_t> finite;
   for (size_t e = 0; e + kNumLossTerms <= terms.size(); e += kNumLossTerms) {
     double total = 0;
-    for (int k = 0; k < kNumLossTerms; ++k) total += w.lambda[k] * terms[e + k];
-    if (!std::isfinite(total)) return false;
+    for (int k = 0; k < kNumLossTerms; ++k) total += w.lambda[k][int64_t(e / kNumLossTerms)] * terms[e + k];
+    finite.push_back(std::isfinite(total) ? 1 : 0);
   }
-  return true;
+  return finite;
 }
 
 template <class T>
@@ -134,26 +135,36 @@ class Backend {
 
   // One optimizer update from the current gradients (step is 1-based, for Adam's bias
   // correction): weight decay, per-network clipping, update scaled by plasticity, projection.
-  // Returns each network's gradient norm before clipping.
+  // Only networks that have not diverged are updated; a network whose gradient norm or update
+  // would be NaN or Inf is not updated and has diverged from then on. Returns each network's
+  // gradient norm before clipping.
   virtual std::vector<double> optimizer_step(const OptimizerConfig& opt, int64_t step) = 0;
   // Synapse growth after optimizer step `step`: where the sparsity mask is 0, with probability
   // p = growth the synapse appears (mask 1, weight 0, optimizer state 0).
   virtual void grow_synapses(uint64_t seed, int64_t step) = 0;
-  // One training step: forward, loss, BPTT and optimizer_step (growth aside). When a network's
-  // weighted loss is not finite the update is not applied: parameters and optimizer state keep
-  // their last good values (the forward's trace and kept state are the new ones). This default
-  // makes the calls in sequence; the orchestrated backend runs them as one CUDA graph.
+  // One training step: forward, loss, BPTT and optimizer_step (growth aside). A network whose
+  // weighted loss is not finite diverges: its parameters and optimizer state keep their last good
+  // values, now and at every later step (the forward's trace and kept state are the new ones).
+  // This default makes the calls in sequence; the orchestrated backend runs them as one CUDA
+  // graph that decides per network on the device.
   virtual StepResult train_step(const ForwardArgs<T>& f, const LossArgs<T>& l, const OptimizerConfig& opt,
                                 int64_t step) {
     forward(f);
     StepResult r;
     r.terms = loss(l);
-    if (!weighted_losses_finite(r.terms, l.weights)) return r;
+    const std::vector<uint8_t> finite = weighted_losses_finite(r.terms, l.weights);
+    std::vector<uint8_t> d = diverged();
+    for (size_t e = 0; e < d.size(); ++e) d[e] |= finite[e] ? 0 : 1;
+    set_diverged(d);
     backward_from_loss();
     r.grad_norm = optimizer_step(opt, step);
-    r.applied = true;
+    r.diverged = diverged();
     return r;
   }
+  // (E) 1 for a network that has diverged (a non-finite loss or update): the optimizer no longer
+  // changes its parameters or moments. Read from the host's copy, without waiting for a device.
+  virtual std::vector<uint8_t> diverged() const = 0;
+  virtual void set_diverged(const std::vector<uint8_t>& d) = 0;  // E values
   virtual void get_optimizer_state(OptimizerState<T>& s) = 0;
   virtual void set_optimizer_state(const OptimizerState<T>& s) = 0;
 };

@@ -1,5 +1,6 @@
 #include "ctrnn/checkpoint.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -8,6 +9,7 @@
 #include "ctrnn/error.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "json_input.hpp"
+#include "per_network_json.hpp"
 #include "number_text.hpp"
 
 namespace ctrnn {
@@ -30,9 +32,13 @@ void put_params(SafetensorsFile& f, const std::string& prefix, const Params<floa
     f.put(prefix + kParamNames[k], Tensor<float>(param_shape(k, c), *arrays[k]));
 }
 
+using detail::per_network_json;
+
 json optimizer_json(const OptimizerConfig& o) {
-  return {{"optimizer", to_string(o.kind)}, {"lr", o.lr}, {"betas", {o.beta1, o.beta2}}, {"eps", o.eps},
-          {"momentum", o.momentum}, {"weight_decay", o.weight_decay}, {"clip_grad_norm", o.clip_grad_norm}};
+  return {{"optimizer", to_string(o.kind)},          {"lr", per_network_json(o.lr)},
+          {"betas", {o.beta1, o.beta2}},             {"eps", o.eps},
+          {"momentum", per_network_json(o.momentum)}, {"weight_decay", per_network_json(o.weight_decay)},
+          {"clip_grad_norm", per_network_json(o.clip_grad_norm)}};
 }
 
 // A checkpoint must load: a NaN or Inf in what it stores would make it unloadable and replace the
@@ -84,8 +90,10 @@ void save_checkpoint(const std::string& path, const Network& net, const Trainer*
     f.metadata["step"] = std::to_string(s.step);
     f.metadata["optimizer"] = optimizer_json(trainer->optimizer()).dump();
     json lw;
-    for (int k = 0; k < kNumLossTerms; ++k) lw[std::string("lambda_") + kLossTermNames[k]] = trainer->loss_weights().lambda[k];
+    for (int k = 0; k < kNumLossTerms; ++k)
+      lw[std::string("lambda_") + kLossTermNames[k]] = per_network_json(trainer->loss_weights().lambda[k]);
     f.metadata["loss_weights"] = lw.dump();
+    f.metadata["diverged"] = json(std::vector<int>(s.diverged.begin(), s.diverged.end())).dump();
     put_params(f, "optimizer.m.", s.m, c);
     put_params(f, "optimizer.v.", s.v, c);
   }
@@ -164,33 +172,56 @@ double number_field(const json& o, const std::string& key) {
   return as_number(o[key], key);
 }
 
-void read_optimizer(const SafetensorsFile& f, const std::string& path, Checkpoint& ck) {
+PerNetwork per_network_field(const json& o, const std::string& key) {
+  if (!o.contains(key)) throw InvalidArgument(key, "a number or {\"per_network\": [...]}", "none");
+  return detail::per_network_from_json(o[key], key);
+}
+
+void read_optimizer(const SafetensorsFile& f, const std::string& path, int64_t E, Checkpoint& ck) {
   try {
     const json o = detail::parse_json_input(meta(f, "optimizer", path), "optimizer");
     if (!o.is_object() || !o.contains("optimizer") || !o["optimizer"].is_string())
       throw InvalidArgument("optimizer", "an object naming the optimizer", detail::brief(o));
     ck.optimizer.kind = parse_optimizer(o["optimizer"].get<std::string>());
-    ck.optimizer.lr = number_field(o, "lr");
+    ck.optimizer.lr = per_network_field(o, "lr");
     if (!o.contains("betas") || !o["betas"].is_array() || o["betas"].size() != 2)
       throw InvalidArgument("betas", "[beta1, beta2]", o.contains("betas") ? detail::brief(o["betas"]) : "none");
     ck.optimizer.beta1 = as_number(o["betas"][0], "beta1");
     ck.optimizer.beta2 = as_number(o["betas"][1], "beta2");
     ck.optimizer.eps = number_field(o, "eps");
-    ck.optimizer.momentum = number_field(o, "momentum");
-    ck.optimizer.weight_decay = number_field(o, "weight_decay");
-    ck.optimizer.clip_grad_norm = number_field(o, "clip_grad_norm");
-    ck.optimizer.validate();
+    ck.optimizer.momentum = per_network_field(o, "momentum");
+    ck.optimizer.weight_decay = per_network_field(o, "weight_decay");
+    ck.optimizer.clip_grad_norm = per_network_field(o, "clip_grad_norm");
+    ck.optimizer.validate("", E);
     const json lw = detail::parse_json_input(meta(f, "loss_weights", path), "loss_weights");
     if (!lw.is_object()) throw InvalidArgument("loss_weights", "an object", detail::brief(lw));
-    for (int k = 0; k < kNumLossTerms; ++k) {
-      const std::string key = std::string("lambda_") + kLossTermNames[k];
-      const double x = number_field(lw, key);
-      if (!(x >= 0) || !std::isfinite(x)) throw InvalidArgument(key, "a finite number >= 0", detail::number_text(x));
-      ck.loss_weights.lambda[k] = x;
-    }
+    for (int k = 0; k < kNumLossTerms; ++k)
+      ck.loss_weights.lambda[k] = per_network_field(lw, std::string("lambda_") + kLossTermNames[k]);
+    ck.loss_weights.validate("", E);
   } catch (const InvalidArgument& e) {
     refuse(path, "its optimizer metadata is invalid: " + reason_of(e));
   }
+}
+
+// The networks that had diverged: E flags 0 or 1, not all 1 (the trainer stops before that);
+// none in a checkpoint written before the flags existed.
+std::vector<bool> read_diverged(const SafetensorsFile& f, int64_t E, const std::string& path) {
+  if (!f.metadata.count("diverged")) return {};
+  const std::string& text = f.metadata.at("diverged");
+  json d;
+  try {
+    d = detail::parse_json_input(text, "diverged");
+  } catch (const InvalidArgument& e) {
+    refuse(path, "metadata 'diverged' is invalid: " + reason_of(e));
+  }
+  std::vector<bool> flags;
+  if (d.is_array() && int64_t(d.size()) == E)
+    for (const json& x : d)
+      if (x.is_number_integer() && (x.get<int64_t>() == 0 || x.get<int64_t>() == 1)) flags.push_back(x.get<int64_t>() == 1);
+  if (int64_t(flags.size()) != E || std::find(flags.begin(), flags.end(), false) == flags.end())
+    refuse(path, "metadata 'diverged' is '" + text.substr(0, 80) + "', expected " + std::to_string(E) +
+                     " flags 0 or 1 (one per network), not all 1");
+  return flags;
 }
 
 }  // namespace
@@ -248,8 +279,9 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
     s.step = int64_t(meta_unsigned(f, "step", path));
     s.m = read_params(f, "optimizer.m.", c, path);
     s.v = read_params(f, "optimizer.v.", c, path);
+    s.diverged = read_diverged(f, c.ensemble_size, path);
     ck.trainer_state = std::move(s);
-    read_optimizer(f, path, ck);
+    read_optimizer(f, path, c.ensemble_size, ck);
     if (ck.optimizer.kind == OptimizerConfig::Kind::Adam) {  // a negative second moment trains into NaN
       const auto v = ck.trainer_state->v.arrays();
       for (size_t a = 0; a < v.size(); ++a)

@@ -114,6 +114,9 @@ void Config::validate() const {
   if (ensemble_size <= 0) throw InvalidArgument("ensemble_size", "a positive integer", std::to_string(ensemble_size));
   if (ensemble_size > (int64_t(1) << 24))
     throw InvalidArgument("ensemble_size", "at most 2^24 networks", std::to_string(ensemble_size));
+  if (first_network < 0 || first_network > (int64_t(1) << 24) - ensemble_size)
+    throw InvalidArgument("first_network", "an integer >= 0 with first_network + ensemble_size <= 2^24",
+                          std::to_string(first_network));
   for (int l = 0; l < 3; ++l) {  // every array's size (E x pre x post) must be computable
     const auto s = layer_shape(static_cast<Layer>(l));
     checked_product(checked_product(ensemble_size, s[0], "dims"), s[1], "dims");

@@ -19,7 +19,8 @@ namespace {
 const std::set<std::string> kNetworkKeys{"dims",         "activation",     "biases",         "weights",
                                          "tau",          "dt",             "preact_noise",   "postact_noise",
                                          "init_state",   "sparsity_masks", "ei_masks",       "plasticity_masks",
-                                         "synapse_growth_masks", "seed",   "ensemble_size",  "self_connections"};
+                                         "synapse_growth_masks", "seed",   "ensemble_size",  "self_connections",
+                                         "first_network"};
 
 // Nested lists of numbers -> Array (row-major), all sublists the same length.
 void flatten(const json& v, const std::string& key, size_t depth, Shape& shape, std::vector<double>& out) {
@@ -157,6 +158,9 @@ Config detail::config_from_json(const std::string& json_text, const JsonConfigCo
       c.seed = v.get<uint64_t>();
     } else if (key == "ensemble_size") {
       c.ensemble_size = parse_integer(v, key);
+    } else if (key == "first_network") {
+      if (!v.is_number_unsigned()) throw InvalidArgument(key, "an integer >= 0", brief(v));
+      c.first_network = v.get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(v.get<uint64_t>());
     } else if (key == "self_connections") {
       if (!v.is_boolean()) throw InvalidArgument(key, "true or false (whether a hidden neuron may connect to itself)", brief(v));
       c.self_connections = v.get<bool>();
@@ -209,6 +213,7 @@ std::string config_to_json(const Config& c, SafetensorsFile& arrays) {
   j["synapse_growth_masks"] = masks(c.synapse_growth_masks, "synapse_growth_masks");
   j["seed"] = c.seed;
   j["ensemble_size"] = c.ensemble_size;
+  if (c.first_network != 0) j["first_network"] = c.first_network;  // absent: 0 (configs written before it)
   j["self_connections"] = c.self_connections;
   return j.dump();
 }

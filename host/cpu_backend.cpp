@@ -19,11 +19,12 @@ namespace {
 template <class T>
 class CpuBackend final : public Backend<T> {
  public:
-  explicit CpuBackend(const Config& c) : learned_(learned_arrays(c)) {
+  explicit CpuBackend(const Config& c) : learned_(learned_arrays(c)), first_network_(c.first_network) {
     params_ = Params<T>::zeros(c.ensemble_size, c.dims[0], c.dims[1], c.dims[2]);
     grads_ = params_;
     opt_.m = params_;
     opt_.v = params_;
+    diverged_.assign(size_t(c.ensemble_size), 0);
   }
 
   Device device() const override { return Device::Cpu; }
@@ -127,23 +128,41 @@ class CpuBackend final : public Backend<T> {
         for (int64_t i = 0; i < n; ++i) norms[e] += double((*grads[a])[e * n + i]) * double((*grads[a])[e * n + i]);
     }
     for (double& x : norms) x = std::sqrt(x);
-    const body::AdamCoeffs adam = body::AdamCoeffs::of(opt, step);
-    for (size_t a = 0; a < arrays.size(); ++a) {
-      if (!learned_[a]) continue;
-      const int64_t n = int64_t(grads[a]->size()) / E;
+    std::vector<body::AdamCoeffs> adam;  // each network's, from its own lr and weight decay
+    for (int64_t e = 0; e < E; ++e) adam.push_back(body::AdamCoeffs::of(opt, step, e));
+    // Element i of array a, network e: its new parameter and moments, from the current values.
+    auto updated = [&](size_t a, int64_t e, int64_t i, T& p, T& mi, T& vi) {
+      // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1.
+      const double max_norm = opt.clip_grad_norm[e];
+      const T clip = max_norm > 0 ? T(std::min(1.0, max_norm / (norms[e] + 1e-6))) : T(1);
       const std::vector<T>* plasticity = a < 3 ? &constraints_[a].plasticity : nullptr;
-      for (int64_t e = 0; e < E; ++e) {
-        // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is < 1.
-        const T clip = opt.clip_grad_norm > 0 ? T(std::min(1.0, opt.clip_grad_norm / (norms[e] + 1e-6))) : T(1);
-        for (int64_t i = e * n; i < (e + 1) * n; ++i) {
-          const T scale = plasticity ? (*plasticity)[i] : T(1);
-          const T g = (*grads[a])[i] * clip;
-          T& p = (*arrays[a])[i];
-          if (opt.kind == OptimizerConfig::Kind::Adam)
-            body::adam_update(p, g, (*m[a])[i], (*v[a])[i], scale, adam);
-          else
-            body::sgd_update(p, g, (*m[a])[i], scale, T(opt.lr), T(opt.momentum), T(opt.weight_decay), step == 1);
+      const T scale = plasticity && !plasticity->empty() ? (*plasticity)[i] : T(1);
+      const T g = (*grads[a])[i] * clip;
+      if (opt.kind == OptimizerConfig::Kind::Adam)
+        body::adam_update(p, g, mi, vi, scale, adam[size_t(e)]);
+      else
+        body::sgd_update(p, g, mi, scale, T(opt.lr[e]), T(opt.momentum[e]), T(opt.weight_decay[e]), step == 1);
+    };
+    for (int64_t e = 0; e < E; ++e) {
+      // A network is updated only when every new value is finite; otherwise it diverges.
+      bool ok = !diverged_[e] && std::isfinite(norms[e]);
+      for (size_t a = 0; ok && a < arrays.size(); ++a) {
+        if (!learned_[a]) continue;
+        const int64_t n = int64_t(grads[a]->size()) / E;
+        for (int64_t i = e * n; ok && i < (e + 1) * n; ++i) {
+          T p = (*arrays[a])[i], mi = (*m[a])[i], vi = (*v[a])[i];
+          updated(a, e, i, p, mi, vi);
+          ok = body::finite(p) && body::finite(mi) && body::finite(vi);
         }
+      }
+      if (!ok) {
+        diverged_[e] = 1;
+        continue;
+      }
+      for (size_t a = 0; a < arrays.size(); ++a) {
+        if (!learned_[a]) continue;
+        const int64_t n = int64_t(grads[a]->size()) / E;
+        for (int64_t i = e * n; i < (e + 1) * n; ++i) updated(a, e, i, (*arrays[a])[i], (*m[a])[i], (*v[a])[i]);
       }
     }
     for (int l = 0; l < 3; ++l) project(l);
@@ -157,7 +176,7 @@ class CpuBackend final : public Backend<T> {
       const int64_t n = c.pre * c.post;
       std::vector<T>& w = params_.weight(Layer(l));
       for (int64_t e = 0; e < c.E; ++e) {
-        const RandomStream rng(seed, RandomPurpose::Growth, uint32_t(e), uint32_t(l), uint32_t(step));
+        const RandomStream rng(seed, RandomPurpose::Growth, uint32_t(first_network_ + e), uint32_t(l), uint32_t(step));
         for (int64_t i = 0; i < n; ++i) {
           const int64_t k = e * n + i;
           if (!body::grows(c.sparsity[k], c.growth[k], rng.uniform(uint32_t(i)))) continue;
@@ -172,6 +191,12 @@ class CpuBackend final : public Backend<T> {
 
   void get_optimizer_state(OptimizerState<T>& s) override { s = opt_; }
   void set_optimizer_state(const OptimizerState<T>& s) override { opt_ = s; }
+  std::vector<uint8_t> diverged() const override { return diverged_; }
+  void set_diverged(const std::vector<uint8_t>& d) override {
+    if (int64_t(d.size()) != params_.E)
+      throw InvalidArgument("diverged", std::to_string(params_.E) + " flags (E)", std::to_string(d.size()));
+    diverged_ = d;
+  }
 
  private:
   std::vector<T> noise(RandomPurpose purpose, const ForwardArgs<T>& a, int64_t B) const {
@@ -179,7 +204,7 @@ class CpuBackend final : public Backend<T> {
     std::vector<T> eps(E * a.steps * B * H);
     for (int64_t e = 0; e < E; ++e)
       for (int64_t t = 0; t < a.steps; ++t) {
-        const RandomStream rng(a.seed, purpose, uint32_t(e), uint32_t(t), uint32_t(a.call));
+        const RandomStream rng(a.seed, purpose, uint32_t(first_network_ + e), uint32_t(t), uint32_t(a.call));
         T* out = &eps[((e * a.steps + t) * B) * H];
         for (int64_t i = 0; i < B * H; ++i) out[i] = T(rng.normal(uint32_t(i)));
       }
@@ -195,9 +220,11 @@ class CpuBackend final : public Backend<T> {
   void project(int l) { project_weights(params_.weight(Layer(l)), constraints_[l]); }
 
   std::array<bool, kNumParamArrays> learned_;  // ParamArray order
+  int64_t first_network_;                      // network e draws as network first_network_ + e
   Params<T> params_;
   Gradients<T> grads_;
   OptimizerState<T> opt_;
+  std::vector<uint8_t> diverged_;  // (E)
   std::array<LayerConstraints<T>, 3> constraints_;
   std::vector<T> u_;
   bool u_per_network_ = false;

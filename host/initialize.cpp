@@ -63,7 +63,8 @@ std::array<LayerConstraints<T>, 3> build_constraints(const Config& c) {
 
 namespace {
 
-// Draws a generated matrix or vector (n values with fan-in k) for network e.
+// Draws a generated matrix or vector (n values with fan-in k) for network e of the streams
+// (Config::first_network + the index in the ensemble).
 template <class T>
 void draw(InitSpec::Kind kind, RandomPurpose purpose, uint64_t seed, int64_t e, int layer, int64_t k, T* out,
           int64_t n) {
@@ -95,9 +96,10 @@ Params<T> initial_params(const Config& c, const std::array<LayerConstraints<T>, 
     if (ws.kind == InitSpec::Kind::Array) w = broadcast_to_ensemble<T>(ws.array.data, E, n);
     if (bs.kind == InitSpec::Kind::Array) b = broadcast_to_ensemble<T>(bs.array.data, E, s[1]);
     for (int64_t e = 0; e < E; ++e) {
-      if (ws.kind != InitSpec::Kind::Array) draw(ws.kind, RandomPurpose::Weight, c.seed, e, l, fan_in, &w[e * n], n);
+      if (ws.kind != InitSpec::Kind::Array)
+        draw(ws.kind, RandomPurpose::Weight, c.seed, c.first_network + e, l, fan_in, &w[e * n], n);
       if (bs.kind != InitSpec::Kind::Array)
-        draw(bs.kind, RandomPurpose::Bias, c.seed, e, l, fan_in, &b[e * s[1]], s[1]);
+        draw(bs.kind, RandomPurpose::Bias, c.seed, c.first_network + e, l, fan_in, &b[e * s[1]], s[1]);
     }
     const LayerConstraints<T>& lc = constraints[l];
     project_weights(w, lc);

@@ -173,7 +173,7 @@ namespace {
 std::string metrics_header() {
   std::string h = "step,network,loss";
   for (int k = 0; k < kNumLossTerms; ++k) h += std::string(",") + kLossTermNames[k];
-  return h + ",grad_norm,val_loss,val_accuracy,elapsed_s\n";
+  return h + ",grad_norm,diverged,val_loss,val_accuracy,elapsed_s\n";
 }
 
 std::string number(double x) {
@@ -212,7 +212,8 @@ void MetricsCsv::write(int64_t step, const LossReport& r, const Validation& v, d
   for (size_t e = 0; e < r.total.size(); ++e) {
     rows += std::to_string(step) + "," + std::to_string(e) + "," + number(r.total[e]);
     for (double t : r.terms[e]) rows += "," + number(t);
-    rows += "," + (e < r.grad_norm.size() ? number(r.grad_norm[e]) : std::string()) + ",";
+    rows += "," + (e < r.grad_norm.size() ? number(r.grad_norm[e]) : std::string());
+    rows += std::string(",") + (e < r.diverged.size() && r.diverged[e] ? "1" : "0") + ",";
     if (e < v.loss.size()) rows += number(v.loss[e]);
     rows += ",";
     if (e < v.accuracy.size() && !std::isnan(v.accuracy[e])) rows += number(v.accuracy[e]);

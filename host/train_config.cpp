@@ -8,6 +8,7 @@
 #include "ctrnn/error.hpp"
 #include "input_file.hpp"
 #include "json_input.hpp"
+#include "per_network_json.hpp"
 
 namespace ctrnn {
 
@@ -32,7 +33,7 @@ int64_t integer(const json& v, const std::string& key, int64_t lo) {
   return v.get<int64_t>();
 }
 
-TrainingSettings parse_training(const json& t, const json& loss, uint64_t network_seed) {
+TrainingSettings parse_training(const json& t, const json& loss, uint64_t network_seed, int64_t E) {
   TrainingSettings s;
   s.data_seed = network_seed;
   if (!t.is_null() && !t.is_object()) throw InvalidArgument("training", "a JSON object", brief(t));
@@ -49,14 +50,14 @@ TrainingSettings parse_training(const json& t, const json& loss, uint64_t networ
         } catch (const InvalidArgument&) {
           throw InvalidArgument(key, "'adam' or 'sgd'", brief(v));
         }
-      } else if (k == "lr") s.optimizer.lr = number(v, key);
+      } else if (k == "lr") s.optimizer.lr = detail::per_network_from_json(v, key);
       else if (k == "betas") {
         if (!v.is_array() || v.size() != 2) throw InvalidArgument(key, "[beta1, beta2]", brief(v));
         s.optimizer.beta1 = number(v[0], key), s.optimizer.beta2 = number(v[1], key);
       } else if (k == "eps") s.optimizer.eps = number(v, key);
-      else if (k == "momentum") s.optimizer.momentum = number(v, key);
-      else if (k == "weight_decay") s.optimizer.weight_decay = number(v, key);
-      else if (k == "clip_grad_norm") s.optimizer.clip_grad_norm = number(v, key);
+      else if (k == "momentum") s.optimizer.momentum = detail::per_network_from_json(v, key);
+      else if (k == "weight_decay") s.optimizer.weight_decay = detail::per_network_from_json(v, key);
+      else if (k == "clip_grad_norm") s.optimizer.clip_grad_norm = detail::per_network_from_json(v, key);
       else if (k == "log_interval_s") s.log_interval_s = number(v, key);
       else if (k == "log_every") s.log_every = integer(v, key, 0);
       else if (k == "checkpoint_every") s.checkpoint_every = integer(v, key, 0);
@@ -67,7 +68,7 @@ TrainingSettings parse_training(const json& t, const json& loss, uint64_t networ
       }
       else throw InvalidArgument(key, "a training setting (unknown keys are not ignored)", "unknown key");
     }
-  s.optimizer.validate("training.");
+  s.optimizer.validate("training.", E);
   if (!loss.is_null() && !loss.is_object()) throw InvalidArgument("loss", "a JSON object", brief(loss));
   if (!loss.is_null())
     for (auto it = loss.begin(); it != loss.end(); ++it) {
@@ -77,10 +78,9 @@ TrainingSettings parse_training(const json& t, const json& loss, uint64_t networ
       const std::string key = "loss." + it.key();
       if (term < 0) throw InvalidArgument(key, "one of lambda_mse, lambda_in, lambda_hid, lambda_out, lambda_fr, "
                                                "lambda_fr_sd, lambda_fr_cv", "unknown key");
-      const double x = number(*it, key);
-      if (!(x >= 0) || !std::isfinite(x)) throw InvalidArgument(key, "a finite number >= 0", brief(*it));
-      s.loss.lambda[term] = x;
+      s.loss.lambda[term] = detail::per_network_from_json(*it, key);
     }
+  s.loss.validate("loss.", E);
   return s;
 }
 
@@ -137,7 +137,8 @@ TrainConfig parse_train_config(const std::string& text, const std::string& base_
     throw InvalidArgument("dims", "[" + std::to_string(task->input_dim()) + ", H, " + std::to_string(task->output_dim()) +
                                       "] for task '" + task->name() + "'",
                           brief(j["dims"]));
-  tc.training = parse_training(j.value("training", json()), j.value("loss", json()), tc.network.seed);
+  tc.training = parse_training(j.value("training", json()), j.value("loss", json()), tc.network.seed,
+                               tc.network.ensemble_size);
   return tc;
 }
 

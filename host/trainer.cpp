@@ -1,7 +1,7 @@
 #include "ctrnn/trainer.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "backend.hpp"
 #include "double_network.hpp"
@@ -10,19 +10,27 @@
 
 namespace ctrnn {
 
+namespace {
+
+std::string non_finite_message(int64_t step, int64_t network, double value) {
+  const std::string where = " at step " + std::to_string(step) + " (network " + std::to_string(network) + ")";
+  if (std::isfinite(value))
+    return "ctrnn: the update would make parameters or optimizer moments NaN or Inf" + where +
+           "; the step was not applied";
+  return "ctrnn: the loss became " + std::string(std::isnan(value) ? "NaN" : "Inf") + where +
+         "; the step was not applied";
+}
+
+}  // namespace
+
 NonFiniteLoss::NonFiniteLoss(int64_t step, int64_t network, double value)
-    : StateError("ctrnn: the loss became " + std::string(std::isnan(value) ? "NaN" : "Inf") + " at step " +
-                 std::to_string(step) + " (network " + std::to_string(network) + "); the step was not applied"),
-      step_(step), network_(network) {}
+    : StateError(non_finite_message(step, network, value)), step_(step), network_(network) {}
 
 template <class T>
 BasicTrainer<T>::BasicTrainer(BasicNetwork<T>& net, OptimizerConfig opt, LossWeights weights)
     : net_(net), opt_(opt), weights_(weights) {
-  opt_.validate();
-  for (int k = 0; k < kNumLossTerms; ++k)
-    if (!std::isfinite(weights_.lambda[k]) || weights_.lambda[k] < 0)
-      throw InvalidArgument(std::string("lambda_") + kLossTermNames[k], "a finite number >= 0",
-                            std::to_string(weights_.lambda[k]));
+  opt_.validate("", net.config().ensemble_size);
+  weights_.validate("", net.config().ensemble_size);
 }
 
 namespace {
@@ -34,7 +42,7 @@ LossReport report(const std::vector<double>& terms, const LossWeights& w, int64_
   for (int64_t e = 0; e < E; ++e)
     for (int k = 0; k < kNumLossTerms; ++k) {
       r.terms[e][k] = terms[e * kNumLossTerms + k];
-      r.total[e] += w.lambda[k] * r.terms[e][k];
+      r.total[e] += w.lambda[k][e] * r.terms[e][k];
     }
   return r;
 }
@@ -80,8 +88,9 @@ LossReport BasicTrainer<T>::step(const View& u, const View& target, const View* 
   const int64_t E = net_.config().ensemble_size;
   const detail::ForwardArgs<T> f = net_.forward_args(u);
   const detail::LossArgs<T> l = loss_args(f, target, mask);
-  // One call: on the GPU one graph, one upload and one read of the report; the update is applied
-  // only when every network's loss is finite.
+  // One call: on the GPU one graph, one upload and one read of the report; each network is
+  // updated unless it has diverged (decided on the device).
+  const std::vector<uint8_t> before = net_.backend_->diverged();
   detail::StepResult s;
   {
     detail::StreamScope<T> scope(*net_.backend_, stream);
@@ -89,12 +98,16 @@ LossReport BasicTrainer<T>::step(const View& u, const View& target, const View* 
   }
   net_.forward_done(f);
   LossReport r = report(s.terms, weights_, E);
-  if (!s.applied) {
-    for (int64_t e = 0; e < E; ++e)
-      if (!std::isfinite(r.total[e])) throw NonFiniteLoss(step_ + 1, e, r.total[e]);
-    throw NonFiniteLoss(step_ + 1, 0, std::numeric_limits<double>::quiet_NaN());  // not reached: same sums
+  if (std::find(s.diverged.begin(), s.diverged.end(), uint8_t(0)) == s.diverged.end()) {
+    // Every network has diverged: the run cannot go on. The step changed no parameter; undo its
+    // marks so that it changed nothing, and name a network that diverged in it.
+    net_.backend_->set_diverged(before);
+    int64_t e = 0;
+    while (e + 1 < E && before[size_t(e)]) ++e;
+    throw NonFiniteLoss(step_ + 1, e, r.total[size_t(e)]);
   }
   r.grad_norm = std::move(s.grad_norm);
+  r.diverged.assign(s.diverged.begin(), s.diverged.end());
   ++step_;
   net_.backend_->grow_synapses(net_.config().seed, step_);
   net_.host_stale_ = true;
@@ -126,10 +139,17 @@ LossReport BasicTrainer<T>::evaluate(const Tensor<T>& u, const Tensor<T>& target
 }
 
 template <class T>
+std::vector<bool> BasicTrainer<T>::diverged() const {
+  const std::vector<uint8_t> d = net_.backend_->diverged();
+  return std::vector<bool>(d.begin(), d.end());
+}
+
+template <class T>
 TrainerState<T> BasicTrainer<T>::state() const {
   TrainerState<T> s;
   net_.backend_->get_optimizer_state(s);
   s.step = step_;
+  s.diverged = diverged();
   return s;
 }
 
@@ -146,7 +166,16 @@ void BasicTrainer<T>::restore(const TrainerState<T>& s) {
   if (s.step < 0) throw InvalidArgument("optimizer state", "a step count >= 0", std::to_string(s.step));
   if (!same_shapes(s.m) || !same_shapes(s.v))
     throw InvalidArgument("optimizer state", "moments shaped like the network's parameters", "other shapes");
+  const int64_t E = net_.config().ensemble_size;
+  if (!s.diverged.empty() && int64_t(s.diverged.size()) != E)
+    throw InvalidArgument("diverged", std::to_string(E) + " flags (one per network) or none",
+                          std::to_string(s.diverged.size()));
+  std::vector<uint8_t> d(size_t(E), 0);
+  for (size_t e = 0; e < s.diverged.size(); ++e) d[e] = s.diverged[e] ? 1 : 0;
+  if (std::find(d.begin(), d.end(), uint8_t(0)) == d.end())
+    throw InvalidArgument("diverged", "at least one network that has not diverged", "all " + std::to_string(E));
   net_.backend_->set_optimizer_state(s);
+  net_.backend_->set_diverged(d);
   step_ = s.step;
 }
 

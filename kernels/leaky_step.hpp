@@ -65,17 +65,18 @@ struct LeakyStepForward {
   // The forward call, read from memory the backend writes before each call (not a value baked into
   // the launch), so one captured CUDA graph serves every call of a shape.
   const uint32_t* call;
+  uint32_t first_network = 0;  // network e draws noise as network first_network + e (Config)
 
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t BH = B * H, e = i / BH, j = i - e * BH, h = j % H;
-    const uint32_t call = *this->call;
+    const uint32_t call = *this->call, stream = uint32_t(e) + first_network;
     const float a = drive[e * drive_stride + j] + (b_hid[e * H + h] + b_in[e * H + h]);
     float vt = (1.0f - alpha) * v_prev[e * state_stride + j] + alpha * a;
     if (sigma_pre > 0.0f)
-      vt += alpha * sigma_pre * RandomStream(seed, RandomPurpose::PreactNoise, uint32_t(e), step, call).normal(uint32_t(j));
+      vt += alpha * sigma_pre * RandomStream(seed, RandomPurpose::PreactNoise, stream, step, call).normal(uint32_t(j));
     float rt = activate(activation, vt);
     if (sigma_post > 0.0f)
-      rt += sigma_post * RandomStream(seed, RandomPurpose::PostactNoise, uint32_t(e), step, call).normal(uint32_t(j));
+      rt += sigma_post * RandomStream(seed, RandomPurpose::PostactNoise, stream, step, call).normal(uint32_t(j));
     v[e * state_stride + j] = vt;
     r[e * state_stride + j] = rt;
   }
@@ -114,10 +115,11 @@ struct NoiseBody {
   uint64_t seed;
   RandomPurpose purpose;
   uint32_t step, call;
+  uint32_t first_network = 0;
 
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t e = i / n;
-    out[i] = RandomStream(seed, purpose, uint32_t(e), step, call).normal(uint32_t(i - e * n));
+    out[i] = RandomStream(seed, purpose, uint32_t(e) + first_network, step, call).normal(uint32_t(i - e * n));
   }
 };
 

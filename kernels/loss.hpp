@@ -15,6 +15,7 @@
 
 #include "ctrnn/loss.hpp"
 #include "kernels/host_device.hpp"
+#include "kernels/network_coeffs.hpp"
 
 namespace ctrnn::kernels {
 
@@ -70,10 +71,11 @@ struct MseGrad {
   int64_t n, O;
   const double* stats;
   int64_t E;
-  float lambda;
+  const body::NetworkCoeffs* coeffs;  // (E) lambda_mse
   float* gy;
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t e = i / n, k = i - e * n;
+    const float lambda = float(coeffs[e].lambda[kMse]);
     const float den = float(stats[kStatMseDen * E + e]);
     gy[i] = lambda * 2.0f * mask_at(mask, mask_shape, k, O) * (y[i] - target[e * target_stride + k]) / den;
   }
@@ -89,12 +91,18 @@ struct SumOfSquares {
   }
 };
 
-// dL/dW of a weight term over i in (E, n).
+// dL/dW of weight term `term` over i in (E, n); 0 in a network whose lambda is 0 (its term is not
+// computed).
 struct WeightTermGrad {
   const float* w;
   float* grad;
-  float lambda, size;
-  CTRNN_HD void operator()(int64_t i) const { grad[i] = lambda * 2.0f * w[i] / size; }
+  const body::NetworkCoeffs* coeffs;  // (E)
+  int term;
+  int64_t n;
+  CTRNN_HD void operator()(int64_t i) const {
+    const float lambda = float(coeffs[i / n].lambda[term]);
+    grad[i] = lambda != 0.0f ? lambda * 2.0f * w[i] / float(n) : 0.0f;
+  }
 };
 
 // Reduction over h: s_h = m_h^2, m (E, H) the mean rate.
@@ -125,10 +133,11 @@ struct FiringRateGrad {
   const float* m;  // (E, H)
   const double* stats;
   int64_t E, T, B, H;
-  float lambda_fr, lambda_sd;
+  const body::NetworkCoeffs* coeffs;  // (E) lambda_fr, lambda_fr_sd
   float* gr;  // (E, T, B, H)
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t per_network = T * B * H, e = i / per_network, h = i % H;
+    const float lambda_fr = float(coeffs[e].lambda[kLossFr]), lambda_sd = float(coeffs[e].lambda[kLossFrSd]);
     const float mh = m[e * H + h], s = mh * mh;
     float ds = 0.0f;
     if (lambda_fr != 0.0f) ds += lambda_fr / float(H);
@@ -172,16 +181,19 @@ struct CvVariance {
 };
 
 // dL/dr += dc_j sign(r) / T over i in (E, T, B, H), with
-// dc_j = lambda ((c_j - mu) / ((N - 1) sd mu) - sd / (mu^2 N)), N = B H.
+// dc_j = lambda ((c_j - mu) / ((N - 1) sd mu) - sd / (mu^2 N)), N = B H; nothing in a network
+// whose lambda is 0 (its term is not computed).
 struct CvGrad {
   const float* r;  // (E, T+1, B, H)
   const float* c;  // (E, B, H)
   const double* stats;
   int64_t E, T, B, H;
-  float lambda;
+  const body::NetworkCoeffs* coeffs;  // (E) lambda_fr_cv
   float* gr;  // (E, T, B, H)
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t N = B * H, e = i / (T * N), rest = i - e * T * N, t = rest / N, j = rest - t * N;
+    const float lambda = float(coeffs[e].lambda[kLossFrCv]);
+    if (lambda == 0.0f) return;
     const float mu = float(stats[kStatCvSum * E + e] / double(N));
     const float sd = float(sqrt(stats[kStatCvVar * E + e] / double(N - 1)));
     const float cj = c[e * N + j];
@@ -193,22 +205,22 @@ struct CvGrad {
 };
 
 // The unweighted loss terms (E, kNumLossTerms) from the per-network sums, as
-// loss_reference.hpp defines them (terms whose lambda is 0 are 0, MSE always), and whether every
+// loss_reference.hpp defines them (terms whose lambda is 0 are 0, MSE always), and whether each
 // network's weighted total sum_k lambda_k term_k is finite (1.0) or not (0.0). Runs as one
-// element (one thread loops over the E networks), so the flag has one writer.
+// element (one thread loops over the E networks).
 struct LossTerms {
   const double* stats;  // (kNumStats, E)
   int64_t E, H, BH;
   int64_t n_weights[3];  // pre x post of the input, hidden and readout layers
-  double lambda[kNumLossTerms];
+  const body::NetworkCoeffs* coeffs;  // (E) the lambdas
   double* terms;   // (E, kNumLossTerms)
-  double* finite;  // one value
+  double* finite;  // (E)
 
   CTRNN_HD void operator()(int64_t) const {
     const int weight_terms[3] = {kLossIn, kLossHid, kLossOut};
-    double all_finite = 1.0;
     for (int64_t e = 0; e < E; ++e) {
       auto stat = [&](int k) { return stats[k * E + e]; };
+      const double* lambda = coeffs[e].lambda;
       double* t = terms + e * kNumLossTerms;
       for (int k = 0; k < kNumLossTerms; ++k) t[k] = 0.0;
       t[kMse] = stat(kStatMseNum) / stat(kStatMseDen);
@@ -219,9 +231,8 @@ struct LossTerms {
       if (lambda[kLossFrCv] != 0) t[kLossFrCv] = sqrt(stat(kStatCvVar) / double(BH - 1)) / (stat(kStatCvSum) / double(BH));
       double total = 0.0;
       for (int k = 0; k < kNumLossTerms; ++k) total += lambda[k] * t[k];
-      if (!(total - total == 0.0)) all_finite = 0.0;  // NaN or +-Inf
+      finite[e] = total - total == 0.0 ? 1.0 : 0.0;  // NaN and +-Inf give NaN
     }
-    *finite = all_finite;
   }
 };
 

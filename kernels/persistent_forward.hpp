@@ -40,6 +40,7 @@ struct PersistentForward : PersistentLoop<PersistentForward> {
   // reads it), so one captured CUDA graph serves every call of a shape.
   const uint32_t* call;
   PersistentGeometry geometry;
+  uint32_t first_network = 0;  // network e draws noise as network first_network + e (Config)
 
   CTRNN_HD int64_t steps() const { return T; }
   CTRNN_HD int64_t closing_phases() const { return 0; }
@@ -80,8 +81,9 @@ struct PersistentForward : PersistentLoop<PersistentForward> {
     const float* drive_t = drive + tile.e * T * BH + (t - 1) * BH;
     float* v_t = v + tile.e * state + t * BH;
     float* r_t = r + tile.e * state + t * BH;
-    const RandomStream pre(seed, RandomPurpose::PreactNoise, uint32_t(tile.e), uint32_t(t - 1), *call);
-    const RandomStream post(seed, RandomPurpose::PostactNoise, uint32_t(tile.e), uint32_t(t - 1), *call);
+    const RandomStream pre(seed, RandomPurpose::PreactNoise, uint32_t(tile.e) + first_network, uint32_t(t - 1), *call);
+    const RandomStream post(seed, RandomPurpose::PostactNoise, uint32_t(tile.e) + first_network, uint32_t(t - 1),
+                            *call);
     for (int64_t item = thread; item < tile.rows * tile.cols; item += g.threads) {
       const int64_t b = item / tile.cols, jl = item - b * tile.cols, j = tile.c0 + jl;
       const int64_t idx = (tile.b0 + b) * H + j;  // (b, j) in the network's (B, H) slab

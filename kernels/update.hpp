@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/network_coeffs.hpp"
 #include "kernels/philox.hpp"
 #include "kernels/update_bodies.hpp"
 
@@ -16,10 +17,14 @@ namespace ctrnn::kernels {
 
 enum class UpdateKind { Adam, SGD };
 
+// The most arrays one UpdateNonFinite covers: every parameter array.
+inline constexpr int kMaxUpdateArrays = 7;
+
 // One parameter array (E, n): g *= clip_e (torch.nn.utils.clip_grad_norm_: max_norm / (norm +
 // 1e-6) when below 1), then Adam or SGD with the update scaled by the plasticity (null: 1).
-// Changes nothing when `apply` is given and 0: a training step whose loss is not finite keeps
-// the last good parameters and moments without the host reading the loss first.
+// Changes nothing in network e when `apply` is given and apply[e] is 0: a network that has
+// diverged (DivergenceGate) keeps its last good parameters and moments without the host reading
+// the loss first.
 struct OptimizerUpdate {
   float* p;
   const float* g;
@@ -28,27 +33,71 @@ struct OptimizerUpdate {
   const float* plasticity;  // (E, n) or null
   int64_t n;
   const double* norm_sq;  // (E) squared gradient norms
-  double clip_max;        // 0: no clipping
   UpdateKind kind;
-  const body::AdamCoeffs* adam;  // this step's constants, in memory (one graph for every step)
-  float lr, momentum, weight_decay;
+  const body::NetworkCoeffs* coeffs;  // (E) this step's constants, in memory (one graph for every step)
   bool first_step;
-  const double* apply;  // null: always
+  const double* apply;  // (E) 1: update network e; null: always
 
-  CTRNN_HD void operator()(int64_t i) const {
-    if (apply && *apply == 0.0) return;
-    const int64_t e = i / n;
+  // Element i's new parameter and moments, from their current values in p, m, v.
+  CTRNN_HD void updated(int64_t i, float& p_i, float& m_i, float& v_i) const {
+    const body::NetworkCoeffs& c = coeffs[i / n];
     float clip = 1.0f;
-    if (clip_max > 0) {
-      const double c = clip_max / (sqrt(norm_sq[e]) + 1e-6);
-      clip = float(c < 1.0 ? c : 1.0);
+    if (c.clip > 0) {
+      const double k = c.clip / (sqrt(norm_sq[i / n]) + 1e-6);
+      clip = float(k < 1.0 ? k : 1.0);
     }
     const float scale = plasticity ? plasticity[i] : 1.0f;
     const float grad = g[i] * clip;
     if (kind == UpdateKind::Adam)
-      body::adam_update(p[i], grad, m[i], v[i], scale, *adam);
+      body::adam_update(p_i, grad, m_i, v_i, scale, c.adam);
     else
-      body::sgd_update(p[i], grad, m[i], scale, lr, momentum, weight_decay, first_step);
+      body::sgd_update(p_i, grad, m_i, scale, float(c.lr), float(c.momentum), float(c.weight_decay), first_step);
+  }
+
+  CTRNN_HD void operator()(int64_t i) const {
+    if (apply && apply[i / n] == 0.0) return;
+    updated(i, p[i], m[i], v[i]);
+  }
+};
+
+// Reduction over the elements of network e's learned arrays, concatenated (array a covers
+// [offset[a], offset[a + 1]) of each network): 1 where the update would make a parameter or a
+// moment NaN or Inf, computed as OptimizerUpdate computes it, without writing.
+struct UpdateNonFinite {
+  OptimizerUpdate arrays[kMaxUpdateArrays];
+  int64_t offset[kMaxUpdateArrays + 1];
+
+  CTRNN_HD double operator()(int64_t e, int64_t k) const {
+    int a = 0;
+    while (k >= offset[a + 1]) ++a;
+    const OptimizerUpdate& u = arrays[a];
+    const int64_t i = e * u.n + (k - offset[a]);
+    float p = u.p[i], m = u.m[i], v = u.v[i];
+    u.updated(i, p, m, v);
+    return body::finite(p) && body::finite(m) && body::finite(v) ? 0.0 : 1.0;
+  }
+};
+
+// The per-network decision of a training step, as one element (one writer per flag): network e
+// is updated (gate[e] = 1) when it has not diverged, its weighted loss (when given) and gradient
+// norm are finite and its update keeps every parameter and moment finite; otherwise it is, from
+// now on, diverged. `report` receives the flags after the step.
+struct DivergenceGate {
+  double* diverged;                // (E) 1: frozen; kept across steps
+  const double* loss_finite;       // (E) LossTerms's flags, or null (no loss: an optimizer step alone)
+  const double* norm_sq;           // (E)
+  const double* update_nonfinite;  // (E) UpdateNonFinite's sums
+  double* gate;                    // (E)
+  double* report;                  // (E)
+  int64_t E;
+
+  CTRNN_HD void operator()(int64_t) const {
+    for (int64_t e = 0; e < E; ++e) {
+      const bool ok = diverged[e] == 0.0 && (!loss_finite || loss_finite[e] != 0.0) && body::finite(norm_sq[e]) &&
+                      update_nonfinite[e] == 0.0;
+      gate[e] = ok ? 1.0 : 0.0;
+      diverged[e] = report[e] = ok ? 0.0 : 1.0;
+    }
   }
 };
 
@@ -72,10 +121,12 @@ struct GrowSynapses {
   int64_t n;
   uint64_t seed;
   uint32_t layer, step;
+  uint32_t first_network = 0;  // network e draws as network first_network + e (Config)
 
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t e = i / n;
-    const float u = RandomStream(seed, RandomPurpose::Growth, uint32_t(e), layer, step).uniform(uint32_t(i - e * n));
+    const float u =
+        RandomStream(seed, RandomPurpose::Growth, uint32_t(e) + first_network, layer, step).uniform(uint32_t(i - e * n));
     if (!body::grows(sparsity[i], growth[i], u)) return;
     sparsity[i] = 1.0f;
     w[i] = 0.0f;

@@ -17,10 +17,11 @@ struct AdamCoeffs {
   double step_size;              // lr / (1 - beta1^step)
   double bias_correction2_sqrt;  // sqrt(1 - beta2^step)
 
-  // The constants of optimizer step `step` (1-based); zeros unless `opt` is Adam. Host only.
-  static AdamCoeffs of(const OptimizerConfig& opt, int64_t step) {
+  // The constants of optimizer step `step` (1-based) for network e (its lr and weight decay);
+  // zeros unless `opt` is Adam. Host only.
+  static AdamCoeffs of(const OptimizerConfig& opt, int64_t step, int64_t e = 0) {
     if (opt.kind != OptimizerConfig::Kind::Adam) return {};
-    return {opt.beta1, opt.beta2, opt.eps, opt.weight_decay, opt.lr / (1 - std::pow(opt.beta1, double(step))),
+    return {opt.beta1, opt.beta2, opt.eps, opt.weight_decay[e], opt.lr[e] / (1 - std::pow(opt.beta1, double(step))),
             std::sqrt(1 - std::pow(opt.beta2, double(step)))};
   }
 };
@@ -50,6 +51,12 @@ CTRNN_HD inline void sgd_update(T& p, T g, T& buf, T scale, T lr, T momentum, T 
     d = buf;
   }
   p -= scale * lr * d;
+}
+
+// Neither NaN nor +-Inf (x - x is NaN for both), the same test on the host and the device.
+template <class T>
+CTRNN_HD inline bool finite(T x) {
+  return x - x == T(0);
 }
 
 // W <- W * S (S in {0, 1}), then Dale's law by the E/I sign (+1 or -1). A null mask is absent.

@@ -155,7 +155,7 @@ inline std::vector<std::string> metrics_without_time(const std::filesystem::path
   return rows;
 }
 
-// Rows of metrics.csv up to grad_norm: the training itself, without the validation columns
+// Rows of metrics.csv up to diverged: the training itself, without the validation columns
 // (written on logging steps, which a resumed run adds) and the time.
 inline std::vector<std::string> metrics_of_training(const std::filesystem::path& csv) {
   std::vector<std::string> rows = metrics_without_time(csv);

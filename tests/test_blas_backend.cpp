@@ -361,6 +361,23 @@ void train(detail::Backend<float>& b, const BackendCase& c, const test::Problem&
   }
 }
 
+// A network whose loss or update is not finite is frozen; the others train on (the CPU backend).
+TEST(BlasBackendState, DivergenceIsPerNetwork) {
+  test::expect_divergence_is_per_network([](const Config& c) { return detail::make_host_backend(c); });
+}
+
+// Per-network optimizer values and lambdas: each network as in a run with its values for all.
+TEST(BlasBackendPerNetwork, ValuesEqualUniformRuns) {
+  test::expect_per_network_values_equal_uniform_runs([](const Config& c) { return detail::make_host_backend(c); });
+}
+
+// Network k of an ensemble equals a one-network run drawing as network k (first_network = k),
+// bit for bit at one thread (the CPU backend cuts its work by thread count and ensemble size).
+TEST(BlasBackendNetworkAlone, EqualsItsNetworkInTheEnsemble) {
+  test::expect_network_k_equals_its_one_network_run(
+      [](const Config& c) { return std::make_unique<detail::OrchestratedBackend<BlasHostPrims>>(c, true, 1); });
+}
+
 // At a fixed thread count the threaded backend gives the same bits on every run (static
 // partitions, each output from one thread in a fixed order): two steps, a "checkpoint" (the
 // parameters, optimizer state and grown sparsity), two more steps in a fresh backend equal four

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <limits>
 
 #include "ctrnn/checkpoint.hpp"
 #include "ctrnn/safetensors.hpp"
@@ -79,6 +80,50 @@ TEST(Checkpoint, ResumeIsBitForBit) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], expected[i]) << "loss " << i;  // bit for bit
   EXPECT_EQ(ck.network.params().w_hid, whole.params().w_hid);
   EXPECT_EQ(ck.network.constraints()[1].sparsity, whole.constraints()[1].sparsity) << "grown synapses";
+}
+
+// Which networks have diverged is trainer state: a checkpoint keeps the flags, and the resumed
+// trainer keeps the frozen network frozen.
+TEST(Checkpoint, KeepsWhichNetworksDiverged) {
+  TempDir dir;
+  Network net(rich_config(), Device::Cpu);
+  Trainer t(net, adam());
+  train(net, t, 0, 2);
+  TrainerState<float> s = t.state();
+  EXPECT_EQ(s.diverged, (std::vector<bool>{false, false}));
+  s.diverged = {true, false};
+  t.restore(s);
+  save_checkpoint(dir.file("ck.safetensors"), net, &t);
+  Checkpoint ck = load_checkpoint(dir.file("ck.safetensors"), Device::Cpu);
+  EXPECT_EQ(ck.trainer_state->diverged, (std::vector<bool>{true, false}));
+  Trainer resumed(ck.network, ck.optimizer, ck.loss_weights);
+  resumed.restore(*ck.trainer_state);
+  const std::vector<float> before = ck.network.params().w_out;
+  train(ck.network, resumed, 2, 3);
+  const std::vector<float>& after = ck.network.params().w_out;
+  const size_t n = after.size() / 2;
+  EXPECT_TRUE(std::equal(after.begin(), after.begin() + n, before.begin())) << "network 0 stays frozen";
+  EXPECT_FALSE(std::equal(after.begin() + n, after.end(), before.begin() + n)) << "network 1 trains";
+}
+
+// Per-network optimizer values and lambdas are stored and read back as they were.
+TEST(Checkpoint, KeepsPerNetworkValues) {
+  TempDir dir;
+  Network net(rich_config(), Device::Cpu);
+  OptimizerConfig o = adam();
+  o.lr = PerNetwork::each({0.01, 0.001});
+  o.clip_grad_norm = PerNetwork::each({0, 0.5});
+  LossWeights w;
+  w[kLossFr] = PerNetwork::each({0.125, 0});
+  Trainer t(net, o, w);
+  train(net, t, 0, 1);
+  save_checkpoint(dir.file("ck.safetensors"), net, &t);
+  const Checkpoint ck = load_checkpoint(dir.file("ck.safetensors"), Device::Cpu);
+  EXPECT_EQ(ck.optimizer.lr, o.lr);
+  EXPECT_EQ(ck.optimizer.clip_grad_norm, o.clip_grad_norm);
+  EXPECT_EQ(ck.optimizer.weight_decay, 0.0);
+  EXPECT_EQ(ck.loss_weights[kLossFr], w[kLossFr]);
+  EXPECT_EQ(ck.loss_weights[kMse], 1.0);
 }
 
 TEST(Checkpoint, KeepsTheCarriedState) {
@@ -188,6 +233,7 @@ TEST(Checkpoint, MetadataIsParsedStrictly) {
   const std::vector<std::pair<std::string, std::string>> bad{
       {"mode", "banana"},   {"step", "-1"},         {"step", "abc"},           {"step", "5x"},
       {"step", " 5"},       {"forward_calls", "1e9"}, {"format_version", "+1"}, {"forward_calls", "99999999999999999999999"},
+      {"diverged", "[1, 1]"}, {"diverged", "[0]"},       {"diverged", "[0, 2]"},   {"diverged", "[false, true]"},
       {"task", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["}};
   for (const auto& [field, value] : bad) {
     SafetensorsFile f = SafetensorsFile::read(good);
@@ -203,6 +249,10 @@ TEST(Checkpoint, MetadataIsParsedStrictly) {
                             R"( "weight_decay": 0, "clip_grad_norm": 0})";
   f.write(dir.file("bad.safetensors"));
   expect_metadata_refused(dir.file("bad.safetensors"), "lr", "0.1");
+  f.metadata["optimizer"] = R"({"optimizer": "adam", "lr": {"per_network": [0.1, 0.2, 0.3]}, "betas": [0.9, 0.999],)"
+                            R"( "eps": 1e-8, "momentum": 0, "weight_decay": 0, "clip_grad_norm": 0})";
+  f.write(dir.file("bad.safetensors"));
+  expect_metadata_refused(dir.file("bad.safetensors"), "lr", "3 values");
 }
 
 TEST(Checkpoint, MetadataIntegersOfTheCallerAreParsedStrictly) {
@@ -223,6 +273,9 @@ TEST(Checkpoint, MetadataIntegersOfTheCallerAreParsedStrictly) {
   EXPECT_THROW(ck.metadata_unsigned("n", 1, 13), InvalidArgument);
 }
 
+// An update that would overflow is not applied (the network diverges; with every network
+// diverged, training stops), so training leaves the weights saveable. State holding Inf anyway
+// (here optimizer moments handed to restore) is never saved, and the last good file stays.
 TEST(Checkpoint, NonFiniteStateIsNeverSaved) {
   TempDir dir;
   Config c = rich_config();
@@ -230,14 +283,16 @@ TEST(Checkpoint, NonFiniteStateIsNeverSaved) {
   Network net(c, Device::Cpu);
   OptimizerConfig sgd;
   sgd.kind = OptimizerConfig::Kind::SGD;
-  sgd.lr = 1e300;  // one step sends the float weights to Inf while the step's own loss is finite
+  sgd.lr = 1e300;  // one step would send the float weights to Inf while the step's own loss is finite
   Trainer t(net, sgd);
   const std::string path = dir.file("ck.safetensors");
   save_checkpoint(path, net, &t);
-  train(net, t, 0, 1);
-  bool overflowed = false;
-  for (float w : net.params().w_out) overflowed = overflowed || !std::isfinite(w);
-  ASSERT_TRUE(overflowed) << "the step did not overflow; the test needs a larger lr";
+  EXPECT_THROW(train(net, t, 0, 1), NonFiniteLoss);
+  for (float w : net.params().w_out) ASSERT_TRUE(std::isfinite(w));
+  save_checkpoint(path, net, &t);
+  TrainerState<float> s = t.state();
+  s.m.w_out[0] = std::numeric_limits<float>::infinity();
+  t.restore(s);
   EXPECT_THROW(save_checkpoint(path, net, &t), StateError);
   const Checkpoint ck = load_checkpoint(path, Device::Cpu);  // the last good one is intact
   EXPECT_EQ(ck.trainer_state->step, 0);

@@ -85,14 +85,44 @@ TEST(Cli, NonFiniteLossStopsAndKeepsTheLastGoodCheckpoint) {
 }
 
 TEST(Cli, WeightsThatOverflowAreNeverSaved) {
-  // lr 1e300: step 1's loss is finite, its update sends float weights to Inf. The step-1
-  // checkpoint would not load; it must not be written, and the message must not name it.
+  // lr 1e300: step 1's loss is finite, its update would send float weights to Inf. It is not
+  // applied (the only network diverges: the run stops), and no checkpoint is written.
   TempDir d;
   const fs::path out = d.path / "o";
   const test::CliResult r = run("train " + d.write("inf.json", sgd_config("1e300")) + " --out " + out.string(), d.path);
   EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("the update would make parameters or optimizer moments NaN or Inf at step 1"), std::string::npos)
+      << r.err;
   EXPECT_NE(r.err.find("No checkpoint was saved yet"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(out / "checkpoint.safetensors")) << "a checkpoint holding Inf was written";
+  EXPECT_FALSE(fs::exists(out / "checkpoint.safetensors")) << "a checkpoint was written";
+}
+
+// An ensemble in which one network diverges trains to the end: network 1's readout weights of
+// 1e30 make its loss Inf at the first step. It is reported diverged in the progress line,
+// metrics.csv, the checkpoint and `ctrnn info`; the run exits 0.
+TEST(Cli, ADivergingNetworkDoesNotStopTheEnsemble) {
+  TempDir d;
+  std::string w_out = "[";
+  for (int e = 0; e < 2; ++e) {
+    w_out += e ? ", [" : "[";
+    for (int h = 0; h < 12; ++h) w_out += std::string(h ? ", " : "") + (e ? "[1e30, 1e30]" : "[0.1, -0.1]");
+    w_out += "]";
+  }
+  w_out += "]";
+  std::string cfg = kSmallConfig;
+  cfg.replace(cfg.find("\"seed\": 4"), 9, "\"seed\": 4, \"ensemble_size\": 2, \"weights\": [\"uniform\", \"uniform\", " + w_out + "]");
+  const fs::path out = d.path / "o";
+  const test::CliResult r = run("train " + d.write("e2.json", cfg) + " --out " + out.string(), d.path);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("| diverged 1/2"), std::string::npos) << r.out;
+  const std::vector<std::string> diverged = test::metrics_column(out / "metrics.csv", "diverged");
+  ASSERT_EQ(diverged.size(), 12u);  // 6 steps, 2 networks
+  for (size_t i = 0; i < diverged.size(); ++i) EXPECT_EQ(diverged[i], i % 2 ? "1" : "0") << "row " << i;
+  const Checkpoint ck = load_checkpoint((out / "checkpoint.safetensors").string(), Device::Cpu);
+  EXPECT_EQ(ck.trainer_state->step, 6);
+  EXPECT_EQ(ck.trainer_state->diverged, (std::vector<bool>{false, true}));
+  const test::CliResult info = run("info " + (out / "checkpoint.safetensors").string(), d.path);
+  EXPECT_NE(info.out.find("diverged networks [1]"), std::string::npos) << info.out;
 }
 
 TEST(Cli, ResumeReproducesAnUninterruptedRun) {

@@ -167,6 +167,35 @@ TEST(CliProgram, ResumeFromTheCheckpointAloneEqualsAnUninterruptedRun) {
   EXPECT_EQ(a.network.forward_calls(), b.network.forward_calls());
 }
 
+// Per-network values are part of the run: an ensemble with its own lr and lambda per network
+// resumes from the checkpoint alone bit for bit, and a config with another per-network value is
+// refused naming it.
+TEST(CliProgram, PerNetworkValuesResumeAndArePartOfTheRun) {
+  TempDir d;
+  const std::string per_network = test::replaced(
+      test::replaced(kSmallConfig, "\"seed\": 4", "\"seed\": 4, \"ensemble_size\": 2"), "\"lr\": 0.01",
+      "\"lr\": {\"per_network\": [0.01, 0.03]}, \"clip_grad_norm\": {\"per_network\": [0, 0.5]}");
+  const std::string with_loss =
+      test::replaced(per_network, "\"training\"", "\"loss\": {\"lambda_fr\": {\"per_network\": [0.1, 0]}}, \"training\"");
+  const auto r = test::train_whole_and_resumed(d.path, d.write("c.json", with_loss), 4, 6);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(test::metrics_without_time(d.path / "part" / "metrics.csv"),
+            test::metrics_without_time(d.path / "whole" / "metrics.csv"));
+  const auto a = load_checkpoint(d.file("whole/checkpoint.safetensors"), Device::Cpu);
+  EXPECT_EQ(a.optimizer.lr, PerNetwork::each({0.01, 0.03}));
+  EXPECT_EQ(a.loss_weights[kLossFr], PerNetwork::each({0.1, 0}));
+  const std::string other_lr = test::replaced(with_loss, "[0.01, 0.03]", "[0.01, 0.02]");
+  expect_one_line_error(run("train " + d.write("x.json", other_lr) + " --out " + d.file("whole") + " --resume " +
+                                d.file("whole/checkpoint.safetensors"),
+                            d),
+                        2, "training.lr");
+  const std::string other_lambda = test::replaced(with_loss, "[0.1, 0]", "[0.1, 0.2]");
+  expect_one_line_error(run("train " + d.write("y.json", other_lambda) + " --out " + d.file("whole") + " --resume " +
+                                d.file("whole/checkpoint.safetensors"),
+                            d),
+                        2, "loss.lambda_fr");
+}
+
 TEST(CliProgram, ResumeRefusesADifferentRunNamingTheFirstDifference) {
   TempDir d;
   const std::string cfg = d.write("c.json", kSmallConfig);

@@ -29,6 +29,18 @@ TEST(ConfigJson, DefaultsAndBroadcast) {
   EXPECT_EQ(z.biases[2].kind, InitSpec::Kind::Normal);
 }
 
+// first_network: read, written back only when not 0 (so configs and run records without it are
+// unchanged), and checked.
+TEST(ConfigJson, FirstNetwork) {
+  const Config c = config_from_json(R"({"dims": [1, 4, 1], "first_network": 7})");
+  EXPECT_EQ(c.first_network, 7);
+  SafetensorsFile f;
+  EXPECT_NE(config_to_json(c, f).find("\"first_network\":7"), std::string::npos);
+  EXPECT_EQ(config_to_json(Config{}, f).find("first_network"), std::string::npos);
+  test::expect_refused([] { config_from_json(R"({"first_network": -1})"); }, "first_network");
+  test::expect_refused([] { config_from_json(R"({"first_network": 16777216})"); }, "first_network");
+}
+
 TEST(ConfigJson, InlineAndFileArrays) {
   const auto dir = std::filesystem::temp_directory_path() / ("ctrnn_cfg_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);

@@ -158,24 +158,18 @@ TEST(CudaBackendState, GraphsEqualTheUngraphedSequence) {
   EXPECT_EQ(pa.b_out, pb.b_out);
 }
 
-// A non-finite loss inside a graphed step: the device skips the update (last good state kept).
-TEST(CudaBackendState, ANonFiniteLossIsNotApplied) {
+// Divergence inside a graphed step: the device freezes the diverging network (its gate decided on
+// the device, through captured and replayed graphs) and the others train on.
+TEST(CudaBackendState, DivergenceIsPerNetwork) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
-  BackendCase c;
-  const test::Problem p = test::make_problem(c);
-  auto gpu = detail::make_cuda_backend(p.config, MathMode::FP32);
-  test::load_problem(*gpu, p);
-  std::vector<float> target = p.target;
-  target[0] = std::numeric_limits<float>::quiet_NaN();
-  Params<float> before, after;
-  gpu->get_params(before);
-  for (int64_t step = 1; step <= 4; ++step) {  // steps 3 and 4: captured, then replayed
-    const auto r = gpu->train_step(test::forward_args(c, p, uint64_t(step), detail::InitialState::Zero, false),
-                                   test::loss_args(c, p, target), OptimizerConfig{}, step);
-    EXPECT_FALSE(r.applied);
-  }
-  gpu->get_params(after);
-  EXPECT_EQ(after.w_hid, before.w_hid);
+  test::expect_divergence_is_per_network([](const Config& c) { return detail::make_cuda_backend(c, MathMode::FP32); });
+}
+
+// Per-network values read by the graphed step from the input arena: each network as in a run with
+// its values for all (same device, same kernels).
+TEST(CudaBackendPerNetwork, ValuesEqualUniformRuns) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device";
+  test::expect_per_network_values_equal_uniform_runs([](const Config& c) { return detail::make_cuda_backend(c, MathMode::FP32); });
 }
 
 TEST(CudaBackendState, RefusesOutOfOrderCalls) {

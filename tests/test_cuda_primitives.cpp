@@ -183,21 +183,23 @@ TEST_F(CudaPrimitives, TransfersCopiesAndFills) {
 
 // The noise the fused step draws on the GPU is the CPU backend's noise: same Philox counters
 // (exact integer arithmetic), the same Box-Muller in float; only CUDA's logf/sinf/cosf/sqrtf
-// (within 2 ulp of glibc's) differ, a few 1e-7 of values up to 5.8.
+// (within 2 ulp of glibc's) differ, a few 1e-7 of values up to 5.8. With first_network f, network
+// e draws as network f + e (Config::first_network).
 TEST_F(CudaPrimitives, NoiseEqualsTheHostDraws) {
   CudaPrims cuda(0, MathMode::FP32);
   const int64_t E = 8, n = 64 * 257;
   for (RandomPurpose purpose : {RandomPurpose::PreactNoise, RandomPurpose::PostactNoise})
-    for (uint32_t step : {0u, 1u, 99u}) {
-      cuda::DeviceBuffer<float> d(size_t(E * n));
-      cuda.apply(E * n, kernels::NoiseBody{d.data(), n, 12345, purpose, step, 7});
-      const auto got = to_host(cuda, d);
-      std::vector<float> want(size_t(E * n));
-      for (int64_t e = 0; e < E; ++e)
-        for (int64_t i = 0; i < n; ++i)
-          want[e * n + i] = RandomStream(12345, purpose, uint32_t(e), step, 7).normal(uint32_t(i));
-      EXPECT_TRUE(test::all_close(got, want, 4e-6, 1e-6)) << "step " << step;
-    }
+    for (uint32_t step : {0u, 1u, 99u})
+      for (uint32_t first : {0u, 5u}) {
+        cuda::DeviceBuffer<float> d(size_t(E * n));
+        cuda.apply(E * n, kernels::NoiseBody{d.data(), n, 12345, purpose, step, 7, first});
+        const auto got = to_host(cuda, d);
+        std::vector<float> want(size_t(E * n));
+        for (int64_t e = 0; e < E; ++e)
+          for (int64_t i = 0; i < n; ++i)
+            want[e * n + i] = RandomStream(12345, purpose, uint32_t(e) + first, step, 7).normal(uint32_t(i));
+        EXPECT_TRUE(test::all_close(got, want, 4e-6, 1e-6)) << "step " << step << ", first_network " << first;
+      }
 }
 
 TEST_F(CudaPrimitives, ErrorsThrowNamingTheCall) {

@@ -170,6 +170,8 @@ class RecordingBackend : public detail::Backend<float> {
   }
   void get_optimizer_state(OptimizerState<float>&) override { (*log_)("get_optimizer_state"); }
   void set_optimizer_state(const OptimizerState<float>&) override { (*log_)("set_optimizer_state"); }
+  std::vector<uint8_t> diverged() const override { return {}; }  // the host's copy: touches no device
+  void set_diverged(const std::vector<uint8_t>&) override { (*log_)("set_diverged"); }
 
  private:
   Recording* log_;
@@ -219,6 +221,7 @@ TEST_F(Stubbed, EveryCallOfADeviceBoundBackendRunsOnItsDevice) {
           b.get_optimizer_state(s);
         },
         [&] { b.set_optimizer_state({}); },
+        [&] { b.set_diverged({}); },
     };
     for (size_t i = 0; i < calls.size(); ++i) {
       calls[i]();

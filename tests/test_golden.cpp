@@ -231,7 +231,7 @@ TEST_P(Golden, LossTerms) {
   const auto l = loss(fx_.lambdas);
   for (const std::string& name : fx_.loss_terms) {
     const LossTerm k = term_of(name);
-    EXPECT_TRUE(matches(scalar(fx_.lambdas[k] * double(l.terms[k])), fx_.file, "loss." + name));
+    EXPECT_TRUE(matches(scalar(fx_.lambdas[k][0] * double(l.terms[k])), fx_.file, "loss." + name));
   }
   // Every non-zero lambda was computed by nn4n (nothing silently unchecked).
   std::set<std::string> listed(fx_.loss_terms.begin(), fx_.loss_terms.end());
@@ -356,7 +356,7 @@ TEST(GoldenAdam, TrainerFollowsNn4nAndTorchAdam) {
   const auto opt = nlohmann::json::parse(f.metadata.at("optimizer"));
   ASSERT_EQ(opt.at("weight_decay").get<double>(), 0.0);
   OptimizerConfig adam;
-  adam.lr = opt.at("lr");
+  adam.lr = opt.at("lr").get<double>();
   adam.beta1 = opt.at("betas")[0];
   adam.beta2 = opt.at("betas")[1];
   adam.eps = opt.at("eps");

@@ -11,6 +11,7 @@
 #include <limits>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend.hpp"
@@ -302,7 +303,8 @@ inline void compare_backends(detail::Backend<float>& test, detail::Backend<float
                                                       loss_args(c, p, p.target), opt, step);
     const detail::StepResult s_ref = ref.train_step(forward_args(c, p, 10 + step, initial, false),
                                                     loss_args(c, p, p.target), opt, step);
-    EXPECT_TRUE(s_test.applied && s_ref.applied) << "training step " << step;
+    const std::vector<uint8_t> none(size_t(c.E), 0);
+    EXPECT_TRUE(s_test.diverged == none && s_ref.diverged == none) << "training step " << step;
     EXPECT_TRUE(close_to(s_test.terms, s_ref.terms, tol.gradient)) << "loss terms of training step " << step;
     EXPECT_TRUE(close_to(s_test.grad_norm, s_ref.grad_norm, tol.gradient)) << "norms of training step " << step;
   }
@@ -448,6 +450,244 @@ inline void compare_with_double_reference(detail::Backend<float>& host, const Ba
     if (!param_learned(p.config, k)) std::fill(gb[k]->begin(), gb[k]->end(), 0.0);
   for (size_t k = 0; k < ga.size(); ++k)
     EXPECT_TRUE(close_to(cast<double>(*ga[k]), *gb[k], tol.gradient)) << kParamNames[k];
+}
+
+}  // namespace ctrnn::test
+
+namespace ctrnn::test {
+
+// Divergence is per network (docs/contract.md "Optimizers"): in an ensemble of three, network 1
+// diverges, by a non-finite loss (an Inf in its target) or, with a finite loss, by an update that
+// would overflow (Adam with weight decay 1 and one input weight of 1e22, which tanh saturates:
+// its gradient is 1e22, and the second moment's (1 - beta2) g^2 overflows). It is frozen at its
+// last good values from then on, through later good steps, while networks 0 and 2 equal, bit for
+// bit, the same ensemble trained on good data (each network's sums are its own).
+template <class MakeBackend>
+void expect_divergence_is_per_network(MakeBackend&& make) {
+  BackendCase c;
+  c.E = 3, c.T = 5, c.B = 2;
+  ASSERT_EQ(c.activation, Activation::Tanh);
+  for (const bool by_update : {false, true}) {
+    SCOPED_TRACE(by_update ? "an overflowing update" : "a non-finite loss");
+    const Problem base = make_problem(c);
+    Problem p = base;  // the diverging run's
+    std::vector<float> bad = p.target;
+    OptimizerConfig opt;
+    if (by_update) {
+      opt.weight_decay = 1;
+      p.params.w_in[size_t(c.I * c.H)] = 1e22f;  // network 1's first input weight
+    } else {
+      bad[size_t(c.T * c.B * c.O + 3)] = std::numeric_limits<float>::infinity();
+    }
+    auto diverging = make(p.config), good = make(p.config);
+    load_problem(*diverging, p);
+    load_problem(*good, base);
+    EXPECT_EQ(diverging->diverged(), std::vector<uint8_t>(3, 0));
+    for (int64_t step = 1; step <= 4; ++step) {  // on the GPU: step 3 captures a graph, step 4 replays it
+      const auto f = forward_args(c, p, uint64_t(step), detail::InitialState::Zero, false);
+      const detail::StepResult a = diverging->train_step(f, loss_args(c, p, step == 1 ? bad : p.target), opt, step);
+      if (by_update && step == 1) EXPECT_TRUE(std::isfinite(a.terms[kNumLossTerms])) << "network 1's loss is finite";
+      const detail::StepResult b = good->train_step(f, loss_args(c, p, p.target), opt, step);
+      EXPECT_EQ(a.diverged, (std::vector<uint8_t>{0, 1, 0})) << "step " << step;
+      EXPECT_EQ(b.diverged, std::vector<uint8_t>(3, 0)) << "step " << step;
+      for (int64_t e : {0, 2}) EXPECT_EQ(a.grad_norm[size_t(e)], b.grad_norm[size_t(e)]) << "step " << step;
+    }
+    EXPECT_EQ(diverging->diverged(), (std::vector<uint8_t>{0, 1, 0}));
+    Params<float> pa, pb;
+    OptimizerState<float> oa, ob;
+    diverging->get_params(pa), good->get_params(pb);
+    diverging->get_optimizer_state(oa), good->get_optimizer_state(ob);
+    const auto a = pa.arrays(), b = pb.arrays(), initial = p.params.arrays(), ma = oa.m.arrays(), mb = ob.m.arrays();
+    for (int k = 0; k < kNumParamArrays; ++k) {
+      const size_t n = a[k]->size() / 3;
+      auto slice = [&](const std::vector<float>& x, int64_t e) {
+        return std::vector<float>(x.begin() + e * n, x.begin() + (e + 1) * n);
+      };
+      for (int64_t e : {0, 2}) {
+        EXPECT_EQ(slice(*a[k], e), slice(*b[k], e)) << kParamNames[k] << " of network " << e;
+        EXPECT_EQ(slice(*ma[k], e), slice(*mb[k], e)) << "moment of " << kParamNames[k] << ", network " << e;
+      }
+      EXPECT_EQ(slice(*a[k], 1), slice(*initial[k], 1)) << kParamNames[k] << " of the frozen network";
+      EXPECT_EQ(slice(*ma[k], 1), std::vector<float>(n, 0.0f)) << "moment of the frozen network's " << kParamNames[k];
+    }
+    EXPECT_NE(std::vector<float>(pa.w_hid.begin(), pa.w_hid.begin() + c.H * c.H),
+              std::vector<float>(p.params.w_hid.begin(), p.params.w_hid.begin() + c.H * c.H))
+        << "network 0 trained";
+    // The flags are state: set_diverged restores them (a checkpoint's), and a wrong count is refused.
+    diverging->set_diverged({1, 0, 0});
+    EXPECT_EQ(diverging->diverged(), (std::vector<uint8_t>{1, 0, 0}));
+    EXPECT_THROW(diverging->set_diverged({0, 0}), InvalidArgument);
+  }
+}
+
+}  // namespace ctrnn::test
+
+namespace ctrnn::test {
+
+// Per-network optimizer values and loss weights (PerNetwork): in an ensemble of three with its own
+// lr, weight decay, momentum, clipping and lambdas per network (some lambdas 0 for one network
+// only), network k equals, bit for bit, network k of the same ensemble given network k's values
+// for all three (same backend: the same sums in the same order; only which terms are computed for
+// the others differs, and a term a network does not use adds exact zeros to it).
+template <class MakeBackend>
+void expect_per_network_values_equal_uniform_runs(MakeBackend&& make) {
+  BackendCase c;
+  c.E = 3, c.T = 6, c.B = 3, c.biases = true, c.regularizers = true;
+  const Problem p = make_problem(c);
+  for (const auto kind : {OptimizerConfig::Kind::Adam, OptimizerConfig::Kind::SGD}) {
+    SCOPED_TRACE(to_string(kind));
+    OptimizerConfig mixed;
+    mixed.kind = kind;
+    mixed.lr = PerNetwork::each({1e-2, 3e-2, 5e-3});
+    mixed.weight_decay = PerNetwork::each({0, 1e-2, 1e-3});
+    mixed.momentum = PerNetwork::each({0, 0.9, 0.5});
+    mixed.clip_grad_norm = PerNetwork::each({0, 0.05, 1});
+    LossWeights w = p.weights;
+    w[kMse] = PerNetwork::each({1, 0.5, 2});
+    w[kLossIn] = PerNetwork::each({0.1, 0, 0.3});
+    w[kLossFr] = PerNetwork::each({0, 0.4, 0.2});
+    w[kLossFrSd] = PerNetwork::each({0.5, 0, 0});
+    w[kLossFrCv] = PerNetwork::each({0, 0, 0.6});
+    auto uniform = [&](int64_t k) {  // network k's values for every network
+      OptimizerConfig o = mixed;
+      o.lr = o.lr[k], o.weight_decay = o.weight_decay[k], o.momentum = o.momentum[k];
+      o.clip_grad_norm = o.clip_grad_norm[k];
+      LossWeights u = w;
+      for (PerNetwork& x : u.lambda) x = x[k];
+      return std::make_pair(o, u);
+    };
+    auto run = [&](const OptimizerConfig& o, const LossWeights& lw, Params<float>& params, OptimizerState<float>& s) {
+      auto b = make(p.config);
+      load_problem(*b, p);
+      std::vector<detail::StepResult> steps;
+      for (int64_t step = 1; step <= 4; ++step) {
+        detail::LossArgs<float> l = loss_args(c, p, p.target);
+        l.weights = lw;
+        steps.push_back(b->train_step(forward_args(c, p, uint64_t(step), detail::InitialState::H0, false), l, o, step));
+      }
+      b->get_params(params);
+      b->get_optimizer_state(s);
+      return steps;
+    };
+    Params<float> pm;
+    OptimizerState<float> sm;
+    const std::vector<detail::StepResult> rm = run(mixed, w, pm, sm);
+    for (int64_t k = 0; k < 3; ++k) {
+      SCOPED_TRACE("network " + std::to_string(k));
+      Params<float> pu;
+      OptimizerState<float> su;
+      const auto [o, lw] = uniform(k);
+      const std::vector<detail::StepResult> ru = run(o, lw, pu, su);
+      for (size_t s = 0; s < rm.size(); ++s) {
+        for (int t = 0; t < kNumLossTerms; ++t)
+          EXPECT_EQ(rm[s].terms[size_t(k * kNumLossTerms + t)], ru[s].terms[size_t(k * kNumLossTerms + t)])
+              << "term " << kLossTermNames[t] << ", step " << s + 1;
+        EXPECT_EQ(rm[s].grad_norm[size_t(k)], ru[s].grad_norm[size_t(k)]) << "step " << s + 1;
+      }
+      const auto a = pm.arrays(), b = pu.arrays(), ma = sm.m.arrays(), mb = su.m.arrays(), va = sm.v.arrays(),
+                 vb = su.v.arrays();
+      for (int q = 0; q < kNumParamArrays; ++q) {
+        const size_t n = a[q]->size() / 3;
+        auto slice = [&](const std::vector<float>& x) { return std::vector<float>(x.begin() + k * n, x.begin() + (k + 1) * n); };
+        EXPECT_EQ(slice(*a[q]), slice(*b[q])) << kParamNames[q];
+        EXPECT_EQ(slice(*ma[q]), slice(*mb[q])) << "m of " << kParamNames[q];
+        EXPECT_EQ(slice(*va[q]), slice(*vb[q])) << "v of " << kParamNames[q];
+      }
+    }
+    // The values differ enough to matter: network 0 of the mixed run is not network 0 of network 1's.
+    Params<float> p1;
+    OptimizerState<float> s1;
+    const auto [o1, w1] = uniform(1);
+    run(o1, w1, p1, s1);
+    EXPECT_NE(std::vector<float>(pm.w_hid.begin(), pm.w_hid.begin() + c.H * c.H),
+              std::vector<float>(p1.w_hid.begin(), p1.w_hid.begin() + c.H * c.H));
+  }
+}
+
+}  // namespace ctrnn::test
+
+namespace ctrnn::test {
+
+// Network k of an ensemble, alone (docs/contract.md "Parameters", first_network): an ensemble of
+// three with noise, growth and its own optimizer values and lambdas per network, and, for each k,
+// a one-network run configured to draw as network k (first_network = k) with network k's values
+// and target. Initial parameters, losses, gradient norms, parameters, moments and grown masks
+// agree bit for bit after four training steps (same backend type; `make` fixes the thread count
+// where there are threads, so each network's sums run in the same order in both).
+template <class MakeBackend>
+void expect_network_k_equals_its_one_network_run(MakeBackend&& make) {
+  BackendCase c;
+  c.E = 3, c.T = 6, c.B = 3, c.noise = true, c.masks = true, c.biases = true, c.regularizers = true;
+  const Problem p = make_problem(c);
+  OptimizerConfig mixed;
+  mixed.lr = PerNetwork::each({1e-2, 3e-2, 5e-3});
+  mixed.weight_decay = PerNetwork::each({0, 1e-2, 1e-3});
+  mixed.clip_grad_norm = PerNetwork::each({0, 0.05, 1});
+  LossWeights w = p.weights;
+  w[kLossFr] = PerNetwork::each({0, 0.4, 0.2});
+  w[kLossIn] = PerNetwork::each({0.1, 0, 0.3});
+  // Steps 1..4 of backend b on problem q: each step's result, then the state.
+  struct Run {
+    std::vector<detail::StepResult> steps;
+    Params<float> params;
+    OptimizerState<float> opt;
+    std::array<std::vector<float>, 3> sparsity;
+  };
+  auto run = [&](const BackendCase& bc, const Problem& q, const OptimizerConfig& o, const LossWeights& lw) {
+    auto b = make(q.config);
+    load_problem(*b, q);
+    Run r;
+    for (int64_t step = 1; step <= 4; ++step) {
+      detail::LossArgs<float> l = loss_args(bc, q, q.target);
+      l.weights = lw;
+      r.steps.push_back(b->train_step(forward_args(bc, q, uint64_t(step), detail::InitialState::H0, false), l, o, step));
+      b->grow_synapses(q.config.seed, step);
+    }
+    b->get_params(r.params);
+    b->get_optimizer_state(r.opt);
+    b->get_sparsity(r.sparsity);
+    return r;
+  };
+  const Run ensemble = run(c, p, mixed, w);
+  for (int64_t k = 0; k < c.E; ++k) {
+    SCOPED_TRACE("network " + std::to_string(k));
+    BackendCase one = c;
+    one.E = 1;
+    Problem q = p;
+    q.config.ensemble_size = 1;
+    q.config.first_network = k;
+    q.constraints = build_constraints<float>(q.config);
+    q.params = initial_params<float>(q.config, q.constraints);
+    const int64_t per_target = c.T * c.B * c.O;
+    q.target.assign(p.target.begin() + k * per_target, p.target.begin() + (k + 1) * per_target);
+    auto slice = [&](const std::vector<float>& x) {
+      const size_t n = x.size() / size_t(c.E);
+      return std::vector<float>(x.begin() + k * n, x.begin() + (k + 1) * n);
+    };
+    const auto initial = p.params.arrays(), alone = std::as_const(q.params).arrays();
+    for (int a = 0; a < kNumParamArrays; ++a)
+      if (a != kH0) EXPECT_EQ(slice(*initial[a]), *alone[a]) << "initial " << kParamNames[a];  // h0: the test's own
+    q.params.h0 = slice(p.params.h0);
+    OptimizerConfig o = mixed;
+    o.lr = mixed.lr[k], o.weight_decay = mixed.weight_decay[k], o.clip_grad_norm = mixed.clip_grad_norm[k];
+    LossWeights lw = w;
+    for (PerNetwork& x : lw.lambda) x = x[k];
+    const Run r = run(one, q, o, lw);
+    for (size_t s = 0; s < r.steps.size(); ++s) {
+      for (int t = 0; t < kNumLossTerms; ++t)
+        EXPECT_EQ(ensemble.steps[s].terms[size_t(k * kNumLossTerms + t)], r.steps[s].terms[size_t(t)])
+            << kLossTermNames[t] << " at step " << s + 1;
+      EXPECT_EQ(ensemble.steps[s].grad_norm[size_t(k)], r.steps[s].grad_norm[0]) << "step " << s + 1;
+    }
+    const auto pe = ensemble.params.arrays(), pr = r.params.arrays();
+    const auto me = ensemble.opt.m.arrays(), mr = r.opt.m.arrays(), ve = ensemble.opt.v.arrays(), vr = r.opt.v.arrays();
+    for (int a = 0; a < kNumParamArrays; ++a) {
+      EXPECT_EQ(slice(*pe[a]), *pr[a]) << kParamNames[a];
+      EXPECT_EQ(slice(*me[a]), *mr[a]) << "m of " << kParamNames[a];
+      EXPECT_EQ(slice(*ve[a]), *vr[a]) << "v of " << kParamNames[a];
+    }
+    for (int l = 0; l < 3; ++l) EXPECT_EQ(slice(ensemble.sparsity[l]), r.sparsity[l]) << "grown mask of layer " << l;
+  }
 }
 
 }  // namespace ctrnn::test

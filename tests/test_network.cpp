@@ -238,6 +238,32 @@ TEST(Reproducibility, SameSeedSameNetworkAndNoise) {
   EXPECT_NE(a.params().w_hid, other.params().w_hid);
 }
 
+// Network k of an ensemble, rerun alone: a one-network config with first_network = k starts
+// from network k's weights and biases and draws network k's noise (with zero weights, r is the
+// noise's alone, so this compares the draws through the public forward). The backend tests
+// compare whole training runs (test_host_backend_compare.hpp).
+TEST(Reproducibility, FirstNetworkDrawsAsThatNetworkOfTheEnsemble) {
+  Config c = noisy_config(9);
+  c.biases = all_layers(InitSpec::uniform());
+  Network ensemble(c);
+  Config alone = c;
+  alone.ensemble_size = 1, alone.first_network = 2;
+  Network k(alone);
+  const auto slice = [](const std::vector<float>& x, int64_t E, int64_t e) {
+    const size_t n = x.size() / size_t(E);
+    return std::vector<float>(x.begin() + e * n, x.begin() + (e + 1) * n);
+  };
+  EXPECT_EQ(slice(ensemble.params().w_hid, 3, 2), k.params().w_hid);
+  EXPECT_EQ(slice(ensemble.params().b_in, 3, 2), k.params().b_in);
+  c.weights = alone.weights = all_layers(InitSpec::zero());
+  c.biases = alone.biases = all_layers(InitSpec::none());
+  Network quiet(c), quiet_k(alone);
+  const Tensor<float> u({6, 2, 2}, test::random_vector<float>(24, 2));
+  EXPECT_EQ(slice(quiet.forward(u).r.data, 3, 2), quiet_k.forward(u).r.data);
+  alone.first_network = (int64_t(1) << 24) - 1, alone.ensemble_size = 2;
+  test::expect_refused([&] { alone.validate(); }, "first_network");
+}
+
 TEST(Reproducibility, EnsembleMembersDiffer) {
   Config c = noisy_config(9);
   c.weights = all_layers(InitSpec::zero());  // any difference in r is then the noise's

@@ -31,6 +31,45 @@ TEST(TrainConfig, SectionsAreRead) {
   EXPECT_EQ(tc.training.loss[kLossFr], 0.25);
 }
 
+// Per-network values: {"per_network": [...]} with one number per network; a bare list (which
+// elsewhere means an array over neurons) is refused, as are a wrong length and a bad value, each
+// naming the key (and the network).
+TEST(TrainConfig, PerNetworkValues) {
+  const TrainConfig tc = parse_train_config(std::string("{") + kSine + R"(, "ensemble_size": 3,
+      "training": {"lr": {"per_network": [0.1, 0.2, 0.3]}, "momentum": 0.5, "weight_decay": {"per_network": [0, 1e-4, 0]},
+                   "clip_grad_norm": {"per_network": [1, 2, 0]}},
+      "loss": {"lambda_fr": {"per_network": [0, 0.1, 0.25]}}})");
+  EXPECT_EQ(tc.training.optimizer.lr, PerNetwork::each({0.1, 0.2, 0.3}));
+  EXPECT_EQ(tc.training.optimizer.momentum, 0.5);
+  EXPECT_EQ(tc.training.optimizer.weight_decay[1], 1e-4);
+  EXPECT_EQ(tc.training.optimizer.clip_grad_norm[2], 0);
+  EXPECT_EQ(tc.training.loss[kLossFr], PerNetwork::each({0, 0.1, 0.25}));
+  const std::string e3 = std::string("{") + kSine + R"(, "ensemble_size": 3, )";
+  expect_refused([&] { parse_train_config(e3 + R"("training": {"lr": {"per_network": [0.1, 0.2]}}})"); }, "training.lr");
+  expect_refused([&] { parse_train_config(e3 + R"("training": {"lr": [0.1, 0.2, 0.3]}})"); }, "training.lr");
+  expect_refused([&] { parse_train_config(e3 + R"("training": {"lr": {"per_network": []}}})"); }, "training.lr");
+  expect_refused([&] { parse_train_config(e3 + R"("training": {"lr": {"per_network": [1], "x": 1}}})"); }, "training.lr");
+  expect_refused([&] { parse_train_config(e3 + R"("training": {"momentum": {"per_network": [0, -1, 0]}}})"); },
+                 "training.momentum");
+  expect_refused([&] { parse_train_config(e3 + R"("loss": {"lambda_in": {"per_network": [0, 0, "a"]}}})"); },
+                 "loss.lambda_in");
+  try {
+    parse_train_config(e3 + R"("training": {"lr": {"per_network": [0.1, -0.2, 0.3]}}})");
+    ADD_FAILURE() << "a negative lr for network 1 was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.parameter(), "training.lr");
+    EXPECT_NE(std::string(e.what()).find("-0.2 for network 1"), std::string::npos) << e.what();
+  }
+  try {
+    parse_train_config(e3 + R"("loss": {"lambda_fr": {"per_network": [0, 0.1]}}})");
+    ADD_FAILURE() << "two lambdas for three networks were accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_EQ(e.parameter(), "loss.lambda_fr");
+    EXPECT_NE(std::string(e.what()).find("3 values (one per network)"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("got 2 values"), std::string::npos) << e.what();
+  }
+}
+
 TEST(TrainConfig, DeepNestingIsRefused) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
   for (const char* key : {"task", "training", "loss", "unknown", "tau"})

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <utility>
 
 #include "ctrnn/trainer.hpp"
 #include "double_network.hpp"
@@ -299,6 +300,139 @@ TEST(Trainer, NonFiniteLossChangesNothing) {
   EXPECT_EQ(trainer.steps_done(), 1);
   EXPECT_EQ(net.params().w_hid, before.w_hid);
   EXPECT_EQ(net.params().w_out, before.w_out);
+}
+
+// Per-network targets (E, T, B, O) of batch `seed`, network `bad`'s (none: -1) holding 3e38, so
+// that its squared error, and its loss, overflow to Inf (a NaN target would be refused).
+Tensor<float> ensemble_target(int64_t E, uint64_t seed, int64_t bad = -1) {
+  const Batch x = batch(seed);
+  Tensor<float> t({E, kT, kB, kO});
+  for (int64_t e = 0; e < E; ++e)
+    for (int64_t i = 0; i < x.target.numel(); ++i) t.data[size_t(e * x.target.numel() + i)] = float(x.target.data[i] + e);
+  if (bad >= 0) t.data[size_t(bad * x.target.numel() + 5)] = 3e38f;
+  return t;
+}
+Tensor<float> inputs(uint64_t seed) {
+  const Batch x = batch(seed);
+  return Tensor<float>(x.u.shape, std::vector<float>(x.u.data.begin(), x.u.data.end()));
+}
+std::vector<float> network_slice(const std::vector<float>& x, int64_t E, int64_t e) {
+  const size_t n = x.size() / size_t(E);
+  return std::vector<float>(x.begin() + e * n, x.begin() + (e + 1) * n);
+}
+
+// A diverging network does not stop the others: network 1's loss is Inf at step 2; it is reported
+// diverged from then on and keeps its step-1 parameters, while networks 0 and 2 equal, bit for
+// bit, the same ensemble trained on good data. The flags are trainer state: a trainer restored
+// from state() goes on as the original does.
+TEST(Trainer, ADivergingNetworkDoesNotStopTheOthers) {
+  const int64_t E = 3;
+  Network a(base_config(E)), b(base_config(E));
+  Trainer ta(a, OptimizerConfig{}), tb(b, OptimizerConfig{});
+  Params<float> after_step_1;
+  for (int64_t step = 1; step <= 4; ++step) {
+    const LossReport ra = ta.step(inputs(30 + step), ensemble_target(E, 30 + step, step == 2 ? 1 : -1));
+    const LossReport rb = tb.step(inputs(30 + step), ensemble_target(E, 30 + step));
+    EXPECT_EQ(ra.diverged, (std::vector<bool>{false, step >= 2, false})) << "step " << step;
+    EXPECT_EQ(rb.diverged, std::vector<bool>(3, false));
+    if (step == 2) EXPECT_TRUE(std::isinf(ra.total[1]));
+    if (step == 1) after_step_1 = a.params();
+    for (int64_t e : {0, 2}) EXPECT_EQ(ra.total[size_t(e)], rb.total[size_t(e)]) << "step " << step;
+  }
+  EXPECT_EQ(ta.steps_done(), 4);
+  EXPECT_EQ(ta.diverged(), (std::vector<bool>{false, true, false}));
+  const auto pa = a.params().arrays(), pb = b.params().arrays(), p1 = std::as_const(after_step_1).arrays();
+  for (int k = 0; k < kNumParamArrays; ++k) {
+    for (int64_t e : {0, 2}) EXPECT_EQ(network_slice(*pa[k], E, e), network_slice(*pb[k], E, e)) << kParamNames[k];
+    EXPECT_EQ(network_slice(*pa[k], E, 1), network_slice(*p1[k], E, 1)) << kParamNames[k] << " of the frozen network";
+  }
+  const TrainerState<float> s = ta.state();
+  EXPECT_EQ(s.diverged, (std::vector<bool>{false, true, false}));
+  Network c(base_config(E));  // a's parameters, as load_checkpoint sets them
+  const Params<float>& p = a.params();
+  for (int l = 0; l < 3; ++l) {
+    c.set_weight(Layer(l), Tensor<float>(param_shape(kWIn + l, c.config()), p.weight(Layer(l))));
+    c.set_bias(Layer(l), Tensor<float>(param_shape(kBIn + l, c.config()), p.bias(Layer(l))));
+  }
+  c.set_initial_state(Tensor<float>(param_shape(kH0, c.config()), p.h0));
+  Trainer tc(c, OptimizerConfig{});
+  tc.restore(s);
+  EXPECT_EQ(tc.diverged(), s.diverged);
+  const LossReport ra = ta.step(inputs(40), ensemble_target(E, 40));
+  const LossReport rc = tc.step(inputs(40), ensemble_target(E, 40));
+  EXPECT_EQ(rc.diverged, ra.diverged);
+  EXPECT_EQ(c.params().w_hid, a.params().w_hid);
+  TrainerState<float> wrong = s;
+  wrong.diverged = {true, false};
+  EXPECT_THROW(tc.restore(wrong), InvalidArgument);
+  wrong.diverged = {true, true, true};
+  EXPECT_THROW(tc.restore(wrong), InvalidArgument);
+}
+
+// When the last networks still training diverge, the run cannot go on: NonFiniteLoss names one,
+// and the step changes nothing (not even the flags), as a one-network run has always done.
+TEST(Trainer, TheLastNetworkDivergingStopsAndChangesNothing) {
+  const int64_t E = 2;
+  Network net(base_config(E));
+  Trainer trainer(net, OptimizerConfig{});
+  trainer.step(inputs(50), ensemble_target(E, 50, 0));
+  ASSERT_EQ(trainer.diverged(), (std::vector<bool>{true, false}));
+  const Params<float> before = net.params();
+  try {
+    trainer.step(inputs(51), ensemble_target(E, 51, 1));
+    ADD_FAILURE() << "the step of the last network's Inf loss returned";
+  } catch (const NonFiniteLoss& e) {
+    EXPECT_EQ(e.step(), 2);
+    EXPECT_EQ(e.network(), 1);
+    EXPECT_NE(std::string(e.what()).find("loss became Inf at step 2 (network 1)"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(trainer.steps_done(), 1);
+  EXPECT_EQ(trainer.diverged(), (std::vector<bool>{true, false}));
+  EXPECT_EQ(net.params().w_hid, before.w_hid);
+  EXPECT_EQ(net.params().b_out, before.b_out);
+  trainer.step(inputs(52), ensemble_target(E, 52));  // network 1 trains on
+  EXPECT_EQ(trainer.steps_done(), 2);
+  EXPECT_NE(network_slice(net.params().w_hid, E, 1), network_slice(before.w_hid, E, 1));
+  EXPECT_EQ(network_slice(net.params().w_hid, E, 0), network_slice(before.w_hid, E, 0));
+}
+
+// Per-network values through the public API: network k of an ensemble trained with per-network
+// values equals network k of the same ensemble trained with network k's values for all (CPU
+// backend, bit for bit); bad per-network values are refused naming the parameter.
+TEST(Trainer, PerNetworkValuesEqualUniformRuns) {
+  const int64_t E = 3;
+  OptimizerConfig mixed;
+  mixed.lr = PerNetwork::each({1e-2, 4e-2, 2e-3});
+  mixed.weight_decay = PerNetwork::each({0, 1e-2, 0});
+  mixed.clip_grad_norm = PerNetwork::each({0.05, 0, 1});
+  LossWeights w;
+  w[kLossFr] = PerNetwork::each({0, 0.3, 0.1});
+  w[kLossHid] = PerNetwork::each({0.2, 0, 0});
+  Network a(base_config(E));
+  Trainer ta(a, mixed, w);
+  for (int64_t s = 0; s < 3; ++s) ta.step(inputs(60 + s), ensemble_target(E, 60 + s));
+  for (int64_t k = 0; k < E; ++k) {
+    OptimizerConfig o;
+    o.lr = mixed.lr[k], o.weight_decay = mixed.weight_decay[k], o.clip_grad_norm = mixed.clip_grad_norm[k];
+    LossWeights u;
+    for (int t = 0; t < kNumLossTerms; ++t) u.lambda[t] = w.lambda[t][k];
+    Network b(base_config(E));
+    Trainer tb(b, o, u);
+    for (int64_t s = 0; s < 3; ++s) tb.step(inputs(60 + s), ensemble_target(E, 60 + s));
+    const auto pa = a.params().arrays(), pb = b.params().arrays();
+    for (int q = 0; q < kNumParamArrays; ++q)
+      EXPECT_EQ(network_slice(*pa[q], E, k), network_slice(*pb[q], E, k)) << kParamNames[q] << " of network " << k;
+  }
+  Network c(base_config(E));
+  OptimizerConfig two = mixed;
+  two.lr = PerNetwork::each({1e-2, 1e-2});
+  test::expect_refused([&] { Trainer t(c, two); }, "lr");
+  OptimizerConfig negative = mixed;
+  negative.lr = PerNetwork::each({1e-2, -1e-2, 1e-2});
+  test::expect_refused([&] { Trainer t(c, negative); }, "lr");
+  LossWeights bad;
+  bad[kLossOut] = PerNetwork::each({0, 0, -1});
+  test::expect_refused([&] { Trainer t(c, OptimizerConfig{}, bad); }, "lambda_out");
 }
 
 // torch.optim.Adam gets 1 - beta1 and 1 - beta2 as Python floats (double) and rounds them once;

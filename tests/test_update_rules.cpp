@@ -40,7 +40,7 @@ std::vector<double> hidden_step(BasicNetwork<double>& net, BasicTrainer<double>&
 // corrections c = 1 - b^t; the gradient's size drops out.
 double adam_step_size(const OptimizerConfig& o, int64_t t) {
   const double c1 = 1 - std::pow(o.beta1, double(t)), c2 = 1 - std::pow(o.beta2, double(t));
-  return o.lr * ((1 - o.beta1) / c1) / std::sqrt((1 - o.beta2) / c2);
+  return o.lr[0] * ((1 - o.beta1) / c1) / std::sqrt((1 - o.beta2) / c2);
 }
 
 OptimizerConfig adam_without_eps() {
@@ -68,8 +68,8 @@ TEST(UpdateRules, AdamBiasCorrectionAtStepOne) {
   BasicNetwork<double> net(tanh_config());
   const OptimizerConfig o = adam_without_eps();
   BasicTrainer<double> trainer(net, o);
-  ASSERT_DOUBLE_EQ(adam_step_size(o, 1), o.lr);  // corrected: exactly lr; uncorrected: 3.16 lr
-  for (double d : hidden_step(net, trainer)) EXPECT_NEAR(std::abs(d), o.lr, 1e-15);
+  ASSERT_DOUBLE_EQ(adam_step_size(o, 1), o.lr[0]);  // corrected: exactly lr; uncorrected: 3.16 lr
+  for (double d : hidden_step(net, trainer)) EXPECT_NEAR(std::abs(d), o.lr[0], 1e-15);
 }
 
 TEST(UpdateRules, AdamBiasCorrectionAtALaterStep) {
@@ -82,7 +82,7 @@ TEST(UpdateRules, AdamBiasCorrectionAtALaterStep) {
   s.step = 9;
   trainer.restore(s);
   const double expected = adam_step_size(o, 10);
-  ASSERT_GT(std::abs(expected - o.lr), 1e-3 * o.lr) << "the correction must matter for this test";
+  ASSERT_GT(std::abs(expected - o.lr[0]), 1e-3 * o.lr[0]) << "the correction must matter for this test";
   for (double d : hidden_step(net, trainer)) EXPECT_NEAR(std::abs(d), expected, 1e-15);
 }
 
@@ -112,7 +112,7 @@ TEST(UpdateRules, AdamWeightDecayEntersTheMoments) {
   BasicTrainer<double> trainer(net, o);
   const std::vector<double> p = net.params().w_hid;
   const std::vector<double> delta = hidden_step(net, trainer);
-  for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(delta[i], p[i] > 0 ? -o.lr : o.lr, 1e-15) << "w_hid[" << i << "]";
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(delta[i], p[i] > 0 ? -o.lr[0] : o.lr[0], 1e-15) << "w_hid[" << i << "]";
 }
 
 }  // namespace

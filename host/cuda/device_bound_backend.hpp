@@ -77,6 +77,7 @@ class DeviceBound : private DeviceScope, public Base {
   void set_optimizer_state(const OptimizerState<float>& s) override {
     on_device([&] { Base::set_optimizer_state(s); });
   }
+  void set_diverged(const std::vector<uint8_t>& d) override { on_device([&] { Base::set_diverged(d); }); }
 
  private:
   template <class F>

@@ -1,8 +1,10 @@
 // GPU launches of the parameter updates (update.hpp): gradient norms, Adam/SGD with clipping
-// and plasticity, projection, growth.
+// and plasticity, the per-network divergence check, projection, growth.
 #include "cuda/launch.cuh"
 #include "kernels/update.hpp"
 
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::OptimizerUpdate)
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::ProjectWeights)
 CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::GrowSynapses)
+CTRNN_INSTANTIATE_APPLY(ctrnn::kernels::DivergenceGate)
+CTRNN_INSTANTIATE_REDUCE(ctrnn::kernels::UpdateNonFinite)

@@ -83,8 +83,9 @@ struct ForwardRows {
         continue;
       }
       // The draws of LeakyStepForward, element j0 + h of network e's stream for this step.
-      const RandomStream pre(s.seed, RandomPurpose::PreactNoise, uint32_t(e), s.step, *s.call);
-      const RandomStream post_stream(s.seed, RandomPurpose::PostactNoise, uint32_t(e), s.step, *s.call);
+      const RandomStream pre(s.seed, RandomPurpose::PreactNoise, uint32_t(e) + s.first_network, s.step, *s.call);
+      const RandomStream post_stream(s.seed, RandomPurpose::PostactNoise, uint32_t(e) + s.first_network, s.step,
+                                     *s.call);
       for (int64_t h = 0; h < H; ++h) {
         if (s.sigma_pre > 0.0f) pre_noise[h] = pre.normal(uint32_t(j0 + h));
         if (s.sigma_post > 0.0f) post_noise[h] = post_stream.normal(uint32_t(j0 + h));

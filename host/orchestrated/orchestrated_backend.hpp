@@ -15,13 +15,13 @@
 //
 // Each call first sizes every buffer it needs, refusing (InvalidArgument: parameter, bytes
 // needed, bytes available) what would not fit, then uploads its inputs with one copy into the
-// input arena (per-call scalars | u | target | mask), then runs its sequence as one graph section
+// input arena (per-call scalars | each network's constants | u | target | mask), then runs its sequence as one graph section
 // (run_graph, primitives.hpp), which allocates, transfers and synchronizes nothing, and reads back
 // only what it returns. A training step (train_step) is one section: forward, loss, BPTT and the
-// optimizer update, which the device skips when the loss is not finite, so the host reads one
-// small report per step. State (the last forward's shape, has-forward/has-loss) changes only once
-// a call has succeeded; a call that fails after it started overwriting the trace leaves the
-// backend without a forward.
+// optimizer update, which the device skips for each network that has diverged (DivergenceGate:
+// its loss, gradient norm or update not finite), so the host reads one small report per step.
+// State (the last forward's shape, has-forward/has-loss) changes only once a call has succeeded; a
+// call that fails after it started overwriting the trace leaves the backend without a forward.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -66,13 +66,16 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     float* operator[](int k) { return a[k].data(); }
   };
 
-  // Per-call scalars, in memory so that a captured graph reads each call's values.
+  // Per-call scalars, then each network's constants (body::NetworkCoeffs, E of them), in memory so
+  // that a captured graph reads each call's values.
   struct CallScalars {
-    body::AdamCoeffs adam;
     uint32_t call;
   };
   static constexpr size_t kAlign = 256;
   static size_t aligned(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+  static constexpr size_t kOffCoeffs = (sizeof(CallScalars) + alignof(body::NetworkCoeffs) - 1) /
+                                       alignof(body::NetworkCoeffs) * alignof(body::NetworkCoeffs);
+  size_t coeffs_end() const { return kOffCoeffs + size_t(E_) * sizeof(body::NetworkCoeffs); }
 
   // Element counts and the input arena's layout of one (T, B) shape.
   struct Shape {
@@ -90,6 +93,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       : prims_(std::forward<PrimArgs>(prim_args)...),
         learned_(learned_arrays(c)),
         poison_(poison),
+        first_network_(uint32_t(c.first_network)),
         E_(c.ensemble_size),
         I_(c.dims[0]),
         H_(c.dims[1]),
@@ -114,6 +118,9 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       }
     resize(arrivals_, checked_product({E_, int64_t(kMaxClusterSize)}, "dims", dims));
     fill(arrivals_.data(), int64_t(arrivals_.size()), uint32_t(0));
+    resize(diverged_, E_);
+    fill(diverged_.data(), E_, 0.0);
+    diverged_host_.assign(size_t(E_), 0);
   }
 
   Device device() const override { return prims_.device(); }
@@ -229,7 +236,9 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     reserve(
         [&](auto&& need) {
           need(report_, report_size());
-          need(arena_, std::max<int64_t>(int64_t(arena_.size()), kAlign));  // room for the scalars
+          need(status_, 3 * E_);
+          // room for the scalars and each network's constants
+          need(arena_, std::max<int64_t>(int64_t(arena_.size()), int64_t(coeffs_end())));
         },
         std::string("optimizer step"));
     upload_scalars(opt, step, 0);
@@ -252,12 +261,11 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     begin_forward();
     set_loss_flags(l.weights);
     upload_inputs(sh, f, &l, opt, step, sh.arena_bytes);
-    double* applied = report_.data() + report_size() - 1;  // LossTerms's finite flag
     graph(key("step", sh, f, l, opt, step == 1) + plan_key(plan), [&] {
       forward_sequence(sh, f, plan);
       loss_sequence(sh, l);
       backward_from_loss_sequence(sh, f.dynamics, plan);  // dyn_, plan_ are set once the step has run
-      optimizer_sequence(opt, step, applied);
+      optimizer_sequence(opt, step, status_.data());  // LossTerms's flags
     });
     end_forward(sh, f);
     plan_ = plan;
@@ -266,9 +274,8 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     download(report.data(), report_.data(), report_size());
     StepResult r;
     r.terms.assign(report.begin(), report.begin() + E_ * kNumLossTerms);
-    r.applied = report.back() != 0.0;
-    if (r.applied)
-      for (int64_t e = 0; e < E_; ++e) r.grad_norm.push_back(std::sqrt(report[size_t(E_ * kNumLossTerms + e)]));
+    r.grad_norm = norms_and_diverged(report.data() + E_ * kNumLossTerms);
+    r.diverged = diverged_host_;
     return r;
   }
 
@@ -277,7 +284,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (!growth_[l].size()) continue;
       const int64_t n = pre_[l] * post_[l];
       apply(E_ * n, kernels::GrowSynapses{sparsity_[l].data(), growth_[l].data(), params_[l], opt_m_[l], opt_v_[l], n,
-                                          seed, uint32_t(l), uint32_t(step)});
+                                          seed, uint32_t(l), uint32_t(step), first_network_});
       project(l);  // a grown synapse starts at 0 under Dale's law too
     }
   }
@@ -289,6 +296,13 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   void set_optimizer_state(const OptimizerState<float>& s) override {
     upload_set(opt_m_, s.m, "optimizer state m");
     upload_set(opt_v_, s.v, "optimizer state v");
+  }
+  std::vector<uint8_t> diverged() const override { return diverged_host_; }
+  void set_diverged(const std::vector<uint8_t>& d) override {
+    if (int64_t(d.size()) != E_) throw InvalidArgument("diverged", std::to_string(E_) + " flags (E)", std::to_string(d.size()));
+    const std::vector<double> flags(d.begin(), d.end());
+    upload(diverged_.data(), flags.data(), E_);
+    diverged_host_ = d;
   }
 
   P& primitives() { return prims_; }
@@ -309,7 +323,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &du_, &tile_sums_,
                                 &loss_gy_, &loss_gr_, &rate_mean_, &rate_cv_})
       add(*b);
-    add(stats_), add(report_), add(arena_), add(arrivals_);
+    add(stats_), add(report_), add(status_), add(diverged_), add(arena_), add(arrivals_);
     return bytes;
   }
 
@@ -330,7 +344,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     s.y = checked_product({s.T, s.B, O_}, "inputs", what);  // per network
     s.target = checked_product({E_, s.y}, "inputs", what);  // room for a per-network target
     s.mask = s.y;
-    s.off_u = aligned(sizeof(CallScalars));
+    s.off_u = aligned(coeffs_end());
     s.off_target = aligned(s.off_u + size_t(checked_product({s.u, int64_t(sizeof(float))}, "inputs", what)));
     s.off_mask = aligned(s.off_target + size_t(checked_product({s.target, int64_t(sizeof(float))}, "inputs", what)));
     s.arena_bytes = s.off_mask + size_t(s.mask) * sizeof(float);
@@ -363,14 +377,15 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   void loss_buffers(const Shape& sh, const LossWeights& w, Need&& need) {
     need(arena_, int64_t(sh.arena_bytes));
     need(loss_gy_, E_ * sh.y);
-    if (w[kLossFr] != 0 || w[kLossFrSd] != 0 || w[kLossFrCv] != 0) need(loss_gr_, sh.work);  // dL/dr only when used
-    if (w[kLossFr] != 0 || w[kLossFrSd] != 0) need(rate_mean_, E_ * H_);
-    if (w[kLossFrCv] != 0) need(rate_cv_, E_ * sh.BH);
+    if (w.used(kLossFr) || w.used(kLossFrSd) || w.used(kLossFrCv)) need(loss_gr_, sh.work);  // dL/dr only when used
+    if (w.used(kLossFr) || w.used(kLossFrSd)) need(rate_mean_, E_ * H_);
+    if (w.used(kLossFrCv)) need(rate_cv_, E_ * sh.BH);
     const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
     for (int l = 0; l < 3; ++l)
-      if (w[weight_terms[l]] != 0) need(direct_[l], E_ * pre_[l] * post_[l]);
+      if (w.used(weight_terms[l])) need(direct_[l], E_ * pre_[l] * post_[l]);
     need(stats_, kernels::kNumStats * E_);
     need(report_, report_size());
+    need(status_, 3 * E_);
   }
   template <class Need>
   void bptt_buffers(const Shape& sh, const RecurrencePlan& plan, Need&& need) {
@@ -382,7 +397,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       need(tile_sums_, E_ * plan.geometry.tiles * 2 * H_);
     need(report_, report_size());
   }
-  int64_t report_size() const { return E_ * kNumLossTerms + E_ + 1; }  // terms | squared norms | finite flag
+  int64_t report_size() const { return E_ * kNumLossTerms + 2 * E_; }  // terms | squared norms | diverged
 
   // Sizes what `parts` names, after checking that the growth fits in memory: refused calls
   // change nothing.
@@ -410,9 +425,10 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   float* arena_floats(size_t offset) { return reinterpret_cast<float*>(arena_.data() + offset); }
   CallScalars* arena_scalars() { return reinterpret_cast<CallScalars*>(arena_.data()); }
 
-  // The call's scalars, u, target and mask into the arena: the host ones packed and uploaded at
-  // once (bytes [from, to), ending with the last host part), then the device ones copied in place
-  // on the device, so that a graph reads each call's inputs at the same addresses.
+  // The call's scalars, each network's constants (from `opt` at `step` and the loss weights), u,
+  // target and mask into the arena: the host ones packed and uploaded at once (bytes [from, to),
+  // ending with the last host part), then the device ones copied in place on the device, so that a
+  // graph reads each call's inputs at the same addresses.
   void upload_inputs(const Shape& sh, const ForwardArgs<float>& f, const LossArgs<float>* l,
                      const OptimizerConfig& opt, int64_t step, size_t to) {
     struct Part {
@@ -427,16 +443,17 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (l->mask && l->mask_shape != LossMask::None)
         parts.push_back({l->mask, sh.off_mask, l->mask_shape == LossMask::TimeBatch ? sh.T * sh.B : sh.y});
     }
-    const size_t from = f.u ? 0 : sh.off_target;
-    size_t end = f.u ? sizeof(CallScalars) : from;
+    const size_t from = f.u ? 0 : kOffCoeffs;
+    size_t end = coeffs_end();
     for (const Part& p : parts)
       if (!p.src.on_device()) end = p.offset + size_t(p.n) * sizeof(float);
     to = std::min(to, end);
     pack_.resize(to);
     if (f.u) {
-      CallScalars s{step > 0 ? body::AdamCoeffs::of(opt, step) : body::AdamCoeffs{}, uint32_t(f.call)};
+      const CallScalars s{uint32_t(f.call)};
       std::memcpy(pack_.data(), &s, sizeof s);
     }
+    pack_coeffs(opt, l ? l->weights : LossWeights{}, step);
     for (const Part& p : parts)
       if (!p.src.on_device()) std::memcpy(pack_.data() + p.offset, p.src.ptr, size_t(p.n) * sizeof(float));
     if (to > from) upload(arena_.data() + from, pack_.data() + from, int64_t(to - from));
@@ -454,9 +471,20 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     else download(dst.ptr, src, n);
   }
   void upload_scalars(const OptimizerConfig& opt, int64_t step, uint32_t call) {
-    CallScalars s{body::AdamCoeffs::of(opt, step), call};
-    upload(arena_.data(), reinterpret_cast<const unsigned char*>(&s), int64_t(sizeof s));
+    pack_.resize(coeffs_end());
+    const CallScalars s{call};
+    std::memcpy(pack_.data(), &s, sizeof s);
+    pack_coeffs(opt, LossWeights{}, step);
+    upload(arena_.data(), pack_.data(), int64_t(pack_.size()));
   }
+  // Each network's constants into the host image (pack_ holds at least coeffs_end() bytes).
+  void pack_coeffs(const OptimizerConfig& opt, const LossWeights& w, int64_t step) {
+    for (int64_t e = 0; e < E_; ++e) {
+      const body::NetworkCoeffs c = body::NetworkCoeffs::of(opt, w, step, e);
+      std::memcpy(pack_.data() + kOffCoeffs + size_t(e) * sizeof c, &c, sizeof c);
+    }
+  }
+  const body::NetworkCoeffs* coeffs() { return reinterpret_cast<const body::NetworkCoeffs*>(arena_.data() + kOffCoeffs); }
 
   // ---- State transitions
 
@@ -486,7 +514,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       persistent(plan, kernels::PersistentForward{{}, params_[kWHid], params_[kBIn], params_[kBHid], work_.data(),
                                                   v_.data(), r_.data(), T, alpha, float(a.dynamics.preact_noise),
                                                   float(a.dynamics.postact_noise), act, a.seed,
-                                                  &arena_scalars()->call, {}});
+                                                  &arena_scalars()->call, {}, first_network_});
     for (int64_t t = 1; plan.path == RecurrencePath::Sequence && t <= T; ++t) {
       float* drive = work_.data() + (t - 1) * BH;
       // drive_t (B x H) += r_{t-1} (B x H) W_hid (H x H)
@@ -495,7 +523,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       apply(E * BH, kernels::LeakyStepForward{drive, T * BH, params_[kBIn], params_[kBHid], v_.data() + (t - 1) * BH,
                                               v_.data() + t * BH, r_.data() + t * BH, state, B, H, alpha,
                                               float(a.dynamics.preact_noise), float(a.dynamics.postact_noise), act,
-                                              a.seed, uint32_t(t - 1), &arena_scalars()->call});
+                                              a.seed, uint32_t(t - 1), &arena_scalars()->call, first_network_});
     }
     // Readout of all T steps: y (T B x O) = b_out + r_{1..T} (T B x H) W_out (H x O).
     apply(E * sh.y, kernels::BroadcastRows{y_.data(), params_[kBOut], T * B, O});
@@ -518,7 +546,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     reduce(E, TBO, MseNumerator{y_.data(), target, target_stride, mask, mask_shape, TBO, O_},
            stats + kStatMseNum * E);
     reduce(E, TBO, MseDenominator{mask, mask_shape, O_}, stats + kStatMseDen * E);
-    apply(E * TBO, MseGrad{y_.data(), target, target_stride, mask, mask_shape, TBO, O_, stats, E, float(w[kMse]),
+    apply(E * TBO, MseGrad{y_.data(), target, target_stride, mask, mask_shape, TBO, O_, stats, E, coeffs(),
                            loss_gy_.data()});
     // Weight terms and their direct gradients (only where the lambda is not 0)
     const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
@@ -526,36 +554,35 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (!has_direct_[l]) continue;
       const int64_t n = pre_[l] * post_[l];
       reduce(E, n, SumOfSquares{params_[l], n}, stats + (kStatSsIn + l) * E);
-      apply(E * n, WeightTermGrad{params_[l], direct_[l].data(), float(w[weight_terms[l]]), float(n)});
+      apply(E * n, WeightTermGrad{params_[l], direct_[l].data(), coeffs(), weight_terms[l], n});
     }
     // Firing-rate terms: dL/dr over r_1..r_T
     if (loss_has_gr_) fill(loss_gr_.data(), E * T * BH, 0.0f);
-    if (w[kLossFr] != 0 || w[kLossFrSd] != 0) {
+    if (w.used(kLossFr) || w.used(kLossFrSd)) {
       // m_h = mean_{t,b} r
       prims_column_sums(E, T * B, H, r_.data() + BH, sh.state, 1.0f / float(T * B), rate_mean_.data(), H);
       reduce(E, H, SquaredMeanRate{rate_mean_.data(), H}, stats + kStatFrSum * E);
-      if (w[kLossFrSd] != 0) reduce(E, H, SquaredMeanRateVariance{rate_mean_.data(), stats, E, H}, stats + kStatFrVar * E);
-      apply(E * T * BH, FiringRateGrad{rate_mean_.data(), stats, E, T, B, H, float(w[kLossFr]), float(w[kLossFrSd]),
+      if (w.used(kLossFrSd)) reduce(E, H, SquaredMeanRateVariance{rate_mean_.data(), stats, E, H}, stats + kStatFrVar * E);
+      apply(E * T * BH, FiringRateGrad{rate_mean_.data(), stats, E, T, B, H, coeffs(),
                                        loss_gr_.data()});
     }
-    if (w[kLossFrCv] != 0) {
+    if (w.used(kLossFrCv)) {
       // c_{b,h} = mean_t |r|
       apply(E * BH, MeanAbsRate{r_.data(), rate_cv_.data(), T, B, H});
       reduce(E, BH, CvSum{rate_cv_.data(), BH}, stats + kStatCvSum * E);
       reduce(E, BH, CvVariance{rate_cv_.data(), stats, E, BH}, stats + kStatCvVar * E);
-      apply(E * T * BH, CvGrad{r_.data(), rate_cv_.data(), stats, E, T, B, H, float(w[kLossFrCv]), loss_gr_.data()});
+      apply(E * T * BH, CvGrad{r_.data(), rate_cv_.data(), stats, E, T, B, H, coeffs(), loss_gr_.data()});
     }
-    LossTerms terms{stats, E, H, BH, {pre_[0] * post_[0], pre_[1] * post_[1], pre_[2] * post_[2]}, {}, report_.data(),
-                    report_.data() + report_size() - 1};
-    for (int k = 0; k < kNumLossTerms; ++k) terms.lambda[k] = w.lambda[k];
+    LossTerms terms{stats, E, H, BH, {pre_[0] * post_[0], pre_[1] * post_[1], pre_[2] * post_[2]}, coeffs(),
+                    report_.data(), status_.data()};
     apply(1, terms);
   }
 
   // Which gradients the loss hands BPTT (host state: set before a section, which may be replayed).
   void set_loss_flags(const LossWeights& w) {
-    loss_has_gr_ = w[kLossFr] != 0 || w[kLossFrSd] != 0 || w[kLossFrCv] != 0;
+    loss_has_gr_ = w.used(kLossFr) || w.used(kLossFrSd) || w.used(kLossFrCv);
     const LossTerm weight_terms[3] = {kLossIn, kLossHid, kLossOut};
-    for (int l = 0; l < 3; ++l) has_direct_[l] = w[weight_terms[l]] != 0;
+    for (int l = 0; l < 3; ++l) has_direct_[l] = w.used(weight_terms[l]);
   }
 
   void backward_from_loss_sequence(const Shape& sh, const Dynamics& dyn, const RecurrencePlan& plan) {
@@ -622,36 +649,47 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
              e == 0 ? 0.0f : 1.0f, du, I, 0, 1);
   }
 
-  // Gradient norms into the report, then the update of every learned array (skipped by the
-  // device when *applied is 0), then the projection.
-  void optimizer_sequence(const OptimizerConfig& opt, int64_t step, const double* applied) {
+  // Gradient norms into the report, then the per-network decision (DivergenceGate, from the
+  // loss's finite flags when given), then the update of every learned array in the networks it
+  // lets through, then the projection.
+  void optimizer_sequence(const OptimizerConfig& opt, int64_t step, const double* loss_finite) {
     const int64_t E = E_;
     double* norm_sq = report_.data() + E * kNumLossTerms;
-    bool first = true;
-    for (int k = 0; k < kNumParamArrays; ++k) {
-      if (!learned(k)) continue;
-      const int64_t n = array_size(k) / E;
-      reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq, !first);
-      first = false;
-    }
+    double* update_nonfinite = status_.data() + E;
+    double* gate = status_.data() + 2 * E;
     const bool is_adam = opt.kind == OptimizerConfig::Kind::Adam;
+    kernels::UpdateNonFinite check{};
+    int count = 0;
     for (int k = 0; k < kNumParamArrays; ++k) {
       if (!learned(k)) continue;
       const int64_t n = array_size(k) / E;
+      reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq, count > 0);
       const float* plasticity = k < 3 && plasticity_[k].size() ? plasticity_[k].data() : nullptr;
-      apply(E * n, kernels::OptimizerUpdate{params_[k], grads_[k], opt_m_[k], opt_v_[k], plasticity, n, norm_sq,
-                                            opt.clip_grad_norm,
-                                            is_adam ? kernels::UpdateKind::Adam : kernels::UpdateKind::SGD,
-                                            &arena_scalars()->adam, float(opt.lr), float(opt.momentum),
-                                            float(opt.weight_decay), step == 1, applied});
+      check.arrays[count] = kernels::OptimizerUpdate{params_[k], grads_[k], opt_m_[k], opt_v_[k], plasticity, n, norm_sq,
+                                                     is_adam ? kernels::UpdateKind::Adam : kernels::UpdateKind::SGD,
+                                                     coeffs(), step == 1, gate};
+      check.offset[count + 1] = check.offset[count] + n;
+      ++count;
     }
+    for (int a = count + 1; a <= kernels::kMaxUpdateArrays; ++a) check.offset[a] = check.offset[count];
+    reduce(E, check.offset[count], check, update_nonfinite);
+    apply(1, kernels::DivergenceGate{diverged_.data(), loss_finite, norm_sq, update_nonfinite, gate,
+                                     norm_sq + E, E});
+    for (int a = 0; a < count; ++a) apply(E * check.arrays[a].n, check.arrays[a]);
     for (int l = 0; l < 3; ++l) project(l);
   }
-  std::vector<double> read_norms() {
-    std::vector<double> norms(static_cast<size_t>(E_));
-    download(norms.data(), report_.data() + E_ * kNumLossTerms, E_);
+  // The squared gradient norms and diverged flags of a report (E each) into diverged_host_;
+  // returns the norms.
+  std::vector<double> norms_and_diverged(const double* norm_sq) {
+    std::vector<double> norms(norm_sq, norm_sq + E_);
     for (double& x : norms) x = std::sqrt(x);
+    for (int64_t e = 0; e < E_; ++e) diverged_host_[size_t(e)] = norm_sq[E_ + e] != 0.0 ? 1 : 0;
     return norms;
+  }
+  std::vector<double> read_norms() {
+    std::vector<double> report(size_t(2 * E_));
+    download(report.data(), report_.data() + E_ * kNumLossTerms, 2 * E_);
+    return norms_and_diverged(report.data());
   }
 
   void project(int l) {
@@ -694,14 +732,14 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   std::string key(const char* part, const Shape& sh, const LossArgs<float>& l) const {
     std::string k = key(part, sh);
     append(k, l.target_per_network), append(k, static_cast<bool>(l.mask) ? l.mask_shape : LossMask::None);
-    for (double w : l.weights.lambda) append(k, w);
+    for (int t = 0; t < kNumLossTerms; ++t) append(k, l.weights.used(LossTerm(t)));  // values: in the arena
     return k;
   }
   std::string key(const char* part, const Shape& sh, const ForwardArgs<float>& f, const LossArgs<float>& l,
                   const OptimizerConfig& o, bool first_step) const {
     std::string k = key(part, sh, f) + key("", sh, l);
-    append(k, o.kind), append(k, o.lr), append(k, o.momentum), append(k, o.weight_decay), append(k, o.clip_grad_norm);
-    append(k, first_step);  // beta1, beta2, eps reach the device through the per-call scalars
+    append(k, o.kind);
+    append(k, first_step);  // the values (each network's) reach the device through the arena
     return k;
   }
 
@@ -805,6 +843,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   P prims_;
   std::array<bool, kNumParamArrays> learned_;  // ParamArray order
   bool poison_;
+  uint32_t first_network_;  // network e draws noise and growth as network first_network_ + e (Config)
   int64_t E_, I_, H_, O_;
   int64_t pre_[3] = {}, post_[3] = {};
   ParamBuffers params_, grads_, opt_m_, opt_v_;  // opt_m_, opt_v_: Adam moments / SGD momentum
@@ -829,10 +868,14 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   Buf<float> dv_, dr0_, gy_in_, gr_in_, du_, tile_sums_;  // du_: dL/du (backward with du)
   Buf<uint32_t> arrivals_;
 
-  // The last loss; report_: terms (E, kNumLossTerms) | squared gradient norms (E) | finite flag
+  // The last loss; report_: terms (E, kNumLossTerms) | squared gradient norms (E) | diverged (E);
+  // status_: the loss's finite flags (E) | UpdateNonFinite's sums (E) | the update gate (E)
   Buf<float> loss_gy_, loss_gr_, rate_mean_, rate_cv_;
   std::array<Buf<float>, 3> direct_;
-  Buf<double> stats_, report_;
+  Buf<double> stats_, report_, status_;
+  // (E) 1: network e has diverged (DivergenceGate); 0 from the constructor on, and its host copy
+  Buf<double> diverged_;
+  std::vector<uint8_t> diverged_host_;
   bool has_loss_ = false, loss_has_gr_ = false;
   bool has_direct_[3] = {false, false, false};
 

@@ -5,7 +5,8 @@
 //   in     = |W_in|^2 / (I H), hid = |W_hid|^2 / (H H), out = |W_out|^2 / (H O)
 //   fr     = mean_h m_h^2,  fr_sd = std_h(m_h^2),   m_h = mean_{t,b} r     (std unbiased)
 //   fr_cv  = std(c) / mean(c),                      c_{b,h} = mean_t |r|
-// Terms whose lambda is 0 are not computed (0), as nn4n skips them.
+// Terms whose lambda is 0 are not computed (0), as nn4n skips them; each network has its own
+// lambdas (LossWeights' PerNetwork values).
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -67,7 +68,7 @@ LossResult<S> loss(const Params<S>& p, const Trace<S>& tr, const S* target, bool
       for (int64_t b = 0; b < B; ++b)
         for (int64_t o = 0; o < O; ++o) {
           const int64_t i = (t * B + b) * O + o;
-          res.gy[e * T * B * O + i] = S(w[kMse]) * S(2) * mask_at(t, b, o) * (y[i] - tgt[i]) / den;
+          res.gy[e * T * B * O + i] = S(w[kMse][e]) * S(2) * mask_at(t, b, o) * (y[i] - tgt[i]) / den;
         }
     // Weight terms
     struct WeightTerm {
@@ -80,15 +81,15 @@ LossResult<S> loss(const Params<S>& p, const Trace<S>& tr, const S* target, bool
                                         {kLossHid, p.w_hid, res.direct.w_hid, H * H},
                                         {kLossOut, p.w_out, res.direct.w_out, H * O}};
     for (const WeightTerm& wt : weight_terms) {
-      if (w[wt.term] == 0) continue;
+      if (w[wt.term][e] == 0) continue;
       const S* W = &wt.weight[e * wt.size];
       terms[wt.term] = sum_of_squares(W, wt.size) / S(wt.size);
-      for (int64_t i = 0; i < wt.size; ++i) wt.grad[e * wt.size + i] = S(w[wt.term]) * S(2) * W[i] / S(wt.size);
+      for (int64_t i = 0; i < wt.size; ++i) wt.grad[e * wt.size + i] = S(w[wt.term][e]) * S(2) * W[i] / S(wt.size);
     }
     // Firing-rate terms over r_1..r_T
     S* gr = &res.gr[e * T * B * H];
     auto r_at = [&](int64_t t, int64_t b, int64_t h) { return tr.r_at(e, t + 1)[b * H + h]; };
-    if (w[kLossFr] != 0 || w[kLossFrSd] != 0) {
+    if (w[kLossFr][e] != 0 || w[kLossFrSd][e] != 0) {
       std::vector<S> m(H, S(0)), s(H);  // m_h = mean_{t,b} r, s_h = m_h^2
       for (int64_t t = 0; t < T; ++t)
         for (int64_t b = 0; b < B; ++b)
@@ -96,22 +97,22 @@ LossResult<S> loss(const Params<S>& p, const Trace<S>& tr, const S* target, bool
       S s_mean = 0;
       for (int64_t h = 0; h < H; ++h) s[h] = m[h] * m[h], s_mean += s[h] / S(H);
       std::vector<S> ds(H, S(0));  // dL/ds_h
-      if (w[kLossFr] != 0) {
+      if (w[kLossFr][e] != 0) {
         terms[kLossFr] = s_mean;
-        for (int64_t h = 0; h < H; ++h) ds[h] += S(w[kLossFr]) / S(H);
+        for (int64_t h = 0; h < H; ++h) ds[h] += S(w[kLossFr][e]) / S(H);
       }
-      if (w[kLossFrSd] != 0) {
+      if (w[kLossFrSd][e] != 0) {
         S var = 0;
         for (int64_t h = 0; h < H; ++h) var += (s[h] - s_mean) * (s[h] - s_mean) / S(H - 1);
         const S sd = std::sqrt(var);
         terms[kLossFrSd] = sd;
-        for (int64_t h = 0; h < H; ++h) ds[h] += S(w[kLossFrSd]) * (s[h] - s_mean) / (S(H - 1) * sd);
+        for (int64_t h = 0; h < H; ++h) ds[h] += S(w[kLossFrSd][e]) * (s[h] - s_mean) / (S(H - 1) * sd);
       }
       for (int64_t t = 0; t < T; ++t)
         for (int64_t b = 0; b < B; ++b)
           for (int64_t h = 0; h < H; ++h) gr[(t * B + b) * H + h] += ds[h] * S(2) * m[h] / S(T * B);
     }
-    if (w[kLossFrCv] != 0) {
+    if (w[kLossFrCv][e] != 0) {
       const int64_t N = B * H;
       std::vector<S> c(N, S(0));  // c_{b,h} = mean_t |r|
       for (int64_t t = 0; t < T; ++t)
@@ -123,7 +124,7 @@ LossResult<S> loss(const Params<S>& p, const Trace<S>& tr, const S* target, bool
       terms[kLossFrCv] = sd / mu;
       for (int64_t i = 0; i < N; ++i) {
         // d(sd/mu)/dc_i = (c_i - mu) / ((N-1) sd mu) - sd / (mu^2 N); d c_i / d r = sign(r) / T
-        const S dc = S(w[kLossFrCv]) * ((c[i] - mu) / (S(N - 1) * sd * mu) - sd / (mu * mu * S(N)));
+        const S dc = S(w[kLossFrCv][e]) * ((c[i] - mu) / (S(N - 1) * sd * mu) - sd / (mu * mu * S(N)));
         for (int64_t t = 0; t < T; ++t) {
           const S r = r_at(t, i / H, i % H);
           const S sign = r > S(0) ? S(1) : r < S(0) ? S(-1) : S(0);
@@ -131,7 +132,7 @@ LossResult<S> loss(const Params<S>& p, const Trace<S>& tr, const S* target, bool
         }
       }
     }
-    for (int k = 0; k < kNumLossTerms; ++k) res.total[e] += S(w[static_cast<LossTerm>(k)]) * terms[k];
+    for (int k = 0; k < kNumLossTerms; ++k) res.total[e] += S(w.lambda[k][e]) * terms[k];
   }
   return res;
 }

@@ -9,7 +9,8 @@
 // config.<key>[<layer>] (arrays of the config, the sparsity masks as grown so far).
 // Metadata: format = "ctrnn-checkpoint", format_version, config, forward_calls, mode, computed_on
 // (the device description: backend, BLAS and thread count), and with a trainer: step, optimizer,
-// loss_weights; plus whatever `extra` adds (e.g. train_config).
+// loss_weights, diverged (one flag 0 or 1 per network, TrainerState::diverged); plus whatever
+// `extra` adds (e.g. train_config).
 #include <map>
 #include <optional>
 #include <string>

@@ -65,6 +65,11 @@ struct Config {
   bool self_connections = true;
   uint64_t seed = 0;
   int64_t ensemble_size = 1;  // E
+  // Where this ensemble's networks sit in the seed's random streams: network e draws its initial
+  // weights and biases, its noise and its synapse growth as network first_network + e. A
+  // one-network run with first_network = k draws exactly as network k of an ensemble with the
+  // same seed (docs/contract.md "Parameters"); first_network + E <= 2^24.
+  int64_t first_network = 0;
 
   double alpha() const { return dt / tau; }
   int64_t input_dim() const { return dims[0]; }

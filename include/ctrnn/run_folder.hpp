@@ -72,8 +72,9 @@ class OutputFile {
 
 // metrics.csv of a training run: one row per step and network, every row flushed as written (a
 // killed run loses none), numbers with 9 significant digits (float32 round trip). Columns:
-// step, network, loss, the unweighted loss terms, grad_norm, val_loss and val_accuracy (on
-// validation steps, else empty), elapsed_s.
+// step, network, loss, the unweighted loss terms, grad_norm, diverged (1 once the network has
+// diverged: frozen, see Trainer::step), val_loss and val_accuracy (on validation steps, else
+// empty), elapsed_s.
 class MetricsCsv {
  public:
   struct Validation {

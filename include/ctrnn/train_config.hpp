@@ -9,8 +9,10 @@
 //                "checkpoint_every", "eval_batch_size", "data_seed"}
 //   "loss":     {"lambda_mse", "lambda_in", "lambda_hid", "lambda_out", "lambda_fr",
 //                "lambda_fr_sd", "lambda_fr_cv"}
-// Unknown keys anywhere are errors naming the key. Without "dims", I and O come from the task
-// and H is 100; with "dims", I and O must match the task.
+// lr, momentum, weight_decay, clip_grad_norm and each lambda are a number (every network) or
+// {"per_network": [one number per network of the ensemble]} (PerNetwork). Unknown keys anywhere
+// are errors naming the key. Without "dims", I and O come from the task and H is 100; with "dims",
+// I and O must match the task.
 #include <cstdint>
 #include <memory>
 #include <string>

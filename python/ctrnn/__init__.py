@@ -19,7 +19,7 @@ from ._info import info
 from ._core import FileError, InvalidArgument, NonFiniteLoss, StateError
 from .model import CTRNN, Layer, load
 from .nn4n import from_nn4n
-from .training import Trainer
+from .training import Trainer, per_network
 
 __version__ = _core.version()
 
@@ -35,5 +35,5 @@ def build_info():
     return {"version": __version__, "cuda": _core.cuda_version or None, "openblas": _core.openblas or None}
 
 
-__all__ = ["CTRNN", "Layer", "Trainer", "load", "from_nn4n", "tasks", "mask", "info", "cuda_available", "build_info",
+__all__ = ["CTRNN", "Layer", "Trainer", "per_network", "load", "from_nn4n", "tasks", "mask", "info", "cuda_available", "build_info",
            "InvalidArgument", "StateError", "NonFiniteLoss", "FileError"]

@@ -59,7 +59,9 @@ class CTRNN:
     dims=[1, 100, 1], activation="relu" ("relu", "tanh", "sigmoid", "retanh"), biases=None,
     weights="uniform", tau=100, dt=10, preact_noise=0, postact_noise=0, init_state="zero"
     ("zero", "keep", "learn"), sparsity_masks=None, ei_masks=None, plasticity_masks=None,
-    synapse_growth_masks=None; plus ensemble_size=1, seed=0 (all random draws) and device
+    synapse_growth_masks=None; plus ensemble_size=1, seed=0 (all random draws), first_network=0
+    (network e draws its weights and noise as network first_network + e of the seed's streams:
+    ``first_network=k`` with ensemble_size=1 reruns network k of an ensemble alone) and device
     ("auto": the GPU when present, "cpu", "cuda") and math ("fp32", or "tf32" on the GPU).
 
     Per-layer values (biases, weights, masks) are one value for all three layers or a list of
@@ -87,11 +89,12 @@ class CTRNN:
     def __init__(self, dims=(1, 100, 1), activation="relu", biases=None, weights="uniform", tau=100, dt=10,
                  preact_noise=0, postact_noise=0, init_state="zero", sparsity_masks=None, ei_masks=None,
                  plasticity_masks=None, synapse_growth_masks=None, ensemble_size=1, seed=0, device="auto",
-                 math="fp32"):
+                 math="fp32", first_network=0):
         text, arrays = config_json(dims=dims, activation=activation, biases=biases, weights=weights, tau=tau, dt=dt,
                                    preact_noise=preact_noise, postact_noise=postact_noise, init_state=init_state,
                                    sparsity_masks=sparsity_masks, ei_masks=ei_masks, plasticity_masks=plasticity_masks,
-                                   synapse_growth_masks=synapse_growth_masks, ensemble_size=ensemble_size, seed=seed)
+                                   synapse_growth_masks=synapse_growth_masks, ensemble_size=ensemble_size, seed=seed,
+                                   first_network=first_network)
         self._net = _core.Network(text, arrays, str(device), str(math))
         self._lock = threading.RLock()
 
@@ -236,7 +239,8 @@ class CTRNN:
 
 
 def config_json(*, dims, activation, biases, weights, tau, dt, preact_noise, postact_noise, init_state, sparsity_masks,
-                ei_masks, plasticity_masks, synapse_growth_masks, ensemble_size, seed, self_connections=True):
+                ei_masks, plasticity_masks, synapse_growth_masks, ensemble_size, seed, self_connections=True,
+                first_network=0):
     """The engine's config (``_core.Network``'s arguments): JSON text with nn4n's names, and its
     arrays (name -> float64 array) referenced from it."""
     arrays = {}
@@ -244,6 +248,7 @@ def config_json(*, dims, activation, biases, weights, tau, dt, preact_noise, pos
         "dims": list(dims) if isinstance(dims, tuple) else dims, "activation": activation, "tau": tau, "dt": dt,
         "preact_noise": preact_noise, "postact_noise": postact_noise, "init_state": init_state,
         "ensemble_size": ensemble_size, "seed": seed, "self_connections": self_connections,
+        "first_network": first_network,
     }
     values = {"biases": biases, "weights": weights, "sparsity_masks": sparsity_masks, "ei_masks": ei_masks,
               "plasticity_masks": plasticity_masks, "synapse_growth_masks": synapse_growth_masks}

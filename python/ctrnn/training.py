@@ -9,6 +9,26 @@ from . import _arrays, _core
 LOSS_TERMS = ("mse", "in", "hid", "out", "fr", "fr_sd", "fr_cv")
 
 
+def per_network(values):
+    """One value per network of an ensemble, for a Trainer's lr, momentum, weight_decay, clip or a
+    loss lambda: ``Trainer(model, lr=ctrnn.per_network([1e-3, 3e-3, 1e-2]))``. (A plain number
+    means the same value for every network.) The config file's form, ``{"per_network": [...]}``,
+    is accepted as well."""
+    return {"per_network": [_arrays.real(f"per_network[{i}]", x) for i, x in enumerate(values)]}
+
+
+def _hyper(name, value):
+    """A per-network value as it is (its entries real numbers; the library checks the rest), anything
+    else as a real number (TypeError naming it otherwise; a bare list is refused, not read as one
+    value per network)."""
+    if isinstance(value, dict) and set(value) == {"per_network"} and isinstance(value["per_network"], (list, tuple)):
+        return {"per_network": [_arrays.real(f"{name}[{e}]", x) for e, x in enumerate(value["per_network"])]}
+    if isinstance(value, dict) or (isinstance(value, (list, tuple, np.ndarray)) and np.ndim(value) != 0):
+        raise TypeError(f"ctrnn: invalid {name}: expected a real number or ctrnn.per_network([one per network]), "
+                        f"got {type(value).__name__}")
+    return _arrays.real(name, value)
+
+
 def _lambdas(loss):
     """nn4n's RNNLoss keywords (lambda_mse, lambda_in, ...) or the bare term names -> {term: lambda}."""
     if loss is None:
@@ -20,7 +40,7 @@ def _lambdas(loss):
         term = key[len("lambda_"):] if isinstance(key, str) and key.startswith("lambda_") else key
         if term not in LOSS_TERMS:
             raise ValueError(f"ctrnn: invalid loss: expected keys lambda_{{{', '.join(LOSS_TERMS)}}}, got {key!r}")
-        out[term] = _arrays.real(f"loss[{key!r}]", value)
+        out[term] = _hyper(f"loss[{key!r}]", value)
     return out
 
 
@@ -42,6 +62,8 @@ class Trainer:
     optimizer "adam" or "sgd" with PyTorch's semantics (betas, eps, momentum, weight_decay);
     clip: maximum gradient norm per network (0: none); loss: nn4n's RNNLoss weights, e.g.
     ``{"lambda_mse": 1, "lambda_fr": 0.01}`` (lambda_mse 1 and the others 0 by default).
+    lr, momentum, weight_decay, clip and each lambda are a number (every network) or
+    ``ctrnn.per_network([...])`` (one value per network of the ensemble).
     Computation runs without the GIL; calls on the trainers of one model run one at a time (the
     model's lock, see ``ctrnn.CTRNN``).
     """
@@ -56,8 +78,9 @@ class Trainer:
             raise TypeError(f"ctrnn: invalid betas: expected a pair (beta1, beta2), got {betas!r}")
         real = _arrays.real
         self.model = model
-        args = (optimizer, real("lr", lr), real("betas[0]", betas[0]), real("betas[1]", betas[1]), real("eps", eps),
-                real("momentum", momentum), real("weight_decay", weight_decay), real("clip", clip), _lambdas(loss))
+        args = (optimizer, _hyper("lr", lr), real("betas[0]", betas[0]), real("betas[1]", betas[1]), real("eps", eps),
+                _hyper("momentum", momentum), _hyper("weight_decay", weight_decay), _hyper("clip", clip),
+                _lambdas(loss))
         with model._lock:
             self._trainer = _core.Trainer(model._net, *args)
         self.history = []
@@ -74,9 +97,17 @@ class Trainer:
         with self.model._lock:
             return self._trainer.steps_done
 
+    @property
+    def diverged(self):
+        """Which networks have diverged (a NaN or Inf loss or update): a bool array (E,); they are
+        frozen, the others train on."""
+        return np.array(self._trainer.diverged, dtype=bool)
+
     def _report(self, raw):
         single = self.model.ensemble_size == 1
-        return {k: (float(v[0]) if single else v) for k, v in raw.items()}
+        if "diverged" in raw:
+            raw["diverged"] = np.array(raw["diverged"], dtype=bool)
+        return {k: ((bool(v[0]) if v.dtype == bool else float(v[0])) if single else v) for k, v in raw.items()}
 
     def _call(self, fn, u, target, mask):
         u, frame = _arrays.data("u", u)
@@ -91,9 +122,12 @@ class Trainer:
         (E, T, B, O); mask None, (T, B) or (T, B, O) of weights >= 0.
 
         Returns the loss terms: {"total", "mse", "in", "hid", "out", "fr", "fr_sd", "fr_cv",
-        "grad_norm"} (unweighted terms; total = sum of lambda * term; grad_norm before clipping),
-        floats for one network, arrays (E,) for an ensemble. A NaN or Inf loss raises
-        ``ctrnn.NonFiniteLoss`` and changes nothing."""
+        "grad_norm", "diverged"} (unweighted terms; total = sum of lambda * term; grad_norm before
+        clipping; diverged: whether the network has diverged), floats and a bool for one network,
+        arrays (E,) for an ensemble. A network whose loss is NaN or Inf, or whose update would
+        make a parameter NaN or Inf, diverges: it is frozen at its last good values and the others
+        train on. When every network has diverged, the step raises ``ctrnn.NonFiniteLoss`` and
+        changes nothing (so one network stops at its first NaN or Inf loss)."""
         return self._call(self._trainer.step, u, target, mask)
 
     def evaluate(self, u, target, mask=None):
@@ -143,7 +177,8 @@ class Trainer:
                     self._save(run)
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{np.mean(record['total']):.4g}")
+                    live = ~np.atleast_1d(record["diverged"])  # the networks still training
+                    bar.set_postfix(loss=f"{np.mean(np.atleast_1d(record['total'])[live]):.4g}")
                 if done == steps:
                     break
             if validation is not None and self.history and "val_total" not in self.history[-1]:
@@ -187,4 +222,5 @@ def _write_metrics(run, record):
     column = lambda key: np.atleast_1d(np.asarray(record[key], dtype=np.float64)).tolist()
     terms = np.stack([np.atleast_1d(np.asarray(record[t], dtype=np.float64)) for t in LOSS_TERMS], axis=-1)
     run.write_metrics(record["step"], column("total"), terms.tolist(), column("grad_norm"),
+                      np.atleast_1d(record["diverged"]).astype(bool).tolist(),
                       column("val_total") if "val_total" in record else [], record["elapsed_s"])

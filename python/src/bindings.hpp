@@ -15,10 +15,15 @@ void bind_checkpoint(nanobind::module_& m);
 void bind_tasks(nanobind::module_& m);
 void bind_analysis(nanobind::module_& m);
 
+// A per-network value from Python: a number (every network) or {"per_network": [numbers]}
+// (ctrnn.per_network); anything else raises ctrnn.InvalidArgument naming `name`.
+PerNetwork to_per_network(nanobind::handle v, const std::string& name);
+
 // An optimizer config and loss weights from the Python Trainer's arguments (both validated by the
-// library when the trainer is made).
-OptimizerConfig make_optimizer(const std::string& kind, double lr, double beta1, double beta2, double eps,
-                               double momentum, double weight_decay, double clip);
+// library when the trainer is made); lr, momentum, weight_decay, clip and each lambda as
+// to_per_network takes them.
+OptimizerConfig make_optimizer(const std::string& kind, nanobind::handle lr, double beta1, double beta2, double eps,
+                               nanobind::handle momentum, nanobind::handle weight_decay, nanobind::handle clip);
 LossWeights make_loss_weights(const nanobind::dict& lambdas);  // keys: kLossTermNames
 
 }  // namespace ctrnn::python

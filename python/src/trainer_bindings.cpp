@@ -15,7 +15,8 @@ namespace ctrnn::python {
 
 namespace {
 
-// The per-network loss terms as numpy arrays of shape (E): {"mse", "in", ..., "total", "grad_norm"}.
+// The per-network loss terms as numpy arrays of shape (E): {"mse", "in", ..., "total", "grad_norm"},
+// and after a training step "diverged", a list of E bools (training.py makes it an array).
 nb::dict report_to_dict(LossReport&& r) {
   const int64_t E = static_cast<int64_t>(r.total.size());
   nb::dict d;
@@ -26,6 +27,11 @@ nb::dict report_to_dict(LossReport&& r) {
   }
   d["total"] = to_numpy(std::move(r.total), {E});
   if (!r.grad_norm.empty()) d["grad_norm"] = to_numpy(std::move(r.grad_norm), {E});
+  if (!r.diverged.empty()) {
+    nb::list diverged;
+    for (bool x : r.diverged) diverged.append(x);
+    d["diverged"] = diverged;
+  }
   return d;
 }
 
@@ -57,12 +63,36 @@ struct RunOutput {
 
 }  // namespace
 
-OptimizerConfig make_optimizer(const std::string& kind, double lr, double beta1, double beta2, double eps,
-                               double momentum, double weight_decay, double clip) {
+PerNetwork to_per_network(nb::handle v, const std::string& name) {
+  const std::string expected = "a number, or ctrnn.per_network([one value per network])";
+  if (nb::isinstance<nb::float_>(v) || nb::isinstance<nb::int_>(v)) return nb::cast<double>(v);
+  if (nb::isinstance<nb::dict>(v)) {
+    const nb::dict d = nb::borrow<nb::dict>(v);
+    if (d.size() == 1 && d.contains("per_network")) {
+      std::vector<double> values;
+      try {
+        for (nb::handle x : d["per_network"]) values.push_back(nb::cast<double>(x));
+      } catch (const std::exception&) {
+        throw InvalidArgument(name, expected, "a per_network entry that is not a list of numbers");
+      }
+      if (values.empty()) throw InvalidArgument(name, expected, "an empty per_network list");
+      return PerNetwork::each(std::move(values));
+    }
+  }
+  try {
+    return nb::cast<double>(v);  // numpy scalars
+  } catch (const std::exception&) {
+    throw InvalidArgument(name, expected, nb::type_name(v.type()).c_str());
+  }
+}
+
+OptimizerConfig make_optimizer(const std::string& kind, nb::handle lr, double beta1, double beta2, double eps,
+                               nb::handle momentum, nb::handle weight_decay, nb::handle clip) {
   OptimizerConfig o;
   o.kind = parse_optimizer(kind);
-  o.lr = lr, o.beta1 = beta1, o.beta2 = beta2, o.eps = eps;
-  o.momentum = momentum, o.weight_decay = weight_decay, o.clip_grad_norm = clip;
+  o.lr = to_per_network(lr, "lr"), o.beta1 = beta1, o.beta2 = beta2, o.eps = eps;
+  o.momentum = to_per_network(momentum, "momentum"), o.weight_decay = to_per_network(weight_decay, "weight_decay");
+  o.clip_grad_norm = to_per_network(clip, "clip");
   return o;
 }
 
@@ -74,7 +104,7 @@ LossWeights make_loss_weights(const nb::dict& lambdas) {
     while (k < kNumLossTerms && name != kLossTermNames[k]) ++k;
     if (k == kNumLossTerms)
       throw InvalidArgument("loss", "keys mse, in, hid, out, fr, fr_sd, fr_cv", "\"" + name + "\"");
-    w.lambda[k] = nb::cast<double>(value);
+    w.lambda[k] = to_per_network(value, "lambda_" + name);
   }
   return w;
 }
@@ -82,8 +112,8 @@ LossWeights make_loss_weights(const nb::dict& lambdas) {
 void bind_trainer(nb::module_& m) {
   nb::class_<Trainer>(m, "Trainer")
       .def("__init__",
-           [](Trainer* self, Network& net, const std::string& optimizer, double lr, double beta1, double beta2,
-              double eps, double momentum, double weight_decay, double clip, const nb::dict& lambdas) {
+           [](Trainer* self, Network& net, const std::string& optimizer, nb::handle lr, double beta1, double beta2,
+              double eps, nb::handle momentum, nb::handle weight_decay, nb::handle clip, const nb::dict& lambdas) {
              new (self) Trainer(net, make_optimizer(optimizer, lr, beta1, beta2, eps, momentum, weight_decay, clip),
                                 make_loss_weights(lambdas));
            },
@@ -95,6 +125,11 @@ void bind_trainer(nb::module_& m) {
       .def("evaluate", &run<&Trainer::evaluate>, nb::arg("u"), nb::arg("target"), nb::arg("mask") = nb::none(),
            nb::arg("stream") = 0)
       .def_prop_ro("steps_done", &Trainer::steps_done)
+      .def_prop_ro("diverged", [](const Trainer& t) {
+        nb::list out;
+        for (bool x : t.diverged()) out.append(x);
+        return out;
+      })
       // For bench/bench_python_step.py: seconds for n steps called from C++ on tensors copied once,
       // i.e. the library's own Trainer::step time without any binding or Python work.
       .def("_time_cpp_steps",
@@ -118,7 +153,8 @@ void bind_trainer(nb::module_& m) {
       .def_prop_ro("checkpoint", [](const RunOutput& r) { return r.open().checkpoint(); })
       .def("write_metrics",
            [](RunOutput& r, int64_t step, std::vector<double> total, std::vector<std::vector<double>> terms,
-              std::vector<double> grad_norm, std::vector<double> val_loss, double elapsed_s) {
+              std::vector<double> grad_norm, std::vector<bool> diverged, std::vector<double> val_loss,
+              double elapsed_s) {
              r.open();
              LossReport report;
              report.total = std::move(total);
@@ -129,10 +165,11 @@ void bind_trainer(nb::module_& m) {
                report.terms.push_back(row);
              }
              report.grad_norm = std::move(grad_norm);
+             report.diverged = std::move(diverged);
              r.metrics->write(step, report, {std::move(val_loss), {}}, elapsed_s);
            },
-           nb::arg("step"), nb::arg("total"), nb::arg("terms"), nb::arg("grad_norm"), nb::arg("val_loss"),
-           nb::arg("elapsed_s"))
+           nb::arg("step"), nb::arg("total"), nb::arg("terms"), nb::arg("grad_norm"), nb::arg("diverged"),
+           nb::arg("val_loss"), nb::arg("elapsed_s"))
       .def("save",
            [](const RunOutput& r, const Network& net, const Trainer& t) {
              const RunFolder& folder = r.open();

@@ -68,6 +68,82 @@ def test_ensemble_reports_one_loss_per_network():
     assert y.shape == (3, 20, 32, 2) and r.shape == (3, 20, 32, 16)
 
 
+def test_a_diverging_network_is_frozen_and_reported(tmp_path):
+    """Network 1's loss overflows to Inf at the second step: it is reported diverged (step report,
+    Trainer.diverged, metrics.csv, the checkpoint) and frozen; networks 0 and 2 train on exactly as
+    in the same ensemble trained on good data."""
+    u, target, mask, _ = evidence_task(16)
+    good = np.stack([target + e for e in range(3)])  # (E, T, B, O): one target per network
+    bad = good.copy()
+    bad[1, -1, 0, 0] = 3e38  # its squared error overflows (the mask counts the last steps)
+    models = [ctrnn.CTRNN(dims=[1, 8, 2], ensemble_size=3, seed=0, device="cpu") for _ in range(2)]
+    trainers = [ctrnn.Trainer(m, lr=1e-2) for m in models]
+    batches = [(u, good, mask), (u, bad, mask), (u, good, mask)]
+    history = trainers[0].fit(batches, out=str(tmp_path), progress=False)
+    for b in batches:
+        trainers[1].step(u, good, mask)
+    assert [h["diverged"].tolist() for h in history] == [[False] * 3] + [[False, True, False]] * 2
+    assert np.isinf(history[1]["total"][1])
+    assert trainers[0].diverged.tolist() == [False, True, False]
+    for name, value in models[0].parameters().items():
+        np.testing.assert_array_equal(value[[0, 2]], models[1].parameters()[name][[0, 2]], err_msg=name)
+    rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
+    assert [r["diverged"] for r in rows] == ["0", "0", "0", "0", "1", "0", "0", "1", "0"]
+    _, resumed = ctrnn.load(str(tmp_path / "checkpoint.safetensors"), device="cpu", with_trainer=True)
+    assert resumed.diverged.tolist() == [False, True, False]
+
+
+def test_one_network_reports_diverged_as_a_bool():
+    u, target, mask, _ = evidence_task(8)
+    report = ctrnn.Trainer(ctrnn.CTRNN(dims=[1, 8, 2], device="cpu")).step(u, target, mask)
+    assert report["diverged"] is False and isinstance(report["total"], float)
+
+
+def test_per_network_values_equal_uniform_runs():
+    """An ensemble with its own lr, weight decay, clipping and lambda_fr per network: each network
+    trains exactly as in the same ensemble given its values for all networks."""
+    u, target, mask, _ = evidence_task(16)
+    lr, wd, clip, fr = [1e-2, 3e-2, 5e-3], [0.0, 1e-2, 0.0], [0.0, 0.1, 1.0], [0.0, 0.2, 0.05]
+
+    def train(**values):
+        model = ctrnn.CTRNN(dims=[1, 8, 2], ensemble_size=3, seed=0, device="cpu")
+        loss = {"lambda_fr": values.pop("fr")}
+        trainer = ctrnn.Trainer(model, loss=loss, **values)
+        for _ in range(3):
+            trainer.step(u, target, mask)
+        return model.parameters()
+
+    mixed = train(lr=ctrnn.per_network(lr), weight_decay=ctrnn.per_network(wd), clip=ctrnn.per_network(clip),
+                  fr={"per_network": fr})
+    for k in range(3):
+        alone = train(lr=lr[k], weight_decay=wd[k], clip=clip[k], fr=fr[k])
+        for name, value in mixed.items():
+            np.testing.assert_array_equal(value[k], alone[name][k], err_msg=f"{name} of network {k}")
+
+
+def test_bad_per_network_values_name_the_parameter():
+    model = ctrnn.CTRNN(dims=[1, 8, 2], ensemble_size=3, device="cpu")
+    with pytest.raises(TypeError, match=r"invalid lr: expected a real number or ctrnn.per_network.*got list"):
+        ctrnn.Trainer(model, lr=[0.1, 0.2, 0.3])  # a bare list would read as an array over neurons
+    with pytest.raises(ctrnn.InvalidArgument, match=r"invalid lr: .*3 values \(one per network\).*got 2 values"):
+        ctrnn.Trainer(model, lr=ctrnn.per_network([0.1, 0.2]))
+    with pytest.raises(ctrnn.InvalidArgument, match=r"invalid momentum: .*got -0.5 for network 2"):
+        ctrnn.Trainer(model, optimizer="sgd", momentum=ctrnn.per_network([0, 0.9, -0.5]))
+    with pytest.raises(ctrnn.InvalidArgument, match=r"invalid lambda_fr: .*got -1.0 for network 0"):
+        ctrnn.Trainer(model, loss={"lambda_fr": ctrnn.per_network([-1, 0, 0])})
+
+
+def test_first_network_reruns_a_network_alone():
+    """first_network=k: a one-network model starts from network k's weights of the ensemble with the
+    same seed (and draws its noise)."""
+    ensemble = ctrnn.CTRNN(dims=[1, 8, 2], ensemble_size=3, seed=5, biases="uniform", device="cpu")
+    alone = ctrnn.CTRNN(dims=[1, 8, 2], seed=5, biases="uniform", first_network=2, device="cpu")
+    for name, value in ensemble.parameters().items():
+        np.testing.assert_array_equal(value[2], alone.parameters()[name].reshape(value[2].shape), err_msg=name)
+    with pytest.raises(ctrnn.InvalidArgument, match="first_network"):
+        ctrnn.CTRNN(dims=[1, 8, 2], first_network=-1, device="cpu")
+
+
 def test_noise_and_modes():
     u = np.ones((10, 4, 1), dtype=np.float32)
     model = ctrnn.CTRNN(dims=[1, 8, 1], preact_noise=0.5, seed=0, device="cpu")
