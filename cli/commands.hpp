@@ -24,6 +24,7 @@ struct TrainOptions {
   std::string resume;       // CHECKPOINT
   std::string data, val_data;
   bool overwrite = false;
+  bool resume_or_start = false;  // continue --out's own checkpoint when it has one, else start fresh
 };
 
 struct EvalOptions {
@@ -55,7 +56,24 @@ struct ExportTaskOptions {
   bool overwrite = false;
 };
 
+struct SweepOptions {
+  std::string spec;   // SWEEP.json
+  std::string out;
+  std::string workers;  // number, parsed strictly; default: one per core
+  std::string device = "auto";
+  std::string ray;      // a Ray cluster's address: the Python package runs the sweep there
+};
+
+struct ExtractOptions {
+  std::string checkpoint;
+  std::string network;  // number, parsed strictly
+  std::string out;
+  bool overwrite = false;
+};
+
 int train_command(const TrainOptions& o);
+int sweep_command(const SweepOptions& o);
+int extract_command(const ExtractOptions& o);
 int eval_command(const EvalOptions& o);
 int info_command(const InfoOptions& o);
 int run_command(const RunOptions& o);

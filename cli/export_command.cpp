@@ -5,10 +5,10 @@
 #include "commands.hpp"
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
+#include "ctrnn/evaluation.hpp"
 #include "ctrnn/run_folder.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
-#include "evaluation.hpp"
 #include "options.hpp"
 
 namespace ctrnn::cli {

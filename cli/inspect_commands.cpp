@@ -16,10 +16,10 @@
 #include "ctrnn/config_json.hpp"
 #include "ctrnn/dataset.hpp"
 #include "ctrnn/error.hpp"
+#include "ctrnn/evaluation.hpp"
 #include "ctrnn/run_folder.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "ctrnn/train_config.hpp"
-#include "evaluation.hpp"
 #include "options.hpp"
 
 namespace ctrnn::cli {

@@ -48,6 +48,8 @@ int run_commands(int argc, char** argv) {
   t->add_option("--data", train.data, "training trials: safetensors with u (T,N,I), target (T,N,O), mask")->type_name("PATH");
   t->add_option("--val-data", train.val_data, "validation trials, same layout")->type_name("PATH");
   t->add_flag("--overwrite", train.overwrite, "replace a checkpoint already in the output folder");
+  t->add_flag("--resume-or-start", train.resume_or_start,
+              "continue the output folder's checkpoint when it has one (the config must describe its run), else start");
 
   EvalOptions eval;
   CLI::App* e = app.add_subcommand("eval", "loss and decision accuracy of a checkpoint in eval mode");
@@ -79,6 +81,21 @@ int run_commands(int argc, char** argv) {
   x->add_option("--seed", exporter.seed, "the trials' seed (default: the config's data seed)")->type_name("N");
   x->add_flag("--overwrite", exporter.overwrite, "replace an existing output file");
 
+  SweepOptions sweep;
+  CLI::App* s = app.add_subcommand("sweep", "train a sweep (a base config, a search space, seeds) packed into ensembles");
+  s->add_option("SWEEP", sweep.spec, "sweep spec JSON (base config, space, samples, seed, seeds, pack_size)")->required()->type_name("PATH");
+  s->add_option("--out", sweep.out, "the sweep's folder: sweep.json, packs/NNN/, results.csv")->required()->type_name("PATH");
+  s->add_option("--workers", sweep.workers, "packs trained at once (default: one per core); the cores' threads are split between them")->type_name("N");
+  s->add_option("--device", sweep.device, kDevice)->capture_default_str()->type_name("DEVICE");
+  s->add_option("--ray", sweep.ray, "run the packs as tasks on this Ray cluster (the Python package, pip install .[ray])")->type_name("ADDRESS");
+
+  ExtractOptions extract;
+  CLI::App* xn = app.add_subcommand("extract", "one network of an ensemble's checkpoint as a one-network checkpoint");
+  xn->add_option("CHECKPOINT", extract.checkpoint, "checkpoint written by a training run")->required()->type_name("PATH");
+  xn->add_option("--network", extract.network, "the network's index in the ensemble (0 .. E-1)")->required()->type_name("K");
+  xn->add_option("--out", extract.out, "output checkpoint (.safetensors)")->required()->type_name("PATH");
+  xn->add_flag("--overwrite", extract.overwrite, "replace an existing output file");
+
   FixedPointsCommand fixed_points;
   register_fixed_points_command(app, fixed_points);
 
@@ -109,6 +126,8 @@ int run_commands(int argc, char** argv) {
   if (e->parsed()) return eval_command(eval);
   if (i->parsed()) return info_command(info);
   if (r->parsed()) return run_command(run);
+  if (s->parsed()) return sweep_command(sweep);
+  if (xn->parsed()) return extract_command(extract);
   if (fixed_points.app->parsed()) return fixed_points.run();
   return export_task_command(exporter);
 }

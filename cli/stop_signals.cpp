@@ -42,13 +42,4 @@ StopSignals::~StopSignals() {
 
 int StopSignals::received() const { return g_received; }
 
-std::string signal_name(int signal) {
-  switch (signal) {
-    case SIGINT: return "SIGINT";
-    case SIGTERM: return "SIGTERM";
-    case SIGHUP: return "SIGHUP";
-    default: return "signal " + std::to_string(signal);
-  }
-}
-
 }  // namespace ctrnn::cli

@@ -18,7 +18,4 @@ class StopSignals {
   int received() const;  // 0, or the number of the first signal
 };
 
-// "SIGINT", "SIGTERM", "SIGHUP".
-std::string signal_name(int signal);
-
 }  // namespace ctrnn::cli

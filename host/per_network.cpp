@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ctrnn/error.hpp"
+#include "ctrnn/loss.hpp"
 #include "per_network_json.hpp"
 
 namespace ctrnn {
@@ -32,6 +33,15 @@ void PerNetwork::check_size(const std::string& name, int64_t E) const {
 void PerNetwork::refuse(const std::string& name, const std::string& expected, size_t e) const {
   const std::string value = json(values_[e]).dump();
   throw InvalidArgument(name, expected, per_network_ ? value + " for network " + std::to_string(e) : value);
+}
+
+const std::vector<std::string>& per_network_keys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k{"training.lr", "training.momentum", "training.weight_decay", "training.clip_grad_norm"};
+    for (const char* term : kLossTermNames) k.push_back(std::string("loss.lambda_") + term);
+    return k;
+  }();
+  return keys;
 }
 
 std::string to_json(const PerNetwork& v) { return detail::per_network_json(v).dump(); }

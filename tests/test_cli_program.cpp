@@ -28,6 +28,7 @@ using test::kSmallConfig;
 using test::TempDir;
 
 using test::run;
+using test::replaced;
 
 TEST(CliProgram, EveryHelpExitsZeroAndVersionPrintsTheVersion) {
   TempDir d;

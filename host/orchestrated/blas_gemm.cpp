@@ -89,6 +89,14 @@ class BlasOnOneThread {
     std::lock_guard<std::mutex> lock(mutex_);
     return active_ > 0 ? saved_ : CTRNN_OPENBLAS(openblas_get_num_threads)();
   }
+  // Sets the user's count: now, or when the products running now end.
+  static void set_user_count(int threads) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (active_ > 0)
+      saved_ = threads;
+    else
+      CTRNN_OPENBLAS(openblas_set_num_threads)(threads);
+  }
 
  private:
   static inline std::mutex mutex_;
@@ -174,6 +182,7 @@ void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t
 GemmCut blas_gemm_cut(int64_t M, int64_t N, int64_t K, int64_t batch) { return cut_of(M, N, K, batch); }
 
 int blas_thread_count() { return BlasOnOneThread::user_count(); }
+void set_blas_thread_count(int threads) { BlasOnOneThread::set_user_count(threads); }
 
 namespace {
 

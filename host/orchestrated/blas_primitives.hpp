@@ -41,6 +41,7 @@ struct GemmCut {
 };
 GemmCut blas_gemm_cut(int64_t M, int64_t N, int64_t K, int64_t batch);
 int blas_thread_count();                    // openblas_get_num_threads() as the user set it
+void set_blas_thread_count(int threads);    // openblas_set_num_threads(), process-wide
 std::string blas_description(int threads);  // "cpu (OpenBLAS 0.3.21, SkylakeX kernels, 2 threads)"
 
 struct BlasHostPrims : HostPrims {

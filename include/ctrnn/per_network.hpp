@@ -41,6 +41,11 @@ class PerNetwork {
   bool per_network_ = false;
 };
 
+// The training config's keys that take this form, as dotted paths ("training.lr",
+// "loss.lambda_fr"; network keys have no section): the one list of what may differ between the
+// networks of one ensemble, which a sweep packs by (sweep.hpp).
+const std::vector<std::string>& per_network_keys();
+
 // The config and checkpoint form: "0.01" or {"per_network":[0.01,0.02]} (JSON text; numbers
 // written to round-trip exactly).
 std::string to_json(const PerNetwork& v);

@@ -14,6 +14,7 @@ void bind_trainer(nanobind::module_& m);
 void bind_checkpoint(nanobind::module_& m);
 void bind_tasks(nanobind::module_& m);
 void bind_analysis(nanobind::module_& m);
+void bind_sweep(nanobind::module_& m);
 
 // A per-network value from Python: a number (every network) or {"per_network": [numbers]}
 // (ctrnn.per_network); anything else raises ctrnn.InvalidArgument naming `name`.

@@ -33,4 +33,5 @@ NB_MODULE(_core, m) {
   python::bind_checkpoint(m);
   python::bind_tasks(m);
   python::bind_analysis(m);
+  python::bind_sweep(m);
 }

@@ -14,7 +14,7 @@
 #include "ctrnn/checkpoint.hpp"
 #include "ctrnn/train_config.hpp"
 
-namespace ctrnn::cli {
+namespace ctrnn::detail {
 
 using RunFields = std::vector<std::pair<std::string, std::string>>;  // (field, value) in a fixed order
 
@@ -38,4 +38,4 @@ RunFields stored_identity(const Checkpoint& ck);
 // from the stored run's (fields missing from `current` are not compared).
 void check_same_run(const RunFields& stored, const RunFields& current, const std::string& what_differs);
 
-}  // namespace ctrnn::cli
+}  // namespace ctrnn::detail

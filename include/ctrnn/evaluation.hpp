@@ -1,6 +1,7 @@
 #pragma once
 // Evaluation of a network in eval mode (no noise): on a given batch, on a task's evaluation
-// trials, or on the validation trials during training without disturbing the run.
+// trials, or on the validation trials during training without disturbing the run. What
+// `ctrnn train` (train_run), `ctrnn eval` and a sweep's results report.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -8,7 +9,7 @@
 #include "ctrnn/tasks.hpp"
 #include "ctrnn/trainer.hpp"
 
-namespace ctrnn::cli {
+namespace ctrnn {
 
 // Batch index of evaluation data: far beyond any training step, so never a training batch.
 inline constexpr uint64_t kEvalBatchIndex = uint64_t(1) << 62;
@@ -34,4 +35,4 @@ Evaluation validate_during_training(Network& net, Trainer& trainer, const Task& 
 // "loss 0.0123 acc 0.91" for one network, or mean/min/max over an ensemble.
 std::string summarize(const std::vector<double>& loss, const std::vector<double>& accuracy);
 
-}  // namespace ctrnn::cli
+}  // namespace ctrnn

@@ -1,4 +1,4 @@
-#include "run_record.hpp"
+#include "training_run/run_record.hpp"
 
 #include <cstdio>
 #include <functional>
@@ -10,7 +10,7 @@
 #include "ctrnn/per_network.hpp"
 #include "ctrnn/safetensors.hpp"
 
-namespace ctrnn::cli {
+namespace ctrnn::detail {
 
 using nlohmann::json;
 
@@ -169,4 +169,4 @@ void check_same_run(const RunFields& stored, const RunFields& current, const std
   }
 }
 
-}  // namespace ctrnn::cli
+}  // namespace ctrnn::detail

@@ -1,4 +1,4 @@
-#include "evaluation.hpp"
+#include "ctrnn/evaluation.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -7,8 +7,7 @@
 
 #include "ctrnn/dataset.hpp"
 
-namespace ctrnn::cli {
-
+namespace ctrnn {
 
 Evaluation evaluate_batch(Network& net, Trainer& trainer, TaskBatch b, bool with_accuracy) {
   net.eval();
@@ -70,4 +69,4 @@ std::string summarize(const std::vector<double>& loss, const std::vector<double>
   return s;
 }
 
-}  // namespace ctrnn::cli
+}  // namespace ctrnn
