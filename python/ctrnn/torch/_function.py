@@ -69,7 +69,7 @@ class Engine:
         self.net.set_params([None if p is None else self.to_engine(k, p) for k, p in enumerate(params)], stream)
 
     def forward(self, x, params, training):
-        """The engine's forward on x with these parameters: y and r (see the module's docstring)."""
+        """The engine's forward on x with these parameters: y and r (shapes: this file's docstring)."""
         net = self.net
         if training:
             net.train()
