@@ -264,5 +264,21 @@ TEST(CliSweep, RayWithoutThePythonPackageSaysHowToInstallIt) {
   EXPECT_FALSE(fs::exists(s.dir / "S"));
 }
 
+// `train --resume-or-start`, what a pack runs: starts in an empty folder, continues the folder's own
+// checkpoint to the same bits as an uninterrupted run, and refuses a config of another run.
+TEST(CliSweep, TrainResumeOrStartContinuesOnlyTheSameRun) {
+  TempDir d;
+  const std::string cfg = d.write("c.json", kBase);
+  const std::string one = "OPENBLAS_NUM_THREADS=1";
+  ASSERT_EQ(run_cli("train " + cfg + " --out " + d.file("whole"), d.path, one).code, 0);
+  ASSERT_EQ(run_cli("train " + cfg + " --steps 3 --resume-or-start --out " + d.file("part"), d.path, one).code, 0);
+  const auto r = run_cli("train " + cfg + " --resume-or-start --out " + d.file("part"), d.path, one);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("steps 3 -> 6"), std::string::npos) << r.out;
+  EXPECT_EQ(params_of(d.file("part/checkpoint.safetensors")), params_of(d.file("whole/checkpoint.safetensors")));
+  const std::string other = d.write("other.json", test::replaced(kBase, "\"lr\": 0.01", "\"lr\": 0.02"));
+  expect_one_line_error(run("train " + other + " --resume-or-start --out " + d.file("part"), d), 2, "training.lr");
+}
+
 }  // namespace
 }  // namespace ctrnn
