@@ -87,5 +87,11 @@ int main(int argc, char** argv) {
        R"( "activation": "relu", "training": {"optimizer": "sgd", "momentum": 0.9, "weight_decay": 0.01,)"
        R"( "checkpoint_every": 0, "eval_batch_size": 16, "log_interval_s": 1}})");
   text(root / "train_config", "delayed_match.json", R"({"task": {"name": "delayed_match"}, "seed": 4, "ensemble_size": 3})");
+  text(root / "sweep_spec", "grid_and_draws.json",
+       R"({"base": {"task": {"name": "sine"}, "dims": [1, 4, 1], "training": {"steps": 2}},)"
+       R"( "space": {"training.lr": [0.01, 0.02], "dims": [[1, 4, 1], [1, 5, 1]], "loss.lambda_fr": {"uniform": [0, 1]},)"
+       R"( "tau": {"choice": [50, 100]}, "training.momentum": {"log_uniform": [0.1, 0.9]}},)"
+       R"( "samples": 2, "seed": 3, "seeds": 2, "pack_size": 3})");
+  text(root / "sweep_spec", "base_file.json", R"({"base": "base.json", "space": {"seed": [1, 2]}})");
   return 0;
 }

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-harnesses=(safetensors config_json train_config checkpoint run_inputs)
+harnesses=(safetensors config_json train_config checkpoint run_inputs sweep_spec)
 build=${CTRNN_SANITIZED_BUILD_DIR:-build-sanitized}
 scripts/sanitized-build.sh "${harnesses[@]/#/fuzz_}"
 findings="$build/fuzz-findings"

@@ -284,5 +284,54 @@ TEST(CliSweep, RayWithoutThePythonPackageSaysHowToInstallIt) {
   EXPECT_FALSE(fs::exists(s.dir / "S"));
 }
 
+// `train --resume-or-start`, what a pack runs: starts in an empty folder, continues the folder's own
+// checkpoint to the same bits as an uninterrupted run, and refuses a config of another run.
+TEST(CliSweep, TrainResumeOrStartContinuesOnlyTheSameRun) {
+  TempDir d;
+  const std::string cfg = d.write("c.json", kBase);
+  const std::string one = "OPENBLAS_NUM_THREADS=1";
+  ASSERT_EQ(run_cli("train " + cfg + " --out " + d.file("whole"), d.path, one).code, 0);
+  ASSERT_EQ(run_cli("train " + cfg + " --steps 3 --resume-or-start --out " + d.file("part"), d.path, one).code, 0);
+  const auto r = run_cli("train " + cfg + " --resume-or-start --out " + d.file("part"), d.path, one);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("steps 3 -> 6"), std::string::npos) << r.out;
+  EXPECT_EQ(params_of(d.file("part/checkpoint.safetensors")), params_of(d.file("whole/checkpoint.safetensors")));
+  const std::string other = d.write("other.json", test::replaced(kBase, "\"lr\": 0.01", "\"lr\": 0.02"));
+  expect_one_line_error(run("train " + other + " --resume-or-start --out " + d.file("part"), d), 2, "training.lr");
+}
+
+// A pack killed before its first checkpoint (metrics rows, no checkpoint) starts again; a pack
+// whose run fails (here its checkpoint path made a folder) is reported failed, with its error
+// line, in the sweep's output, outcome.txt and results.csv, and the sweep exits 1; the same
+// command retries it. Both end with the results of an uninterrupted sweep.
+TEST(CliSweep, APackWithoutCheckpointRestartsAndAFailedPackIsRetried) {
+  const Sweep s(R"({"base": "base.json", "space": {"dims": [[3, 12, 2], [3, 8, 2]]}})");
+  ASSERT_EQ(s.run("S", "--workers 1").code, 0);
+  const std::string whole = test::slurp(s.dir / "S/results.csv");
+  const fs::path pack = s.dir / "S/packs/001";
+  fs::remove(pack / "checkpoint.safetensors");
+  ASSERT_TRUE(fs::exists(pack / "metrics.csv"));
+  auto r = s.run("S", "--workers 1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("1 already done"), std::string::npos) << r.out;
+  EXPECT_EQ(test::slurp(s.dir / "S/results.csv"), whole);
+
+  fs::remove(pack / "checkpoint.safetensors");
+  fs::create_directories(pack / "checkpoint.safetensors");
+  r = s.run("S", "--workers 1");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("pack 001 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 failed"), std::string::npos) << r.out;
+  EXPECT_EQ(test::slurp(pack / "outcome.txt").rfind("failed: ", 0), 0u);
+  std::vector<std::string> status;
+  for (const auto& row : csv_rows(s.dir / "S/results.csv")) status.push_back(row.back());
+  EXPECT_EQ(status, (std::vector<std::string>{"status", "done", "failed"}));
+  fs::remove(pack / "checkpoint.safetensors");
+  r = s.run("S", "--workers 1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(pack / "outcome.txt"));
+  EXPECT_EQ(test::slurp(s.dir / "S/results.csv"), whole);
+}
+
 }  // namespace
 }  // namespace ctrnn

@@ -20,15 +20,19 @@ namespace {
 
 using nlohmann::json;
 
-// Network k's value wherever `j` holds a per-network list.
-json own_values(const json& j, int64_t k) {
-  if (j.is_object() && j.size() == 1 && j.contains("per_network") && j["per_network"].is_array())
-    return j["per_network"].at(size_t(k));
+// Network k's value wherever `j` holds a per-network list; `what` names the metadata entry.
+json own_values(const json& j, int64_t k, const std::string& what) {
+  if (j.is_object() && j.size() == 1 && j.contains("per_network") && j["per_network"].is_array()) {
+    if (size_t(k) >= j["per_network"].size())
+      throw InvalidArgument("CHECKPOINT", "per-network lists of one value per network in its " + what,
+                            detail::brief(j));
+    return j["per_network"][size_t(k)];
+  }
   json out = j;
   if (out.is_object()) {
-    for (auto& [key, v] : out.items()) v = own_values(v, k);
+    for (auto& [key, v] : out.items()) v = own_values(v, k, what);
   } else if (out.is_array()) {
-    for (auto& v : out) v = own_values(v, k);
+    for (auto& v : out) v = own_values(v, k, what);
   }
   return out;
 }
@@ -64,9 +68,10 @@ void extract_network(const std::string& checkpoint, int64_t network, const std::
     std::copy(all.data.begin() + network * per, all.data.begin() + (network + 1) * per, one.data.begin());
     f.put(name, one);
   }
-  const auto one_network = [&](const std::string& key, const std::string& text) {
-    json j = own_values(detail::parse_json_input(text, key), network);
-    if (j.is_object() && j.contains("ensemble_size")) {
+  const auto one_network = [&](const std::string& key, const std::string& text) {  // network's own values
+    json j = own_values(detail::parse_json_input(text, key), network, key);
+    if (!j.is_object()) throw InvalidArgument("CHECKPOINT", "an object as its '" + key + "' metadata", detail::brief(j));
+    if (j.contains("ensemble_size")) {
       j["ensemble_size"] = 1;
       j["first_network"] = global;
     }
@@ -74,13 +79,16 @@ void extract_network(const std::string& checkpoint, int64_t network, const std::
   };
   for (const char* key : {"config", "optimizer", "loss_weights"}) f.metadata[key] = one_network(key, f.metadata[key]).dump();
   json train_config = one_network("train_config", f.metadata["train_config"]);
-  train_config["ensemble_size"] = 1;
+  train_config["ensemble_size"] = 1;  // also where the config left it out
   train_config["first_network"] = global;
   f.metadata["train_config"] = train_config.dump(2);
-  for (const char* key : {"diverged", "last_loss"})
+  for (const char* key : {"diverged", "last_loss"})  // one entry per network, as load_checkpoint checked
     if (f.metadata.count(key)) {
       const json all = detail::parse_json_input(f.metadata[key], key);
-      f.metadata[key] = json::array({all.at(size_t(network))}).dump();
+      if (all.is_array() && all.size() == size_t(E))
+        f.metadata[key] = json::array({all[size_t(network)]}).dump();
+      else
+        f.metadata.erase(key);
     }
   // The run record of the config as it is now: `ctrnn train --resume` continues the file.
   const TrainConfig tc = parse_train_config(f.metadata["train_config"], ".");

@@ -119,10 +119,13 @@ json plan_json(const detail::SweepSpec& s) {
 json read_sweep_json(const std::string& out) {
   const std::string path = out + "/sweep.json";
   const json j = detail::parse_json_input(detail::read_text_file(path, "--out"), path);
-  if (!j.is_object() || j.value("format", "") != kFormat || !j.contains("spec") || !j.contains("packs"))
+  if (!j.is_object() || j.find("format") == j.end() || *j.find("format") != kFormat || !j.contains("spec") ||
+      !j.contains("packs"))
     refuse_folder(out, "holds a sweep.json that ctrnn sweep did not write");
-  if (j.value("format_version", 0) > kFormatVersion)
-    refuse_folder(out, "holds a sweep of a newer format (version " + j["format_version"].dump() + ")");
+  const json version = j.contains("format_version") ? j["format_version"] : json();
+  if (!version.is_number_integer() || version.get<int64_t>() > kFormatVersion)
+    refuse_folder(out, "holds a sweep.json of format version " + detail::brief(version) + " (this ctrnn reads " +
+                           std::to_string(kFormatVersion) + ")");
   return j;
 }
 

@@ -1,6 +1,7 @@
 // SWEEP.json: checked, normalized and planned into packs (docs/contract.md "Sweeps").
 #include "sweep/spec.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -20,7 +21,9 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-constexpr int64_t kMaxNetworks = int64_t(1) << 24;  // first_network + E <= 2^24 (Config::validate)
+// At most this many networks per sweep: planning and sweep.json grow with it (the engine's own
+// limit, first_network + E <= 2^24, is 16 times larger).
+constexpr int64_t kMaxNetworks = int64_t(1) << 20;
 const char* const kDrawn[] = {"uniform", "log_uniform", "choice"};
 const std::string kSpaceValue = "a non-empty list of values (a grid) or {\"uniform\": [lo, hi]}, "
                                 "{\"log_uniform\": [lo, hi]} or {\"choice\": [values]} (drawn)";
@@ -51,15 +54,6 @@ void set(json& j, const std::vector<std::string>& path, const json& value) {
     at = &(*at)[path[i]];
   }
   (*at)[path.back()] = value;
-}
-
-void erase(json& j, const std::vector<std::string>& path) {
-  json* at = &j;
-  for (size_t i = 0; i + 1 < path.size(); ++i) {
-    if (!at->is_object() || !at->contains(path[i])) return;
-    at = &(*at)[path[i]];
-  }
-  if (at->is_object()) at->erase(path.back());
 }
 
 // Relative file paths of a config (array files, the task's data files) made absolute, so that a
@@ -234,26 +228,26 @@ SweepSpec parse_sweep_spec(const std::string& spec_text, const std::string& base
   }
   const int64_t points = combinations * samples;
   if (combinations > kMaxNetworks || points > kMaxNetworks || points * seeds > kMaxNetworks)
-    throw InvalidArgument("space", "at most 2^24 networks (points x seeds)", "more");
+    throw InvalidArgument("space", "at most 2^20 networks (points x seeds)", "more");
 
   SweepSpec out;
   out.normalized = {{"base", base}, {"space", spec["space"]}, {"samples", samples},
                     {"seed", seed},  {"seeds", seeds},        {"pack_size", pack_size}};
   out.plan.parameters = names;
 
-  // Every point's config and values; its networks grouped by the config without per-network keys.
+  // Every point's values; its networks grouped by the values that are not per-network numbers
+  // (the base is the same for all). Configs are made per pack, not per point.
+  const auto is_packable = [](const std::string& name, const json& v) {
+    const auto& keys = per_network_keys();
+    return v.is_number() && std::find(keys.begin(), keys.end(), name) != keys.end();
+  };
   struct Member {
     int64_t point, seed;
-    const json* config;
   };
-  const size_t point_count = size_t(points);
-  std::vector<json> configs(point_count);
-  std::vector<std::vector<std::pair<std::string, std::string>>> values(point_count);
+  std::vector<std::vector<json>> values(static_cast<size_t>(points));  // in `names` order
   std::map<std::string, size_t> group_of;
   std::vector<std::vector<Member>> groups;
   for (int64_t point = 0; point < points; ++point) {
-    json& c = configs[size_t(point)];
-    c = base;
     std::map<std::string, json> at;
     int64_t rest = point / samples;  // the grid combination; the last parameter varies fastest
     for (size_t i = grid.size(); i-- > 0;) {
@@ -262,16 +256,14 @@ SweepSpec parse_sweep_spec(const std::string& spec_text, const std::string& base
       rest /= n;
     }
     for (size_t j = 0; j < drawn.size(); ++j) at[drawn[j].name] = draw(drawn[j], uint64_t(seed), uint64_t(point), j);
+    json key = json::array();
     for (const std::string& name : names) {
-      set(c, split_path(name), at[name]);
-      values[size_t(point)].emplace_back(name, at[name].dump());
+      values[size_t(point)].push_back(at[name]);
+      if (!is_packable(name, at[name])) key.push_back({name, at[name]});
     }
-    json key = c;  // numbers of per-network keys may differ within a pack; other values split packs
-    for (const std::string& k : per_network_keys())
-      if (const json* v = find(c, split_path(k)); v && v->is_number()) erase(key, split_path(k));
     const auto [it, added] = group_of.emplace(key.dump(), groups.size());
     if (added) groups.emplace_back();
-    for (int64_t s = 0; s < seeds; ++s) groups[it->second].push_back({point, s, &c});
+    for (int64_t s = 0; s < seeds; ++s) groups[it->second].push_back({point, s});
   }
 
   int64_t next = 0;
@@ -281,17 +273,16 @@ SweepSpec parse_sweep_spec(const std::string& spec_text, const std::string& base
       SweepPack pack;
       pack.index = int64_t(out.plan.packs.size());
       pack.dir = pack_folder(pack.index);
-      json c = *members[start].config;
-      for (const std::string& k : per_network_keys()) {
-        const auto path = split_path(k);
+      json c = base;
+      for (size_t i = 0; i < names.size(); ++i) {
+        // The networks' values: one for all, or (per-network numbers only, by the grouping) a list.
         std::vector<json> per;
         bool differ = false;
         for (size_t m = start; m < end; ++m) {
-          const json* v = find(*members[m].config, path);
-          per.push_back(v ? *v : json());
+          per.push_back(values[size_t(members[m].point)][i]);
           differ = differ || per.back() != per.front();
         }
-        if (differ) set(c, path, json{{"per_network", per}});
+        set(c, split_path(names[i]), differ ? json{{"per_network", per}} : per.front());
       }
       c["ensemble_size"] = int64_t(end - start);
       c["first_network"] = next;
@@ -303,7 +294,7 @@ SweepSpec parse_sweep_spec(const std::string& spec_text, const std::string& base
         n.seed = members[m].seed;
         n.pack = pack.index;
         n.index_in_pack = int64_t(m - start);
-        n.values = values[size_t(n.point)];
+        for (size_t i = 0; i < names.size(); ++i) n.values.emplace_back(names[i], values[size_t(n.point)][i].dump());
         pack.networks.push_back(std::move(n));
       }
       // Every pack's config must load, so that no bad spec is found after packs have run.

@@ -6,7 +6,8 @@
     trainer = ctrnn.Trainer(model, lr=1e-3)
     trainer.step(u, target, mask)                   # {"total": ..., "mse": ..., "grad_norm": ...}
 
-``python -m ctrnn`` (or ``ctrnn.info()``) says which backend, BLAS, threads and GPU it computes with.
+``python -m ctrnn`` (or ``ctrnn.info()``) says which backend, BLAS, threads and GPU it computes with;
+``ctrnn.sweep.run(spec, out)`` (``python -m ctrnn sweep``) runs a sweep, here or on a Ray cluster.
 """
 try:
     from . import _core
@@ -14,7 +15,7 @@ except ImportError as e:  # the extension's OpenBLAS is a package of its own (py
     if "openblas" in str(e):
         raise ImportError(f"{e}: ctrnn needs PyPI's OpenBLAS beside it (pip install scipy-openblas32)") from e
     raise
-from . import mask, tasks
+from . import mask, sweep, tasks
 from ._info import info
 from ._core import FileError, InvalidArgument, NonFiniteLoss, StateError
 from .model import CTRNN, Layer, load
@@ -36,5 +37,5 @@ def build_info():
     return {"version": __version__, "cuda": _core.cuda_version or None, "openblas": _core.openblas or None}
 
 
-__all__ = ["CTRNN", "Layer", "Trainer", "per_network", "load", "from_nn4n", "tasks", "mask", "info", "cuda_available", "build_info",
+__all__ = ["CTRNN", "Layer", "Trainer", "per_network", "load", "from_nn4n", "tasks", "mask", "sweep", "info", "cuda_available", "build_info",
            "InvalidArgument", "StateError", "NonFiniteLoss", "FileError"]
