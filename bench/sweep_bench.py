@@ -57,15 +57,19 @@ NETWORKS = len(LRS) * len(LAMBDAS_FR) * SEEDS
 TARGET_NN4N, TARGET_TRAIN = 20.0, 3.0
 
 
-def network_configs():
-    """One E = 1 config per network of the sweep: its values, and first_network = its index, so that it
-    draws its weights and noise as the sweep's network of that index does (the plan's order is
-    assumed to be the grid's, seeds innermost; the timing does not depend on it)."""
+def network_configs(folder):
+    """One E = 1 config per network of the sweep, from the library's plan (planned into `folder`): its
+    values and first_network = its number in the sweep, so that it trains exactly the sweep's network."""
+    import ctrnn
+
     configs = []
-    for k, (lr, fr, _) in enumerate(itertools.product(LRS, LAMBDAS_FR, range(SEEDS))):
-        c = json.loads(json.dumps(BASE))
-        c["training"]["lr"], c["loss"], c["first_network"] = lr, {"lambda_fr": fr}, k
-        configs.append(c)
+    for pack in ctrnn._core.plan_sweep(json.dumps(SPEC), str(folder), str(folder / "plan")):
+        for n in pack["networks"]:
+            c = json.loads(json.dumps(BASE))
+            c["training"]["lr"] = n["values"]["training.lr"]
+            c["loss"] = {"lambda_fr": n["values"]["loss.lambda_fr"]}
+            c["first_network"] = n["index"]
+            configs.append(c)
     return configs
 
 
@@ -98,7 +102,7 @@ def separate_runs(ctrnn, folder, parallel):
     threads = max(1, (os.cpu_count() or 1) // parallel)
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads)}
     jobs = []
-    for k, c in enumerate(network_configs()):
+    for k, c in enumerate(network_configs(folder)):
         path = folder / f"net{k}.json"
         path.write_text(json.dumps(c))
         jobs.append([ctrnn, "train", str(path), "--out", str(folder / f"net{k}"), "--device", "cpu"])
