@@ -10,8 +10,12 @@ What is timed, per training step: the loop an nn4n user writes,
 with model = nn4n 1.1.1's nn4n.model.CTRNN or ctrnn.torch.CTRNN, both CTRNN(dims=[4, H, 4]) with
 nn4n's defaults otherwise (relu, uniform weights, no biases, tau 100, dt 10, no noise, training
 mode) and torch.optim.Adam(lr=1e-3). At (64, 32, 100) also ctrnn.Trainer.step(u, target): the same
-step (forward, MSE, BPTT, Adam) inside the engine, numpy in and out. Sizes (H, B, T): (64, 32,
-100) and (256, 64, 200), I = O = 4 (bench/bench_common.hpp's).
+step (forward, MSE, BPTT, Adam) inside the engine, numpy in and out; and "torch's loop alone": the
+same loop over a module with ctrnn.torch's learned parameters whose forward is an autograd
+Function that computes nothing (it returns uninitialized outputs and gradients of the right
+shapes), i.e. what zero_grad, the module call, the autograd graph, MSE and torch's Adam cost
+without any network: the least any torch module's step can cost, to read ctrnn.torch's against.
+Sizes (H, B, T): (64, 32, 100) and (256, 64, 200), I = O = 4 (bench/bench_common.hpp's).
 
 One thread everywhere: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 set before OpenBLAS loads.
 Timing: wall-clock (--cpu-time: the process's CPU time, which on a machine busy with other work
@@ -68,6 +72,38 @@ def torch_loop(model, u, target):
     return step
 
 
+class _NoWork(torch.autograd.Function):
+    """y (zeros), r (uninitialized, as ctrnn.torch's before the engine writes it) of the right
+    shapes and zero gradients for the weights (zeros: garbage could hold denormals, which would
+    slow MSE and Adam down), none of them computed."""
+
+    @staticmethod
+    def forward(ctx, x, *weights):
+        ctx.set_materialize_grads(False)  # as ctrnn.torch: no zeros made for the unused rates
+        ctx.shapes = [w.shape for w in weights]
+        t, b = x.shape[0], x.shape[1]
+        return x.new_zeros(t, b, O_DIM), x.new_empty(t, b, weights[1].shape[0])
+
+    @staticmethod
+    def backward(ctx, gy, gr):
+        return (None, *(gy.new_zeros(shape) for shape in ctx.shapes))
+
+
+class TorchLoopAlone(torch.nn.Module):
+    """ctrnn.torch.CTRNN's learned parameters (dims=[4, H, 4], no biases: the three weights) around
+    _NoWork."""
+
+    def __init__(self, h):
+        super().__init__()
+        self.weights = torch.nn.ParameterList([torch.nn.Parameter(torch.zeros(h, I_DIM)),
+                                               torch.nn.Parameter(torch.zeros(h, h)),
+                                               torch.nn.Parameter(torch.zeros(O_DIM, h))])
+
+    def forward(self, x):
+        y, r = _NoWork.apply(x, *self.weights)
+        return y, [r]
+
+
 def contenders(size, nn4n_ctrnn):
     h, b, t = size
     gen = torch.Generator().manual_seed(11)
@@ -86,6 +122,7 @@ def contenders(size, nn4n_ctrnn):
         trainer = ctrnn.Trainer(ctrnn.CTRNN(dims=[I_DIM, h, O_DIM], seed=0, device="cpu"), lr=1e-3)
         u_np, target_np = u.numpy(), target.numpy()
         loops["ctrnn.Trainer.step"] = lambda: trainer.step(u_np, target_np)
+        loops["torch's loop alone"] = torch_loop(TorchLoopAlone(h), u, target)
     return loops
 
 
@@ -136,7 +173,7 @@ def main():
         print("torch_loop_bench:", line, flush=True)
 
     head = ["H", "B", "T", "nn4n", "ctrnn.torch", "nn4n / ctrnn.torch (target)", "ctrnn.Trainer.step",
-            f"ctrnn.torch / Trainer.step (target <= {TRAINER_TARGET})", "load"]
+            f"ctrnn.torch / Trainer.step (target <= {TRAINER_TARGET})", "torch's loop alone", "load"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
     for size in SIZES:
         load = os.getloadavg()[0]
@@ -144,11 +181,11 @@ def main():
         times = measure(contenders(size, nn4n_ctrnn), args.min_time, args.blocks, clock)
         for name, seconds in times.items():
             print(f"  {name:20s} {fmt_time(seconds):>10s} per step", flush=True)
-        ours, trainer = times.get("ctrnn.torch"), times.get("ctrnn.Trainer.step")
+        ours, trainer, alone = times.get("ctrnn.torch"), times.get("ctrnn.Trainer.step"), times.get("torch's loop alone")
         cells = [*map(str, size), fmt_time(times["nn4n"]), fmt_time(ours) if ours else "-",
                  f"{times['nn4n'] / ours:.2f} (>= {TARGETS[size]})" if ours else "-",
                  fmt_time(trainer) if trainer else "-", f"{ours / trainer:.2f}" if ours and trainer else "-",
-                 f"{load:.1f}-{os.getloadavg()[0]:.1f}"]
+                 fmt_time(alone) if alone else "-", f"{load:.1f}-{os.getloadavg()[0]:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
     context.append(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     table = "\n".join(lines)

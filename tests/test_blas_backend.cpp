@@ -29,15 +29,17 @@ using detail::Op;
 using test::BackendCase;
 
 // Shapes: tiny, odd, K = 0, and products large enough (> 2 x 2 MFLOP) for the backend to cut
-// into row blocks (M > N: {520, 40, 150}) or column blocks ({64, 300, 130}) on 2 and 3 threads,
-// one per batch item or several (batch 3 on 2 threads: 2 blocks each).
+// into row blocks (M > N: {520, 40, 150}), column blocks ({64, 300, 130}) or blocks of the sum
+// over K ({40, 40, 4096}; piece 0 takes beta C) on 2 and 3 threads, one per batch item or several
+// (batch 3 on 2 threads: 2 blocks each).
 TEST(BlasGemm, EqualsThePlainLoops) {
   int cases = 0;
   for (int threads : {1, 2, 3})
   for (Op ta : {Op::N, Op::T})
     for (Op tb : {Op::N, Op::T})
       for (const auto& s : std::vector<std::array<int64_t, 3>>{
-               {1, 1, 1}, {3, 7, 5}, {17, 9, 2}, {70, 65, 129}, {5, 3, 0}, {520, 40, 150}, {64, 300, 130}})
+               {1, 1, 1}, {3, 7, 5}, {17, 9, 2}, {70, 65, 129}, {5, 3, 0}, {520, 40, 150}, {64, 300, 130},
+               {40, 40, 4096}})
         for (int64_t pad : {0, 3})
           for (int variant = 0; variant < 3; ++variant) {
             const int64_t M = s[0], N = s[1], K = s[2], batch = variant == 0 ? 1 : 3;
@@ -58,13 +60,14 @@ TEST(BlasGemm, EqualsThePlainLoops) {
             BlasHostPrims(threads).gemm(ta, tb, M, N, K, 0.75f, A.data(), lda, sa, B.data(), ldb, sb, beta,
                                         C_blas.data(), ldc, sc, batch);
             // Rows of C outside the N columns (padding) are left alone by both; compare all.
-            // float32 sums of up to 150 products in different orders: 1e-5 of the scale.
+            // float32 sums of up to 4096 products in different orders: 1e-5 of the scale (a few
+            // hundred roundings of 6e-8 each at most, relative to the largest element).
             EXPECT_TRUE(test::close_to(C_blas, C_plain, 1e-5))
                 << "threads=" << threads << " ta=" << int(ta) << " tb=" << int(tb) << " M=" << M << " N=" << N
                 << " K=" << K << " pad=" << pad << " variant=" << variant;
             ++cases;
           }
-  EXPECT_EQ(cases, 3 * 4 * 7 * 2 * 3);
+  EXPECT_EQ(cases, 3 * 4 * 8 * 2 * 3);
 }
 
 class BlasBackend : public ::testing::TestWithParam<BackendCase> {};
@@ -114,10 +117,17 @@ INSTANTIATE_TEST_SUITE_P(Cases, BlasBackend, ::testing::ValuesIn(blas_cases()),
 // Every product gives the same bits on 1 to 4 threads: it is cut into pieces by its shape, and
 // the threads only choose who computes which piece. Shapes: the products of a step of E = 3
 // networks with B = 100, H = 112 (the recurrence, the weight gradient over K = T B = 400), which
-// a cut by thread count summed differently on 2 threads, and the row- and column-cut ones above.
+// a cut by thread count summed differently on 2 threads, and the row-, column- and sum-cut ones
+// (BlasGemm.CutsByShapeAtACostOfAFewPercent).
 TEST(BlasGemm, TheThreadCountDoesNotChangeOneBit) {
-  for (const auto& s : std::vector<std::array<int64_t, 4>>{
-           {100, 112, 112, 3}, {112, 112, 400, 3}, {112, 112, 400, 1}, {520, 40, 150, 1}, {64, 300, 130, 3}})
+  for (const auto& s : std::vector<std::array<int64_t, 4>>{{100, 112, 112, 3},
+                                                            {112, 112, 400, 3},
+                                                            {112, 112, 400, 1},
+                                                            {520, 40, 150, 1},
+                                                            {64, 300, 130, 3},
+                                                            {40, 40, 4096, 1},
+                                                            {40, 40, 4096, 3},
+                                                            {112, 112, 4096, 1}})
     for (Op ta : {Op::N, Op::T}) {
       const int64_t M = s[0], N = s[1], K = s[2], batch = s[3];
       const int64_t lda = ta == Op::N ? K : M, a_rows = ta == Op::N ? M : K;
@@ -133,6 +143,28 @@ TEST(BlasGemm, TheThreadCountDoesNotChangeOneBit) {
                                        << " ta=" << int(ta) << " threads=" << threads;
       }
     }
+}
+
+// The cut of each product (blas_gemm.cpp's cut_of): the pieces a shape gets, and along which
+// dimension. Those of a training step at (H, B, T) = (256, 64, 200), E = 1: the per-step product
+// B x H x H is cut in two blocks of columns (four, as before, repacked the B x H state three more
+// times per step: 16-44% of a one-thread step, bench/RESULTS.md); the weight gradient H x H over
+// K = T B in 16 blocks of the sum (blocks of columns would repack the H x T B rates each time).
+TEST(BlasGemm, CutsByShapeAtACostOfAFewPercent) {
+  using detail::blas_gemm_cut;
+  using detail::GemmCut;
+  const auto is = [](GemmCut c, GemmCut::Along along, int64_t pieces) {
+    return c.along == along && c.pieces == pieces;
+  };
+  EXPECT_TRUE(is(blas_gemm_cut(64, 256, 256, 1), GemmCut::Columns, 2));     // r_{t-1} W_hid, dv W_hid^T
+  EXPECT_TRUE(is(blas_gemm_cut(256, 256, 12800, 1), GemmCut::Depth, 16));   // dW_hid
+  EXPECT_TRUE(is(blas_gemm_cut(12800, 256, 4, 1), GemmCut::Rows, 8));       // u W_in over all steps
+  EXPECT_TRUE(is(blas_gemm_cut(40, 40, 4096, 1), GemmCut::Depth, 4));
+  EXPECT_TRUE(is(blas_gemm_cut(520, 40, 150, 1), GemmCut::Rows, 2));
+  EXPECT_TRUE(is(blas_gemm_cut(64, 300, 130, 1), GemmCut::Columns, 2));
+  EXPECT_EQ(blas_gemm_cut(32, 64, 64, 1).pieces, 1);        // 0.26 MFLOP: whole
+  EXPECT_EQ(blas_gemm_cut(64, 256, 256, 64).pieces, 1);     // an ensemble: cut by network only
+  EXPECT_EQ(blas_gemm_cut(1024, 1024, 51200, 1).pieces, 4);  // the partial sums' buffer (16 MiB) bounds it
 }
 
 // OpenBLAS runs on one thread while a product of ours runs and gets the user's count back after,

@@ -28,7 +28,6 @@ using test::kSmallConfig;
 using test::TempDir;
 
 using test::run;
-using test::replaced;
 
 TEST(CliProgram, EveryHelpExitsZeroAndVersionPrintsTheVersion) {
   TempDir d;

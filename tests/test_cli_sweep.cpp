@@ -136,6 +136,12 @@ TEST(CliSweep, ExtractedNetworkRetrainedAloneEqualsThePackedOne) {
   const auto alone = params_of(s.file("alone/checkpoint.safetensors"));
   ASSERT_EQ(extracted.size(), alone.size());
   for (const auto& [name, values] : extracted) EXPECT_EQ(values, alone.at(name)) << name;
+  // `train --resume` continues the extracted checkpoint as the config's own longer run.
+  const std::string one_thread = "OPENBLAS_NUM_THREADS=1";
+  const auto cont = run_cli("train --resume " + s.file("one.safetensors") + " --steps 9 --out " + s.file("cont"), s.d.path, one_thread);
+  ASSERT_EQ(cont.code, 0) << cont.err;
+  ASSERT_EQ(run_cli("train " + s.file("one.json") + " --steps 9 --out " + s.file("alone9"), s.d.path, one_thread).code, 0);
+  EXPECT_EQ(params_of(s.file("cont/checkpoint.safetensors")), params_of(s.file("alone9/checkpoint.safetensors")));
   // Its slice of the pack is what was extracted.
   const SafetensorsFile all = SafetensorsFile::read(pack);
   const std::vector<float> w = all.get<float>("params.w_hid").data;
@@ -278,6 +284,39 @@ TEST(CliSweep, TrainResumeOrStartContinuesOnlyTheSameRun) {
   EXPECT_EQ(params_of(d.file("part/checkpoint.safetensors")), params_of(d.file("whole/checkpoint.safetensors")));
   const std::string other = d.write("other.json", test::replaced(kBase, "\"lr\": 0.01", "\"lr\": 0.02"));
   expect_one_line_error(run("train " + other + " --resume-or-start --out " + d.file("part"), d), 2, "training.lr");
+}
+
+// A pack killed before its first checkpoint (metrics rows, no checkpoint) starts again; a pack
+// whose run fails (here its checkpoint path made a folder) is reported failed, with its error
+// line, in the sweep's output, outcome.txt and results.csv, and the sweep exits 1; the same
+// command retries it. Both end with the results of an uninterrupted sweep.
+TEST(CliSweep, APackWithoutCheckpointRestartsAndAFailedPackIsRetried) {
+  const Sweep s(R"({"base": "base.json", "space": {"dims": [[3, 12, 2], [3, 8, 2]]}})");
+  ASSERT_EQ(s.run("S", "--workers 1").code, 0);
+  const std::string whole = test::slurp(s.dir / "S/results.csv");
+  const fs::path pack = s.dir / "S/packs/001";
+  fs::remove(pack / "checkpoint.safetensors");
+  ASSERT_TRUE(fs::exists(pack / "metrics.csv"));
+  auto r = s.run("S", "--workers 1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("1 already done"), std::string::npos) << r.out;
+  EXPECT_EQ(test::slurp(s.dir / "S/results.csv"), whole);
+
+  fs::remove(pack / "checkpoint.safetensors");
+  fs::create_directories(pack / "checkpoint.safetensors");
+  r = s.run("S", "--workers 1");
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("pack 001 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 failed"), std::string::npos) << r.out;
+  EXPECT_EQ(test::slurp(pack / "outcome.txt").rfind("failed: ", 0), 0u);
+  std::vector<std::string> status;
+  for (const auto& row : csv_rows(s.dir / "S/results.csv")) status.push_back(row.back());
+  EXPECT_EQ(status, (std::vector<std::string>{"status", "done", "failed"}));
+  fs::remove(pack / "checkpoint.safetensors");
+  r = s.run("S", "--workers 1");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_FALSE(fs::exists(pack / "outcome.txt"));
+  EXPECT_EQ(test::slurp(s.dir / "S/results.csv"), whole);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <mutex>
+#include <vector>
 
 #include "orchestrated/blas_primitives.hpp"
 #include "orchestrated/openblas_api.hpp"
@@ -11,25 +12,56 @@ namespace {
 // Products below this many FLOPs per thread run on fewer threads (on one when small): a product
 // of 2 MFLOP takes ~20-40 us on one core, waking a second thread a few us.
 constexpr double kMinFlopsPerThread = double(1 << 21);
-// The cut of a product into pieces depends on its shape only (pieces_of), so every element of C
-// comes from the same OpenBLAS call, hence the same bits, whatever the thread count. OpenBLAS's
-// value of an element depends on the call's M and N, not only on its row and column (a product of
-// 100 x 112 x 112 cut into two calls of 56 columns differs in the last bits from one call), so a
-// cut by thread count changed the sums (issue 23). Pieces of at least 2 MFLOP and 32 rows or
-// columns (OpenBLAS's packing, once per piece, stays a few percent of the work); about 16 per
-// product in all, enough for 16 threads, cut into a power of two per item, so that 2, 4, 8 or 16
-// threads get equal shares.
+// The cut of a product into pieces depends on its shape only (cut_of), so every element of C
+// comes from the same OpenBLAS calls, summed in the same order, hence the same bits, whatever the
+// thread count. OpenBLAS's value of an element depends on the call's M and N, not only on its row
+// and column (a product of 100 x 112 x 112 cut into two calls of 56 columns differs in the last
+// bits from one call), so a cut by thread count changed the sums (issue 23).
+// A cut costs work on one thread: each piece packs its operands again. A cut of C's rows packs
+// op(B) (K x N) once more per extra piece, a cut of its columns op(A) (M x K); a cut of the sum
+// over K packs nothing twice but writes each extra piece's M x N partial product and adds it into
+// C (in piece order). cut_of takes the cheapest of the three and at most as many pieces as keep
+// that extra traffic at one float per kMinFlopsPerExtraFloat FLOPs (4-8% of the product on one
+// core: a float packed again costs about as much as 20-40 FLOPs of the sgemm kernel). Pieces of at
+// least 2 MFLOP and 32 rows, columns or terms; at most 16 per product in all, enough for 16
+// threads, a power of two per item, so that 2, 4, 8 or 16 threads get equal shares. Measured in
+// bench/RESULTS.md (issue 19's section on the cut).
 constexpr double kMinFlopsPerPiece = double(1 << 21);
+constexpr double kMinFlopsPerExtraFloat = 512;
 constexpr int64_t kMinPieceExtent = 32;
 constexpr int64_t kPiecesPerProduct = 16;
+// The partial products of a cut over K live in a buffer of the calling thread, at most this many
+// floats (16 MiB): a cut that needs more takes fewer pieces.
+constexpr int64_t kMaxPartialFloats = int64_t(1) << 22;
 
-int64_t pieces_of(int64_t M, int64_t N, int64_t K, int64_t batch) {
-  const double item_flops = 2.0 * double(M) * double(N) * double(K);
-  const int64_t limit = std::min({int64_t(std::min(item_flops / kMinFlopsPerPiece, 1e6)),
-                                  std::max(M, N) / kMinPieceExtent, (kPiecesPerProduct + batch - 1) / batch});
-  int64_t pieces = 1;
-  while (pieces * 2 <= limit) pieces *= 2;
-  return pieces;
+GemmCut cut_of(int64_t M, int64_t N, int64_t K, int64_t batch) {
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  const int64_t most = std::min(int64_t(std::min(flops / kMinFlopsPerPiece, 1e6)), (kPiecesPerProduct + batch - 1) / batch);
+  const auto power_of_two_below = [](int64_t limit) {
+    int64_t p = 1;
+    while (p * 2 <= limit) p *= 2;
+    return p;
+  };
+  GemmCut best;
+  double best_extra = 0;
+  for (GemmCut::Along along : {GemmCut::Rows, GemmCut::Columns, GemmCut::Depth}) {
+    const int64_t extent = along == GemmCut::Rows ? M : along == GemmCut::Columns ? N : K;
+    // Floats moved again per extra piece (see above).
+    const double per_piece = along == GemmCut::Rows      ? double(K) * double(N)
+                             : along == GemmCut::Columns ? double(M) * double(K)
+                                                          : 2.0 * double(M) * double(N);
+    int64_t limit = std::min(most, extent / kMinPieceExtent);
+    limit = std::min(limit, int64_t(1 + std::min(flops / (kMinFlopsPerExtraFloat * std::max(per_piece, 1.0)), 1e6)));
+    if (along == GemmCut::Depth) limit = std::min(limit, 1 + kMaxPartialFloats / std::max<int64_t>(M * N * batch, 1));
+    const int64_t pieces = power_of_two_below(limit);
+    const double extra = double(pieces - 1) * per_piece;
+    // More pieces first (parallelism), then less extra work; ties keep the earlier (rows, columns).
+    if (pieces > best.pieces || (pieces == best.pieces && pieces > 1 && extra < best_extra)) {
+      best = {along, pieces};
+      best_extra = extra;
+    }
+  }
+  return best;
 }
 
 // OpenBLAS on one thread while any product of ours runs (the pieces of a product run on the
@@ -94,32 +126,60 @@ void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t
                         int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
                         float* C, int64_t ldc, int64_t stride_c, int64_t batch) {
   if (M == 0 || N == 0 || batch == 0) return;
-  const int64_t pieces = pieces_of(M, N, K, batch);
+  const GemmCut cut = cut_of(M, N, K, batch);
+  const int64_t pieces = cut.pieces;
   const double flops = 2.0 * double(M) * double(N) * double(K) * double(batch);
   const int parts = int(std::max(1.0, std::min({double(threads), flops / kMinFlopsPerThread, double(batch * pieces)})));
-  // Each item cut into `pieces` blocks of C's rows (when M > N) or columns: every piece is a whole
-  // product over K, so each element of C is computed by one OpenBLAS call, the same on any thread.
-  const bool split_rows = M > N;
+  // A cut over K: piece 0 of an item computes alpha op(A) op(B) + beta C into C, pieces 1.. their
+  // alpha op(A) op(B) into partial (item i, piece q at ((i (pieces - 1) + q - 1) M N), added into C
+  // in piece order below.
+  thread_local std::vector<float> partial_buffer;
+  float* partial = nullptr;
+  if (cut.along == GemmCut::Depth && pieces > 1) {
+    partial_buffer.resize(std::max(partial_buffer.size(), size_t(batch * (pieces - 1) * M * N)));
+    partial = partial_buffer.data();
+  }
   const BlasOnOneThread one_thread;
   parallel_ranges(parts, batch * pieces, [&](int64_t p0, int64_t p1) {
     for (int64_t p = p0; p < p1; ++p) {
-      const int64_t i = p / pieces, q = p % pieces, extent = split_rows ? M : N;
+      const int64_t i = p / pieces, q = p % pieces;
+      const int64_t extent = cut.along == GemmCut::Rows ? M : cut.along == GemmCut::Columns ? N : K;
       const int64_t begin = extent * q / pieces, end = extent * (q + 1) / pieces;
       const float* a = A + i * stride_a;
       const float* b = B + i * stride_b;
       float* c = C + i * stride_c;
-      if (split_rows) {  // rows [begin, end) of op(A) and C
+      if (cut.along == GemmCut::Rows) {  // rows [begin, end) of op(A) and C
         a += ta == Op::N ? begin * lda : begin;
         c += begin * ldc;
         sgemm_one(ta, tb, end - begin, N, K, alpha, a, lda, b, ldb, beta, c, ldc);
-      } else {  // columns [begin, end) of op(B) and C
+      } else if (cut.along == GemmCut::Columns) {  // columns [begin, end) of op(B) and C
         b += tb == Op::N ? begin : begin * ldb;
         c += begin;
         sgemm_one(ta, tb, M, end - begin, K, alpha, a, lda, b, ldb, beta, c, ldc);
+      } else {  // terms [begin, end) of the sum: columns of op(A), rows of op(B)
+        a += ta == Op::N ? begin : begin * lda;
+        b += tb == Op::N ? begin * ldb : begin;
+        if (q == 0) sgemm_one(ta, tb, M, N, end - begin, alpha, a, lda, b, ldb, beta, c, ldc);
+        else sgemm_one(ta, tb, M, N, end - begin, alpha, a, lda, b, ldb, 0.0f, partial + (i * (pieces - 1) + q - 1) * M * N, N);
+      }
+    }
+  });
+  if (!partial) return;
+  // C += the partial products, in piece order for every element (rows of all items on the threads).
+  const int add_parts = int(std::max<int64_t>(1, std::min<int64_t>(threads, batch * M * N * (pieces - 1) / (int64_t(1) << 16))));
+  parallel_ranges(add_parts, batch * M, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t i = r / M, m = r % M;
+      float* c = C + i * stride_c + m * ldc;
+      for (int64_t q = 1; q < pieces; ++q) {
+        const float* part = partial + (i * (pieces - 1) + q - 1) * M * N + m * N;
+        for (int64_t n = 0; n < N; ++n) c[n] += part[n];
       }
     }
   });
 }
+
+GemmCut blas_gemm_cut(int64_t M, int64_t N, int64_t K, int64_t batch) { return cut_of(M, N, K, batch); }
 
 int blas_thread_count() { return BlasOnOneThread::user_count(); }
 void set_blas_thread_count(int threads) { BlasOnOneThread::set_user_count(threads); }

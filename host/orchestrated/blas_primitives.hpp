@@ -33,6 +33,13 @@ namespace ctrnn::detail {
 void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                         int64_t lda, int64_t stride_a, const float* B, int64_t ldb, int64_t stride_b, float beta,
                         float* C, int64_t ldc, int64_t stride_c, int64_t batch);
+// How blas_sgemm_batched cuts each item of a product of this shape (blas_gemm.cpp explains why and
+// at what cost): into `pieces` blocks of C's rows or columns, or of the sum over K.
+struct GemmCut {
+  enum Along { Rows, Columns, Depth } along = Rows;
+  int64_t pieces = 1;
+};
+GemmCut blas_gemm_cut(int64_t M, int64_t N, int64_t K, int64_t batch);
 int blas_thread_count();                    // openblas_get_num_threads() as the user set it
 void set_blas_thread_count(int threads);    // openblas_set_num_threads(), process-wide
 std::string blas_description(int threads);  // "cpu (OpenBLAS 0.3.21, SkylakeX kernels, 2 threads)"

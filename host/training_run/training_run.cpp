@@ -133,7 +133,10 @@ TrainRunResult train_run(const TrainRunOptions& o) {
   TrainingSettings& ts = tc.training;
   if (o.steps > 0) ts.steps = o.steps;
   if (o.log_every >= 0) ts.log_every = o.log_every;
-  const RunFolder out(o.out, resume, o.overwrite, o.out_option);
+  // resume_if_present without a checkpoint in the folder: metrics rows there are those of a start
+  // of this run killed before its first checkpoint, which this start writes again.
+  const bool fresh_start = o.resume_if_present && resume.empty();
+  const RunFolder out(o.out, resume, o.overwrite || fresh_start, o.out_option);
 #ifdef CTRNN_WITH_BLAS
   if (o.threads > 0) detail::set_blas_thread_count(o.threads);
 #endif

@@ -32,7 +32,8 @@ struct TrainRunOptions {
   // the same run (only steps, logging, checkpoint_every, eval_batch_size, validation data and
   // the folder may change; the first difference is named).
   std::string resume_from;
-  // Continue the output folder's own checkpoint when it has one, else start fresh: what a sweep
+  // Continue the output folder's own checkpoint when it has one, else start fresh (replacing a
+  // metrics.csv there: the rows of a start killed before its first checkpoint): what a sweep
   // needs to rerun a pack. Needs a config; ignored when `resume_from` is given.
   bool resume_if_present = false;
 

@@ -90,18 +90,22 @@ void bind_network_class(nb::module_& m, const char* name) {
            },
            nb::arg("u"), nb::arg("y"), nb::arg("r"), nb::arg("stream") = 0)
       .def("backward",
-           [](Net& n, const InArray& dy, std::optional<InArray> dr, const std::vector<OutArray>& grads,
+           [](Net& n, const InArray& dy, std::optional<InArray> dr, const std::vector<std::optional<OutArray>>& grads,
               uintptr_t stream, std::optional<OutArray> du) {
              if (grads.size() != kNumParamArrays)
-               throw InvalidArgument("gradients", std::to_string(kNumParamArrays) + " arrays (param_names order)",
+               throw InvalidArgument("gradients",
+                                     std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
                                      std::to_string(grads.size()));
              const View gy = to_view(dy, "dy");
              const View gr = dr ? to_view(*dr, "dr") : View{};
              const View gu = du ? to_view(*du, "du") : View{};
-             std::vector<View> views;
-             for (int k = 0; k < kNumParamArrays; ++k) views.push_back(to_view(grads[k], kParamNames[k]));
-             std::array<const View*, kNumParamArrays> out{};
-             for (int k = 0; k < kNumParamArrays; ++k) out[k] = &views[k];
+             std::array<View, kNumParamArrays> views;
+             std::array<const View*, kNumParamArrays> out{};  // None: that gradient is not written
+             for (int k = 0; k < kNumParamArrays; ++k)
+               if (grads[k]) {
+                 views[k] = to_view(*grads[k], kParamNames[k]);
+                 out[k] = &views[k];
+               }
              nb::gil_scoped_release release;
              n.backward(gy, dr ? &gr : nullptr, out, to_stream(stream), du ? &gu : nullptr);
            },

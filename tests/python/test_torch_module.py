@@ -138,6 +138,71 @@ def test_a_replay_in_keep_mode_starts_from_its_own_carried_state_and_restores_th
         torch.testing.assert_close(model(x)[0], twin(x)[0], rtol=0, atol=0)  # the later state was restored
 
 
+def test_every_forward_computes_with_the_parameters_current_values():
+    """The engine takes the parameters at every forward, whatever changed them since the last one:
+    an in-place edit (which bumps torch's version counter), an edit through .data (which does
+    not, as nn4n's own constraint code and many user scripts do), load_state_dict, an optimizer
+    step, or a new tensor put in as .data. Each forward is compared with a fresh model holding the
+    same values."""
+    model = CTRNN(dims=[I, H, O], activation="tanh", biases="uniform", init_state="learn", seed=21).eval()
+    x = inputs()
+
+    def check():
+        twin = CTRNN(dims=[I, H, O], activation="tanh", biases="uniform", init_state="learn", seed=22).eval()
+        twin.load_state_dict(model.state_dict())
+        with torch.no_grad():
+            torch.testing.assert_close(model(x)[0], twin(x)[0], rtol=0, atol=0)
+
+    model(x)  # the engine holds these values now
+    w = model.recurrent_layer.hidden_layer.weight
+    with torch.no_grad():
+        w.mul_(1.5)
+    check()
+    model.readout_layer.weight.data.add_(0.1)  # no version bump
+    check()
+    model.recurrent_layer.hidden_layer.bias.data[0] = 2.0
+    check()
+    other = CTRNN(dims=[I, H, O], activation="tanh", biases="uniform", init_state="learn", seed=23)
+    model.load_state_dict(other.state_dict())
+    check()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    model(x)[0].square().sum().backward()
+    optimizer.step()
+    check()
+    w.data = torch.randn(H, H, generator=torch.Generator().manual_seed(24)) * 0.3  # new storage
+    check()
+    model.recurrent_layer.hidden_state.data.fill_(0.3)
+    check()
+
+
+def test_outputs_are_not_views_and_gradients_come_in_the_parameters_layout():
+    model = CTRNN(dims=[I, H, O], activation="tanh", seed=25).eval()
+    y, [r] = model(inputs())
+    assert y._base is None and r._base is None  # editable in place like any other output
+    seen = {}
+    w = model.recurrent_layer.hidden_layer.weight
+    w.register_hook(lambda g: seen.setdefault("g", g))
+    (y.mul_(2).sum() + r.sum()).backward()
+    assert seen["g"].shape == w.shape and w.grad.shape == w.shape and w.grad.is_contiguous()
+    # the hook saw the same values that landed in .grad
+    torch.testing.assert_close(w.grad, seen["g"], rtol=0, atol=0)
+
+
+def test_a_frozen_parameter_gets_no_gradient_and_the_others_theirs():
+    x = inputs()
+    full = CTRNN(dims=[I, H, O], activation="tanh", biases="uniform", seed=26).eval()
+    frozen = CTRNN(dims=[I, H, O], activation="tanh", biases="uniform", seed=26).eval()
+    frozen.recurrent_layer.hidden_layer.weight.requires_grad_(False)
+    frozen.readout_layer.bias.requires_grad_(False)
+    for model in (full, frozen):
+        model(x)[0].square().sum().backward()
+    for (name, p), q in zip(full.named_parameters(), frozen.parameters()):
+        if not q.requires_grad:
+            assert q.grad is None, name
+        elif p.requires_grad:
+            torch.testing.assert_close(q.grad, p.grad, rtol=0, atol=0, msg=name)
+
+
 def test_training_mode_adds_noise_and_eval_mode_none():
     model = CTRNN(dims=[I, H, O], preact_noise=0.2, postact_noise=0.1, seed=6)
     x = inputs()

@@ -1,15 +1,21 @@
 """The engine as one autograd operation: forward runs the engine's forward pass, backward its BPTT.
 
-``run(engine, training, x, params, record)`` computes ``(y, r)``, y (E, T, B, O) and r (E, T, B,
-H), from inputs x (T, B, I) or (E, T, B, I) and the module's seven parameters in ParamArray order
-(w_in, w_hid, w_out as torch's (post, pre), b_in, b_hid, b_out, h0; each with a leading E axis for
-an ensemble; None for an array that is not learned, which the engine keeps at zero). The engine
-gets them at every forward (``set_params``: weights transposed to its pre x post on their device,
-biases and h0 read in place), so it never computes with a stale copy. With ``record`` the result
-carries an autograd node (``EngineFunction``) whose backward hands dL/dy and dL/dr to the engine's
-BPTT and returns dL/d(parameter) for every parameter that requires grad, and dL/dx when x does.
-The parameters are saved as torch's own operations save them: a backward after they were changed
-in place fails with torch's error.
+``run(engine, training, x, params, record)`` computes ``(y, r)`` from inputs x (T, B, I) or (E,
+T, B, I) and the module's seven parameters in ParamArray order (w_in, w_hid, w_out as torch's
+(post, pre), b_in, b_hid, b_out, h0; each with a leading E axis for an ensemble; None for an array
+that is not learned, which the engine keeps at zero): y (E, T, B, O) and r (E, T, B, H), or (T,
+B, O) and (T, B, H) for one network on a 3-D x (allocated so, not views: the caller may edit them
+in place). The engine gets the parameters at every forward (``set_params``: weights transposed to
+its pre x post on their device, biases and h0 read in place), so it never computes with a stale
+copy. (It does not skip an unchanged parameter: torch's version counter does not see an edit
+through ``.data``, which nn4n's own constraint code and its users make, so "unchanged" cannot be
+told safely; the hand-over costs a transposed copy of each weight, small beside a forward.) With
+``record`` the result carries an autograd node (``EngineFunction``) whose backward hands dL/dy and
+dL/dr to the engine's BPTT, which writes dL/d(parameter) only for the parameters that require grad
+(and dL/dx when x does); a weight's gradient goes back as the transposed view of the engine's
+array, which torch's gradient accumulation copies into ``.grad`` in the parameter's layout (or adds
+to it). The parameters are saved as torch's own operations save them: a backward after they were
+changed in place fails with torch's error.
 
 The engine keeps the trace of its last forward only. A backward whose forward is no longer the
 engine's last (two forwards, then the first's backward) replays that forward first: the same
@@ -20,6 +26,8 @@ import weakref
 
 import torch
 from torch.autograd.function import once_differentiable
+
+_WEIGHTS = 3  # w_in, w_hid, w_out: the first three arrays, transposed between torch and the engine
 
 
 class Engine:
@@ -33,6 +41,7 @@ class Engine:
         E, (I, H, O) = net.ensemble_size, net.dims
         self.E, self.I, self.H, self.O = E, I, H, O
         self.param_shapes = list(net.param_shapes().values())
+        self.keep = net.init_state == "keep"
 
     def new_trace(self):
         self._next += 1
@@ -41,34 +50,42 @@ class Engine:
     def to_engine(self, k, p):
         """Parameter k as the engine's array (param_shapes()[k]): a weight transposed to pre x post."""
         p = p.detach()
-        if k < 3:
-            p = p.transpose(-1, -2).contiguous()
+        if k < _WEIGHTS:
+            p = p.mT.contiguous()
         return p.reshape(self.param_shapes[k])
 
-    def to_param(self, k, g, shape):
-        """The engine's gradient of array k in the parameter's layout (`shape`)."""
-        if k < 3:
-            g = g.transpose(-1, -2).contiguous()
-        return g.reshape(shape)
+    def to_param(self, k, g):
+        """The engine's gradient of array k (param_shapes()[k]) in the parameter's layout: a view."""
+        if self.E == 1:
+            g = g[0]
+        return g.mT if k < _WEIGHTS else g
 
     def stream(self):
         if self.device.type == "cuda":
             return torch.cuda.current_stream(self.device).cuda_stream
         return 0
 
+    def set_params(self, params, stream):
+        self.net.set_params([None if p is None else self.to_engine(k, p) for k, p in enumerate(params)], stream)
+
     def forward(self, x, params, training):
-        """The engine's forward on x with these parameters: y (E, T, B, O), r (E, T, B, H)."""
+        """The engine's forward on x with these parameters: y and r (shapes: this file's docstring)."""
         net = self.net
         if training:
             net.train()
         else:
             net.eval()
         stream = self.stream()
-        net.set_params([None if p is None else self.to_engine(k, p) for k, p in enumerate(params)], stream)
+        self.set_params(params, stream)
         T, B = x.shape[-3], x.shape[-2]
-        y = torch.empty((self.E, T, B, self.O), dtype=x.dtype, device=x.device)
-        r = torch.empty((self.E, T, B, self.H), dtype=x.dtype, device=x.device)
-        net.forward(x.detach(), y, r, stream)
+        squeeze = self.E == 1 and x.dim() == 3  # one network, one input: y (T, B, O), r (T, B, H)
+        lead = () if squeeze else (self.E,)
+        y = torch.empty(lead + (T, B, self.O), dtype=x.dtype, device=x.device)
+        r = torch.empty(lead + (T, B, self.H), dtype=x.dtype, device=x.device)
+        if squeeze:
+            net.forward(x, y.unsqueeze(0), r.unsqueeze(0), stream)
+        else:
+            net.forward(x, y, r, stream)
         return y, r
 
 
@@ -82,8 +99,7 @@ class EngineFunction(torch.autograd.Function):
         ctx.call = engine.net.forward_calls
         # keep mode: the carried state this forward starts from, for a replay (a host copy; None
         # in the other modes, which carry nothing)
-        ctx.kept = engine.net.kept_state()
-        ctx.given = [p is not None for p in params]
+        ctx.kept = engine.net.kept_state() if engine.keep else None
         ctx.save_for_backward(x, *params)
         y, r = engine.forward(x, params, training)
         ctx.trace = engine.trace = engine.new_trace()
@@ -96,21 +112,23 @@ class EngineFunction(torch.autograd.Function):
         engine = ctx.engine()
         if engine is None:
             raise RuntimeError("ctrnn.torch: backward of a forward whose CTRNN has been deleted")
-        n_inputs = 3 + len(params)
         if gy is None and gr is None:
-            return (None,) * n_inputs
+            return (None,) * (3 + len(params))
         if engine.trace != ctx.trace:
             _replay(ctx, engine, x, params)
+        needs = ctx.needs_input_grad
         E, T, B = engine.E, x.shape[-3], x.shape[-2]
-        gy = torch.zeros((E, T, B, engine.O), dtype=x.dtype, device=x.device) if gy is None else gy.contiguous()
-        gr = None if gr is None else gr.contiguous()
-        grads = [torch.empty(shape, dtype=x.dtype, device=x.device) for shape in engine.param_shapes]
-        du = torch.empty(x.shape, dtype=x.dtype, device=x.device) if ctx.needs_input_grad[2] else None
+        if gy is None:
+            gy = torch.zeros((E, T, B, engine.O), dtype=x.dtype, device=x.device)
+        else:  # (T, B, O) for one network on a 3-D x: the engine's (1, T, B, O)
+            gy = gy.contiguous().view(E, T, B, engine.O)
+        if gr is not None:
+            gr = gr.contiguous().view(E, T, B, engine.H)
+        grads = [torch.empty(shape, dtype=x.dtype, device=x.device) if needs[3 + k] else None
+                 for k, shape in enumerate(engine.param_shapes)]
+        du = torch.empty(x.shape, dtype=x.dtype, device=x.device) if needs[2] else None
         engine.net.backward(gy, gr, grads, engine.stream(), du)
-        out = [None, None, du]
-        for k, p in enumerate(params):
-            out.append(engine.to_param(k, grads[k], p.shape) if ctx.needs_input_grad[3 + k] else None)
-        return tuple(out)
+        return (None, None, du, *(None if g is None else engine.to_param(k, g) for k, g in enumerate(grads)))
 
 
 def _replay(ctx, engine, x, params):
@@ -123,7 +141,7 @@ def _replay(ctx, engine, x, params):
         net.reset_state()
     else:
         net.set_kept_state(ctx.kept)
-    engine.forward(x, [p if given else None for p, given in zip(params, ctx.given)], ctx.training)
+    engine.forward(x, params, ctx.training)
     net.forward_calls = calls
     if kept is None:
         net.reset_state()

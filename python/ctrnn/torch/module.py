@@ -49,6 +49,8 @@ class LinearLayer(torch.nn.Module):
         self.register_buffer("sparsity_mask", sparsity_mask, persistent=False)
         self.register_buffer("ei_mask", ei_mask, persistent=False)
         self.register_buffer("plasticity_mask", plasticity_mask, persistent=False)
+        # whether a training forward projects the weight (the masks are the config's: fixed)
+        self.constrained = sparsity_mask is not None or ei_mask is not None
 
     def enforce_constraints(self):
         """nn4n's projection of the weight onto the masks, in place on its data (as nn4n: no
@@ -246,12 +248,14 @@ class CTRNN(torch.nn.Module):
         return [rl.input_layer, rl.hidden_layer, self.readout_layer]
 
     def _params(self):
-        """The seven parameters in the engine's order; None where an array is not learned."""
+        """The seven parameters in the engine's order; None where an array is not learned. Read
+        from the ``_parameters`` dicts at every call (``torch.func.functional_call`` swaps
+        entries there), without Module.__getattr__'s slower lookup: this runs at every forward."""
         rl = self.recurrent_layer
         layers = self.layers
-        out = [l.weight for l in layers]
-        out += [l.bias if l.bias_learned else None for l in layers]
-        out.append(rl.hidden_state if rl.init_state == "learn" else None)
+        out = [l._parameters["weight"] for l in layers]
+        out += [l._parameters["bias"] if l.bias_learned else None for l in layers]
+        out.append(rl._parameters["hidden_state"] if rl.init_state == "learn" else None)
         return out
 
     def forward(self, x):
@@ -260,7 +264,8 @@ class CTRNN(torch.nn.Module):
 
     def _enforce_constraints(self):
         for layer in self.layers:
-            layer.enforce_constraints()
+            if layer.constrained:
+                layer.enforce_constraints()
 
     def apply_plasticity(self):
         """Scales each weight's gradient by its plasticity mask, as nn4n does (call it between
@@ -290,9 +295,7 @@ class CTRNN(torch.nn.Module):
         """The engine of the parameters' dtype and device, holding their current values."""
         w = self.recurrent_layer.hidden_layer.weight
         engine = self._engine(w.dtype, w.device)
-        params = self._params()
-        engine.net.set_params([None if p is None else engine.to_engine(k, p) for k, p in enumerate(params)],
-                              engine.stream())
+        engine.set_params(self._params(), engine.stream())
         return engine
 
     def reset_state(self):
@@ -374,6 +377,4 @@ def _forward(model, x):
     params = model._params()
     record = torch.is_grad_enabled() and (x.requires_grad or any(p is not None and p.requires_grad for p in params))
     y, r = run(engine, model.training, x, params, record)
-    if x.dim() == 3 and model.ensemble_size == 1:
-        y, r = y[0], r[0]
     return y, [r]
