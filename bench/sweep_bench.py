@@ -57,15 +57,19 @@ NETWORKS = len(LRS) * len(LAMBDAS_FR) * SEEDS
 TARGET_NN4N, TARGET_TRAIN = 20.0, 3.0
 
 
-def network_configs():
-    """One E = 1 config per network of the sweep: its values, and first_network = its index, so that it
-    draws its weights and noise as the sweep's network of that index does (the plan's order is
-    assumed to be the grid's, seeds innermost; the timing does not depend on it)."""
+def network_configs(folder):
+    """One E = 1 config per network of the sweep, from the library's plan (planned into `folder`): its
+    values and first_network = its number in the sweep, so that it trains exactly the sweep's network."""
+    import ctrnn
+
     configs = []
-    for k, (lr, fr, _) in enumerate(itertools.product(LRS, LAMBDAS_FR, range(SEEDS))):
-        c = json.loads(json.dumps(BASE))
-        c["training"]["lr"], c["loss"], c["first_network"] = lr, {"lambda_fr": fr}, k
-        configs.append(c)
+    for pack in ctrnn._core.plan_sweep(json.dumps(SPEC), str(folder), str(folder / "plan")):
+        for n in pack["networks"]:
+            c = json.loads(json.dumps(BASE))
+            c["training"]["lr"] = n["values"]["training.lr"]
+            c["loss"] = {"lambda_fr": n["values"]["loss.lambda_fr"]}
+            c["first_network"] = n["index"]
+            configs.append(c)
     return configs
 
 
@@ -98,7 +102,7 @@ def separate_runs(ctrnn, folder, parallel):
     threads = max(1, (os.cpu_count() or 1) // parallel)
     env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads)}
     jobs = []
-    for k, c in enumerate(network_configs()):
+    for k, c in enumerate(network_configs(folder)):
         path = folder / f"net{k}.json"
         path.write_text(json.dumps(c))
         jobs.append([ctrnn, "train", str(path), "--out", str(folder / f"net{k}"), "--device", "cpu"])
@@ -133,7 +137,8 @@ def nn4n_step_time(CTRNN, networks=4, warmup=2, steps=10):
 
         def step(u, target, mask):
             optimizer.zero_grad(set_to_none=True)
-            y, states = model(u)
+            y, states = model(u)  # nn4n 1.1.1 returns the states as a list of one (T, B, H) tensor
+            states = states[0] if isinstance(states, (list, tuple)) else states
             m = mask if mask.dim() == 3 else mask.unsqueeze(-1)
             loss = (((y - target) ** 2) * m).sum() / (m.expand_as(y).sum())
             loss = loss + fr * states.mean(dim=(0, 1)).pow(2).mean()
@@ -173,22 +178,26 @@ def main():
     print("\n".join(lines), flush=True)
     for r in range(args.rounds):
         load = "%.1f" % os.getloadavg()[0]
+        step = nn4n_step_time(CTRNN)  # first: the cheapest, and a failure shows at once
+        print(f"round {r + 1}: nn4n {step * 1e3:.1f} ms per step", flush=True)
+        times = {}
         with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
-            tmp = Path(tmp)
-            folders = {name: tmp / name for name in ("sweep", "python", "parallel", "sequential")}
-            for f in folders.values():
-                f.mkdir()
-            t_sweep = ctrnn_sweep(ctrnn, folders["sweep"])
-            t_python = python_sweep(folders["python"]) if "python" not in args.skip else float("nan")
-            t_parallel = separate_runs(ctrnn, folders["parallel"], 2) if "parallel" not in args.skip else float("nan")
-            t_sequential = separate_runs(ctrnn, folders["sequential"], 1) if "sequential" not in args.skip else float("nan")
-            step = nn4n_step_time(CTRNN)
-            shutil.rmtree(tmp, ignore_errors=True)
-        t_nn4n = step * NETWORKS * STEPS
-        row = (f"| {r + 1} | {load} | {t_sweep:.1f} s | {t_python:.1f} s | {t_parallel:.1f} s | {t_sequential:.1f} s | "
-               f"{step * 1e3:.1f} ms ({t_nn4n:.0f} s, extrapolated) | {t_nn4n / t_sweep:.1f} "
-               f"(target {TARGET_NN4N:g}) | {t_parallel / t_sweep:.2f} (target {TARGET_TRAIN:g}) | "
-               f"{NETWORKS / t_sweep * 3600:.0f} | {os.getloadavg()[0]:.1f} |")
+            for name, fn in (("ctrnn sweep", lambda f: ctrnn_sweep(ctrnn, f)), ("python", python_sweep),
+                             ("parallel", lambda f: separate_runs(ctrnn, f, 2)),
+                             ("sequential", lambda f: separate_runs(ctrnn, f, 1))):
+                if name in args.skip:
+                    times[name] = float("nan")
+                    continue
+                folder = Path(tmp) / name.replace(" ", "_")
+                folder.mkdir()
+                times[name] = fn(folder)
+                print(f"round {r + 1}: {name} {times[name]:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+                shutil.rmtree(folder, ignore_errors=True)
+        t_sweep, t_nn4n = times["ctrnn sweep"], step * NETWORKS * STEPS
+        row = (f"| {r + 1} | {load} | {t_sweep:.1f} s | {times['python']:.1f} s | {times['parallel']:.1f} s | "
+               f"{times['sequential']:.1f} s | {step * 1e3:.1f} ms ({t_nn4n:.0f} s, extrapolated) | "
+               f"{t_nn4n / t_sweep:.1f} (target {TARGET_NN4N:g}) | {times['parallel'] / t_sweep:.2f} (target "
+               f"{TARGET_TRAIN:g}) | {NETWORKS / t_sweep * 3600:.0f} | {os.getloadavg()[0]:.1f} |")
         lines.append(row)
         print(row, flush=True)
     if args.out:

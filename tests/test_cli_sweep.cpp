@@ -156,6 +156,12 @@ TEST(CliSweep, ExtractedNetworkRetrainedAloneEqualsThePackedOne) {
   const auto alone = params_of(s.file("alone/checkpoint.safetensors"));
   ASSERT_EQ(extracted.size(), alone.size());
   for (const auto& [name, values] : extracted) EXPECT_EQ(values, alone.at(name)) << name;
+  // `train --resume` continues the extracted checkpoint as the config's own longer run.
+  const std::string one_thread = "OPENBLAS_NUM_THREADS=1";
+  const auto cont = run_cli("train --resume " + s.file("one.safetensors") + " --steps 9 --out " + s.file("cont"), s.d.path, one_thread);
+  ASSERT_EQ(cont.code, 0) << cont.err;
+  ASSERT_EQ(run_cli("train " + s.file("one.json") + " --steps 9 --out " + s.file("alone9"), s.d.path, one_thread).code, 0);
+  EXPECT_EQ(params_of(s.file("cont/checkpoint.safetensors")), params_of(s.file("alone9/checkpoint.safetensors")));
   // Its slice of the pack is what was extracted.
   const SafetensorsFile all = SafetensorsFile::read(pack);
   const std::vector<float> w = all.get<float>("params.w_hid").data;
