@@ -57,6 +57,34 @@ struct InitialRows {
   }
 };
 
+// The neuron loops of one row, as functions: GCC vectorizes them only when it may assume that
+// the arrays do not overlap, which it takes from __restrict on parameters (on the block-scope
+// pointers of a row loop it falls back to run-time overlap checks, and with seven arrays it gives
+// up on vectorizing: the forward step took 5x longer, a quarter of the train step at H = 256).
+template <Activation A>
+void noiseless_forward_row(int64_t H, const float* __restrict drive, const float* __restrict b_in,
+                           const float* __restrict b_hid, const float* __restrict alpha,
+                           const float* __restrict v_prev, float* __restrict v, float* __restrict r) {
+  for (int64_t h = 0; h < H; ++h) {
+    const float vt = (1.0f - alpha[h]) * v_prev[h] + alpha[h] * (drive[h] + (b_hid[h] + b_in[h]));
+    v[h] = vt;
+    r[h] = act<A>(vt);
+  }
+}
+
+template <Activation A, bool kGr, bool kNext, bool kReplace>
+void backward_row(int64_t H, float* __restrict dr, const float* __restrict gr, const float* __restrict alpha,
+                  const float* __restrict v, const float* __restrict dv_next, float* __restrict dv) {
+  for (int64_t h = 0; h < H; ++h) {
+    float d = dr[h];
+    if (kGr) d += gr[h];
+    const float carried = kNext ? dv_next[h] : 0.0f;  // added even when 0: -0 + 0 = +0, as the body
+    const float dvt = d * act_grad<A>(v[h]) + (1.0f - alpha[h]) * carried;
+    dv[h] = dvt;
+    if (kReplace) dr[h] = alpha[h] * dvt;
+  }
+}
+
 struct ForwardRows {
   const kernels::LeakyStepForward& s;
   int64_t begin, end;
@@ -75,11 +103,7 @@ struct ForwardRows {
       float* __restrict r = s.r + state;
       const float sigma_pre = s.sigma_pre[e], sigma_post = s.sigma_post[e];
       if (!(sigma_pre > 0.0f) && !(sigma_post > 0.0f)) {
-        for (int64_t h = 0; h < H; ++h) {
-          const float vt = (1.0f - alpha[h]) * v_prev[h] + alpha[h] * (drive[h] + (b_hid[h] + b_in[h]));
-          v[h] = vt;
-          r[h] = act<A>(vt);
-        }
+        noiseless_forward_row<A>(H, drive, b_in, b_hid, alpha, v_prev, v, r);
         continue;
       }
       // The draws of LeakyStepForward, element j0 + h of network e's stream for this step.
@@ -120,14 +144,7 @@ struct BackwardRows {
       const float* __restrict v = s.v + state;
       const float* __restrict dv_next = kNext ? s.dv_next + state : nullptr;
       float* __restrict dv = s.dv + state;
-      for (int64_t h = 0; h < H; ++h) {
-        float d = dr[h];
-        if (kGr) d += gr[h];
-        const float carried = kNext ? dv_next[h] : 0.0f;  // added even when 0: -0 + 0 = +0, as the body
-        const float dvt = d * act_grad<A>(v[h]) + (1.0f - alpha[h]) * carried;
-        dv[h] = dvt;
-        if (kReplace) dr[h] = alpha[h] * dvt;
-      }
+      backward_row<A, kGr, kNext, kReplace>(H, dr, gr, alpha, v, dv_next, dv);
     }
   }
   template <Activation A, bool kGr, bool kNext>
