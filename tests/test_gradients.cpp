@@ -204,6 +204,37 @@ TEST_P(Gradient, BpttMatchesFiniteDifferences) {
   RecordProperty("worst_relative_error", std::to_string(rep.worst_relative));
 }
 
+// An input array's gradient `grad` (the input x, the alphas) against central differences of the
+// probe objective: `perturb(problem, i, d)` adds d to entry i. Entries whose perturbed runs cross
+// an activation kink (`kinked`) are skipped and counted. h and the 1e-6 tolerance as in check_fd.
+struct ArrayFdReport {
+  double scale = 0, worst_relative = 0;  // max |grad|; max |fd - grad| / scale
+  int checked = 0, skipped = 0;
+};
+template <class Perturb>
+ArrayFdReport check_array_fd(const Problem& pb, const Params<double>& p0, bool kinked, const std::vector<double>& grad,
+                             Perturb perturb) {
+  const double h = 1e-6;
+  const auto base_signs = signs(pb.run(p0));
+  ArrayFdReport rep;
+  double err = 0;
+  for (double x : grad) rep.scale = std::max(rep.scale, std::abs(x));
+  for (size_t i = 0; i < grad.size(); ++i) {
+    Problem plus = pb, minus = pb;
+    perturb(plus, i, h);
+    perturb(minus, i, -h);
+    const Trace<double> tp = plus.run(p0), tm = minus.run(p0);
+    if (kinked && (signs(tp) != base_signs || signs(tm) != base_signs)) {
+      ++rep.skipped;
+      continue;
+    }
+    ++rep.checked;
+    err = std::max(err, std::abs((probe_objective(pb, tp) - probe_objective(pb, tm)) / (2 * h) - grad[i]));
+  }
+  rep.worst_relative = rep.scale > 0 ? err / rep.scale : err;
+  return rep;
+}
+
 // dL/du (docs/contract.md "Backward pass"): the reference's input gradient against central
 // differences of the same probe objective over every input entry, for a shared u (summed over
 // the networks) and a per-network u.
@@ -213,30 +244,13 @@ TEST_P(Gradient, InputGradientMatchesFiniteDifferences) {
   const Params<double> p0 = net.params();
   const Problem pb = make_problem(net, c);
   const Trace<double> base = pb.run(p0);
-  const auto base_signs = signs(base);
   const bool kinked = c.activation == Activation::ReLU || c.activation == Activation::ReTanh;
   std::vector<double> du(pb.u.size(), std::nan(""));
   reference::backward(p0, pb.dyn, pb.u.data(), pb.u_per_network, base, pb.gy.data(), pb.gr.data(), du.data());
-  // h and the 1e-6 tolerance as in check_fd.
-  const double h = 1e-6;
-  double scale = 0, err = 0;
-  int checked = 0, skipped = 0;
-  for (double x : du) scale = std::max(scale, std::abs(x));
-  for (size_t i = 0; i < pb.u.size(); ++i) {
-    Problem plus = pb, minus = pb;
-    plus.u[i] += h;
-    minus.u[i] -= h;
-    const Trace<double> tp = plus.run(p0), tm = minus.run(p0);
-    if (kinked && (signs(tp) != base_signs || signs(tm) != base_signs)) {
-      ++skipped;
-      continue;
-    }
-    ++checked;
-    err = std::max(err, std::abs((probe_objective(pb, tp) - probe_objective(pb, tm)) / (2 * h) - du[i]));
-  }
-  EXPECT_GT(scale, 0) << "an all-zero input gradient checks nothing";
-  EXPECT_LT(err / scale, 1e-6) << "du relative error " << err / scale;
-  EXPECT_GT(checked, 20 * skipped) << "too many entries skipped at activation kinks";
+  const ArrayFdReport rep = check_array_fd(pb, p0, kinked, du, [](Problem& q, size_t i, double d) { q.u[i] += d; });
+  EXPECT_GT(rep.scale, 0) << "an all-zero input gradient checks nothing";
+  EXPECT_LT(rep.worst_relative, 1e-6) << "du relative error " << rep.worst_relative;
+  EXPECT_GT(rep.checked, 20 * rep.skipped) << "too many entries skipped at activation kinks";
 }
 
 // dL/dalpha (E, H) of the reference (the gradient learnable time constants need): against central
@@ -251,30 +265,16 @@ TEST_P(Gradient, AlphaGradientMatchesFiniteDifferences) {
   const Params<double> p0 = net.params();
   const Problem pb = make_problem(net, c);
   const Trace<double> base = pb.run(p0);
-  const auto base_signs = signs(base);
   const bool kinked = c.activation == Activation::ReLU || c.activation == Activation::ReTanh;
   std::vector<double> dalpha(size_t(kE * kH), std::nan(""));
   reference::backward(p0, pb.dyn, pb.u.data(), pb.u_per_network, base, pb.gy.data(), pb.gr.data(), static_cast<double*>(nullptr),
                       dalpha.data());
-  const double h = 1e-6;
-  double scale = 0, err = 0;
-  int checked = 0, skipped = 0;
-  for (double x : dalpha) scale = std::max(scale, std::abs(x));
-  for (size_t i = 0; i < dalpha.size(); ++i) {
-    Problem plus = pb, minus = pb;
-    plus.dyn.alpha[i] += h;  // alpha = 1 (tau = dt) too: the map is smooth in alpha beyond 1
-    minus.dyn.alpha[i] -= h;
-    const Trace<double> tp = plus.run(p0), tm = minus.run(p0);
-    if (kinked && (signs(tp) != base_signs || signs(tm) != base_signs)) {
-      ++skipped;
-      continue;
-    }
-    ++checked;
-    err = std::max(err, std::abs((probe_objective(pb, tp) - probe_objective(pb, tm)) / (2 * h) - dalpha[i]));
-  }
-  EXPECT_GT(scale, 0) << "an all-zero alpha gradient checks nothing";
-  EXPECT_LT(err / scale, 1e-6) << "dalpha relative error " << err / scale;
-  EXPECT_GT(checked, 10 * skipped) << "too many entries skipped at activation kinks";
+  // alpha = 1 (tau = dt) too: the map is smooth in alpha beyond 1
+  const ArrayFdReport rep =
+      check_array_fd(pb, p0, kinked, dalpha, [](Problem& q, size_t i, double d) { q.dyn.alpha[i] += d; });
+  EXPECT_GT(rep.scale, 0) << "an all-zero alpha gradient checks nothing";
+  EXPECT_LT(rep.worst_relative, 1e-6) << "dalpha relative error " << rep.worst_relative;
+  EXPECT_GT(rep.checked, 10 * rep.skipped) << "too many entries skipped at activation kinks";
 }
 
 std::vector<GradCase> all_cases() {
