@@ -344,8 +344,11 @@ TEST(BlasFusedSteps, TransposeMovesEveryElement) {
       for (int64_t b = 0; b < batch; ++b)
         for (int64_t r = 0; r < rows; ++r)
           for (int64_t c = 0; c < cols; ++c)
-            ASSERT_EQ(std::memcmp(&dst[size_t(b * n + c * rows + r)], &src[size_t(b * n + r * cols + c)], sizeof(float)), 0)
-                << batch << "x" << rows << "x" << cols << " threads=" << threads << " at " << b << ", " << r << ", " << c;
+            ASSERT_EQ(std::memcmp(&dst[size_t(b * n + c * rows + r)], &src[size_t(b * n + r * cols + c)],
+                                  sizeof(float)),
+                      0)
+                << batch << "x" << rows << "x" << cols << " threads=" << threads << " at " << b << ", " << r
+                << ", " << c;
     }
 }
 

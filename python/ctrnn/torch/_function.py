@@ -6,9 +6,10 @@ T, B, I) and the module's seven parameters in ParamArray order (w_in, w_hid, w_o
 that is not learned, which the engine keeps at zero): y (E, T, B, O) and r (E, T, B, H), or (T,
 B, O) and (T, B, H) for one network on a 3-D x (allocated so, not views: the caller may edit them
 in place). The engine gets the parameters at every forward (``set_params``: weights transposed to
-its pre x post, biases and h0 read in place), so it never computes with a stale copy. (It does not skip an unchanged parameter: torch's version counter does not see an edit
-through ``.data``, which nn4n's own constraint code and its users make, so "unchanged" cannot be
-told safely; the hand-over costs a transposed copy of each weight, small beside a forward.) With
+its pre x post, biases and h0 read in place), so it never computes with a stale copy. (It does
+not skip an unchanged parameter: torch's version counter does not see an edit through ``.data``,
+which nn4n's own constraint code and its users make, so "unchanged" cannot be told safely; the
+hand-over costs a transposed copy of each weight, small beside a forward.) With
 ``record`` the result carries an autograd node (``EngineFunction``) whose backward hands dL/dy and
 dL/dr to the engine's BPTT, which writes dL/d(parameter) only for the parameters that require grad
 (and dL/dx when x does). The parameters are saved as torch's own operations save them: a backward
