@@ -117,6 +117,12 @@ inline Problem make_problem(const BackendCase& c) {
   return p;
 }
 
+// The network's alpha (a parameter) from the config's tau, after a test changed the tau.
+inline void alpha_from_config(Problem& p) {
+  const std::vector<double> alpha = p.config.alpha();
+  p.params.alpha.assign(alpha.begin(), alpha.end());
+}
+
 // The state every backend test starts from: the problem's constraints, then its parameters.
 inline void load_problem(detail::Backend<float>& b, const Problem& p) {
   b.set_constraints(p.constraints);
@@ -401,6 +407,7 @@ inline Problem with_per_network_dynamics(Problem p, const BackendCase& c) {
   p.config.tau = TimeConstants::each_network_neuron(tau);
   if (c.noise) p.config.preact_noise = PerNetwork::each(pre), p.config.postact_noise = PerNetwork::each(post);
   p.config.validate();
+  alpha_from_config(p);
   return p;
 }
 
@@ -643,6 +650,7 @@ void expect_network_k_equals_its_one_network_run(MakeBackend&& make, bool tau_pe
   p.config.preact_noise = PerNetwork::each({0.3, 0, 0.1});
   p.config.postact_noise = PerNetwork::each({0.05, 0.02, 0});
   p.config.validate();
+  alpha_from_config(p);
   OptimizerConfig mixed;
   mixed.lr = PerNetwork::each({1e-2, 3e-2, 5e-3});
   mixed.weight_decay = PerNetwork::each({0, 1e-2, 1e-3});

@@ -253,7 +253,8 @@ class CTRNN(torch.nn.Module):
         return [rl.input_layer, rl.hidden_layer, self.readout_layer]
 
     def _params(self):
-        """The seven parameters in the engine's order; None where an array is not learned. Read
+        """The engine's parameters in its order; None where an array is not learned (alpha: the
+        engine's own, dt / tau; this module does not learn it). Read
         from the ``_parameters`` dicts at every call (``torch.func.functional_call`` swaps
         entries there), without Module.__getattr__'s slower lookup: this runs at every forward."""
         rl = self.recurrent_layer
@@ -261,6 +262,7 @@ class CTRNN(torch.nn.Module):
         out = [l._parameters["weight"] for l in layers]
         out += [l._parameters["bias"] if l.bias_learned else None for l in layers]
         out.append(rl._parameters["hidden_state"] if rl.init_state == "learn" else None)
+        out.append(None)  # alpha
         return out
 
     def forward(self, x):
