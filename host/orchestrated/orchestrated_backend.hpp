@@ -766,7 +766,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   std::string key(const char* part, const Shape& sh, const ForwardArgs<float>& a) const {
     std::string k = key(part, sh);
     append(k, a.initial), append(k, a.keep_final_state), append(k, a.seed);
-    append(k, a.dynamics.activation);  // alpha and the sigmas: in the dynamics buffer
+    append(k, a.dynamics.activation);  // the sigmas: in the dynamics buffer; alpha: a parameter
     return k;
   }
   std::string key(const char* part, const Shape& sh, const LossArgs<float>& l) const {
