@@ -131,7 +131,8 @@ int sweep_command(const SweepOptions& o) {
   if (!in || !fs::is_regular_file(o.spec))
     throw InvalidArgument("SWEEP.json", "a readable sweep spec file", "'" + o.spec + "'");
   const std::string base_dir = fs::path(o.spec).parent_path().empty() ? "." : fs::path(o.spec).parent_path().string();
-  const SweepPlan plan = plan_sweep(text.str(), base_dir, o.out);
+  SweepFolderLock lock;  // held until the sweep ends: a second sweep into o.out is refused
+  const SweepPlan plan = plan_sweep(text.str(), base_dir, o.out, &lock);
 
   // What the folder already holds: finished packs are skipped, a failed one is tried again.
   const std::vector<SweepResult> before = collect_sweep(o.out);

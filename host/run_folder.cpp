@@ -14,6 +14,7 @@
 
 #include "ctrnn/checkpoint.hpp"
 #include "ctrnn/error.hpp"
+#include "folder_lock.hpp"
 
 namespace ctrnn {
 
@@ -21,7 +22,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kLockName = ".ctrnn.lock";
+using detail::kFolderLockName;
+using detail::lock_file;
 
 // Why `path` cannot be used, in words ("a file in the path: 'a/b'", "a loop of symbolic
 // links"), from the error of the call that failed on it; empty when nothing is wrong with it.
@@ -68,9 +70,16 @@ const char* kind_of(mode_t m) {
   return S_ISDIR(m) ? "a folder" : S_ISLNK(m) ? "a symbolic link" : S_ISFIFO(m) ? "a pipe" : "a device or socket";
 }
 
-// Takes the exclusive lock of `lock_path` without waiting; -1 (and the file closed) when another
-// process holds it. `create`: make the lock file when missing.
-int lock(const std::string& lock_path, bool create) {
+[[noreturn]] void refuse_locked(const std::string& option, const std::string& dir) {
+  throw InvalidArgument(option, "a folder no other run is using",
+                        quoted(dir) + ", locked by another ctrnn run (" + dir + "/" + kFolderLockName + ")");
+}
+
+}  // namespace
+
+namespace detail {
+
+int lock_file(const std::string& lock_path, bool create) {
   const int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
   if (fd < 0) return -2;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -80,12 +89,7 @@ int lock(const std::string& lock_path, bool create) {
   return fd;
 }
 
-[[noreturn]] void refuse_locked(const std::string& option, const std::string& dir) {
-  throw InvalidArgument(option, "a folder no other run is using",
-                        quoted(dir) + ", locked by another ctrnn run (" + dir + "/" + kLockName + ")");
-}
-
-}  // namespace
+}  // namespace detail
 
 RunFolder::RunFolder(const std::string& dir, const std::string& resumed, bool overwrite, const std::string& option)
     : dir_(dir) {
@@ -101,7 +105,7 @@ RunFolder::RunFolder(const std::string& dir, const std::string& resumed, bool ov
     if (ec) refuse_path(option, expected, dir, "cannot be created: " + path_problem(dir, ec.value()));
   }
   if (::access(dir.c_str(), W_OK | X_OK) != 0) refuse_path(option, expected, dir, "not writable: " + path_problem(dir, errno));
-  lock_fd_ = lock(dir + "/" + kLockName, true);
+  lock_fd_ = lock_file(dir + "/" + kFolderLockName, true);
   if (lock_fd_ == -1) refuse_locked(option, dir);
   if (lock_fd_ < 0) refuse_path(option, expected, dir, "cannot create its lock file: " + path_problem(dir, errno));
   try {
@@ -155,7 +159,7 @@ OutputFile::OutputFile(const std::string& path, const std::string& option, bool 
   if (::access(folder.c_str(), W_OK | X_OK) != 0)
     refuse_path(option, "a file in a writable folder", path, "its folder " + quoted(folder) + ": " + path_problem(folder, errno));
   // A run folder's lock (present only in folders a run has used): held while this file is written.
-  lock_fd_ = lock(folder + "/" + kLockName, false);
+  lock_fd_ = lock_file(folder + "/" + kFolderLockName, false);
   if (lock_fd_ == -1) refuse_locked(option, folder);
   existed_ = m != 0;
   if (existed_ && !overwrite) {

@@ -20,6 +20,7 @@
 
 extern char** environ;
 
+#include "ctrnn/dataset.hpp"
 #include "test_util.hpp"
 
 namespace ctrnn::test {
@@ -31,6 +32,15 @@ inline const char* const kSmallConfig = R"({
   "training": {"steps": 6, "batch_size": 4, "lr": 0.01, "checkpoint_every": 3, "eval_batch_size": 16}
 })";
 
+// A data file for kSmallConfig's dims (I = 3, O = 2): 6 steps of 8 trials of constant u and
+// target, written to `path`; returns the path.
+inline std::string write_small_data(const std::string& path) {
+  DataSet data;
+  data.u = Tensor<float>({6, 8, 3}, std::vector<float>(144, 0.25f));
+  data.target = Tensor<float>({6, 8, 2}, std::vector<float>(96, 1.0f));
+  data.write(path);
+  return path;
+}
 
 struct CliResult {
   int code;

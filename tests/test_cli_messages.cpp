@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "cli_util.hpp"
-#include "ctrnn/dataset.hpp"
 #include "ctrnn/safetensors.hpp"
 #include "test_util.hpp"
 
@@ -68,10 +67,7 @@ TEST(CliMessages, AHugeValueIsNotEchoedBackWhole) {
 // would be ignored, so it is refused.
 TEST(CliMessages, EvalBatchOnADataFileIsRefused) {
   TempDir d;
-  DataSet data;
-  data.u = Tensor<float>({6, 8, 3}, std::vector<float>(144, 0.25f));
-  data.target = Tensor<float>({6, 8, 2}, std::vector<float>(96, 1.0f));
-  data.write(d.file("data.safetensors"));
+  test::write_small_data(d.file("data.safetensors"));
   const std::string cfg = d.write("c.json", kSmallConfig);
   ASSERT_EQ(run("train " + cfg + " --steps 2 --out " + d.file("builtin"), d).code, 0);
   ASSERT_EQ(run("train " + cfg + " --data " + d.file("data.safetensors") + " --steps 2 --out " + d.file("fromdata"), d).code, 0);

@@ -162,10 +162,7 @@ TEST(CliRuns, LastGoodCheckpointOfAResumedRunExists) {
 // --resume CK --data NEW continues a run whose data file has moved: the old path is never read.
 TEST(CliRuns, ResumeWithTheDataFileMoved) {
   TempDir d;
-  DataSet data;
-  data.u = Tensor<float>({6, 8, 3}, std::vector<float>(144, 0.25f));
-  data.target = Tensor<float>({6, 8, 2}, std::vector<float>(96, 1.0f));
-  data.write(d.file("old.safetensors"));
+  test::write_small_data(d.file("old.safetensors"));
   ASSERT_EQ(run("train " + d.write("c.json", kSmallConfig) + " --data " + d.file("old.safetensors") + " --steps 2 --out " +
                     d.file("o"),
                 d)

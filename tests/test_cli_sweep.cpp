@@ -1,6 +1,7 @@
 // `ctrnn sweep` and `ctrnn extract`, run as a user runs them: a 24-network sweep over two pack
 // shapes, a network extracted and retrained alone bit for bit, a sweep killed (SIGKILL) during a
-// pack and rerun equal to an uninterrupted one, bad specs and a folder of another sweep refused.
+// pack and rerun equal to an uninterrupted one, bad specs, a folder of another sweep and a folder
+// another sweep is running in refused.
 #include <fcntl.h>
 #include <sys/file.h>
 
@@ -242,6 +243,21 @@ TEST(CliSweep, AFolderOfAnotherSweepIsRefusedNamingTheDifference) {
   fs::create_directories(s.dir / "stray");
   std::ofstream(s.dir / "stray/file.txt") << "x";
   expect_one_line_error(s.run("stray"), 2, "no sweep.json");
+}
+
+// A sweep into a folder another sweep is running in (here: this process holds its lock) is refused
+// before anything is written, so two processes never run the same packs at once; once the lock is
+// let go, the same command runs.
+TEST(CliSweep, ASecondSweepIntoAFolderInUseIsRefused) {
+  const Sweep s;
+  SweepFolderLock other;
+  other.acquire(s.file("S"));
+  const auto before = test::folder_contents(s.dir / "S");
+  expect_one_line_error(s.run("S"), 2, "locked by another ctrnn sweep");
+  EXPECT_EQ(test::folder_contents(s.dir / "S"), before);
+  other.release();
+  const auto r = s.run("S");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
 }
 
 // A network with an absurd learning rate diverges alone (status diverged, the others done); a

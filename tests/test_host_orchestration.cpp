@@ -488,5 +488,34 @@ TEST(HostOrchestrationDeviceArguments, EqualHostArgumentsWithoutTransfers) {
   for (int k = 0; k < kNumParamArrays; ++k) EXPECT_EQ(*pa.arrays()[k], *pb.arrays()[k]) << kParamNames[k];
 }
 
+// A loss of a forward whose u is in device memory, with its target on the host (Trainer::evaluate
+// with a CUDA u and a numpy target, then backward): the loss's upload carries the target alone and
+// leaves the u the forward copied into the arena as it is, so that BPTT's dW_in and dL/du read it.
+// (The upload once spanned the arena from the coefficients to the target's end, and wrote u's
+// bytes back from a host image that never held this u.)
+TEST(HostOrchestrationDeviceArguments, LossWithHostTargetKeepsDeviceInputs) {
+  BackendCase c = small_case(5, 3);
+  c.E = 2, c.activation = Activation::Tanh, c.biases = true;
+  const test::Problem p = test::make_problem(c);
+  OrchestratedBackend<HostPrims> host(p.config, true), mixed(p.config, true);
+  for (auto* b : {&host, &mixed}) test::load_problem(*b, p);
+  const auto f = test::forward_args(c, p, 1, detail::InitialState::H0, false);
+  auto f_dev = f;
+  f_dev.u.memory = detail::Memory::Device;
+  const auto l = test::loss_args(c, p, p.target);
+  host.forward(f);
+  mixed.forward(f_dev);
+  EXPECT_EQ(host.loss(l), mixed.loss(l));  // the target from the host in both
+  const int64_t n_u = int64_t(p.u.size());
+  std::vector<float> du_host = test::poisoned(n_u), du_mixed = test::poisoned(n_u);
+  host.backward(p.gy.data(), p.gr.data(), du_host.data());
+  mixed.backward(p.gy.data(), p.gr.data(), du_mixed.data());
+  EXPECT_EQ(du_host, du_mixed);
+  Gradients<float> g_host, g_mixed;
+  host.read_gradients(g_host);
+  mixed.read_gradients(g_mixed);
+  for (int k = 0; k < kNumParamArrays; ++k) EXPECT_EQ(*g_host.arrays()[k], *g_mixed.arrays()[k]) << kParamNames[k];
+}
+
 }  // namespace
 }  // namespace ctrnn

@@ -173,7 +173,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     reserve([&](auto&& need) { forward_buffers(sh, a.keep_final_state, need); }, sh);
     begin_forward();
     set_dynamics(a.dynamics);
-    upload_inputs(sh, a, nullptr, OptimizerConfig{}, 0, sh.off_target);
+    upload_inputs(sh, a, nullptr, OptimizerConfig{}, 0);
     graph(key("forward", sh, a) + plan_key(plan), [&] { forward_sequence(sh, a, plan); });
     end_forward(sh, a);
     plan_ = plan;
@@ -205,7 +205,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     reserve([&](auto&& need) { loss_buffers(sh, a.weights, need); }, sh);
     has_loss_ = false;
     set_loss_flags(a.weights);
-    upload_inputs(sh, ForwardArgs<float>{}, &a, OptimizerConfig{}, 0, sh.arena_bytes);
+    upload_inputs(sh, ForwardArgs<float>{}, &a, OptimizerConfig{}, 0);
     graph(key("loss", sh, a), [&] { loss_sequence(sh, a); });
     std::vector<double> terms(size_t(E_ * kNumLossTerms));
     download(terms.data(), report_.data(), int64_t(terms.size()));
@@ -273,7 +273,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     begin_forward();
     set_dynamics(f.dynamics);
     set_loss_flags(l.weights);
-    upload_inputs(sh, f, &l, opt, step, sh.arena_bytes);
+    upload_inputs(sh, f, &l, opt, step);
     graph(key("step", sh, f, l, opt, step == 1) + plan_key(plan), [&] {
       forward_sequence(sh, f, plan);
       loss_sequence(sh, l);
@@ -440,29 +440,32 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   CallScalars* arena_scalars() { return reinterpret_cast<CallScalars*>(arena_.data()); }
 
   // The call's scalars, each network's constants (from `opt` at `step` and the loss weights), u,
-  // target and mask into the arena: the host ones packed and uploaded at once (bytes [from, to),
-  // ending with the last host part), then the device ones copied in place on the device, so that a
-  // graph reads each call's inputs at the same addresses.
+  // target and mask into the arena: the host ones packed and uploaded (one upload for spans that
+  // meet across alignment padding), then the device ones copied in place on the device, so that a
+  // graph reads each call's inputs at the same addresses. Only the call's own parts are written: a
+  // loss leaves the u its forward put in the arena as it is (BPTT reads it).
   void upload_inputs(const Shape& sh, const ForwardArgs<float>& f, const LossArgs<float>* l,
-                     const OptimizerConfig& opt, int64_t step, size_t to) {
+                     const OptimizerConfig& opt, int64_t step) {
     struct Part {
       Located<const float> src;
       size_t offset;
       int64_t n;
     };
-    std::vector<Part> parts;
+    std::vector<Part> parts;  // in arena order
     if (f.u) parts.push_back({f.u, sh.off_u, sh.u});
     if (l) {
       parts.push_back({l->target, sh.off_target, (l->target_per_network ? E_ : 1) * sh.y});
       if (l->mask && l->mask_shape != LossMask::None)
         parts.push_back({l->mask, sh.off_mask, l->mask_shape == LossMask::TimeBatch ? sh.T * sh.B : sh.y});
     }
-    const size_t from = f.u ? 0 : kOffCoeffs;
-    size_t end = coeffs_end();
-    for (const Part& p : parts)
-      if (!p.src.on_device()) end = p.offset + size_t(p.n) * sizeof(float);
-    to = std::min(to, end);
-    pack_.resize(to);
+    std::vector<std::pair<size_t, size_t>> spans{{f.u ? 0 : kOffCoeffs, coeffs_end()}};  // [begin, end) bytes
+    for (const Part& p : parts) {
+      if (p.src.on_device()) continue;
+      const size_t end = p.offset + size_t(p.n) * sizeof(float);
+      if (p.offset <= aligned(spans.back().second)) spans.back().second = end;
+      else spans.push_back({p.offset, end});
+    }
+    pack_.resize(std::max(pack_.size(), spans.back().second));
     if (f.u) {
       const CallScalars s{uint32_t(f.call)};
       std::memcpy(pack_.data(), &s, sizeof s);
@@ -470,7 +473,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     pack_coeffs(opt, l ? l->weights : LossWeights{}, step);
     for (const Part& p : parts)
       if (!p.src.on_device()) std::memcpy(pack_.data() + p.offset, p.src.ptr, size_t(p.n) * sizeof(float));
-    if (to > from) upload(arena_.data() + from, pack_.data() + from, int64_t(to - from));
+    for (const auto& [begin, end] : spans) upload(arena_.data() + begin, pack_.data() + begin, int64_t(end - begin));
     for (const Part& p : parts)
       if (p.src.on_device()) copy(arena_floats(p.offset), p.src.ptr, p.n);
   }

@@ -1,5 +1,6 @@
 // The sweep folder: DIR/sweep.json (the normalized spec, its fingerprint, the plan),
-// DIR/packs/NNN/config.json, each pack's outcome.txt; created or checked by plan_sweep.
+// DIR/packs/NNN/config.json, each pack's outcome.txt; created or checked by plan_sweep; and the
+// lock of the process running the sweep (SweepFolderLock).
 #include "sweep/folder.hpp"
 
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 
 #include "ctrnn/error.hpp"
 #include "ctrnn/sweep.hpp"
+#include "folder_lock.hpp"
 #include "json_input.hpp"
 #include "sweep/spec.hpp"
 
@@ -162,9 +164,33 @@ SweepPlan load_sweep(const std::string& out) {
   return plan;
 }
 
-SweepPlan plan_sweep(const std::string& spec_text, const std::string& base_dir, const std::string& out) {
+void SweepFolderLock::acquire(const std::string& out) {
+  if (fd_ >= 0) throw StateError("ctrnn: a SweepFolderLock holds one folder's lock at most");
+  std::error_code ec;
+  const fs::file_status st = fs::status(out, ec);
+  if (fs::exists(st) && !fs::is_directory(st)) refuse_folder(out, "is not a folder");
+  fs::create_directories(out, ec);
+  if (ec) refuse_folder(out, "cannot be created: " + ec.message());
+  const std::string path = out + "/" + detail::kFolderLockName;
+  fd_ = detail::lock_file(path, true);
+  if (fd_ == -1)
+    throw InvalidArgument("--out", "a sweep folder no other sweep is running in",
+                          "'" + out + "', locked by another ctrnn sweep (" + path + ")");
+  if (fd_ < 0) refuse_folder(out, "cannot hold its lock file " + path + ": " + std::strerror(errno));
+}
+
+SweepFolderLock::~SweepFolderLock() { release(); }
+
+void SweepFolderLock::release() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+SweepPlan plan_sweep(const std::string& spec_text, const std::string& base_dir, const std::string& out,
+                     SweepFolderLock* lock) {
   const detail::SweepSpec spec = detail::parse_sweep_spec(spec_text, base_dir);
   if (out.empty()) throw InvalidArgument("--out", "a folder for the sweep", "an empty path");
+  if (lock) lock->acquire(out);
   std::error_code ec;
   const fs::file_status st = fs::status(out, ec);
   if (fs::exists(st) && !fs::is_directory(st)) refuse_folder(out, "is not a folder");
@@ -174,8 +200,9 @@ SweepPlan plan_sweep(const std::string& spec_text, const std::string& base_dir, 
     json was, now;
     if (first_difference(stored["spec"], spec.normalized, "", where, was, now))
       refuse_folder(out, "holds another sweep: its " + where + " is " + shown(was) + " where the spec has " + shown(now));
-  } else if (fs::exists(st) && !fs::is_empty(out, ec)) {
-    refuse_folder(out, "holds files but no sweep.json");
+  } else if (fs::exists(st)) {
+    for (const fs::directory_entry& f : fs::directory_iterator(out, ec))  // the lock file aside
+      if (f.path().filename() != detail::kFolderLockName) refuse_folder(out, "holds files but no sweep.json");
   }
   fs::create_directories(fs::path(out) / "packs", ec);
   if (ec) refuse_folder(out, "cannot be created: " + ec.message());

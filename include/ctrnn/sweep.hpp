@@ -45,12 +45,33 @@ struct SweepPlan {
   int64_t networks = 0;
 };
 
+// The lock of a sweep folder, held by the process that runs its packs (`ctrnn sweep`,
+// ctrnn.sweep.run) while it runs them: an exclusive flock on DIR/.ctrnn.lock, so that a second
+// sweep into the same folder is refused instead of running the same packs at once. plan_sweep
+// takes it (see there); the system releases it if the holder dies.
+class SweepFolderLock {
+ public:
+  SweepFolderLock() = default;  // not holding any
+  ~SweepFolderLock();
+  SweepFolderLock(const SweepFolderLock&) = delete;
+  SweepFolderLock& operator=(const SweepFolderLock&) = delete;
+  // Takes the lock of `out` (created when missing). Throws InvalidArgument("--out") naming the
+  // folder when another process holds it or it cannot be made.
+  void acquire(const std::string& out);
+  void release();  // lets it go (the destructor does too)
+
+ private:
+  int fd_ = -1;
+};
+
 // Parses and checks the spec (text; `base_dir` the folder its relative paths are relative to),
 // plans it, checks that every pack's config loads, then creates `out` with sweep.json and
 // packs/NNN/config.json, or checks that `out` holds this same sweep. Throws InvalidArgument
 // naming the spec's key (e.g. "space.training.lr") for a bad spec, or "--out" naming the first
-// difference for a folder that holds another sweep, before anything is written.
-SweepPlan plan_sweep(const std::string& spec_text, const std::string& base_dir, const std::string& out);
+// difference for a folder that holds another sweep, before anything is written. `lock`, when
+// given, takes the folder's lock once the spec is checked, before the folder is made or read.
+SweepPlan plan_sweep(const std::string& spec_text, const std::string& base_dir, const std::string& out,
+                     SweepFolderLock* lock = nullptr);
 // The plan of a folder made by plan_sweep (its sweep.json).
 SweepPlan load_sweep(const std::string& out);
 

@@ -50,13 +50,16 @@ const char* status_name(TrainRunResult::Status s) {
 }  // namespace
 
 void bind_sweep(nb::module_& m) {
+  // The lock ctrnn.sweep.run holds on its folder while it runs the packs (plan_sweep takes it).
+  nb::class_<SweepFolderLock>(m, "SweepFolderLock").def(nb::init<>()).def("release", &SweepFolderLock::release);
+
   m.def(
       "plan_sweep",
-      [](const std::string& spec_text, const std::string& base_dir, const std::string& out) {
+      [](const std::string& spec_text, const std::string& base_dir, const std::string& out, SweepFolderLock* lock) {
         SweepPlan plan;
         {
           nb::gil_scoped_release release;
-          plan = plan_sweep(spec_text, base_dir, out);
+          plan = plan_sweep(spec_text, base_dir, out, lock);
         }
         nb::list packs;
         for (const SweepPack& p : plan.packs) {
@@ -71,7 +74,7 @@ void bind_sweep(nb::module_& m) {
         }
         return packs;
       },
-      nb::arg("spec_text"), nb::arg("base_dir"), nb::arg("out"));
+      nb::arg("spec_text"), nb::arg("base_dir"), nb::arg("out"), nb::arg("lock").none() = nb::none());
 
   // One training run as `ctrnn train` runs it. resume: continue the folder's own checkpoint when
   // it has one, else start fresh. Ctrl-C (in the main thread) stops it after the step under way

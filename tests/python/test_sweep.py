@@ -1,7 +1,7 @@
 """ctrnn.sweep on this machine (the local backend) and python -m ctrnn sweep: a sweep over two pack shapes
 runs and reruns (finished packs skipped), a worker killed mid-pack is restarted and its pack equals an
-uninterrupted run bit for bit, a killed driver's rerun continues, and bad arguments and specs are
-refused before any pack starts. The Ray backend: test_sweep_ray.py."""
+uninterrupted run bit for bit, a killed driver's rerun continues, and bad arguments, bad specs and a
+folder another sweep is running in are refused before any pack starts. The Ray backend: test_sweep_ray.py."""
 import csv
 import os
 import signal
@@ -151,6 +151,22 @@ def test_a_bad_spec_is_refused_before_any_pack_starts(tmp_path):
     assert not out.exists()
     usage = subprocess.run([sys.executable, "-m", "ctrnn", "sweep", "x.json"], capture_output=True, text=True)
     assert usage.returncode == 2 and "--out" in usage.stderr
+
+
+def test_a_folder_another_sweep_is_running_in_is_refused(tmp_path):
+    # The other sweep's driver is stood for by this process holding the folder's lock (the flock the
+    # library takes on out/.ctrnn.lock): refused before anything is written; once released, it runs.
+    import fcntl
+
+    out = tmp_path / "sweep"
+    out.mkdir()
+    with open(out / ".ctrnn.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(ctrnn.InvalidArgument, match="locked by another ctrnn sweep"):
+            ctrnn.sweep.run(spec(4, 0), out, progress=False)
+        assert os.listdir(out) == [".ctrnn.lock"]
+    rows = ctrnn.sweep.run(spec(4, 0), out, workers=1, progress=False)
+    assert {r["status"] for r in rows} == {"done"}
 
 
 def test_ctrnn_sweep_imports_without_ray_and_asks_for_it_when_needed(tmp_path):

@@ -101,12 +101,13 @@ def run(spec, out, backend="local", workers=None, address=None, cpus_per_pack=1,
     text, base_dir = _read_spec(spec)
     out = os.path.abspath(os.fspath(out))
 
-    packs = _core.plan_sweep(text, base_dir, out)  # checks the spec, makes or checks the folder
-    token = uuid.uuid4().hex  # this call: a second start of a pack under it is a retry
-    tracker = Progress(packs, out, token, bool(progress))
-    to_run = [p["index"] for p in packs if not tracker.already_done(p["index"])]
-    runner = None
+    lock = _core.SweepFolderLock()  # held while this call runs the packs: a second sweep into out is refused
+    runner = tracker = None
     try:
+        packs = _core.plan_sweep(text, base_dir, out, lock)  # checks the spec, then locks, makes or checks the folder
+        token = uuid.uuid4().hex  # this call: a second start of a pack under it is a retry
+        tracker = Progress(packs, out, token, bool(progress))
+        to_run = [p["index"] for p in packs if not tracker.already_done(p["index"])]
         if to_run:
             if backend == "ray":
                 from ._ray import RayBackend
@@ -123,11 +124,13 @@ def run(spec, out, backend="local", workers=None, address=None, cpus_per_pack=1,
             for index, kind, payload in runner.wait(0.5):
                 tracker.finished(index, kind, payload)
             tracker.poll()
+        rows = _core.collect_sweep(out)
     finally:
         if runner is not None:
             runner.close()
-        tracker.close()
-    rows = _core.collect_sweep(out)
+        if tracker is not None:
+            tracker.close()
+        lock.release()
     tracker.summary(rows, os.path.join(out, "results.csv"))
     return rows
 
