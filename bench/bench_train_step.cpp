@@ -10,6 +10,9 @@
 //                          lists of E values equal to train_step's; the noise sigmas as lists of E
 //                          zeros (no draws, as train_step): the cost of the per-network forms
 //                          alone, against train_step's scalars
+//   train_step_learn_tau   train_step_per_network with learn_tau: alpha's gradient (after BPTT:
+//                          one pass over dv and v, a column sum, a division) and its update
+//                          and clamp, against train_step_per_network
 // Sizes, counters and the FLOP model (3x the forward): bench_common.hpp.
 #include <cstdlib>
 #include <exception>
@@ -40,10 +43,12 @@ ctrnn::OptimizerConfig per_network_optimizer(const ctrnn_bench::Size& s) {
 }
 
 void bm_train_step(benchmark::State& state, const ctrnn_bench::Size& s, ctrnn::Device d, bool graphs,
-                   bool per_network = false) {
+                   bool per_network = false, bool learn_tau = false) {
   try {
     if (!graphs) setenv("CTRNN_CUDA_GRAPHS", "0", 1);  // read when the CUDA backend is made
-    ctrnn::Network net(per_network ? per_network_config(s) : ctrnn_bench::make_config(s), d);
+    ctrnn::Config config = per_network ? per_network_config(s) : ctrnn_bench::make_config(s);
+    config.learn_tau = learn_tau;
+    ctrnn::Network net(config, d);
     if (!graphs) unsetenv("CTRNN_CUDA_GRAPHS");
     ctrnn::LossWeights weights;
     if (per_network) weights[ctrnn::kMse] = ctrnn::PerNetwork::each(std::vector<double>(size_t(s.E), 1.0));
@@ -58,7 +63,8 @@ void bm_train_step(benchmark::State& state, const ctrnn_bench::Size& s, ctrnn::D
       benchmark::DoNotOptimize(r.total.data());
       if (!ctrnn_bench::device_sync(d)) return state.SkipWithError("CUDA error");
     }
-    state.SetLabel(net.device_description() + (graphs ? "" : ", ungraphed") + (per_network ? ", per network" : ""));
+    state.SetLabel(net.device_description() + (graphs ? "" : ", ungraphed") + (per_network ? ", per network" : "") +
+                   (learn_tau ? ", learn_tau" : ""));
     ctrnn_bench::set_counters(state, s, d, 3 * ctrnn_bench::forward_flops(s));
   } catch (const std::exception& e) {
     unsetenv("CTRNN_CUDA_GRAPHS");
@@ -79,6 +85,10 @@ int main(int argc, char** argv) {
   ctrnn_bench::register_all(
       "train_step_per_network",
       [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) { bm_train_step(st, s, d, true, true); },
+      {{64, 32, 100, 64}, {256, 64, 200, 1}});
+  ctrnn_bench::register_all(
+      "train_step_learn_tau",
+      [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) { bm_train_step(st, s, d, true, true, true); },
       {{64, 32, 100, 64}, {256, 64, 200, 1}});
   return ctrnn_bench::run_main(argc, argv);
 }

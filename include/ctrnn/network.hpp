@@ -130,7 +130,8 @@ class BasicNetwork {
   // array is copied on the device, ordered on `stream`): params[k], where not null, holds array
   // k (ParamArray order, shape param_shape(k, config())); the weights written are projected
   // onto the constraints (alpha clamped into [Config::alpha_min(), 1]). Only learned arrays may
-  // be written (a bias declared None, h0 outside learn mode or alpha without learn_tau is refused). Views are checked as forward()'s, all before any is written.
+  // be written (a bias declared None, h0 outside learn mode or alpha without learn_tau is
+  // refused). Views are checked as forward()'s, all before any is written.
   void set_params(const std::array<const View*, kNumParamArrays>& params, Stream stream = {});
   // keep mode: forget the carried state; the next forward starts from zeros with any batch size.
   void reset_state();
