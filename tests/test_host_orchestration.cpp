@@ -133,7 +133,7 @@ std::vector<BackendCase> host_cases() {
       cases.push_back(time_batch_mask);
       if (E == 4) {  // learned time constants, with tau_plasticity, through training
         BackendCase learned = full;
-        learned.learn_tau = true, learned.seed = seed++;
+        learned.learn_tau = true, learned.seed = 1000 + seed;  // a seed of its own: the others keep theirs
         cases.push_back(learned);
       }
     }
