@@ -9,7 +9,9 @@
 //       model's forward_flops exactly.
 //   sgemm_train_step/cpu/...                  the forward's products, then BPTT's: gy W_out^T
 //       (T B x H, K = O), T products dv W_hid^T (B x H, K = H), and the weight gradients
-//       r^T dv (H x H, K = T B), u^T dv (I x H, K = T B), r^T gy (H x O, K = T B).
+//       r^T dv (H x H, K = T B), u^T dv (I x H, K = T B), r^T gy (H x O, K = T B). The W^T
+//       products are NN products of transposed copies, as the backend computes them (its
+//       BlasHostPrims::transpose; the copies, made once per BPTT, are not timed here).
 //
 // Operands are laid out as the backend holds them (one network's r, v, work slabs contiguous,
 // networks a slab apart), so the products see the same strides and cache footprint. Values are
@@ -44,10 +46,11 @@ std::vector<float> filled(int64_t n, uint32_t seed) {
 
 struct Operands {
   int64_t H, B, T, E, I = kInputs, O = kOutputs, BH, TB, state;
-  std::vector<float> u, w_in, w_hid, w_out, work, r, y, gy, dv, dr0, dw_in, dw_hid, dw_out;
+  std::vector<float> u, w_in, w_hid, w_out, w_hid_t, w_out_t, work, r, y, gy, dv, dr0, dw_in, dw_hid, dw_out;
   explicit Operands(const Size& s)
       : H(s.H), B(s.B), T(s.T), E(s.E), BH(s.B * s.H), TB(s.T * s.B), state((s.T + 1) * s.B * s.H),
         u(filled(TB * I, 1)), w_in(filled(E * I * H, 2)), w_hid(filled(E * H * H, 3)), w_out(filled(E * H * O, 4)),
+        w_hid_t(filled(E * H * H, 10)), w_out_t(filled(E * O * H, 11)),
         work(filled(E * TB * H, 5)), r(filled(E * state, 6)), y(filled(E * TB * O, 7)), gy(filled(E * TB * O, 8)),
         dv(filled(E * state, 9)), dr0(size_t(E * BH)), dw_in(size_t(E * I * H)), dw_hid(size_t(E * H * H)), dw_out(size_t(E * H * O)) {}
 
@@ -62,10 +65,10 @@ struct Operands {
   }
   void backward() {
     for (int64_t e = 0; e < E; ++e)
-      gemm(false, true, TB, H, O, gy.data() + e * TB * O, w_out.data() + e * H * O, 0.0f, work.data() + e * TB * H);
+      gemm(false, false, TB, H, O, gy.data() + e * TB * O, w_out_t.data() + e * O * H, 0.0f, work.data() + e * TB * H);
     for (int64_t t = T - 1; t >= 0; --t)  // dr_t += dv_{t+1} W_hid^T; dr_0 has a slab of its own
       for (int64_t e = 0; e < E; ++e)
-        gemm(false, true, B, H, H, dv.data() + e * state + (t + 1) * BH, w_hid.data() + e * H * H, t ? 1.0f : 0.0f,
+        gemm(false, false, B, H, H, dv.data() + e * state + (t + 1) * BH, w_hid_t.data() + e * H * H, t ? 1.0f : 0.0f,
              t ? work.data() + e * TB * H + (t - 1) * BH : dr0.data() + e * BH);
     for (int64_t e = 0; e < E; ++e) {
       const float* dv1 = dv.data() + e * state + BH;

@@ -14,7 +14,10 @@ step (forward, MSE, BPTT, Adam) inside the engine, numpy in and out; and "torch'
 same loop over a module with ctrnn.torch's learned parameters whose forward is an autograd
 Function that computes nothing (it returns uninitialized outputs and gradients of the right
 shapes), i.e. what zero_grad, the module call, the autograd graph, MSE and torch's Adam cost
-without any network: the least any torch module's step can cost, to read ctrnn.torch's against.
+without any network: the least any torch module's step can cost, to read ctrnn.torch's against;
+and "engine forward + BPTT": the engine's own calls of a ctrnn.torch step (set_params, forward,
+backward through ctrnn._core with numpy arrays allocated once), without torch. Their sum is the
+least a ctrnn.torch step can cost, the "floor" column: that sum over Trainer.step.
 Sizes (H, B, T): (64, 32, 100) and (256, 64, 200), I = O = 4 (bench/bench_common.hpp's).
 
 One thread everywhere: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 set before OpenBLAS loads.
@@ -40,6 +43,7 @@ from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peer_bench import commit, cpu_model, fmt_time, import_nn4n  # noqa: E402
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -123,7 +127,29 @@ def contenders(size, nn4n_ctrnn):
         u_np, target_np = u.numpy(), target.numpy()
         loops["ctrnn.Trainer.step"] = lambda: trainer.step(u_np, target_np)
         loops["torch's loop alone"] = torch_loop(TorchLoopAlone(h), u, target)
+        if ctrnn_torch is not None:
+            loops["engine forward + BPTT"] = engine_calls(ours, u)
     return loops
+
+
+def engine_calls(model, u):
+    """The engine's calls of a ctrnn.torch step on model's network (float32, CPU), with numpy arrays
+    allocated once: the weights transposed to the engine's pre x post, dL/dy of MSE's scale."""
+    net = model._engine(torch.float32, torch.device("cpu")).net
+    shapes = list(net.param_shapes().values())
+    weights = [p.detach().numpy().T.reshape(shapes[k]).copy() for k, p in enumerate(model._params()[:3])]
+    params = weights + [None] * (len(shapes) - 3)
+    grads = [np.empty(shapes[k], np.float32) for k in range(3)] + [None] * (len(shapes) - 3)
+    t, b = u.shape[0], u.shape[1]
+    x = u.numpy()
+    y, r = np.empty((1, t, b, O_DIM), np.float32), np.empty((1, t, b, net.dims[1]), np.float32)
+    dy = np.full((1, t, b, O_DIM), 1e-3, np.float32)
+
+    def step():
+        net.set_params(params)
+        net.forward(x, y, r)
+        net.backward(dy, None, grads)
+    return step
 
 
 def measure(loops, min_time, blocks, clock):
@@ -173,7 +199,8 @@ def main():
         print("torch_loop_bench:", line, flush=True)
 
     head = ["H", "B", "T", "nn4n", "ctrnn.torch", "nn4n / ctrnn.torch (target)", "ctrnn.Trainer.step",
-            f"ctrnn.torch / Trainer.step (target <= {TRAINER_TARGET})", "torch's loop alone", "load"]
+            f"ctrnn.torch / Trainer.step (target <= {TRAINER_TARGET})", "torch's loop alone", "engine forward + BPTT",
+            "floor: (alone + engine) / Trainer.step", "load"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
     for size in SIZES:
         load = os.getloadavg()[0]
@@ -182,10 +209,13 @@ def main():
         for name, seconds in times.items():
             print(f"  {name:20s} {fmt_time(seconds):>10s} per step", flush=True)
         ours, trainer, alone = times.get("ctrnn.torch"), times.get("ctrnn.Trainer.step"), times.get("torch's loop alone")
+        engine = times.get("engine forward + BPTT")
         cells = [*map(str, size), fmt_time(times["nn4n"]), fmt_time(ours) if ours else "-",
                  f"{times['nn4n'] / ours:.2f} (>= {TARGETS[size]})" if ours else "-",
                  fmt_time(trainer) if trainer else "-", f"{ours / trainer:.2f}" if ours and trainer else "-",
-                 fmt_time(alone) if alone else "-", f"{load:.1f}-{os.getloadavg()[0]:.1f}"]
+                 fmt_time(alone) if alone else "-", fmt_time(engine) if engine else "-",
+                 f"{(alone + engine) / trainer:.2f}" if engine and trainer else "-",
+                 f"{load:.1f}-{os.getloadavg()[0]:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
     context.append(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     table = "\n".join(lines)

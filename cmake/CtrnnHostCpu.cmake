@@ -28,3 +28,8 @@ if(CTRNN_NATIVE_ARCH)
   target_compile_options(ctrnn PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
   message(STATUS "ctrnn: host code compiled with -march=native (binaries for this CPU only)")
 endif()
+# The batched normals (host/normal_fill.cpp): each operation rounded as written, FMAs only where
+# the code calls them (the bits must be libm's), and sqrtf as the instruction (its arguments are
+# never negative), and selects without branches (-fno-trapping-math, as above), so that the lane
+# loops vectorize.
+set_source_files_properties(host/normal_fill.cpp PROPERTIES COMPILE_OPTIONS "-ffp-contract=off;-fno-math-errno;-fno-trapping-math")

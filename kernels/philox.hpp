@@ -14,19 +14,25 @@ struct PhiloxBlock {
   uint32_t x[4];
 };
 
+// The multipliers of a round and the key schedule (the round key of round r + 1 from round r's).
+constexpr uint32_t kPhiloxMul0 = 0xD2511F53u, kPhiloxMul1 = 0xCD9E8D57u;
+constexpr uint32_t kPhiloxKeyStep0 = 0x9E3779B9u, kPhiloxKeyStep1 = 0xBB67AE85u;
+
+// One round of Philox4x32 on the counter (c0, c1, c2, c3) under the round key (k0, k1).
+CTRNN_HD inline void philox_round(uint32_t& c0, uint32_t& c1, uint32_t& c2, uint32_t& c3, uint32_t k0, uint32_t k1) {
+  const uint64_t p0 = uint64_t(kPhiloxMul0) * c0;
+  const uint64_t p1 = uint64_t(kPhiloxMul1) * c2;
+  c0 = uint32_t(p1 >> 32) ^ c1 ^ k0;
+  c1 = uint32_t(p1);
+  c2 = uint32_t(p0 >> 32) ^ c3 ^ k1;
+  c3 = uint32_t(p0);
+}
 CTRNN_HD inline PhiloxBlock philox4x32_10(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3,
                                           uint32_t k0, uint32_t k1) {
   for (int round = 0; round < 10; ++round) {
-    const uint64_t p0 = uint64_t(0xD2511F53u) * c0;
-    const uint64_t p1 = uint64_t(0xCD9E8D57u) * c2;
-    const uint32_t hi0 = uint32_t(p0 >> 32), lo0 = uint32_t(p0);
-    const uint32_t hi1 = uint32_t(p1 >> 32), lo1 = uint32_t(p1);
-    c0 = hi1 ^ c1 ^ k0;
-    c1 = lo1;
-    c2 = hi0 ^ c3 ^ k1;
-    c3 = lo0;
-    k0 += 0x9E3779B9u;
-    k1 += 0xBB67AE85u;
+    philox_round(c0, c1, c2, c3, k0, k1);
+    k0 += kPhiloxKeyStep0;
+    k1 += kPhiloxKeyStep1;
   }
   return {{c0, c1, c2, c3}};
 }
@@ -74,6 +80,7 @@ struct RandomStream {
   // compile in their large-argument reduction, whose scratch array lives in local memory (a
   // stack frame in every noise kernel). Both sides agree to a few 1e-7 (the host rounds 2 pi u
   // to float first).
+  // The batched host form of these draws (host/normal_fill.hpp) gives the same bits.
   CTRNN_HD static float box_muller(uint32_t a, uint32_t b, uint32_t which) {
     const float radius = sqrtf(-2.0f * logf(to_open_uniform(a)));
 #ifdef __CUDA_ARCH__
@@ -81,10 +88,12 @@ struct RandomStream {
     sincospif(2.0f * to_uniform(b), &s, &c);
     return which == 0 ? radius * c : radius * s;
 #else
-    const float angle = 6.283185307179586f * to_uniform(b);
+    const float angle = host_angle(b);
     return which == 0 ? radius * cosf(angle) : radius * sinf(angle);
 #endif
   }
+  // The host's Box-Muller angle 2 pi u, rounded to float.
+  CTRNN_HD static float host_angle(uint32_t b) { return 6.283185307179586f * to_uniform(b); }
 };
 
 }  // namespace ctrnn

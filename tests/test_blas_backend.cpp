@@ -335,6 +335,23 @@ TEST(BlasFusedSteps, ColumnSumsAndReductionsEqualThePlainLoopsBitForBit) {
     }
 }
 
+// BPTT's transposed weights (BlasHostPrims::transpose): tiles of 16 with remainders, one matrix
+// or a batch of them spread over the threads; moved, not computed, so equal bit for bit.
+TEST(BlasFusedSteps, TransposeMovesEveryElement) {
+  for (int threads : {1, 3})
+    for (const auto& shape : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {1, 64, 4}, {2, 17, 33}, {5, 160, 130}}) {
+      const int64_t batch = shape[0], rows = shape[1], cols = shape[2], n = rows * cols;
+      const auto src = test::random_vector<float>(size_t(batch * n), 7 + rows);
+      std::vector<float> dst(size_t(batch * n), std::nanf(""));
+      BlasHostPrims(threads).transpose(batch, rows, cols, src.data(), dst.data());
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t c = 0; c < cols; ++c)
+            ASSERT_EQ(std::memcmp(&dst[size_t(b * n + c * rows + r)], &src[size_t(b * n + r * cols + c)], sizeof(float)), 0)
+                << batch << "x" << rows << "x" << cols << " threads=" << threads << " at " << b << ", " << r << ", " << c;
+    }
+}
+
 // A problem where the backend cuts every pass: products of 2 B H^2 E = 7.5 MFLOP per step (over
 // 2 MFLOP per thread) and per-step passes of E B H = 33600 elements (over 16K per thread); E = 3
 // networks on 2 threads (each network's product in 2 blocks) and on 3.

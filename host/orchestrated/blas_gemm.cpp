@@ -179,6 +179,16 @@ void blas_sgemm_batched(int threads, Op ta, Op tb, int64_t M, int64_t N, int64_t
   });
 }
 
+void transpose_matrix(int64_t rows, int64_t cols, const float* __restrict src, float* __restrict dst) {
+  constexpr int64_t kTile = 16;  // tiles of 16 x 16: the lines of src and dst a tile touches stay in L1
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile)
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+      const int64_t r1 = std::min(rows, r0 + kTile), c1 = std::min(cols, c0 + kTile);
+      for (int64_t c = c0; c < c1; ++c)
+        for (int64_t r = r0; r < r1; ++r) dst[c * rows + r] = src[r * cols + c];
+    }
+}
+
 GemmCut blas_gemm_cut(int64_t M, int64_t N, int64_t K, int64_t batch) { return cut_of(M, N, K, batch); }
 
 int blas_thread_count() { return BlasOnOneThread::user_count(); }

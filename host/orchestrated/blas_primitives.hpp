@@ -40,6 +40,8 @@ struct GemmCut {
   int64_t pieces = 1;
 };
 GemmCut blas_gemm_cut(int64_t M, int64_t N, int64_t K, int64_t batch);
+// dst (cols x rows) = src (rows x cols)^T, both dense.
+void transpose_matrix(int64_t rows, int64_t cols, const float* src, float* dst);
 int blas_thread_count();                    // openblas_get_num_threads() as the user set it
 void set_blas_thread_count(int threads);    // openblas_set_num_threads(), process-wide
 std::string blas_description(int threads);  // "cpu (OpenBLAS 0.3.21, SkylakeX kernels, 2 threads)"
@@ -60,6 +62,17 @@ struct BlasHostPrims : HostPrims {
             int64_t stride_c, int64_t batch) {
     blas_sgemm_batched(threads(), ta, tb, M, N, K, alpha, A, lda, stride_a, B, ldb, stride_b, beta, C, ldc, stride_c,
                        batch);
+  }
+
+  // BPTT multiplies by transposed copies of W_out and W_hid (primitives.hpp): OpenBLAS's
+  // small-matrix kernels take NN products but not NT ones, and the NT product of a (B, H) =
+  // (32, 64) step took twice as long as the NN one (bench/RESULTS.md, issue 19).
+  static constexpr bool kTransposeForNn = true;
+  void transpose(int64_t batch, int64_t rows, int64_t cols, const float* src, float* dst) {
+    const int64_t n = rows * cols;
+    parallel_ranges(parts_for(batch * n, batch), batch, [&](int64_t b0, int64_t b1) {
+      for (int64_t b = b0; b < b1; ++b) transpose_matrix(rows, cols, src + b * n, dst + b * n);
+    });
   }
 
   // Any body: index ranges on the threads.

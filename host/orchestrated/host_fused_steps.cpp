@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "kernels/activation.hpp"
+#include "normal_fill.hpp"
 
 namespace ctrnn::detail {
 namespace {
@@ -72,6 +73,22 @@ void noiseless_forward_row(int64_t H, const float* __restrict drive, const float
   }
 }
 
+// With noise: the standard normals of the row (the ones of a sigma that is 0 are not read).
+template <Activation A, bool kPre, bool kPost>
+void noisy_forward_row(int64_t H, const float* __restrict drive, const float* __restrict b_in,
+                       const float* __restrict b_hid, const float* __restrict alpha, const float* __restrict v_prev,
+                       float sigma_pre, const float* __restrict pre_noise, float sigma_post,
+                       const float* __restrict post_noise, float* __restrict v, float* __restrict r) {
+  for (int64_t h = 0; h < H; ++h) {
+    float vt = (1.0f - alpha[h]) * v_prev[h] + alpha[h] * (drive[h] + (b_hid[h] + b_in[h]));
+    if (kPre) vt += alpha[h] * sigma_pre * pre_noise[h];
+    float rt = act<A>(vt);
+    if (kPost) rt += sigma_post * post_noise[h];
+    v[h] = vt;
+    r[h] = rt;
+  }
+}
+
 template <Activation A, bool kGr, bool kNext, bool kReplace>
 void backward_row(int64_t H, float* __restrict dr, const float* __restrict gr, const float* __restrict alpha,
                   const float* __restrict v, const float* __restrict dv_next, float* __restrict dv) {
@@ -102,27 +119,22 @@ struct ForwardRows {
       float* __restrict v = s.v + state;
       float* __restrict r = s.r + state;
       const float sigma_pre = s.sigma_pre[e], sigma_post = s.sigma_post[e];
-      if (!(sigma_pre > 0.0f) && !(sigma_post > 0.0f)) {
+      const bool with_pre = sigma_pre > 0.0f, with_post = sigma_post > 0.0f;
+      if (!with_pre && !with_post) {
         noiseless_forward_row<A>(H, drive, b_in, b_hid, alpha, v_prev, v, r);
         continue;
       }
-      // The draws of LeakyStepForward, element j0 + h of network e's stream for this step.
+      // The draws of LeakyStepForward, element j0 + h of network e's stream for this step
+      // (RandomStream::normal's bits, batched: host/normal_fill.hpp).
       pre_noise.resize(size_t(H)), post_noise.resize(size_t(H));
       const RandomStream pre(s.seed, RandomPurpose::PreactNoise, uint32_t(e) + s.first_network, s.step, *s.call);
       const RandomStream post_stream(s.seed, RandomPurpose::PostactNoise, uint32_t(e) + s.first_network, s.step,
                                      *s.call);
-      for (int64_t h = 0; h < H; ++h) {
-        if (sigma_pre > 0.0f) pre_noise[size_t(h)] = pre.normal(uint32_t(j0 + h));
-        if (sigma_post > 0.0f) post_noise[size_t(h)] = post_stream.normal(uint32_t(j0 + h));
-      }
-      for (int64_t h = 0; h < H; ++h) {
-        float vt = (1.0f - alpha[h]) * v_prev[h] + alpha[h] * (drive[h] + (b_hid[h] + b_in[h]));
-        if (sigma_pre > 0.0f) vt += alpha[h] * sigma_pre * pre_noise[size_t(h)];
-        float rt = act<A>(vt);
-        if (sigma_post > 0.0f) rt += sigma_post * post_noise[size_t(h)];
-        v[h] = vt;
-        r[h] = rt;
-      }
+      if (with_pre) fill_normals(pre, uint32_t(j0), H, pre_noise.data());
+      if (with_post) fill_normals(post_stream, uint32_t(j0), H, post_noise.data());
+      const auto noisy_row = with_pre ? (with_post ? noisy_forward_row<A, true, true> : noisy_forward_row<A, true, false>)
+                                      : noisy_forward_row<A, false, true>;
+      noisy_row(H, drive, b_in, b_hid, alpha, v_prev, sigma_pre, pre_noise.data(), sigma_post, post_noise.data(), v, r);
     }
   }
 };

@@ -333,7 +333,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       for (const auto& b : set->a) add(b);
     for (const auto* masks : {&sparsity_, &ei_, &plasticity_, &growth_, &direct_})
       for (const auto& b : *masks) add(b);
-    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &gy_in_, &gr_in_, &du_, &tile_sums_,
+    for (const Buf<float>* b : {&v_, &r_, &y_, &work_, &kept_, &dv_, &dr0_, &w_t_, &gy_in_, &gr_in_, &du_, &tile_sums_,
                                 &loss_gy_, &loss_gr_, &rate_mean_, &rate_cv_})
       add(*b);
     add(stats_), add(report_), add(status_), add(diverged_), add(arena_), add(arrivals_), add(dynamics_);
@@ -405,6 +405,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   void bptt_buffers(const Shape& sh, const RecurrencePlan& plan, Need&& need) {
     need(work_, sh.work);
     need(dv_, sh.trace);
+    if (kTransposesForNnProducts<P>) need(w_t_, E_ * H_ * (H_ + O_));
     if (plan.path == RecurrencePath::Sequence)
       need(dr0_, E_ * sh.BH);
     else if (plan.geometry.tiles > 1)
@@ -631,8 +632,19 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   // work slab t - 1 with alpha * dv_t (dL/da_t), which the GEMMs below read.
   void bptt(const Shape& sh, const Dynamics& dyn, const RecurrencePlan& plan, const float* gy, const float* gr) {
     const int64_t E = E_, I = I_, H = H_, O = O_, T = sh.T, B = sh.B, BH = sh.BH, state = sh.state;
+    // W_out^T and W_hid^T: NT products of the weights, or NN products of transposed copies
+    // (primitives.hpp's kTransposesForNnProducts; OpenBLAS: bench/RESULTS.md, issue 19)
+    Op w_op = Op::T;
+    const float* w_out_t = params_[kWOut];
+    const float* w_hid_t = params_[kWHid];
+    int64_t ld_out_t = O;
+    if constexpr (kTransposesForNnProducts<P>) {
+      prims_.transpose(E, H, O, params_[kWOut], w_t_.data());
+      prims_.transpose(E, H, H, params_[kWHid], w_t_.data() + E * H * O);
+      w_op = Op::N, w_out_t = w_t_.data(), w_hid_t = w_t_.data() + E * H * O, ld_out_t = H;
+    }
     // work (T B x H) = gy (T B x O) W_out^T (O x H), all steps at once
-    gemm(Op::N, Op::T, T * B, H, O, 1.0f, gy, O, sh.y, params_[kWOut], O, H * O, 0.0f, work_.data(), H, T * BH, E);
+    gemm(Op::N, w_op, T * B, H, O, 1.0f, gy, O, sh.y, w_out_t, ld_out_t, H * O, 0.0f, work_.data(), H, T * BH, E);
     if (plan.path != RecurrencePath::Sequence)  // the whole loop below, and the bias and h0 sums, in one launch
       persistent(plan, kernels::PersistentBackward{{}, params_[kWHid], work_.data(), gr, v_.data(), dv_.data(),
                                                    learned(kBHid) ? grads_[kBHid] : nullptr,
@@ -643,8 +655,8 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       float* dr = t >= 1 ? work_.data() + (t - 1) * BH : dr0_.data();
       const int64_t dr_stride = t >= 1 ? T * BH : BH;
       if (t < T)  // dr_t (B x H) += (alpha * dv_{t+1}) (B x H) W_hid^T (H x H); dr_0 = that alone
-        gemm(Op::N, Op::T, B, H, H, 1.0f, work_.data() + t * BH, H, T * BH, params_[kWHid], H, H * H,
-             t >= 1 ? 1.0f : 0.0f, dr, H, dr_stride, E);
+        gemm(Op::N, w_op, B, H, H, 1.0f, work_.data() + t * BH, H, T * BH, w_hid_t, H, H * H, t >= 1 ? 1.0f : 0.0f,
+             dr, H, dr_stride, E);
       apply(E * BH, kernels::LeakyStepBackward{dr, dr_stride, gr && t >= 1 ? gr + (t - 1) * BH : nullptr, T * BH,
                                                v_.data() + t * BH, t < T ? dv_.data() + (t + 1) * BH : nullptr,
                                                dv_.data() + t * BH, state, B, H, alpha(), dyn.activation, t >= 1});
@@ -915,6 +927,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   // (PersistentBackward); arrivals_ is 0 between launches, from the constructor on.
   // dv_: dv_0..dv_T after BPTT (with learn_tau, dv_1..T then hold alpha's gradient terms)
   Buf<float> dv_, dr0_, gy_in_, gr_in_, du_, tile_sums_;  // du_: dL/du (backward with du)
+  Buf<float> w_t_;  // W_out^T (E, O, H) | W_hid^T (E, H, H), with kTransposesForNnProducts<P>
   Buf<uint32_t> arrivals_;
 
   // The last loss; report_: terms (E, kNumLossTerms) | squared gradient norms (E) | diverged (E);

@@ -42,8 +42,16 @@
 //                                 (both no-ops on the host, where every call completes before it
 //                                 returns)
 // copy() also takes pointers into caller memory at location_of(p) (views on the device).
+//
+// One optional member, found by kTransposesForNnProducts<P>:
+//   static constexpr bool kTransposeForNn = true;  and
+//   void transpose(batch, rows, cols, src, dst)   dst_i (cols x rows) = src_i (rows x cols)^T,
+//                                                 each matrix dense, batch of them back to back
+//       a P whose NN products are faster than its NT ones: BPTT then multiplies by transposed
+//       copies of W_out and W_hid made once, instead of by W^T in NT products at every step.
 #include <cstdint>
 #include <string>
+#include <type_traits>
 
 #include "ctrnn/view.hpp"
 #include "memory_budget.hpp"
@@ -51,6 +59,11 @@
 namespace ctrnn::detail {
 
 enum class Op { N, T };  // op(X) = X or X^T
+
+template <class P, class = void>
+inline constexpr bool kTransposesForNnProducts = false;
+template <class P>
+inline constexpr bool kTransposesForNnProducts<P, std::void_t<decltype(P::kTransposeForNn)>> = P::kTransposeForNn;
 
 template <class P, class F>
 void run_graph(P&, const std::string&, F&& sequence) {

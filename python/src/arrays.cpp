@@ -1,5 +1,7 @@
 #include "arrays.hpp"
 
+#include <cstring>
+
 namespace ctrnn::python {
 
 template <class T>
@@ -46,6 +48,80 @@ View view_of_array(const Array& a, const char* name) {
 
 View to_view(const InArray& a, const char* name) { return view_of_array(a, name); }
 View to_view(const OutArray& a, const char* name) { return view_of_array(a, name); }
+
+namespace {
+
+// Whether the library takes v as it is: on a device (it checks those itself), without elements,
+// or with dense row-major strides (a size-1 axis may have any stride, as the library allows).
+bool passes_as_is(const View& v) {
+  if (!v.location.is_host() || v.strides.empty()) return true;
+  int64_t dense = 1;
+  bool ok = true;
+  for (size_t d = v.shape.size(); d-- > 0;) {
+    if (v.shape[d] == 0) return true;
+    ok = ok && (v.shape[d] == 1 || v.strides[d] == dense);
+    dense *= v.shape[d];
+  }
+  return ok;
+}
+
+// dst[i] = src[i] over the index space `shape`, each side with its own strides (in elements).
+template <class T>
+void copy_strided(size_t d, const Shape& shape, const T* src, const int64_t* src_strides, T* dst,
+                  const int64_t* dst_strides) {
+  const int64_t n = shape[d], s = src_strides[d], t = dst_strides[d];
+  if (d + 1 == shape.size()) {
+    for (int64_t i = 0; i < n; ++i) dst[i * t] = src[i * s];
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) copy_strided(d + 1, shape, src + i * s, src_strides, dst + i * t, dst_strides);
+}
+
+void copy_view(const View& from, const View& to) {
+  if (from.shape.empty()) {  // one element
+    std::memcpy(to.data, from.data, from.dtype == DType::Float32 ? sizeof(float) : sizeof(double));
+    return;
+  }
+  if (from.dtype == DType::Float32)
+    copy_strided(0, from.shape, static_cast<const float*>(from.data), from.strides.data(), static_cast<float*>(to.data),
+                 to.strides.data());
+  else
+    copy_strided(0, from.shape, static_cast<const double*>(from.data), from.strides.data(),
+                 static_cast<double*>(to.data), to.strides.data());
+}
+
+}  // namespace
+
+View DenseCopies::dense_copy(const View& v) {
+  View dense = v;
+  int64_t n = 1;
+  for (size_t d = v.shape.size(); d-- > 0;) {
+    dense.strides[d] = n;
+    n *= v.shape[d];
+  }
+  storage_.emplace_back(size_t(n) * (v.dtype == DType::Float32 ? sizeof(float) : sizeof(double)));
+  dense.data = storage_.back().data();
+  return dense;
+}
+
+View DenseCopies::input(View v) {
+  if (passes_as_is(v)) return v;
+  View dense = dense_copy(v);
+  copy_view(v, dense);
+  return dense;
+}
+
+View DenseCopies::output(View v) {
+  if (passes_as_is(v)) return v;
+  View dense = dense_copy(v);
+  outputs_.emplace_back(dense, v);
+  return dense;
+}
+
+void DenseCopies::scatter() {
+  for (const auto& [dense, strided] : outputs_) copy_view(dense, strided);
+  outputs_.clear();
+}
 
 template <class T>
 NumpyArray<T> to_numpy(std::vector<T>&& values, Shape shape) {

@@ -7,6 +7,7 @@
 #include <nanobind/ndarray.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ctrnn/params.hpp"
@@ -36,6 +37,24 @@ using OutArray = nb::ndarray<>;
 // InvalidArgument becomes ctrnn.InvalidArgument, a ValueError).
 View to_view(const InArray& a, const char* name);
 View to_view(const OutArray& a, const char* name);
+
+// The library takes dense row-major views; these bindings take host arrays of any strides too (a
+// transposed numpy or torch view, say: ctrnn.torch hands over its weights and their gradients as
+// transposed views of torch's (post, pre) layout). A strided host array goes through a dense copy
+// made here: an input's before the call (input()), an output's written back after it (scatter(),
+// once the call has returned). Dense arrays and device arrays pass as they are (the library
+// refuses a strided device array, naming it).
+class DenseCopies {
+ public:
+  View input(View v);
+  View output(View v);
+  void scatter();
+
+ private:
+  View dense_copy(const View& v);
+  std::vector<std::vector<char>> storage_;
+  std::vector<std::pair<View, View>> outputs_;  // (dense copy, the caller's strided array)
+};
 
 // A cudaStream_t given from Python as an integer (torch's .cuda_stream, CuPy's .ptr; 0: the
 // default stream).

@@ -89,12 +89,16 @@ void bind_network_class(nb::module_& m, const char* name) {
       .def_prop_ro("training", [](const Net& n) { return n.mode() == Mode::Train; })
       .def("train", &Net::train)
       .def("eval", &Net::eval)
-      // Views in and out (python/ctrnn/_arrays.py allocates the outputs where the input lives).
+      // Views in and out (python/ctrnn/_arrays.py allocates the outputs where the input lives);
+      // host arrays of any strides (arrays.hpp's DenseCopies).
       .def("forward",
            [](Net& n, const InArray& u, const OutArray& y, const OutArray& r, uintptr_t stream) {
-             const View uv = to_view(u, "u"), yv = to_view(y, "y"), rv = to_view(r, "r");
+             DenseCopies dense;
+             const View uv = dense.input(to_view(u, "u")), yv = dense.output(to_view(y, "y")),
+                        rv = dense.output(to_view(r, "r"));
              nb::gil_scoped_release release;
              n.forward(uv, &yv, &rv, to_stream(stream));
+             dense.scatter();
            },
            nb::arg("u"), nb::arg("y"), nb::arg("r"), nb::arg("stream") = 0)
       .def("backward",
@@ -104,32 +108,36 @@ void bind_network_class(nb::module_& m, const char* name) {
                throw InvalidArgument("gradients",
                                      std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
                                      std::to_string(grads.size()));
-             const View gy = to_view(dy, "dy");
-             const View gr = dr ? to_view(*dr, "dr") : View{};
-             const View gu = du ? to_view(*du, "du") : View{};
+             DenseCopies dense;
+             const View gy = dense.input(to_view(dy, "dy"));
+             const View gr = dr ? dense.input(to_view(*dr, "dr")) : View{};
+             const View gu = du ? dense.output(to_view(*du, "du")) : View{};
              std::array<View, kNumParamArrays> views;
              std::array<const View*, kNumParamArrays> out{};  // None: that gradient is not written
              for (int k = 0; k < kNumParamArrays; ++k)
                if (grads[k]) {
-                 views[k] = to_view(*grads[k], kParamNames[k]);
+                 views[k] = dense.output(to_view(*grads[k], kParamNames[k]));
                  out[k] = &views[k];
                }
              nb::gil_scoped_release release;
              n.backward(gy, dr ? &gr : nullptr, out, to_stream(stream), du ? &gu : nullptr);
+             dense.scatter();
            },
            nb::arg("dy"), nb::arg("dr").none(), nb::arg("gradients"), nb::arg("stream") = 0,
            nb::arg("du").none() = nb::none())
-      // Parameter arrays from views (param_names order; None keeps an array), read in place.
+      // Parameter arrays from views (param_names order; None keeps an array), read in place (host
+      // arrays of any strides: DenseCopies).
       .def("set_params",
            [](Net& n, const std::vector<std::optional<InArray>>& arrays, uintptr_t stream) {
              if (arrays.size() != kNumParamArrays)
                throw InvalidArgument("params", std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
                                      std::to_string(arrays.size()));
+             DenseCopies dense;
              std::array<View, kNumParamArrays> views;
              std::array<const View*, kNumParamArrays> src{};
              for (int k = 0; k < kNumParamArrays; ++k)
                if (arrays[k]) {
-                 views[k] = to_view(*arrays[k], kParamNames[k]);
+                 views[k] = dense.input(to_view(*arrays[k], kParamNames[k]));
                  src[k] = &views[k];
                }
              nb::gil_scoped_release release;

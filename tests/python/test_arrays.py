@@ -100,3 +100,35 @@ def test_torch_cpu_tensors_in_and_out_in_place():
     assert isinstance(y2, torch.Tensor) and y2.device == torch.device("cpu")
     grads = model.backward(torch.ones(E, T, B, O))
     assert all(isinstance(g, torch.Tensor) for g in grads.values())
+
+
+def strided(a):
+    """a's values in an array of other strides: a transposed view of a copy with its last two axes
+    swapped."""
+    return np.ascontiguousarray(np.swapaxes(a, -1, -2)).swapaxes(-1, -2)
+
+
+def test_the_core_reads_and_writes_host_arrays_of_any_strides():
+    """_core's set_params, forward and backward take strided host arrays (copied densely in the
+    binding; ctrnn.torch hands over transposed weights and gradients so), with the results of
+    dense ones."""
+    a, b = make_model()._net, make_model()._net
+    names = list(a.param_shapes())
+    weights = [0.5 * a.params()[n] for n in names[:3]]  # the three weights (E, pre, post)
+    rest = [None] * (len(names) - 3)
+    a.set_params([strided(w) for w in weights] + rest)
+    b.set_params(weights + rest)
+    for n in names[:3]:
+        np.testing.assert_array_equal(a.params()[n], b.params()[n])
+    u = inputs(7)
+    outs = {}
+    for net, wrap in ((a, strided), (b, np.ascontiguousarray)):
+        y, r = wrap(np.full((E, T, B, O), np.nan, np.float32)), wrap(np.full((E, T, B, H), np.nan, np.float32))
+        net.forward(wrap(u), y, r)
+        dy, du = wrap(inputs(8, (E, T, B, O))), wrap(np.full((T, B, I), np.nan, np.float32))
+        grads = [wrap(np.full(s, np.nan, np.float32)) for s in a.param_shapes().values()]
+        net.backward(dy, None, grads, 0, du)
+        outs[net] = (y, r, du, *grads)
+    assert not outs[a][0].flags.c_contiguous and not outs[a][3].flags.c_contiguous
+    for got, want in zip(outs[a], outs[b]):
+        np.testing.assert_array_equal(got, want)

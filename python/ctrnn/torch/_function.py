@@ -6,16 +6,21 @@ T, B, I) and the module's parameters in ParamArray order (w_in, w_hid, w_out as 
 that is not learned, which the engine keeps at zero): y (E, T, B, O) and r (E, T, B, H), or (T,
 B, O) and (T, B, H) for one network on a 3-D x (allocated so, not views: the caller may edit them
 in place). The engine gets the parameters at every forward (``set_params``: weights transposed to
-its pre x post on their device, biases and h0 read in place), so it never computes with a stale
-copy. (It does not skip an unchanged parameter: torch's version counter does not see an edit
+its pre x post, biases and h0 read in place), so it never computes with a stale copy. (It does not skip an unchanged parameter: torch's version counter does not see an edit
 through ``.data``, which nn4n's own constraint code and its users make, so "unchanged" cannot be
 told safely; the hand-over costs a transposed copy of each weight, small beside a forward.) With
 ``record`` the result carries an autograd node (``EngineFunction``) whose backward hands dL/dy and
 dL/dr to the engine's BPTT, which writes dL/d(parameter) only for the parameters that require grad
-(and dL/dx when x does); a weight's gradient goes back as the transposed view of the engine's
-array, which torch's gradient accumulation copies into ``.grad`` in the parameter's layout (or adds
-to it). The parameters are saved as torch's own operations save them: a backward after they were
-changed in place fails with torch's error.
+(and dL/dx when x does). The parameters are saved as torch's own operations save them: a backward
+after they were changed in place fails with torch's error.
+
+The hand-over costs little beside torch's own loop (bench/RESULTS.md, issue 19): tensors go to the
+engine as DLPack capsules of ``torch.utils.dlpack.to_dlpack`` (``Tensor.__dlpack__`` is a Python
+method, 20x slower); on the CPU a weight and its gradient pass as transposed views of torch's
+(post, pre) tensors, which the binding copies densely (torch's transposed copies cost more, and a
+gradient not in the parameter's layout is copied again by torch's gradient accumulation), so the
+gradient is returned in the parameter's layout; on a GPU the weight is transposed by torch and the
+gradient returned as the transposed view of the engine's array.
 
 The engine keeps the trace of its last forward only. A backward whose forward is no longer the
 engine's last (two forwards, then the first's backward) replays that forward first: the same
@@ -26,6 +31,7 @@ import weakref
 
 import torch
 from torch.autograd.function import once_differentiable
+from torch.utils.dlpack import to_dlpack
 
 _WEIGHTS = 3  # w_in, w_hid, w_out: the first three arrays, transposed between torch and the engine
 
@@ -42,23 +48,30 @@ class Engine:
         self.E, self.I, self.H, self.O = E, I, H, O
         self.param_shapes = list(net.param_shapes().values())
         self.keep = net.init_state == "keep"
+        self.host = device.type == "cpu"  # strided views go to the engine (the binding copies them)
 
     def new_trace(self):
         self._next += 1
         return self._next
 
-    def to_engine(self, k, p):
-        """Parameter k as the engine's array (param_shapes()[k]): a weight transposed to pre x post."""
-        p = p.detach()
-        if k < _WEIGHTS:
-            p = p.mT.contiguous()
-        return p.reshape(self.param_shapes[k])
+    def engine_view(self, k, t):
+        """A tensor of parameter k's shape as the engine's array k (param_shapes()[k]), a view: a
+        weight's transposed, pre x post."""
+        return (t.mT if k < _WEIGHTS else t).reshape(self.param_shapes[k])
 
-    def to_param(self, k, g):
-        """The engine's gradient of array k (param_shapes()[k]) in the parameter's layout: a view."""
-        if self.E == 1:
-            g = g[0]
-        return g.mT if k < _WEIGHTS else g
+    def to_engine(self, k, p):
+        """Parameter k for set_params: its engine view (on a GPU, a dense copy of it)."""
+        a = self.engine_view(k, p.detach())
+        return a if self.host else a.contiguous()
+
+    def new_gradient(self, k, p):
+        """(the gradient to return for parameter p, the engine's array it is written through)."""
+        if self.host:
+            g = torch.empty(p.shape, dtype=p.dtype, device=p.device)
+            return g, self.engine_view(k, g)
+        g = torch.empty(self.param_shapes[k], dtype=p.dtype, device=p.device)
+        t = g[0] if self.E == 1 else g
+        return (t.mT if k < _WEIGHTS else t), g
 
     def stream(self):
         if self.device.type == "cuda":
@@ -66,7 +79,8 @@ class Engine:
         return 0
 
     def set_params(self, params, stream):
-        self.net.set_params([None if p is None else self.to_engine(k, p) for k, p in enumerate(params)], stream)
+        self.net.set_params([None if p is None else to_dlpack(self.to_engine(k, p)) for k, p in enumerate(params)],
+                            stream)
 
     def forward(self, x, params, training):
         """The engine's forward on x with these parameters: y and r (shapes: this file's docstring)."""
@@ -83,9 +97,9 @@ class Engine:
         y = torch.empty(lead + (T, B, self.O), dtype=x.dtype, device=x.device)
         r = torch.empty(lead + (T, B, self.H), dtype=x.dtype, device=x.device)
         if squeeze:
-            net.forward(x, y.unsqueeze(0), r.unsqueeze(0), stream)
+            net.forward(to_dlpack(x), to_dlpack(y.unsqueeze(0)), to_dlpack(r.unsqueeze(0)), stream)
         else:
-            net.forward(x, y, r, stream)
+            net.forward(to_dlpack(x), to_dlpack(y), to_dlpack(r), stream)
         return y, r
 
 
@@ -123,12 +137,12 @@ class EngineFunction(torch.autograd.Function):
         else:  # (T, B, O) for one network on a 3-D x: the engine's (1, T, B, O)
             gy = gy.contiguous().view(E, T, B, engine.O)
         if gr is not None:
-            gr = gr.contiguous().view(E, T, B, engine.H)
-        grads = [torch.empty(shape, dtype=x.dtype, device=x.device) if needs[3 + k] else None
-                 for k, shape in enumerate(engine.param_shapes)]
+            gr = to_dlpack(gr.contiguous().view(E, T, B, engine.H))
+        grads = [engine.new_gradient(k, p) if needs[3 + k] else (None, None) for k, p in enumerate(params)]
         du = torch.empty(x.shape, dtype=x.dtype, device=x.device) if needs[2] else None
-        engine.net.backward(gy, gr, grads, engine.stream(), du)
-        return (None, None, du, *(None if g is None else engine.to_param(k, g) for k, g in enumerate(grads)))
+        engine.net.backward(to_dlpack(gy), gr, [None if a is None else to_dlpack(a) for _, a in grads],
+                            engine.stream(), None if du is None else to_dlpack(du))
+        return (None, None, du, *(g for g, _ in grads))
 
 
 def _replay(ctx, engine, x, params):

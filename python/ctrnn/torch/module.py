@@ -1,4 +1,5 @@
 """ctrnn.torch.CTRNN: nn4n 1.1.1's CTRNN as a torch.nn.Module whose forward and BPTT are ctrnn's."""
+import math
 import warnings
 
 import numpy as np
@@ -38,7 +39,8 @@ class LinearLayer(torch.nn.Module):
     (with a leading E axis for an ensemble), ``bias`` (post) (requires_grad False when the config
     said None: then it stays zero), and the masks as buffers that follow ``to()`` but are not in
     the state dict (nn4n keeps them out of it too): ``sparsity_mask`` (0/1), ``ei_mask`` (+1/-1),
-    ``plasticity_mask`` (normalized scales), each (post, pre) or None."""
+    ``plasticity_mask`` (normalized scales), each (post, pre) or None; and the E/I mask as the
+    bounds ``ei_low``, ``ei_high`` of the projection's clamp."""
 
     def __init__(self, weight, bias, bias_learned, sparsity_mask, ei_mask, plasticity_mask):
         super().__init__()
@@ -49,6 +51,14 @@ class LinearLayer(torch.nn.Module):
         self.register_buffer("sparsity_mask", sparsity_mask, persistent=False)
         self.register_buffer("ei_mask", ei_mask, persistent=False)
         self.register_buffer("plasticity_mask", plasticity_mask, persistent=False)
+        # Dale's law as bounds per synapse, [0, inf) from an excitatory neuron and (-inf, 0] from
+        # an inhibitory one: nn4n's where(ei > 0, w.clamp(min=0), w.clamp(max=0)) as one in-place
+        # clamp (20x faster at H = 64: bench/RESULTS.md, issue 19)
+        excitatory = None if ei_mask is None else ei_mask > 0
+        self.register_buffer("ei_low", None if ei_mask is None else torch.where(excitatory, 0.0, -math.inf),
+                             persistent=False)
+        self.register_buffer("ei_high", None if ei_mask is None else torch.where(excitatory, math.inf, 0.0),
+                             persistent=False)
         # whether a training forward projects the weight (the masks are the config's: fixed)
         self.constrained = sparsity_mask is not None or ei_mask is not None
 
@@ -58,8 +68,8 @@ class LinearLayer(torch.nn.Module):
         w = self.weight.data
         if self.sparsity_mask is not None:
             w.mul_(self.sparsity_mask)
-        if self.ei_mask is not None:
-            w.copy_(torch.where(self.ei_mask > 0, w.clamp(min=0), w.clamp(max=0)))
+        if self.ei_low is not None:
+            w.clamp_(min=self.ei_low, max=self.ei_high)
 
     def apply_plasticity(self):
         """nn4n's apply_plasticity: the weight's gradient times the plasticity scales."""
