@@ -12,6 +12,9 @@
 //                          alone, against train_step's scalars
 //   train_step_noisy       train_step with preact_noise 0.05 (the sweep benchmark's network,
 //                          bench/sweep_bench.py): E T B H standard normals drawn per step
+//   train_step_learn_tau   train_step_per_network with learn_tau: alpha's gradient (after BPTT:
+//                          one pass over dv and v, a column sum, a division) and its update
+//                          and clamp, against train_step_per_network
 // Sizes, counters and the FLOP model (3x the forward): bench_common.hpp.
 #include <cstdlib>
 #include <exception>
@@ -42,11 +45,12 @@ ctrnn::OptimizerConfig per_network_optimizer(const ctrnn_bench::Size& s) {
 }
 
 void bm_train_step(benchmark::State& state, const ctrnn_bench::Size& s, ctrnn::Device d, bool graphs,
-                   bool per_network = false, bool noisy = false) {
+                   bool per_network = false, bool noisy = false, bool learn_tau = false) {
   try {
     if (!graphs) setenv("CTRNN_CUDA_GRAPHS", "0", 1);  // read when the CUDA backend is made
     ctrnn::Config config = per_network ? per_network_config(s) : ctrnn_bench::make_config(s);
     if (noisy) config.preact_noise = ctrnn::PerNetwork(0.05);
+    config.learn_tau = learn_tau;
     ctrnn::Network net(config, d);
     if (!graphs) unsetenv("CTRNN_CUDA_GRAPHS");
     ctrnn::LossWeights weights;
@@ -63,7 +67,7 @@ void bm_train_step(benchmark::State& state, const ctrnn_bench::Size& s, ctrnn::D
       if (!ctrnn_bench::device_sync(d)) return state.SkipWithError("CUDA error");
     }
     state.SetLabel(net.device_description() + (graphs ? "" : ", ungraphed") + (per_network ? ", per network" : "") +
-                   (noisy ? ", preact_noise 0.05" : ""));
+                   (noisy ? ", preact_noise 0.05" : "") + (learn_tau ? ", learn_tau" : ""));
     ctrnn_bench::set_counters(state, s, d, 3 * ctrnn_bench::forward_flops(s));
   } catch (const std::exception& e) {
     unsetenv("CTRNN_CUDA_GRAPHS");
@@ -89,5 +93,11 @@ int main(int argc, char** argv) {
       "train_step_noisy",
       [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) { bm_train_step(st, s, d, true, false, true); },
       {{64, 32, 100, 1}, {64, 32, 100, 64}, {256, 64, 200, 1}});
+  ctrnn_bench::register_all(
+      "train_step_learn_tau",
+      [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) {
+        bm_train_step(st, s, d, true, true, false, true);
+      },
+      {{64, 32, 100, 64}, {256, 64, 200, 1}});
   return ctrnn_bench::run_main(argc, argv);
 }

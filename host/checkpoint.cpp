@@ -11,6 +11,7 @@
 #include "json_input.hpp"
 #include "per_network_json.hpp"
 #include "number_text.hpp"
+#include "view_support.hpp"
 
 namespace ctrnn {
 
@@ -133,10 +134,14 @@ uint64_t meta_unsigned(const SafetensorsFile& f, const std::string& key, const s
 }
 
 // Checks every tensor's presence, dtype and shape before allocating anything: the file's own
-// sizes, not the config's, bound what is allocated.
-Params<float> read_params(const SafetensorsFile& f, const std::string& prefix, const Config& c, const std::string& path) {
+// sizes, not the config's, bound what is allocated. alpha may be absent (checkpoints written
+// before it was a parameter, when it was never learned): `alpha` then stands for it (the
+// config's dt / tau for the parameters, zeros for the moments).
+Params<float> read_params(const SafetensorsFile& f, const std::string& prefix, const Config& c, const std::string& path,
+                          const std::vector<float>& alpha) {
   for (int k = 0; k < kNumParamArrays; ++k) {
     const std::string name = prefix + kParamNames[k];
+    if (k == kAlpha && !f.contains(name)) continue;
     if (!f.contains(name)) refuse(path, "missing tensor '" + name + "'");
     if (f.dtype(name) != "F32") refuse(path, "tensor '" + name + "' has dtype " + f.dtype(name) + ", expected F32");
     if (f.shape(name) != param_shape(k, c))
@@ -148,7 +153,7 @@ Params<float> read_params(const SafetensorsFile& f, const std::string& prefix, c
   auto arrays = p.arrays();
   for (size_t a = 0; a < arrays.size(); ++a) {
     const std::string name = prefix + kParamNames[a];
-    *arrays[a] = f.get<float>(name).data;
+    *arrays[a] = int(a) == kAlpha && !f.contains(name) ? alpha : f.get<float>(name).data;
     for (float x : *arrays[a])
       if (!std::isfinite(x)) refuse(path, "tensor '" + name + "' holds NaN or Inf");
   }
@@ -255,7 +260,9 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
       refuse(path, "metadata '" + key + "' is invalid: " + reason_of(e));
     }
   }
-  const Params<float> p = read_params(f, "params.", c, path);
+  const std::vector<double> config_alpha = c.alpha();
+  const Params<float> p =
+      read_params(f, "params.", c, path, std::vector<float>(config_alpha.begin(), config_alpha.end()));
   Checkpoint ck{Network(c, device), std::nullopt, {}, {}, f.metadata, {}};
   Network& net = ck.network;
   for (int l = 0; l < 3; ++l) {
@@ -264,6 +271,17 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
     if (net.bias_learnable(layer)) net.set_bias(layer, Tensor<float>(param_shape(kBIn + l, c), p.bias(layer)));
   }
   if (net.h0_learnable()) net.set_initial_state(Tensor<float>(param_shape(kH0, c), p.h0));
+  if (param_learned(c, kAlpha)) {  // otherwise the network's alpha is the config's, as stored
+    for (float a : p.alpha)
+      if (!(a >= float(c.alpha_min()) && a <= 1.0f))
+        refuse(path, "tensor 'params.alpha' holds " + detail::number_text(a) + ", outside [dt / tau_max, 1] = [" +
+                         detail::number_text(c.alpha_min()) + ", 1]");
+    const Tensor<float> alpha(param_shape(kAlpha, c), p.alpha);
+    std::array<const View*, kNumParamArrays> src{};
+    const View view = detail::tensor_view(alpha, "alpha");
+    src[kAlpha] = &view;
+    net.set_params(src);
+  }
   net.set_forward_calls(forward_calls);
   if (mode == Mode::Eval) net.eval();
   if (f.contains("state.kept_v")) {
@@ -277,8 +295,9 @@ Checkpoint load_checkpoint(const std::string& path, Device device) {
   if (f.metadata.count("step")) {
     TrainerState<float> s;
     s.step = int64_t(meta_unsigned(f, "step", path));
-    s.m = read_params(f, "optimizer.m.", c, path);
-    s.v = read_params(f, "optimizer.v.", c, path);
+    const std::vector<float> zeros(size_t(c.ensemble_size * c.dims[1]), 0.0f);
+    s.m = read_params(f, "optimizer.m.", c, path, zeros);
+    s.v = read_params(f, "optimizer.v.", c, path, zeros);
     s.diverged = read_diverged(f, c.ensemble_size, path);
     ck.trainer_state = std::move(s);
     read_optimizer(f, path, c.ensemble_size, ck);

@@ -103,11 +103,37 @@ void check_masks(const LayerMasks& masks, const char* name, const Config& c) {
   }
 }
 
+// tau_max (always: a sweep may set it beside learn_tau false) and tau_plasticity.
+void check_learned_tau(const Config& c) {
+  const double tau_max = c.tau_upper();
+  const std::string given = c.tau_max ? detail::number_text(tau_max) : "the default " + detail::number_text(tau_max) + " (" +
+                                                                             detail::number_text(Config::kDefaultTauMaxSteps) + " dt)";
+  if (!std::isfinite(tau_max) || !(tau_max > c.dt))
+    throw InvalidArgument("tau_max", "a finite number > dt (" + detail::number_text(c.dt) + ")", given);
+  if (c.learn_tau)
+    for (int64_t e = 0; e < c.ensemble_size; ++e)
+      for (int64_t h = 0; h < c.dims[1]; ++h)
+        if (c.tau.at(e, h) > tau_max)
+          throw InvalidArgument("tau_max", "a bound >= every initial tau of a learned tau (network " +
+                                               std::to_string(e) + ", neuron " + std::to_string(h) + " has tau " +
+                                               detail::number_text(c.tau.at(e, h)) + ")",
+                                given);
+  if (c.tau_plasticity.empty()) return;
+  if (!c.learn_tau)
+    throw InvalidArgument("tau_plasticity", "learn_tau true (it scales the learning of tau)", "learn_tau false");
+  if (int64_t(c.tau_plasticity.size()) != c.dims[1])
+    throw InvalidArgument("tau_plasticity", std::to_string(c.dims[1]) + " values (one per hidden neuron)",
+                          std::to_string(c.tau_plasticity.size()) + " values");
+  for (size_t h = 0; h < c.tau_plasticity.size(); ++h)
+    if (!std::isfinite(c.tau_plasticity[h]) || c.tau_plasticity[h] < 0)
+      throw InvalidArgument("tau_plasticity", "finite numbers >= 0",
+                            detail::number_text(c.tau_plasticity[h]) + " for neuron " + std::to_string(h));
+}
+
 }  // namespace
 
 Dynamics Config::dynamics(bool noise) const {
   Dynamics d;
-  d.alpha = alpha();
   d.activation = activation;
   d.preact_noise.assign(size_t(ensemble_size), 0.0);
   d.postact_noise.assign(size_t(ensemble_size), 0.0);
@@ -134,6 +160,7 @@ void Config::validate() const {
   }
   if (!std::isfinite(dt) || dt <= 0) throw InvalidArgument("dt", "a finite number > 0", detail::number_text(dt));
   tau.check(ensemble_size, dims[1], dt);
+  check_learned_tau(*this);
   auto nonnegative = [](double x) { return std::isfinite(x) && x >= 0; };
   preact_noise.check("preact_noise", nonnegative, "a finite number >= 0", ensemble_size);
   postact_noise.check("postact_noise", nonnegative, "a finite number >= 0", ensemble_size);

@@ -21,7 +21,7 @@ const std::set<std::string> kNetworkKeys{"dims",         "activation",     "bias
                                          "tau",          "dt",             "preact_noise",   "postact_noise",
                                          "init_state",   "sparsity_masks", "ei_masks",       "plasticity_masks",
                                          "synapse_growth_masks", "seed",   "ensemble_size",  "self_connections",
-                                         "first_network"};
+                                         "first_network", "learn_tau",     "tau_max",        "tau_plasticity"};
 
 // Nested lists of numbers -> Array (row-major), all sublists the same length.
 void flatten(const json& v, const std::string& key, size_t depth, Shape& shape, std::vector<double>& out) {
@@ -162,6 +162,17 @@ Config detail::config_from_json(const std::string& json_text, const JsonConfigCo
     } else if (key == "first_network") {
       if (!v.is_number_unsigned()) throw InvalidArgument(key, "an integer >= 0", brief(v));
       c.first_network = v.get<uint64_t>() > uint64_t(INT64_MAX) ? INT64_MAX : int64_t(v.get<uint64_t>());
+    } else if (key == "learn_tau") {
+      if (!v.is_boolean()) throw InvalidArgument(key, "true or false (whether the time constants are learned)", brief(v));
+      c.learn_tau = v.get<bool>();
+    } else if (key == "tau_max") {
+      if (!v.is_null()) c.tau_max = parse_number(v, key);  // null: the default
+    } else if (key == "tau_plasticity") {
+      if (!v.is_null()) {
+        const Array a = parse_array(v, key, ctx);
+        if (a.shape.size() != 1) throw InvalidArgument(key, "a list of numbers (one per hidden neuron)", "shape " + shape_to_string(a.shape));
+        c.tau_plasticity = a.data;
+      }
     } else if (key == "self_connections") {
       if (!v.is_boolean()) throw InvalidArgument(key, "true or false (whether a hidden neuron may connect to itself)", brief(v));
       c.self_connections = v.get<bool>();
@@ -216,6 +227,11 @@ std::string config_to_json(const Config& c, SafetensorsFile& arrays) {
   j["ensemble_size"] = c.ensemble_size;
   if (c.first_network != 0) j["first_network"] = c.first_network;  // absent: 0 (configs written before it)
   j["self_connections"] = c.self_connections;
+  // Absent: false, the default bound, ones (configs written before they existed, and the run
+  // identity of runs that do not learn tau, are unchanged).
+  if (c.learn_tau) j["learn_tau"] = true;
+  if (c.tau_max) j["tau_max"] = *c.tau_max;
+  if (!c.tau_plasticity.empty()) j["tau_plasticity"] = c.tau_plasticity;
   return j.dump();
 }
 

@@ -19,7 +19,11 @@ namespace {
 template <class T>
 class CpuBackend final : public Backend<T> {
  public:
-  explicit CpuBackend(const Config& c) : learned_(learned_arrays(c)), first_network_(c.first_network) {
+  explicit CpuBackend(const Config& c)
+      : learned_(learned_arrays(c)),
+        first_network_(c.first_network),
+        alpha_min_(T(c.alpha_min())),
+        tau_plasticity_(c.tau_plasticity.begin(), c.tau_plasticity.end()) {
     params_ = Params<T>::zeros(c.ensemble_size, c.dims[0], c.dims[1], c.dims[2]);
     grads_ = params_;
     opt_.m = params_;
@@ -38,6 +42,7 @@ class CpuBackend final : public Backend<T> {
       if (src[k]) std::copy(src[k].ptr, src[k].ptr + arrays[k]->size(), arrays[k]->begin());
     for (int l = 0; l < 3; ++l)
       if (src[l]) project(l);
+    if (src[kAlpha]) clamp_alpha();
   }
   void set_constraints(const std::array<LayerConstraints<T>, 3>& c) override { constraints_ = c; }
   void get_sparsity(std::array<std::vector<T>, 3>& s) override {
@@ -95,12 +100,14 @@ class CpuBackend final : public Backend<T> {
   }
 
   void backward(Located<const T> gy, Located<const T> gr, Located<T> du = {}) override {
-    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, gy.ptr, gr.ptr, du.ptr);
+    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, gy.ptr, gr.ptr, du.ptr,
+                                 learned_[kAlpha]);
     zero_unlearned(grads_);
   }
 
   void backward_from_loss() override {
-    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, loss_.gy.data(), loss_.gr.data());
+    grads_ = reference::backward(params_, dynamics_, u_.data(), u_per_network_, trace_, loss_.gy.data(), loss_.gr.data(),
+                                 static_cast<T*>(nullptr), learned_[kAlpha]);
     for (int l = 0; l < 3; ++l) {
       std::vector<T>& g = grads_.weight(Layer(l));
       const std::vector<T>& d = loss_.direct.weight(Layer(l));
@@ -136,12 +143,18 @@ class CpuBackend final : public Backend<T> {
       const double max_norm = opt.clip_grad_norm[e];
       const T clip = max_norm > 0 ? T(std::min(1.0, max_norm / (norms[e] + 1e-6))) : T(1);
       const std::vector<T>* plasticity = a < 3 ? &constraints_[a].plasticity : nullptr;
-      const T scale = plasticity && !plasticity->empty() ? (*plasticity)[i] : T(1);
+      T scale = plasticity && !plasticity->empty() ? (*plasticity)[i] : T(1);
+      if (a == kAlpha && !tau_plasticity_.empty()) scale = tau_plasticity_[size_t(i % params_.H)];
+      const bool decay = a != kAlpha;  // weight decay would pull alpha to 0 (tau to infinity)
       const T g = (*grads[a])[i] * clip;
-      if (opt.kind == OptimizerConfig::Kind::Adam)
-        body::adam_update(p, g, mi, vi, scale, adam[size_t(e)]);
-      else
-        body::sgd_update(p, g, mi, scale, T(opt.lr[e]), T(opt.momentum[e]), T(opt.weight_decay[e]), step == 1);
+      if (opt.kind == OptimizerConfig::Kind::Adam) {
+        body::AdamCoeffs c = adam[size_t(e)];
+        if (!decay) c.weight_decay = 0;
+        body::adam_update(p, g, mi, vi, scale, c);
+      } else {
+        body::sgd_update(p, g, mi, scale, T(opt.lr[e]), T(opt.momentum[e]), decay ? T(opt.weight_decay[e]) : T(0),
+                         step == 1);
+      }
     };
     for (int64_t e = 0; e < E; ++e) {
       // A network is updated only when every new value is finite; otherwise it diverges.
@@ -166,6 +179,7 @@ class CpuBackend final : public Backend<T> {
       }
     }
     for (int l = 0; l < 3; ++l) project(l);
+    if (learned_[kAlpha]) clamp_alpha();
     return norms;
   }
 
@@ -221,9 +235,14 @@ class CpuBackend final : public Backend<T> {
   }
 
   void project(int l) { project_weights(params_.weight(Layer(l)), constraints_[l]); }
+  void clamp_alpha() {
+    for (T& a : params_.alpha) a = body::clamp_alpha(a, alpha_min_);
+  }
 
   std::array<bool, kNumParamArrays> learned_;  // ParamArray order
   int64_t first_network_;                      // network e draws as network first_network_ + e
+  T alpha_min_;                                // a learned alpha stays in [alpha_min_, 1]
+  std::vector<T> tau_plasticity_;              // (H) scales of alpha's update; empty: ones
   Params<T> params_;
   Gradients<T> grads_;
   OptimizerState<T> opt_;

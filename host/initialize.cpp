@@ -106,6 +106,8 @@ Params<T> initial_params(const Config& c, const std::array<LayerConstraints<T>, 
     if (lc.has_ei() && ws.kind != InitSpec::Kind::Array)
       for (int64_t e = 0; e < E; ++e) balance_excitatory_inhibitory(&w[e * n], &lc.ei[e * n], n);
   }
+  const std::vector<double> alpha = c.alpha();
+  p.alpha.assign(alpha.begin(), alpha.end());
   return p;
 }
 

@@ -13,7 +13,7 @@ template <class T>
 std::array<LayerConstraints<T>, 3> build_constraints(const Config& c);
 
 // Initial weights and biases drawn from the seed (uniform U(-1/sqrt(k), 1/sqrt(k)), normal
-// N(0, 1/k), k = fan-in = pre), projected, and E/I-balanced where generated; h0 = 0.
+// N(0, 1/k), k = fan-in = pre), projected, and E/I-balanced where generated; h0 = 0; alpha = dt / tau (Config::alpha).
 template <class T>
 Params<T> initial_params(const Config& c, const std::array<LayerConstraints<T>, 3>& constraints);
 

@@ -393,8 +393,10 @@ void BasicNetwork<T>::set_params(const std::array<const View*, kNumParamArrays>&
     const std::string name = std::string("parameter ") + kParamNames[k];
     if (!param_learned(config_, k))
       throw InvalidArgument(name,
-                            k == kH0 ? "init_state 'learn' to write h0" : "a learned bias (its biases entry is not None)",
-                            k == kH0 ? "'" + to_string(config_.init_state) + "'" : "None");
+                            k == kH0     ? "init_state 'learn' to write h0"
+                            : k == kAlpha ? "learn_tau true to write alpha"
+                                          : "a learned bias (its biases entry is not None)",
+                            k == kH0 ? "'" + to_string(config_.init_state) + "'" : k == kAlpha ? "false" : "None");
     const Shape shape = param_shape(k, config_);
     src[k] = checked(*params[k], name, &shape);
     if (!src[k].on_device()) check_finite(src[k].ptr, element_count(shape), name);

@@ -88,8 +88,15 @@ Entries layer_entries(const LayerView<T>& v, int64_t E) {
   return e;
 }
 
-// alpha = dt / tau: the number when one for all, else its range and form.
-std::string alpha_text(const Config& c) {
+// alpha = dt / tau: the number when one for all, else its range and form; learned, the range
+// of the network's alpha now and the bounds it is kept in.
+template <class T>
+std::string alpha_text(const Config& c, const std::vector<T>& now) {
+  if (c.learn_tau) {
+    const auto range = min_max(now);
+    return str(range.first) + " to " + str(range.second) + " (learned, within [" + str(c.alpha_min()) + ", 1]; tau " +
+           str(c.dt / double(range.second)) + " to " + str(c.dt / double(range.first)) + ")";
+  }
   const std::vector<double> alpha = c.alpha();
   if (!c.tau.per_network() && !c.tau.per_neuron()) return str(alpha[0]);
   const auto range = std::minmax_element(alpha.begin(), alpha.end());
@@ -114,7 +121,7 @@ void BasicNetwork<T>::print_layers(std::ostream& os) const {
               {"postact_noise", to_json(config_.postact_noise)},
               {"noise_active", str(mode_ == Mode::Train && (config_.preact_noise.any_nonzero() || config_.postact_noise.any_nonzero()))},
               {"activation", to_string(config_.activation)},
-              {"alpha", alpha_text(config_)},
+              {"alpha", alpha_text(config_, params().alpha)},
               {"init_state", to_string(config_.init_state)},
               {"init_state_learnable", str(h0_learnable())},
               {"mode", mode_ == Mode::Train ? "train" : "eval"},

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "ctrnn/params.hpp"
 #include "kernels/network_coeffs.hpp"
 #include "kernels/philox.hpp"
 #include "kernels/update_bodies.hpp"
@@ -18,10 +19,11 @@ namespace ctrnn::kernels {
 enum class UpdateKind { Adam, SGD };
 
 // The most arrays one UpdateNonFinite covers: every parameter array.
-inline constexpr int kMaxUpdateArrays = 7;
+inline constexpr int kMaxUpdateArrays = kNumParamArrays;
 
 // One parameter array (E, n): g *= clip_e (torch.nn.utils.clip_grad_norm_: max_norm / (norm +
-// 1e-6) when below 1), then Adam or SGD with the update scaled by the plasticity (null: 1).
+// 1e-6) when below 1), then Adam or SGD with the update scaled by the plasticity (null: 1) and,
+// unless `decay` is false (alpha), each network's weight decay.
 // Changes nothing in network e when `apply` is given and apply[e] is 0: a network that has
 // diverged (DivergenceGate) keeps its last good parameters and moments without the host reading
 // the loss first.
@@ -37,6 +39,7 @@ struct OptimizerUpdate {
   const body::NetworkCoeffs* coeffs;  // (E) this step's constants, in memory (one graph for every step)
   bool first_step;
   const double* apply;  // (E) 1: update network e; null: always
+  bool decay = true;    // false: no weight decay (alpha: it would pull alpha to 0, tau to infinity)
 
   // Element i's new parameter and moments, from their current values in p, m, v.
   CTRNN_HD void updated(int64_t i, float& p_i, float& m_i, float& v_i) const {
@@ -48,10 +51,14 @@ struct OptimizerUpdate {
     }
     const float scale = plasticity ? plasticity[i] : 1.0f;
     const float grad = g[i] * clip;
-    if (kind == UpdateKind::Adam)
-      body::adam_update(p_i, grad, m_i, v_i, scale, c.adam);
-    else
-      body::sgd_update(p_i, grad, m_i, scale, float(c.lr), float(c.momentum), float(c.weight_decay), first_step);
+    if (kind == UpdateKind::Adam) {
+      body::AdamCoeffs adam = c.adam;
+      if (!decay) adam.weight_decay = 0;
+      body::adam_update(p_i, grad, m_i, v_i, scale, adam);
+    } else {
+      body::sgd_update(p_i, grad, m_i, scale, float(c.lr), float(c.momentum), decay ? float(c.weight_decay) : 0.0f,
+                       first_step);
+    }
   }
 
   CTRNN_HD void operator()(int64_t i) const {
@@ -107,6 +114,13 @@ struct ProjectWeights {
   const float* sparsity;
   const float* ei;
   CTRNN_HD void operator()(int64_t i) const { w[i] = body::project_weight(w[i], sparsity, ei, (long long)i); }
+};
+
+// A learned alpha into [lo, 1] after its update (Config::alpha_min()).
+struct ClampAlpha {
+  float* alpha;
+  float lo;
+  CTRNN_HD void operator()(int64_t i) const { alpha[i] = body::clamp_alpha(alpha[i], lo); }
 };
 
 // Growth of one layer over i in (E, n): where the sparsity mask is 0, the synapse appears with

@@ -67,6 +67,13 @@ CTRNN_HD inline T project_weight(T w, const T* sparsity, const T* ei, long long 
   return w;
 }
 
+// A learned alpha after its update: into [lo, 1] (lo = Config::alpha_min() > 0), so that
+// 0 < alpha <= 1 holds at every step (docs/contract.md "Learned time constants").
+template <class T>
+CTRNN_HD inline T clamp_alpha(T alpha, T lo) {
+  return alpha < lo ? lo : alpha > T(1) ? T(1) : alpha;
+}
+
 // Synapse growth for one absent synapse: appears with probability p given a uniform draw in
 // [0, 1). Returns whether it grew.
 template <class T>

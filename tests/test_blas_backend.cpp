@@ -81,8 +81,9 @@ TEST_P(BlasBackend, MatchesTheReferenceBackend) {
   const test::Problem p = test::make_problem(c);
   detail::OrchestratedBackend<BlasHostPrims> blas(p.config, /*poison=*/true);
   auto cpu = detail::make_cpu_backend<float>(p.config);
-  // Larger problems: SGD only (see compare_backends on Adam's sign flips near g = 0).
-  test::compare_backends(blas, *cpu, c, p, kBlasTolerances, /*adam=*/c.H * c.B < 1000);
+  // Larger problems and learned time constants: SGD only (see compare_backends on Adam's sign
+  // flips near g = 0, and HostOrchestration.MatchesTheCpuBackend on learn_tau).
+  test::compare_backends(blas, *cpu, c, p, kBlasTolerances, /*adam=*/c.H * c.B < 1000 && !c.learn_tau);
 }
 
 std::vector<BackendCase> blas_cases() {
@@ -93,6 +94,8 @@ std::vector<BackendCase> blas_cases() {
     full.activation = a, full.E = 3, full.seed = seed++;
     full.masks = full.noise = full.biases = full.u_per_network = full.regularizers = true;
     full.mask_shape = LossMask::TimeBatch;
+    cases.push_back(full);
+    full.learn_tau = true, full.seed = 1000 + seed;  // a seed of its own: the others keep theirs
     cases.push_back(full);
   }
   BackendCase large;  // big enough for OpenBLAS's blocked and threaded paths

@@ -100,7 +100,6 @@ TEST(ConfigJson, TimeConstantsAndNoisePerNetworkRoundTrip) {
     const Dynamics d = c.dynamics(true), quiet = c.dynamics(false);
     EXPECT_EQ(d.preact_noise, (std::vector<double>{0, 0.3}));
     EXPECT_EQ(quiet.preact_noise, (std::vector<double>{0, 0}));
-    EXPECT_EQ(d.alpha, alphas[size_t(f)]);
   }
 }
 

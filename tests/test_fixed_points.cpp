@@ -270,7 +270,7 @@ void expect_finds_exactly(int64_t H, const std::vector<double>& w, const std::ve
     ++matched[size_t(which)];
     // Stability by the true point's Jacobian, in closed form for H <= 2.
     std::vector<double> J(size_t(H * H));
-    reference::jacobian(net.params(), 0, net.dynamics().alpha.data(), Activation::Tanh, truth[size_t(which)].data(), J.data());
+    reference::jacobian(net.params(), 0, net.params().alpha.data(), Activation::Tanh, truth[size_t(which)].data(), J.data());
     double largest;
     if (H == 1) {
       largest = std::fabs(J[0]);

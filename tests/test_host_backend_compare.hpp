@@ -33,6 +33,9 @@ struct BackendCase {
   bool u_per_network = false;  // u (E, T, B, I) rather than (T, B, I)
   LossMask mask_shape = LossMask::None;
   bool regularizers = false;   // every loss term with a non-zero lambda
+  // learned time constants, tau per neuron (alpha 0.05 to 0.5); with masks also tau_plasticity
+  // (neuron 0 frozen, the others scaled from 0.1 to 2)
+  bool learn_tau = false;
   uint64_t seed = 1;
 };
 
@@ -46,6 +49,7 @@ inline std::string case_name(const BackendCase& c) {
   if (c.mask_shape == LossMask::TimeBatch) s += "_mTB";
   if (c.mask_shape == LossMask::TimeBatchOutput) s += "_mTBO";
   if (c.regularizers) s += "_reg";
+  if (c.learn_tau) s += "_learntau";
   return s;
 }
 
@@ -80,6 +84,16 @@ inline Problem make_problem(const BackendCase& c) {
     cfg.init_state = InitState::Learn;
   }
   if (c.noise) cfg.preact_noise = 0.3, cfg.postact_noise = 0.05;
+  if (c.learn_tau) {
+    cfg.learn_tau = true;
+    std::vector<double> tau;
+    for (int64_t h = 0; h < c.H; ++h) tau.push_back(20.0 + 180.0 * double((h * 5) % c.H) / double(c.H));
+    cfg.tau = TimeConstants::each_neuron(tau);
+    if (c.masks) {
+      cfg.tau_plasticity = random_vector<double>(size_t(c.H), c.seed + 21, 0.1, 2.0);
+      cfg.tau_plasticity[0] = 0;
+    }
+  }
   if (c.masks) {
     for (int l = 0; l < 3; ++l) {
       const auto s = cfg.layer_shape(Layer(l));
@@ -115,6 +129,12 @@ inline Problem make_problem(const BackendCase& c) {
     p.weights[kLossFr] = 0.4, p.weights[kLossFrSd] = 0.5, p.weights[kLossFrCv] = 0.6;
   }
   return p;
+}
+
+// The network's alpha (a parameter) from the config's tau, after a test changed the tau.
+inline void alpha_from_config(Problem& p) {
+  const std::vector<double> alpha = p.config.alpha();
+  p.params.alpha.assign(alpha.begin(), alpha.end());
 }
 
 // The state every backend test starts from: the problem's constraints, then its parameters.
@@ -401,6 +421,7 @@ inline Problem with_per_network_dynamics(Problem p, const BackendCase& c) {
   p.config.tau = TimeConstants::each_network_neuron(tau);
   if (c.noise) p.config.preact_noise = PerNetwork::each(pre), p.config.postact_noise = PerNetwork::each(post);
   p.config.validate();
+  alpha_from_config(p);
   return p;
 }
 
@@ -454,7 +475,8 @@ inline void compare_with_double_reference(detail::Backend<float>& host, const Ba
   host.backward_from_loss();
   Gradients<float> g;
   host.read_gradients(g);
-  Gradients<double> g_ref = reference::backward(pd, dyn, ud.data(), c.u_per_network, tr, ref_loss.gy.data(), ref_loss.gr.data());
+  Gradients<double> g_ref = reference::backward(pd, dyn, ud.data(), c.u_per_network, tr, ref_loss.gy.data(),
+                                                ref_loss.gr.data(), static_cast<double*>(nullptr), c.learn_tau);
   for (int l = 0; l < 3; ++l) {
     auto& w = g_ref.weight(Layer(l));
     for (size_t i = 0; i < w.size(); ++i) w[i] += ref_loss.direct.weight(Layer(l))[i];
@@ -624,14 +646,14 @@ void expect_per_network_values_equal_uniform_runs(MakeBackend&& make) {
 namespace ctrnn::test {
 
 // Network k of an ensemble, alone (docs/contract.md "Parameters", first_network): an ensemble of
-// three with growth, its own time constants (one per network, then one per network and neuron),
-// noise sigmas (one network without each noise), optimizer values and lambdas per network, and,
+// three with growth, its own time constants (one per network, then one per network and neuron,
+// then those learned, with tau_max and tau_plasticity), noise sigmas (one network without each noise), optimizer values and lambdas per network, and,
 // for each k, a one-network run configured to draw as network k (first_network = k) with network
 // k's values and target. Initial parameters, losses, gradient norms, parameters, moments and
 // grown masks agree bit for bit after four training steps (same backend type; `make` fixes the
 // thread count where there are threads, so each network's sums run in the same order in both).
 template <class MakeBackend>
-void expect_network_k_equals_its_one_network_run(MakeBackend&& make, bool tau_per_neuron) {
+void expect_network_k_equals_its_one_network_run(MakeBackend&& make, bool tau_per_neuron, bool learn_tau) {
   BackendCase c;
   c.E = 3, c.T = 6, c.B = 3, c.noise = true, c.masks = true, c.biases = true, c.regularizers = true;
   Problem p = make_problem(c);
@@ -642,7 +664,14 @@ void expect_network_k_equals_its_one_network_run(MakeBackend&& make, bool tau_pe
                                 : TimeConstants::each_network({tau[0][0], tau[1][0], tau[2][0]});
   p.config.preact_noise = PerNetwork::each({0.3, 0, 0.1});
   p.config.postact_noise = PerNetwork::each({0.05, 0.02, 0});
+  if (learn_tau) {  // learned, with a bound that the slowest neurons (alpha 0.05) can reach, and one frozen
+    p.config.learn_tau = true;
+    p.config.tau_max = 250;
+    p.config.tau_plasticity = random_vector<double>(size_t(c.H), 77, 0.5, 1.5);
+    p.config.tau_plasticity[1] = 0;
+  }
   p.config.validate();
+  alpha_from_config(p);
   OptimizerConfig mixed;
   mixed.lr = PerNetwork::each({1e-2, 3e-2, 5e-3});
   mixed.weight_decay = PerNetwork::each({0, 1e-2, 1e-3});
@@ -673,6 +702,11 @@ void expect_network_k_equals_its_one_network_run(MakeBackend&& make, bool tau_pe
     return r;
   };
   const Run ensemble = run(c, p, mixed, w);
+  if (learn_tau) {  // alpha was learned (so the comparisons below check its path), except neuron 1's
+    EXPECT_NE(ensemble.params.alpha, p.params.alpha);
+    for (int64_t e = 0; e < c.E; ++e)
+      EXPECT_EQ(ensemble.params.alpha[size_t(e * c.H + 1)], p.params.alpha[size_t(e * c.H + 1)]) << "frozen, network " << e;
+  }
   for (int64_t k = 0; k < c.E; ++k) {
     SCOPED_TRACE("network " + std::to_string(k));
     BackendCase one = c;
@@ -721,8 +755,10 @@ template <class MakeBackend>
 void expect_network_k_equals_its_one_network_run(MakeBackend&& make) {
   for (const bool per_neuron : {false, true}) {
     SCOPED_TRACE(per_neuron ? "tau per network and neuron" : "tau per network");
-    expect_network_k_equals_its_one_network_run(make, per_neuron);
+    expect_network_k_equals_its_one_network_run(make, per_neuron, false);
   }
+  SCOPED_TRACE("tau per network and neuron, learned");
+  expect_network_k_equals_its_one_network_run(make, true, true);
 }
 
 }  // namespace ctrnn::test

@@ -141,6 +141,10 @@ std::vector<PersistentCase> persistent_cases() {
     BackendCase time_batch = full;
     time_batch.masks = false, time_batch.u_per_network = false, time_batch.mask_shape = LossMask::TimeBatch;
     add(time_batch, cluster, 2, 0, 0);
+    BackendCase learned = full;  // the alpha gradient from the persistent kernels' dv_ and v_
+    learned.learn_tau = true;
+    add(learned, cta, 0, 0, 64);
+    add(learned, cluster, 4, 2, 32);
   }
   // Every cluster size the dispatcher can choose (and 3, 5: forced sizes need not be powers of
   // two), slices of 1 column and CTAs with no column at all (H = 5 over 8 and 16 CTAs).

@@ -84,7 +84,7 @@ TEST(Trainer, AdamFollowsTorchFormula) {
     auto pa = p.arrays(), ma = m.arrays(), va = v.arrays();
     auto ga = g.arrays();
     const double bc1 = 1 - std::pow(0.9, step), bc2 = 1 - std::pow(0.999, step);
-    for (size_t a = 0; a < pa.size(); ++a)
+    for (size_t a = 0; a < kAlpha; ++a)  // every learned array (alpha is not: no learn_tau)
       for (size_t i = 0; i < pa[a]->size(); ++i) {
         double& x = (*pa[a])[i];
         const double gi = (*ga[a])[i] + 0.1 * x;

@@ -105,7 +105,8 @@ TEST(Views, BackwardEqualsTensorBackwardAndWritesGradientViews) {
   const Tensor<float> dy = random_tensor<float>({kE, kT, kB, kO}, 8), dr = random_tensor<float>({kE, kT, kB, kH}, 9);
   for (const bool with_dr : {true, false}) {
     const Gradients<float> expected = a.backward(dy, with_dr ? &dr : nullptr);
-    const Shape shapes[7] = {{kE, kI, kH}, {kE, kH, kH}, {kE, kH, kO}, {kE, kH}, {kE, kH}, {kE, kO}, {kE, kH}};
+    const Shape shapes[kNumParamArrays] = {{kE, kI, kH}, {kE, kH, kH}, {kE, kH, kO}, {kE, kH},
+                                            {kE, kH},     {kE, kO},     {kE, kH},     {kE, kH}};
     std::vector<Tensor<float>> grads;
     for (const Shape& s : shapes) grads.push_back(poisoned<float>(s));
     std::vector<View> views;

@@ -68,17 +68,16 @@ template <class T>
 detail::SearchOutcome run_on_backend(const BasicNetwork<T>& net, const Params<T>& p, const std::vector<T>& drive,
                                      const std::vector<T>& x0, int64_t N, const FixedPointOptions& o,
                                      std::vector<double>& x) {
-  const Dynamics d = net.dynamics();
+  const Dynamics d = net.dynamics();  // the activation (alpha: the network's, Params::alpha)
   auto on_reference = [&] {
-    detail::ReferenceEngine<T> engine(p, std::vector<T>(d.alpha.begin(), d.alpha.end()), d.activation, drive, x0, N);
+    detail::ReferenceEngine<T> engine(p, p.alpha, d.activation, drive, x0, N);
     detail::SearchOutcome out = detail::run_search(engine, o);
     engine.read_states(x);
     return out;
   };
   if constexpr (std::is_same_v<T, float>) {
-    const std::vector<float> alpha(d.alpha.begin(), d.alpha.end());
     detail::SearchProblem s;
-    s.E = p.E, s.N = N, s.H = p.H, s.alpha = alpha.data(), s.activation = d.activation;
+    s.E = p.E, s.N = N, s.H = p.H, s.alpha = p.alpha.data(), s.activation = d.activation;
     s.w_hid = p.w_hid.data(), s.drive = drive.data(), s.x0 = x0.data();
     if (net.device() == Device::Cuda) return detail::search_on_cuda(s, o, x);
 #ifdef CTRNN_WITH_BLAS
@@ -201,7 +200,7 @@ FixedPointResult find_fixed_points(const BasicNetwork<T>& net, const Tensor<T>& 
   const Dynamics d = net.dynamics();
   std::vector<double> q(size_t(E * N));
   for (int64_t k = 0; k < E * N; ++k)
-    q[size_t(k)] = reference::q_and_gradient(pd, k / N, &d.alpha[size_t((k / N) * H)], d.activation, &x[size_t(k * H)],
+    q[size_t(k)] = reference::q_and_gradient(pd, k / N, &pd.alpha[size_t((k / N) * H)], d.activation, &x[size_t(k * H)],
                                              &drive[size_t(k * H)], static_cast<double*>(nullptr));
 
   FixedPointResult result;
@@ -224,13 +223,13 @@ FixedPointResult find_fixed_points(const BasicNetwork<T>& net, const Tensor<T>& 
       std::copy_n(&x[size_t(at * H)], H, &f.x_star.data[size_t(k * H)]);
       std::copy_n(&x0[size_t(at * H)], H, &f.x_init.data[size_t(k * H)]);
       std::copy_n(&u[size_t(at * I)], I, &f.inputs.data[size_t(k * I)]);
-      reference::step_map(pd, e, &d.alpha[size_t(e * H)], d.activation, &x[size_t(at * H)], &drive[size_t(at * H)],
+      reference::step_map(pd, e, &pd.alpha[size_t(e * H)], d.activation, &x[size_t(at * H)], &drive[size_t(at * H)],
                           &f.F_x_star.data[size_t(k * H)]);
       f.q_star.push_back(q[size_t(at)]);
       f.dq.push_back(search.dq[size_t(at)]);
       f.iterations.push_back(search.iterations[size_t(e)]);
       double* J = &f.jacobians.data[size_t(k * H * H)];
-      reference::jacobian(pd, e, &d.alpha[size_t(e * H)], d.activation, &x[size_t(at * H)], J);
+      reference::jacobian(pd, e, &pd.alpha[size_t(e * H)], d.activation, &x[size_t(at * H)], J);
       if (decompose) {
         detail::eigen_decompose(H, J, &f.eigenvalues_re.data[size_t(k * H)], &f.eigenvalues_im.data[size_t(k * H)],
                                 &f.eigenvectors_re.data[size_t(k * H * H)], &f.eigenvectors_im.data[size_t(k * H * H)]);

@@ -45,7 +45,7 @@ Tensor<T> state_trajectories(const BasicNetwork<T>& net, const Tensor<T>& u) {
           a[size_t(b * H + j)] = acc;
         }
       for (int64_t k = 0; k < B * H; ++k) {
-        const double alpha = d.alpha[size_t(e * H + k % H)];
+        const double alpha = double(p.alpha[size_t(e * H + k % H)]);
         v[size_t(k)] = (1.0 - alpha) * v[size_t(k)] + alpha * a[size_t(k)];
         out.data[size_t(((e * T_ + t) * B) * H + k)] = T(v[size_t(k)]);
       }

@@ -38,6 +38,7 @@
 #include "memory_budget.hpp"
 #include "orchestrated/persistent_recurrence.hpp"
 #include "orchestrated/primitives.hpp"
+#include "kernels/alpha_gradient.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/leaky_step.hpp"
 #include "kernels/loss.hpp"
@@ -60,7 +61,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   template <class T>
   using Buf = typename P::template Buffer<T>;
 
-  // The seven arrays of Params, in ParamArray order.
+  // The arrays of Params, in ParamArray order.
   struct ParamBuffers {
     std::array<Buf<float>, kNumParamArrays> a;
     float* operator[](int k) { return a[k].data(); }
@@ -94,6 +95,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
         learned_(learned_arrays(c)),
         poison_(poison),
         first_network_(uint32_t(c.first_network)),
+        alpha_min_(float(c.alpha_min())),
         E_(c.ensemble_size),
         I_(c.dims[0]),
         H_(c.dims[1]),
@@ -121,8 +123,14 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     resize(diverged_, E_);
     fill(diverged_.data(), E_, 0.0);
     diverged_host_.assign(size_t(E_), 0);
-    resize(dynamics_, E_ * H_ + 2 * E_);
+    resize(dynamics_, 2 * E_);
     set_dynamics(c.dynamics(true));
+    if (!c.tau_plasticity.empty()) {  // (H) -> (E, H): OptimizerUpdate's plasticity layout
+      std::vector<float> scales(size_t(E_ * H_));
+      for (size_t i = 0; i < scales.size(); ++i) scales[i] = float(c.tau_plasticity[i % size_t(H_)]);
+      resize(tau_plasticity_, E_ * H_);
+      upload(tau_plasticity_.data(), scales.data(), E_ * H_);
+    }
   }
 
   Device device() const override { return prims_.device(); }
@@ -138,6 +146,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (src[k]) transfer_in(params_[k], src[k], array_size(k));
     for (int l = 0; l < 3; ++l)
       if (src[l]) project(l);
+    if (src[kAlpha]) clamp_alpha();
   }
 
   void set_constraints(const std::array<LayerConstraints<float>, 3>& c) override {
@@ -328,6 +337,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
                                 &loss_gy_, &loss_gr_, &rate_mean_, &rate_cv_})
       add(*b);
     add(stats_), add(report_), add(status_), add(diverged_), add(arena_), add(arrivals_), add(dynamics_);
+    add(tau_plasticity_);
     return bytes;
   }
 
@@ -494,28 +504,25 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   }
   const body::NetworkCoeffs* coeffs() { return reinterpret_cast<const body::NetworkCoeffs*>(arena_.data() + kOffCoeffs); }
 
-  // ---- The dynamics buffer: alpha (E, H) | sigma_pre (E) | sigma_post (E), uploaded when a
-  // forward's values differ from the last ones (mode changes), outside graph sections
+  // ---- The dynamics buffer: sigma_pre (E) | sigma_post (E), uploaded when a forward's values
+  // differ from the last ones (mode changes), outside graph sections. alpha is a parameter array.
 
   void set_dynamics(const Dynamics& d) {
-    const int64_t EH = E_ * H_;
-    if (int64_t(d.alpha.size()) != EH || d.networks() != E_ || int64_t(d.postact_noise.size()) != E_)
-      throw InvalidArgument("dynamics", std::to_string(EH) + " alphas (E, H) and " + std::to_string(E_) +
-                                            " sigmas of each noise (E)",
-                            std::to_string(d.alpha.size()) + " and " + std::to_string(d.preact_noise.size()));
-    std::vector<float> image(size_t(EH + 2 * E_));
-    for (int64_t i = 0; i < EH; ++i) image[size_t(i)] = float(d.alpha[size_t(i)]);
+    if (d.networks() != E_ || int64_t(d.postact_noise.size()) != E_)
+      throw InvalidArgument("dynamics", std::to_string(E_) + " sigmas of each noise (E)",
+                            std::to_string(d.preact_noise.size()) + " and " + std::to_string(d.postact_noise.size()));
+    std::vector<float> image(size_t(2 * E_));
     for (int64_t e = 0; e < E_; ++e) {
-      image[size_t(EH + e)] = float(d.preact_noise[size_t(e)]);
-      image[size_t(EH + E_ + e)] = float(d.postact_noise[size_t(e)]);
+      image[size_t(e)] = float(d.preact_noise[size_t(e)]);
+      image[size_t(E_ + e)] = float(d.postact_noise[size_t(e)]);
     }
     if (image == dynamics_host_) return;
     upload(dynamics_.data(), image.data(), int64_t(image.size()));
     dynamics_host_ = std::move(image);
   }
-  const float* alpha() { return dynamics_.data(); }
-  const float* sigma_pre() { return dynamics_.data() + E_ * H_; }
-  const float* sigma_post() { return dynamics_.data() + E_ * H_ + E_; }
+  const float* alpha() { return params_[kAlpha]; }
+  const float* sigma_pre() { return dynamics_.data(); }
+  const float* sigma_post() { return dynamics_.data() + E_; }
 
   // ---- State transitions
 
@@ -620,7 +627,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (has_direct_[l]) apply(E_ * pre_[l] * post_[l], kernels::AddInto{grads_[l], direct_[l].data()});
   }
 
-  // BPTT of the forward with dynamics `dyn` (its activation; alpha: the dynamics buffer) from dL/dy
+  // BPTT of the forward with dynamics `dyn` (its activation; alpha: the parameter array) from dL/dy
   // (E, T, B, O) and dL/dr (E, T, B, H) or null, into grads_. The step bodies replace each
   // work slab t - 1 with alpha * dv_t (dL/da_t), which the GEMMs below read.
   void bptt(const Shape& sh, const Dynamics& dyn, const RecurrencePlan& plan, const float* gy, const float* gr) {
@@ -673,6 +680,11 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (learned(kH0)) prims_column_sums(E, B, H, dv_.data(), state, 1.0f, grads_[kH0], H);
     }
     if (learned(kBOut)) prims_column_sums(E, T * B, O, gy, sh.y, 1.0f, grads_[kBOut], O);
+    if (learned(kAlpha)) {  // after every reader of dv_ (dh0's sums): the terms replace dv_1..T
+      apply(E * T * BH, kernels::AlphaGradientTerms{dv_.data(), v_.data(), T * BH, BH, state});
+      prims_column_sums(E, T * B, H, dv_.data() + BH, state, 1.0f, grads_[kAlpha], H);
+      apply(E * H, kernels::DivideByAlpha{grads_[kAlpha], alpha()});
+    }
   }
 
   // dL/du of the last BPTT: du (T B x I) = (alpha * dv_{1..T}) (T B x H) W_in^T (H x I), per
@@ -703,10 +715,12 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (!learned(k)) continue;
       const int64_t n = array_size(k) / E;
       reduce(E, n, kernels::SumOfSquares{grads_[k], n}, norm_sq, count > 0);
-      const float* plasticity = k < 3 && plasticity_[k].size() ? plasticity_[k].data() : nullptr;
+      const float* plasticity = k < 3 && plasticity_[k].size()        ? plasticity_[k].data()
+                                : k == kAlpha && tau_plasticity_.size() ? tau_plasticity_.data()
+                                                                        : nullptr;
       check.arrays[count] = kernels::OptimizerUpdate{params_[k], grads_[k], opt_m_[k], opt_v_[k], plasticity, n, norm_sq,
                                                      is_adam ? kernels::UpdateKind::Adam : kernels::UpdateKind::SGD,
-                                                     coeffs(), step == 1, gate};
+                                                     coeffs(), step == 1, gate, k != kAlpha};
       check.offset[count + 1] = check.offset[count] + n;
       ++count;
     }
@@ -716,6 +730,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
                                      norm_sq + E, E});
     for (int a = 0; a < count; ++a) apply(E * check.arrays[a].n, check.arrays[a]);
     for (int l = 0; l < 3; ++l) project(l);
+    if (learned(kAlpha)) clamp_alpha();
   }
   // The squared gradient norms and diverged flags of a report (E each) into diverged_host_;
   // returns the norms.
@@ -736,6 +751,8 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     apply(E_ * pre_[l] * post_[l], kernels::ProjectWeights{params_[l], sparsity_[l].size() ? sparsity_[l].data() : nullptr,
                                                            ei_[l].size() ? ei_[l].data() : nullptr});
   }
+
+  void clamp_alpha() { apply(E_ * H_, kernels::ClampAlpha{params_[kAlpha], alpha_min_}); }
 
   bool learned(int k) const { return learned_[k]; }
 
@@ -764,7 +781,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   std::string key(const char* part, const Shape& sh, const ForwardArgs<float>& a) const {
     std::string k = key(part, sh);
     append(k, a.initial), append(k, a.keep_final_state), append(k, a.seed);
-    append(k, a.dynamics.activation);  // alpha and the sigmas: in the dynamics buffer
+    append(k, a.dynamics.activation);  // the sigmas: in the dynamics buffer; alpha: a parameter
     return k;
   }
   std::string key(const char* part, const Shape& sh, const LossArgs<float>& l) const {
@@ -882,10 +899,12 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   std::array<bool, kNumParamArrays> learned_;  // ParamArray order
   bool poison_;
   uint32_t first_network_;  // network e draws noise and growth as network first_network_ + e (Config)
+  float alpha_min_;         // a learned alpha stays in [alpha_min_, 1] (Config::alpha_min)
   int64_t E_, I_, H_, O_;
   int64_t pre_[3] = {}, post_[3] = {};
   ParamBuffers params_, grads_, opt_m_, opt_v_;  // opt_m_, opt_v_: Adam moments / SGD momentum
   std::array<Buf<float>, 3> sparsity_, ei_, plasticity_, growth_;  // empty: no such mask
+  Buf<float> tau_plasticity_;  // (E, H) scales of alpha's update (Config::tau_plasticity); empty: ones
 
   // Inputs of the current call: CallScalars | u | target | mask, each at a kAlign boundary
   Buf<unsigned char> arena_;
@@ -906,6 +925,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
 
   // BPTT. tile_sums_, arrivals_: the persistent kernel's sums across batch tiles
   // (PersistentBackward); arrivals_ is 0 between launches, from the constructor on.
+  // dv_: dv_0..dv_T after BPTT (with learn_tau, dv_1..T then hold alpha's gradient terms)
   Buf<float> dv_, dr0_, gy_in_, gr_in_, du_, tile_sums_;  // du_: dL/du (backward with du)
   Buf<float> w_t_;  // W_out^T (E, O, H) | W_hid^T (E, H, H), with kTransposesForNnProducts<P>
   Buf<uint32_t> arrivals_;

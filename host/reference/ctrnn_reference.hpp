@@ -8,8 +8,8 @@
 //   r_t = f(v_t) + sigma_post xi_t
 //   y_t = r_t W_out + b_out
 //
-// with alpha (elementwise: each network's alpha of each hidden neuron, Dynamics::alpha) and the
-// sigmas (each network's).
+// with alpha (elementwise: each network's alpha of each hidden neuron, Params::alpha) and the
+// sigmas (each network's, Dynamics).
 // Noise enters as given standard-normal arrays so a fixed draw makes it a constant (gradient
 // checks) and two backends can be fed the same numbers.
 #include <algorithm>
@@ -88,7 +88,7 @@ Trace<S> forward(const Params<S>& p, const Dynamics& dyn, const S* u, bool u_per
     const S* W_in = &p.w_in[e * I * H];
     const S* W_hid = &p.w_hid[e * H * H];
     const S* W_out = &p.w_out[e * H * O];
-    const double* alpha = &dyn.alpha[size_t(e * H)];  // this network's alpha of each neuron
+    const S* alpha = &p.alpha[size_t(e * H)];  // this network's alpha of each neuron
     const S sigma_pre = S(dyn.preact_noise[size_t(e)]), sigma_post = S(dyn.postact_noise[size_t(e)]);
     S* v_init = &tr.v[e * (T + 1) * B * H];
     S* r_init = &tr.r[e * (T + 1) * B * H];
@@ -108,7 +108,7 @@ Trace<S> forward(const Params<S>& p, const Dynamics& dyn, const S* u, bool u_per
       add_matmul(u_t, W_in, a.data(), B, I, H);
       const int64_t noise_base = ((e * T + (t - 1)) * B) * H;
       for (int64_t i = 0; i < B * H; ++i) {
-        const S al = S(alpha[i % H]);
+        const S al = alpha[i % H];
         v[i] = (S(1) - al) * v_prev[i] + al * a[i];
         if (eps_pre && sigma_pre > 0) v[i] += al * sigma_pre * eps_pre[noise_base + i];
         r[i] = activate(dyn.activation, v[i]);
@@ -125,26 +125,25 @@ Trace<S> forward(const Params<S>& p, const Dynamics& dyn, const S* u, bool u_per
 
 // BPTT. gy: (E, T, B, O) = dL/dy; gr: (E, T, B, H) = direct dL/dr (may be null). Returns the
 // gradient of every parameter, including both hidden-side biases and h0 (sum over the batch of
-// dv_0); the caller keeps those that are learned. du, when not null, receives dL/du shaped as u:
-// du_t = (alpha * dv_t) W_in^T, summed over the networks when u is shared (T, B, I), per network
-// when u is (E, T, B, I). dalpha, when not null, receives dL/dalpha (E, H): v_t depends on its
-// neuron's alpha directly as dv_t/dalpha = a_t + sigma_pre eps_t - v_{t-1} = (v_t - v_{t-1}) / alpha,
-// so dL/dalpha_j = sum_{t >= 1, b} dv_t[b][j] (v_t - v_{t-1})[b][j] / alpha_j (the gradient learnable
-// time constants need; tests/test_gradients.cpp checks it).
+// dv_0), and with `alpha_gradient` alpha's (else zeros); the caller keeps those that are learned.
+// du, when not null, receives dL/du shaped as u: du_t = (alpha * dv_t) W_in^T, summed over the
+// networks when u is shared (T, B, I), per network when u is (E, T, B, I). dL/dalpha (E, H): v_t
+// depends on its neuron's alpha directly as dv_t/dalpha = a_t + sigma_pre eps_t - v_{t-1} =
+// (v_t - v_{t-1}) / alpha, so dL/dalpha_j = sum_{t >= 1, b} dv_t[b][j] (v_t - v_{t-1})[b][j] / alpha_j
+// (tests/test_gradients.cpp checks it against finite differences).
 template <class S>
 Gradients<S> backward(const Params<S>& p, const Dynamics& dyn, const S* u, bool u_per_network,
-                      const Trace<S>& tr, const S* gy, const S* gr, S* du = nullptr, S* dalpha = nullptr) {
+                      const Trace<S>& tr, const S* gy, const S* gr, S* du = nullptr, bool alpha_gradient = false) {
   const int64_t E = p.E, I = p.I, H = p.H, O = p.O, T = tr.T, B = tr.B;
   Gradients<S> g = Gradients<S>::zeros(E, I, H, O);
   if (du) std::fill(du, du + (u_per_network ? E : 1) * T * B * I, S(0));
-  if (dalpha) std::fill(dalpha, dalpha + E * H, S(0));
   // alpha_dv: alpha * dv_t elementwise (alpha of each column's neuron), dL/da_t
   std::vector<S> dr(B * H), dv(B * H), dv_next(B * H), carried(B * H), alpha_dv(B * H);
   for (int64_t e = 0; e < E; ++e) {
     const S* W_in = &p.w_in[e * I * H];
     const S* W_hid = &p.w_hid[e * H * H];
     const S* W_out = &p.w_out[e * H * O];
-    const double* alpha = &dyn.alpha[size_t(e * H)];
+    const S* alpha = &p.alpha[size_t(e * H)];
     std::fill(dv_next.begin(), dv_next.end(), S(0));  // dv_{T+1} = 0
     for (int64_t t = T; t >= 0; --t) {
       // dr_t = gy_t W_out^T + gr_t + (alpha * dv_{t+1}) W_hid^T   (r_0 gets only the recurrent term)
@@ -157,14 +156,14 @@ Gradients<S> backward(const Params<S>& p, const Dynamics& dyn, const S* u, bool 
       }
       if (t < T) {
         std::fill(carried.begin(), carried.end(), S(0));
-        for (int64_t i = 0; i < B * H; ++i) alpha_dv[i] = S(alpha[i % H]) * dv_next[i];
+        for (int64_t i = 0; i < B * H; ++i) alpha_dv[i] = alpha[i % H] * dv_next[i];
         add_matmul_transposed(alpha_dv.data(), W_hid, carried.data(), B, H, H);
         for (int64_t i = 0; i < B * H; ++i) dr[i] += carried[i];
       }
       // dv_t = dr_t * f'(v_t) + (1 - alpha) dv_{t+1}
       const S* v_t = tr.v_at(e, t);
       for (int64_t i = 0; i < B * H; ++i)
-        dv[i] = dr[i] * activate_grad(dyn.activation, v_t[i]) + (S(1) - S(alpha[i % H])) * dv_next[i];
+        dv[i] = dr[i] * activate_grad(dyn.activation, v_t[i]) + (S(1) - alpha[i % H]) * dv_next[i];
       if (t >= 1) {
         const S* gy_t = gy + ((e * T + (t - 1)) * B) * O;
         // dW_out += r_t^T gy_t, db_out += sum_b gy_t
@@ -173,7 +172,7 @@ Gradients<S> backward(const Params<S>& p, const Dynamics& dyn, const S* u, bool 
           for (int64_t o = 0; o < O; ++o) g.b_out[e * O + o] += gy_t[b * O + o];
         // With alpha_dv = alpha * dv_t: dW_hid += r_{t-1}^T alpha_dv, dW_in += u_t^T alpha_dv,
         // db_hid = db_in += sum_b alpha_dv, du_t += alpha_dv W_in^T
-        for (int64_t i = 0; i < B * H; ++i) alpha_dv[i] = S(alpha[i % H]) * dv[i];
+        for (int64_t i = 0; i < B * H; ++i) alpha_dv[i] = alpha[i % H] * dv[i];
         add_outer(tr.r_at(e, t - 1), alpha_dv.data(), &g.w_hid[e * H * H], B, H, H, S(1));
         add_outer(input_at(u, u_per_network, e, t - 1, T, B, I), alpha_dv.data(), &g.w_in[e * I * H], B, I, H,
                   S(1));
@@ -184,10 +183,10 @@ Gradients<S> backward(const Params<S>& p, const Dynamics& dyn, const S* u, bool 
           }
         if (du)
           add_matmul_transposed(alpha_dv.data(), W_in, du + ((u_per_network ? e * T : 0) + t - 1) * B * I, B, I, H);
-        if (dalpha) {  // sum_b dv_t (v_t - v_{t-1}); divided by alpha once the sum over t is done
+        if (alpha_gradient) {  // sum_b dv_t (v_t - v_{t-1}); divided by alpha once the sum over t is done
           const S* v_prev = tr.v_at(e, t - 1);
           for (int64_t b = 0; b < B; ++b)
-            for (int64_t h = 0; h < H; ++h) dalpha[e * H + h] += dv[b * H + h] * (v_t[b * H + h] - v_prev[b * H + h]);
+            for (int64_t h = 0; h < H; ++h) g.alpha[e * H + h] += dv[b * H + h] * (v_t[b * H + h] - v_prev[b * H + h]);
         }
       } else {
         for (int64_t b = 0; b < B; ++b)
@@ -195,7 +194,7 @@ Gradients<S> backward(const Params<S>& p, const Dynamics& dyn, const S* u, bool 
       }
       std::swap(dv, dv_next);
     }
-    for (int64_t h = 0; dalpha && h < H; ++h) dalpha[e * H + h] /= S(alpha[h]);
+    for (int64_t h = 0; alpha_gradient && h < H; ++h) g.alpha[e * H + h] /= alpha[h];
   }
   return g;
 }

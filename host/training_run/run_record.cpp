@@ -158,6 +158,22 @@ RunFields stored_identity(const Checkpoint& ck) {
 }
 
 void check_same_run(const RunFields& stored, const RunFields& current, const std::string& what_differs) {
+  // A network key (no section prefix) that the stored run has and a current network config does
+  // not: config_to_json leaves out keys at their defaults (learn_tau, tau_max, tau_plasticity,
+  // first_network), so the current network has the default where the stored one did not.
+  auto has = [](const RunFields& fields, const std::string& key) {
+    for (const auto& f : fields)
+      if (f.first == key) return true;
+    return false;
+  };
+  auto network_key = [](const std::string& key) { return key.find('.') == std::string::npos; };
+  bool current_has_network = false;
+  for (const auto& f : current) current_has_network = current_has_network || network_key(f.first);
+  for (const auto& [key, value] : stored)
+    if (current_has_network && network_key(key) && !has(current, key))
+      throw InvalidArgument("--resume", "the same " + key + " as the checkpoint's run (only steps, logging, "
+                                        "checkpoint_every, eval_batch_size, validation data and the output folder may change)",
+                            what_differs + " " + key + " (none: the default) where the checkpoint has " + value);
   for (const auto& [key, value] : current) {
     std::string before = "(none)";
     for (const auto& [k, v] : stored)

@@ -35,7 +35,9 @@ std::string stored_run_config(const Checkpoint& ck);
 RunFields stored_identity(const Checkpoint& ck);
 
 // Throws InvalidArgument("--resume") naming the first field of `current` whose value differs
-// from the stored run's (fields missing from `current` are not compared).
+// from the stored run's, or, when `current` holds the network's fields, a network field of the
+// stored run that `current` lacks (a key written only when not at its default). Other fields
+// missing from `current` are not compared.
 void check_same_run(const RunFields& stored, const RunFields& current, const std::string& what_differs);
 
 }  // namespace ctrnn::detail

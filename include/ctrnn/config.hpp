@@ -57,6 +57,12 @@ struct Config {
   LayerInits weights = all_layers(InitSpec::uniform());
   TimeConstants tau = 100;   // one, per network, per neuron, or per network and neuron
   double dt = 10;
+  // Learned time constants (docs/contract.md "Learned time constants"): alpha = dt / tau is then
+  // a learned parameter (Params::alpha), kept within [dt / tau_max, 1] after every update.
+  bool learn_tau = false;
+  std::optional<double> tau_max;  // the largest learned tau (units of dt); none: kDefaultTauMaxSteps * dt
+  // (H) scales of each hidden neuron's alpha update (0 freezes its tau), as given; empty: ones.
+  std::vector<double> tau_plasticity;
   PerNetwork preact_noise = 0;   // one for all, or one per network
   PerNetwork postact_noise = 0;
   InitState init_state = InitState::Zero;
@@ -76,10 +82,20 @@ struct Config {
   // same seed (docs/contract.md "Parameters"); first_network + E <= 2^24.
   int64_t first_network = 0;
 
-  // alpha = dt / tau of every network and hidden neuron: (E, H), row-major.
+  // tau_max when unset, in steps of dt: learned alpha >= 0.001. A time constant 1000 steps long
+  // is already far beyond what BPTT over the T <= a few hundred steps of a trial can shape (its
+  // gradient shrinks with alpha), while the bound keeps alpha, the divisor of the alpha gradient
+  // and the step's leak, away from 0.
+  static constexpr double kDefaultTauMaxSteps = 1000;
+  double tau_upper() const { return tau_max ? *tau_max : kDefaultTauMaxSteps * dt; }
+  // The lower bound of a learned alpha: dt / tau_upper().
+  double alpha_min() const { return dt / tau_upper(); }
+
+  // alpha = dt / tau of every network and hidden neuron: (E, H), row-major: Params::alpha's
+  // initial value (the network's alpha is what the engine computes with).
   std::vector<double> alpha() const { return tau.alpha(ensemble_size, dims[1], dt); }
-  // alpha, the activation and, with `noise` (training mode), the noise sigmas of each network;
-  // without, zeros.
+  // The activation and, with `noise` (training mode), the noise sigmas of each network; without,
+  // zeros.
   Dynamics dynamics(bool noise) const;  // ctrnn/params.hpp
   int64_t input_dim() const { return dims[0]; }
   int64_t hidden_dim() const { return dims[1]; }

@@ -129,8 +129,9 @@ class BasicNetwork {
   // Writes parameter arrays from views (on the host or the network's CUDA device; a device
   // array is copied on the device, ordered on `stream`): params[k], where not null, holds array
   // k (ParamArray order, shape param_shape(k, config())); the weights written are projected
-  // onto the constraints. Only learned arrays may be written (a bias declared None or h0
-  // outside learn mode is refused). Views are checked as forward()'s, all before any is written.
+  // onto the constraints (alpha clamped into [Config::alpha_min(), 1]). Only learned arrays may
+  // be written (a bias declared None, h0 outside learn mode or alpha without learn_tau is
+  // refused). Views are checked as forward()'s, all before any is written.
   void set_params(const std::array<const View*, kNumParamArrays>& params, Stream stream = {});
   // keep mode: forget the carried state; the next forward starts from zeros with any batch size.
   void reset_state();
@@ -146,7 +147,7 @@ class BasicNetwork {
   const std::array<LayerConstraints<T>, 3>& constraints() const;
   bool bias_learnable(Layer l) const { return param_learned(config_, kBIn + int(l)); }
   bool h0_learnable() const { return param_learned(config_, kH0); }
-  Dynamics dynamics() const;  // alpha, activation, and the noise of the current mode
+  Dynamics dynamics() const;  // the activation and the noise of the current mode (alpha: params())
   // The noise stream's position: forward call k draws the noise addressed by k. Restoring it
   // (checkpoints) or holding it fixed (gradient checks) replays the same noise.
   uint64_t forward_calls() const { return forward_calls_; }

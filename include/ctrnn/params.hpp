@@ -8,14 +8,16 @@
 
 namespace ctrnn {
 
-// The seven arrays, in the order of Params::arrays() and kParamNames.
-enum ParamArray : int { kWIn = 0, kWHid, kWOut, kBIn, kBHid, kBOut, kH0, kNumParamArrays };
+// The eight arrays, in the order of Params::arrays() and kParamNames (alpha last: the arrays
+// before it kept their indices when it was added).
+enum ParamArray : int { kWIn = 0, kWHid, kWOut, kBIn, kBHid, kBOut, kH0, kAlpha, kNumParamArrays };
 
 // Names of Params::arrays(), in the same order.
-inline const char* const kParamNames[kNumParamArrays] = {"w_in", "w_hid", "w_out", "b_in", "b_hid", "b_out", "h0"};
+inline const char* const kParamNames[kNumParamArrays] = {"w_in", "w_hid", "w_out", "b_in",
+                                                         "b_hid", "b_out", "h0",    "alpha"};
 
 // Shape of array k for E networks of dims [I, H, O]: weights (E, pre, post), biases (E, post),
-// h0 (E, H). Config::layer_shape is the (pre, post) of these.
+// h0 and alpha (E, H). Config::layer_shape is the (pre, post) of these.
 inline Shape param_shape(int k, int64_t E, int64_t I, int64_t H, int64_t O) {
   const int64_t pre[3] = {I, H, H}, post[3] = {H, H, O};
   if (k < kBIn) return {E, pre[k], post[k]};
@@ -27,11 +29,12 @@ inline Shape param_shape(int k, const Config& c) {
 }
 
 // Whether array k is learned: the weights always, a bias unless the config declares it None,
-// h0 in learn mode. The others keep their values and have zero gradients.
+// h0 in learn mode, alpha with learn_tau. The others keep their values and have zero gradients.
 inline bool param_learned(const Config& c, int k) {
   if (k < kBIn) return true;
   if (k < kH0) return c.biases[k - kBIn].kind != InitSpec::Kind::None;
-  return c.init_state == InitState::Learn;
+  if (k == kH0) return c.init_state == InitState::Learn;
+  return c.learn_tau;
 }
 
 template <class T>
@@ -44,6 +47,9 @@ struct Params {
   std::vector<T> b_hid;  // (E, H)
   std::vector<T> b_out;  // (E, O)
   std::vector<T> h0;     // (E, H)     initial membrane potential (learn mode)
+  // (E, H) dt / tau of each network's hidden neurons: the one alpha every path computes with.
+  // Config::alpha() at construction; changes only with learn_tau, within [Config::alpha_min(), 1].
+  std::vector<T> alpha;
 
   static Params zeros(int64_t e, int64_t i, int64_t h, int64_t o) {
     Params p;
@@ -65,9 +71,9 @@ struct Params {
 
   // Every array in ParamArray order: for code that treats parameters uniformly (optimizers,
   // gradient checks, checkpoints).
-  std::vector<std::vector<T>*> arrays() { return {&w_in, &w_hid, &w_out, &b_in, &b_hid, &b_out, &h0}; }
+  std::vector<std::vector<T>*> arrays() { return {&w_in, &w_hid, &w_out, &b_in, &b_hid, &b_out, &h0, &alpha}; }
   std::vector<const std::vector<T>*> arrays() const {
-    return {&w_in, &w_hid, &w_out, &b_in, &b_hid, &b_out, &h0};
+    return {&w_in, &w_hid, &w_out, &b_in, &b_hid, &b_out, &h0, &alpha};
   }
 };
 
@@ -82,10 +88,9 @@ struct OptimizerState {
   Params<T> v;  // Adam second moment (unused by SGD)
 };
 
-// What the time step needs beyond the parameters, per network (Config::dynamics). Noise sigmas
-// are zero in eval mode.
+// What the time step needs beyond the parameters (alpha is one of them: Params::alpha), per
+// network (Config::dynamics). Noise sigmas are zero in eval mode.
 struct Dynamics {
-  std::vector<double> alpha;  // (E, H): dt / tau of each network's hidden neurons
   Activation activation = Activation::ReLU;
   std::vector<double> preact_noise;   // (E)
   std::vector<double> postact_noise;  // (E)

@@ -70,6 +70,11 @@ class CTRNN:
     ``ctrnn.per_network([...])``. Network k of an ensemble then runs exactly as a one-network model
     with its values and ``first_network=k``.
 
+    learn_tau=True learns the time constants with the weights: alpha = dt / tau (E, H) becomes a
+    parameter (``parameters()["alpha"]``), kept within [dt / tau_max, 1] (tau_max: None for 1000
+    dt); tau_plasticity (H,) scales each neuron's alpha update (0 freezes its tau). See the
+    behaviour contract, "Learned time constants".
+
     Per-layer values (biases, weights, masks) are one value for all three layers or a list of
     three (input, hidden, readout). Arrays (numpy or nested lists, any real dtype) are **pre x
     post** (row = source neuron): input (I, H), hidden (H, H), readout (H, O); biases (post,);
@@ -95,12 +100,13 @@ class CTRNN:
     def __init__(self, dims=(1, 100, 1), activation="relu", biases=None, weights="uniform", tau=100, dt=10,
                  preact_noise=0, postact_noise=0, init_state="zero", sparsity_masks=None, ei_masks=None,
                  plasticity_masks=None, synapse_growth_masks=None, ensemble_size=1, seed=0, device="auto",
-                 math="fp32", first_network=0):
+                 math="fp32", first_network=0, learn_tau=False, tau_max=None, tau_plasticity=None):
         text, arrays = config_json(dims=dims, activation=activation, biases=biases, weights=weights, tau=tau, dt=dt,
                                    preact_noise=preact_noise, postact_noise=postact_noise, init_state=init_state,
                                    sparsity_masks=sparsity_masks, ei_masks=ei_masks, plasticity_masks=plasticity_masks,
                                    synapse_growth_masks=synapse_growth_masks, ensemble_size=ensemble_size, seed=seed,
-                                   first_network=first_network)
+                                   first_network=first_network, learn_tau=learn_tau, tau_max=tau_max,
+                                   tau_plasticity=tau_plasticity)
         self._net = _core.Network(text, arrays, str(device), str(math))
         self._lock = threading.RLock()
 
@@ -182,7 +188,8 @@ class CTRNN:
     # --- parameters --------------------------------------------------------------------------
     def parameters(self):
         """Every parameter as float32 arrays with the leading E axis: w_in (E, I, H), w_hid
-        (E, H, H), w_out (E, H, O), b_in, b_hid (E, H), b_out (E, O), h0 (E, H). Copies."""
+        (E, H, H), w_out (E, H, O), b_in, b_hid (E, H), b_out (E, O), h0 (E, H), alpha = dt / tau
+        (E, H). Copies."""
         with self._lock:
             return self._net.params()
 
@@ -249,7 +256,7 @@ class CTRNN:
 
 def config_json(*, dims, activation, biases, weights, tau, dt, preact_noise, postact_noise, init_state, sparsity_masks,
                 ei_masks, plasticity_masks, synapse_growth_masks, ensemble_size, seed, self_connections=True,
-                first_network=0):
+                first_network=0, learn_tau=False, tau_max=None, tau_plasticity=None):
     """The engine's config (``_core.Network``'s arguments): JSON text with nn4n's names, and its
     arrays (name -> float64 array) referenced from it."""
     arrays = {}
@@ -258,8 +265,12 @@ def config_json(*, dims, activation, biases, weights, tau, dt, preact_noise, pos
         "tau": time_constants(tau), "dt": dt, "preact_noise": hyper("preact_noise", preact_noise),
         "postact_noise": hyper("postact_noise", postact_noise), "init_state": init_state,
         "ensemble_size": ensemble_size, "seed": seed, "self_connections": self_connections,
-        "first_network": first_network,
+        "first_network": first_network, "learn_tau": learn_tau,
     }
+    if tau_max is not None:
+        config["tau_max"] = tau_max
+    if tau_plasticity is not None:
+        config["tau_plasticity"] = np.asarray(tau_plasticity, dtype=np.float64).tolist()
     values = {"biases": biases, "weights": weights, "sparsity_masks": sparsity_masks, "ei_masks": ei_masks,
               "plasticity_masks": plasticity_masks, "synapse_growth_masks": synapse_growth_masks}
     for key in _PER_LAYER:

@@ -74,13 +74,17 @@ void bind_network_class(nb::module_& m, const char* name) {
       .def_prop_ro("device_description", &Net::device_description)
       .def_prop_ro("ensemble_size", &Net::ensemble_size)
       .def_prop_ro("dims", [](const Net& n) { return std::make_tuple(n.config().dims[0], n.config().dims[1], n.config().dims[2]); })
-      // alpha = dt / tau: a float when one value for all, else (E, H) (docs/contract.md "Parameters")
+      // alpha = dt / tau: a float when one value for all, else (E, H) (docs/contract.md "Parameters");
+      // learned (learn_tau), the network's alpha now, (E, H)
       .def_prop_ro("alpha",
                    [](const Net& n) -> nb::object {
                      const Config& c = n.config();
+                     if (c.learn_tau) return nb::cast(to_numpy(std::vector<T>(n.params().alpha), {c.ensemble_size, c.dims[1]}));
                      if (!c.tau.per_network() && !c.tau.per_neuron()) return nb::float_(c.alpha()[0]);
                      return nb::cast(to_numpy(c.alpha(), {c.ensemble_size, c.dims[1]}));
                    })
+      // the lower bound of a learned alpha, dt / tau_max (Config::alpha_min)
+      .def_prop_ro("alpha_min", [](const Net& n) { return n.config().alpha_min(); })
       .def_prop_ro("activation", [](const Net& n) { return to_string(n.config().activation); })
       .def_prop_ro("init_state", [](const Net& n) { return to_string(n.config().init_state); })
       .def_prop_ro("seed", [](const Net& n) { return n.config().seed; })

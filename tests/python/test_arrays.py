@@ -56,7 +56,7 @@ def test_backward_and_training_equal_a_fresh_copy():
     u, dy = inputs(3), inputs(4, (E, T, B, O))
     a(u), b(u.copy())
     ga, gb = a.backward(dy), b.backward(dy.copy())
-    assert set(ga) == {"w_in", "w_hid", "w_out", "b_in", "b_hid", "b_out", "h0"}
+    assert set(ga) == {"w_in", "w_hid", "w_out", "b_in", "b_hid", "b_out", "h0", "alpha"}
     for k in ga:
         assert isinstance(ga[k], np.ndarray) and ga[k].dtype == np.float32
         np.testing.assert_array_equal(ga[k], gb[k])

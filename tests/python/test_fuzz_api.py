@@ -243,7 +243,7 @@ def test_backward(dy, framework):
     event("backward works" if is_valid_data(x, {(1, 4, 3, O)}) else "backward refused")
     if is_valid_data(x, {(1, 4, 3, O)}):
         grads = model.backward(x)
-        assert set(grads) == {"w_in", "w_hid", "w_out", "b_in", "b_hid", "b_out", "h0"}
+        assert set(grads) == {"w_in", "w_hid", "w_out", "b_in", "b_hid", "b_out", "h0", "alpha"}
         assert all(np.all(np.isfinite(as_numpy(g))) for g in grads.values())
     else:
         with pytest.raises((TypeError, ValueError)) as excinfo:

@@ -99,3 +99,38 @@ def test_torch_module_takes_tau_per_neuron():
     ensemble = ct.CTRNN(dims=[1, H, 2], ensemble_size=2, tau=per_neuron_tau(2), seed=4)
     assert ensemble.recurrent_layer.alpha.shape == (2, H)
     assert "alpha=<0.05 to 1" in repr(ensemble)
+
+
+def test_learned_time_constants_train_within_their_bounds(tmp_path):
+    """learn_tau: alpha is a parameter (parameters()["alpha"], model.alpha), learned within
+    [dt / tau_max, 1], tau_plasticity 0 freezing a neuron; the checkpoint keeps all of it."""
+    tau = [20, 30, 40, 50, 100, 200]
+    model = ctrnn.CTRNN(dims=[1, H, 1], tau=tau, learn_tau=True, tau_max=400, tau_plasticity=[1, 0, 1, 1, 2, 1],
+                        activation="tanh", device="cpu")
+    before = model.parameters()["alpha"]
+    np.testing.assert_array_equal(before, np.float32(10 / np.array([tau])))
+    trainer = ctrnn.Trainer(model, lr=1e-2)
+    rng = np.random.default_rng(0)
+    u = rng.uniform(-1, 1, (10, 4, 1)).astype(np.float32)
+    target = rng.uniform(-0.5, 0.5, (10, 4, 1)).astype(np.float32)
+    for _ in range(3):
+        trainer.step(u, target)
+    after = model.parameters()["alpha"]
+    np.testing.assert_array_equal(model.alpha, after)
+    assert after[0, 1] == before[0, 1]  # frozen
+    assert np.all(after[0, [0, 2, 3, 4, 5]] != before[0, [0, 2, 3, 4, 5]])
+    assert np.all((after >= np.float32(10 / 400)) & (after <= 1))
+    model.save(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(ctrnn.load(tmp_path / "m.safetensors").alpha, after)
+
+
+def test_bad_learned_time_constants_are_refused():
+    def refused(match, **kw):
+        with pytest.raises(ctrnn.InvalidArgument, match=match):
+            ctrnn.CTRNN(dims=[1, H, 1], tau=50, device="cpu", **kw)
+
+    refused(r"invalid learn_tau: expected true or false", learn_tau=1)
+    refused(r"invalid tau_max: expected a bound >= every initial tau", learn_tau=True, tau_max=40)
+    refused(r"invalid tau_plasticity: expected 6 values", learn_tau=True, tau_plasticity=[1, 1])
+    refused(r"invalid tau_plasticity: expected finite numbers >= 0, got -1 for neuron 0", learn_tau=True,
+            tau_plasticity=[-1, 1, 1, 1, 1, 1])

@@ -1,8 +1,8 @@
 """The engine as one autograd operation: forward runs the engine's forward pass, backward its BPTT.
 
 ``run(engine, training, x, params, record)`` computes ``(y, r)`` from inputs x (T, B, I) or (E,
-T, B, I) and the module's seven parameters in ParamArray order (w_in, w_hid, w_out as torch's
-(post, pre), b_in, b_hid, b_out, h0; each with a leading E axis for an ensemble; None for an array
+T, B, I) and the module's parameters in ParamArray order (w_in, w_hid, w_out as torch's
+(post, pre), b_in, b_hid, b_out, h0, alpha; each with a leading E axis for an ensemble; None for an array
 that is not learned, which the engine keeps at zero): y (E, T, B, O) and r (E, T, B, H), or (T,
 B, O) and (T, B, H) for one network on a 3-D x (allocated so, not views: the caller may edit them
 in place). The engine gets the parameters at every forward (``set_params``: weights transposed to
