@@ -137,6 +137,11 @@ struct FiringRateGrad {
   float* gr;  // (E, T, B, H)
   CTRNN_HD void operator()(int64_t i) const {
     const int64_t per_network = T * B * H, e = i / per_network, h = i % H;
+    gr[i] += increment(e, h);
+  }
+  // What every (t, b) of network e's neuron h gets (the CPU backend's row form computes it once
+  // per network and neuron: host_fused_steps.hpp).
+  CTRNN_HD float increment(int64_t e, int64_t h) const {
     const float lambda_fr = float(coeffs[e].lambda[kLossFr]), lambda_sd = float(coeffs[e].lambda[kLossFrSd]);
     const float mh = m[e * H + h], s = mh * mh;
     float ds = 0.0f;
@@ -146,7 +151,7 @@ struct FiringRateGrad {
       const float sd = float(sqrt(stats[kStatFrVar * E + e] / double(H - 1)));
       ds += lambda_sd * (s - mean) / (float(H - 1) * sd);
     }
-    gr[i] += ds * 2.0f * mh / float(T * B);
+    return ds * 2.0f * mh / float(T * B);
   }
 };
 

@@ -95,6 +95,9 @@ struct BlasHostPrims : HostPrims {
   void apply(int64_t n, const kernels::BroadcastRows& s) {
     by_rows(n, n / s.cols, [&](int64_t b, int64_t e) { bias_broadcast_rows(s, b, e); });
   }
+  void apply(int64_t n, const kernels::FiringRateGrad& s) {
+    by_rows(n, n / s.H, [&](int64_t b, int64_t e) { firing_rate_grad_rows(s, b, e); });
+  }
 
   // Networks on the threads; each network's sum in HostPrims's order.
   template <class F>

@@ -89,6 +89,11 @@ void noisy_forward_row(int64_t H, const float* __restrict drive, const float* __
   }
 }
 
+// y += x over a row (restrict parameters: vectorized).
+void add_row(int64_t n, const float* __restrict x, float* __restrict y) {
+  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
 template <Activation A, bool kGr, bool kNext, bool kReplace>
 void backward_row(int64_t H, float* __restrict dr, const float* __restrict gr, const float* __restrict alpha,
                   const float* __restrict v, const float* __restrict dv_next, float* __restrict dv) {
@@ -192,6 +197,20 @@ void bias_broadcast_rows(const kernels::BroadcastRows& s, int64_t row_begin, int
     const float* __restrict bias = s.bias + (row / s.rows) * cols;
     float* __restrict out = s.out + row * cols;
     for (int64_t c = 0; c < cols; ++c) out[c] = bias[c];
+  }
+}
+
+void firing_rate_grad_rows(const kernels::FiringRateGrad& s, int64_t row_begin, int64_t row_end) {
+  const int64_t rows_per_network = s.T * s.B, H = s.H;
+  std::vector<float> increment(static_cast<size_t>(H));
+  int64_t network = -1;  // whose increments `increment` holds
+  for (int64_t row = row_begin; row < row_end; ++row) {
+    const int64_t e = row / rows_per_network;
+    if (e != network) {
+      for (int64_t h = 0; h < H; ++h) increment[size_t(h)] = s.increment(e, h);
+      network = e;
+    }
+    add_row(H, increment.data(), s.gr + row * H);
   }
 }
 

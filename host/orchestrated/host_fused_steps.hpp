@@ -11,6 +11,7 @@
 
 #include "kernels/elementwise.hpp"
 #include "kernels/leaky_step.hpp"
+#include "kernels/loss.hpp"
 
 namespace ctrnn::detail {
 
@@ -20,5 +21,8 @@ void leaky_step_forward_rows(const kernels::LeakyStepForward& s, int64_t row_beg
 void leaky_step_backward_rows(const kernels::LeakyStepBackward& s, int64_t row_begin, int64_t row_end);
 // Rows of (E, rows), n = E rows cols elements.
 void bias_broadcast_rows(const kernels::BroadcastRows& s, int64_t row_begin, int64_t row_end);
+// Rows of (E, T B), n = E T B H elements: each element's increment is computed once per network
+// and neuron, not once per element (the body's index divisions and branches kept it scalar).
+void firing_rate_grad_rows(const kernels::FiringRateGrad& s, int64_t row_begin, int64_t row_end);
 
 }  // namespace ctrnn::detail

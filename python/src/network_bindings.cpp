@@ -83,6 +83,8 @@ void bind_network_class(nb::module_& m, const char* name) {
                      if (!c.tau.per_network() && !c.tau.per_neuron()) return nb::float_(c.alpha()[0]);
                      return nb::cast(to_numpy(c.alpha(), {c.ensemble_size, c.dims[1]}));
                    })
+      // the lower bound of a learned alpha, dt / tau_max (Config::alpha_min)
+      .def_prop_ro("alpha_min", [](const Net& n) { return n.config().alpha_min(); })
       .def_prop_ro("activation", [](const Net& n) { return to_string(n.config().activation); })
       .def_prop_ro("init_state", [](const Net& n) { return to_string(n.config().init_state); })
       .def_prop_ro("seed", [](const Net& n) { return n.config().seed; })

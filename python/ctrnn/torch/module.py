@@ -14,6 +14,7 @@ _DEFAULTS = {
     "dims": [1, 100, 1], "activation": "relu", "biases": None, "weights": "uniform", "tau": 100, "dt": 10,
     "preact_noise": 0, "postact_noise": 0, "init_state": "zero", "sparsity_masks": None, "ei_masks": None,
     "plasticity_masks": None, "synapse_growth_masks": None, "ensemble_size": 1, "seed": None,
+    "learn_alpha": False, "tau_max": None, "tau_plasticity": None,
 }
 # nn4n 1.1.1's deprecated keywords and its warnings (model/ctrnn.py, _handle_warnings).
 _DIMS_KEYS = ("input_dim", "hidden_size", "output_dim")
@@ -81,12 +82,18 @@ class LinearLayer(torch.nn.Module):
 
 class RecurrentLayer(torch.nn.Module):
     """nn4n's recurrent layer: ``input_layer``, ``hidden_layer`` and ``hidden_state`` (the learned
-    initial membrane potential h0 (H), requires_grad only with init_state "learn")."""
+    initial membrane potential h0 (H), requires_grad only with init_state "learn"). ``alpha`` =
+    dt / tau: nn4n 1.1.1's float, a tensor for per-neuron or per-network time constants, or, with
+    learn_alpha, a parameter (H) or (E, H) (nn4n 1.2.0's) kept within [alpha_min, 1]."""
 
     def __init__(self, input_layer, hidden_layer, hidden_state, alpha, activation, init_state, preact_noise,
-                 postact_noise):
+                 postact_noise, learn_alpha=False, alpha_min=0.0, tau_plasticity=None):
         super().__init__()
-        self.alpha, self.act, self.init_state = alpha, activation, init_state
+        self.act, self.init_state = activation, init_state
+        self.learn_alpha, self.alpha_min = learn_alpha, alpha_min
+        self.alpha = torch.nn.Parameter(alpha) if learn_alpha else alpha
+        # (H) scales of alpha's gradient in apply_plasticity (None: leave it)
+        self.register_buffer("tau_plasticity", tau_plasticity, persistent=False)
         self.preact_noise, self.postact_noise = preact_noise, postact_noise
         self.hidden_size = hidden_layer.output_dim
         self.hidden_state = torch.nn.Parameter(hidden_state, requires_grad=init_state == "learn")
@@ -104,7 +111,12 @@ class CTRNN(torch.nn.Module):
     plasticity_masks (one value or a list of three: input, hidden, readout; arrays pre x post,
     as nn4n's parameter page states), plus ensemble_size=1 and seed=None. Without a seed the
     initial weights and biases are drawn from torch's generator exactly as nn4n draws them (so
-    ``torch.manual_seed`` controls them); with one, by ctrnn's seeded initialization. The noise
+    ``torch.manual_seed`` controls them); with one, by ctrnn's seeded initialization.
+    learn_alpha=True (nn4n 1.2.0's keyword; ``learn_tau`` is accepted as ctrnn.CTRNN's name for it)
+    makes ``recurrent_layer.alpha`` = dt / tau a parameter, (H) or (E, H), learned with the weights
+    by the user's optimizer and kept within [dt / tau_max, 1] (tau_max=None: 1000 dt) at every
+    forward; tau_plasticity (H) scales alpha's gradient in ``apply_plasticity()`` (0 freezes a
+    neuron's tau), as the plasticity masks scale the weights'. The noise
     comes from the engine's counter-based generator, seeded by ``seed`` (or a draw from torch's
     generator). nn4n's deprecated keywords are accepted with its warnings (input_dim, hidden_size
     and output_dim give dims; self_connections=False forbids self-connections; the others change
@@ -133,6 +145,12 @@ class CTRNN(torch.nn.Module):
     def _build(self, kwargs):
         kwargs = dict(kwargs)
         kwargs.pop("suppress_warnings", None)
+        if "learn_tau" in kwargs:  # ctrnn.CTRNN's name of nn4n 1.2.0's learn_alpha
+            learn_tau = kwargs.pop("learn_tau")
+            if "learn_alpha" in kwargs and bool(kwargs["learn_alpha"]) != bool(learn_tau):
+                raise TypeError("CTRNN.__init__(): learn_tau and learn_alpha name the same setting; got "
+                                f"learn_tau={learn_tau!r} and learn_alpha={kwargs['learn_alpha']!r}")
+            kwargs["learn_alpha"] = learn_tau
         settings = dict(_DEFAULTS)
         self_connections = True
         if any(k in kwargs for k in _DIMS_KEYS):
@@ -160,7 +178,11 @@ class CTRNN(torch.nn.Module):
             engine_seed = int(torch.randint(0, 2**62, ()).item())
         else:
             draws, engine_seed = None, int(seed)
-        text, arrays = config_json(seed=engine_seed, self_connections=self_connections, **settings)
+        learn_alpha = settings.pop("learn_alpha")
+        if not isinstance(learn_alpha, (bool, np.bool_)):
+            raise TypeError(f"CTRNN.__init__(): argument 'learn_alpha' must be a bool, got {learn_alpha!r}")
+        text, arrays = config_json(seed=engine_seed, self_connections=self_connections, learn_tau=bool(learn_alpha),
+                                   **settings)
         self._config = (text, arrays)
         self._engines = {}
         net = self._engine(torch.float32, torch.device("cpu")).net
@@ -195,12 +217,19 @@ class CTRNN(torch.nn.Module):
         self.dims = [I, H, O]
         self.ensemble_size = E
         self.preact_noise, self.postact_noise = settings["preact_noise"], settings["postact_noise"]
-        alpha = net.alpha  # dt / tau: a float (nn4n's), or per network and neuron (H) / (E, H)
-        if not isinstance(alpha, float):
-            alpha = torch.from_numpy(alpha).float()
-            alpha = alpha[0] if single else alpha
+        tau_plasticity = settings["tau_plasticity"]  # checked by the engine above
+        if tau_plasticity is not None:
+            tau_plasticity = torch.as_tensor(np.asarray(tau_plasticity, dtype=np.float64)).float()
+        if learn_alpha:  # a parameter per neuron, as nn4n 1.2.0's, whatever the form of tau
+            alpha = params["alpha"][0] if single else params["alpha"]
+        else:  # dt / tau: a float (nn4n's), or per network and neuron (H) / (E, H)
+            alpha = net.alpha
+            if not isinstance(alpha, float):
+                alpha = torch.from_numpy(alpha).float()
+                alpha = alpha[0] if single else alpha
         self.recurrent_layer = RecurrentLayer(layer[0], layer[1], h0.float(), alpha, net.activation,
-                                              net.init_state, self.preact_noise, self.postact_noise)
+                                              net.init_state, self.preact_noise, self.postact_noise,
+                                              bool(learn_alpha), net.alpha_min, tau_plasticity)
         self.readout_layer = layer[2]
         if settings["synapse_growth_masks"] is not None:
             warnings.warn("ctrnn.torch: synapse_growth_masks has no effect here (synapses grow in ctrnn.Trainer's "
@@ -263,16 +292,16 @@ class CTRNN(torch.nn.Module):
         return [rl.input_layer, rl.hidden_layer, self.readout_layer]
 
     def _params(self):
-        """The engine's parameters in its order; None where an array is not learned (alpha: the
-        engine's own, dt / tau; this module does not learn it). Read
-        from the ``_parameters`` dicts at every call (``torch.func.functional_call`` swaps
-        entries there), without Module.__getattr__'s slower lookup: this runs at every forward."""
+        """The engine's parameters in its order; None where an array is not learned (the engine
+        keeps its own: zeros, or alpha = dt / tau without learn_alpha). Read from the
+        ``_parameters`` dicts at every call (``torch.func.functional_call`` swaps entries there),
+        without Module.__getattr__'s slower lookup: this runs at every forward."""
         rl = self.recurrent_layer
         layers = self.layers
         out = [l._parameters["weight"] for l in layers]
         out += [l._parameters["bias"] if l.bias_learned else None for l in layers]
         out.append(rl._parameters["hidden_state"] if rl.init_state == "learn" else None)
-        out.append(None)  # alpha
+        out.append(rl._parameters["alpha"] if rl.learn_alpha else None)  # else the engine's dt / tau
         return out
 
     def forward(self, x):
@@ -284,11 +313,25 @@ class CTRNN(torch.nn.Module):
             if layer.constrained:
                 layer.enforce_constraints()
 
+    def _clamp_alpha(self):
+        """A learned alpha into [alpha_min, 1] in place on its data (no autograd version bump, as
+        the weights' projection), so that the parameter is the alpha the engine computes with
+        (the engine clamps what it is given too)."""
+        rl = self.recurrent_layer
+        alpha = rl._parameters["alpha"]
+        if isinstance(alpha, torch.nn.Parameter):  # not a tensor functional_call swapped in
+            alpha.data.clamp_(rl.alpha_min, 1.0)
+
     def apply_plasticity(self):
-        """Scales each weight's gradient by its plasticity mask, as nn4n does (call it between
-        ``backward()`` and ``optimizer.step()``)."""
+        """Scales each weight's gradient by its plasticity mask, as nn4n does, and a learned
+        alpha's by tau_plasticity when given (call it between ``backward()`` and
+        ``optimizer.step()``)."""
         for layer in self.layers:
             layer.apply_plasticity()
+        rl = self.recurrent_layer
+        if rl.learn_alpha and rl.tau_plasticity is not None and rl.alpha.grad is not None:
+            with torch.no_grad():
+                rl.alpha.grad.mul_(rl.tau_plasticity.to(rl.alpha.grad.dtype))
 
     def print_layers(self):
         """Prints nn4n's layer report (plus E/I counts and plasticity levels) of the current
@@ -352,8 +395,11 @@ class CTRNN(torch.nn.Module):
         return self.to(device)
 
     def extra_repr(self):
-        alpha = self.recurrent_layer.alpha
+        rl = self.recurrent_layer
+        alpha = rl.alpha
         alpha = f"{alpha:g}" if isinstance(alpha, float) else f"<{alpha.min():g} to {alpha.max():g}, {tuple(alpha.shape)}>"
+        if rl.learn_alpha:
+            alpha += f" learned in [{rl.alpha_min:g}, 1]"
         return (f"dims={self.dims}, activation={self.recurrent_layer.act!r}, alpha={alpha}, "
                 f"init_state={self.recurrent_layer.init_state!r}, ensemble_size={self.ensemble_size}")
 
@@ -391,6 +437,8 @@ def _forward(model, x):
     _check_input(model, x, w)
     if model.training:
         model._enforce_constraints()
+    if model.recurrent_layer.learn_alpha:  # in either mode: an alpha out of (0, 1] is no dynamics
+        model._clamp_alpha()
     engine = model._engine(w.dtype, w.device)
     x = x.to(w.dtype).contiguous()
     params = model._params()
