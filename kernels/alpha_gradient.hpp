@@ -12,18 +12,17 @@
 
 namespace ctrnn::kernels {
 
-// Over i in (E, T, B, H): dv_t <- dv_t (v_t - v_{t-1}) for t = 1..T, in the (E, T+1, B, H) layout
-// of v and dv (a network's slabs `state` = (T+1) B H apart).
+// dv_t <- dv_t (v_t - v_{t-1}), element by element over the (E, T+1, B, H) trace from slab t = 1
+// of network 0 to the end: dv and v point at that slab, i runs over E (T+1) B H - B H elements,
+// and v[i - BH] is the same neuron's previous step. No index arithmetic: a plain loop on the host,
+// coalesced on the GPU. The slabs t = 0 of networks 1..E-1 get products of unrelated values, which
+// nothing reads (the column sums read t = 1..T; dh0's sums of dv_0 are done before).
 struct AlphaGradientTerms {
   float* dv;
   const float* v;
-  int64_t TBH, BH, state;
+  int64_t BH;
 
-  CTRNN_HD void operator()(int64_t i) const {
-    const int64_t e = i / TBH;
-    const int64_t at = e * state + BH + (i - e * TBH);
-    dv[at] *= v[at] - v[at - BH];
-  }
+  CTRNN_HD void operator()(int64_t i) const { dv[i] *= v[i] - v[i - BH]; }
 };
 
 // g_i <- g_i / alpha_i over (E, H).

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -334,6 +335,16 @@ TEST(LearnTau, SetParamsClampsAlphaAndNeedsLearnTau) {
   c.learn_tau = false;
   Network fixed(c, Device::Cpu);
   test::expect_refused([&] { fixed.set_params(src); }, "parameter alpha");
+}
+
+// print_layers (`ctrnn info`): a learned alpha's range now, its bounds and tau's range.
+TEST(LearnTau, PrintLayersShowsTheLearnedAlpha) {
+  Config c = learned_config();
+  c.tau_max = 400;
+  Network net(c, Device::Cpu);
+  std::ostringstream os;
+  net.print_layers(os);
+  EXPECT_NE(os.str().find("0.05 to 0.5 (learned, within [0.025, 1]; tau 20 to 200)"), std::string::npos) << os.str();
 }
 
 // ---- Bad values: one line naming the parameter

@@ -681,7 +681,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     }
     if (learned(kBOut)) prims_column_sums(E, T * B, O, gy, sh.y, 1.0f, grads_[kBOut], O);
     if (learned(kAlpha)) {  // after every reader of dv_ (dh0's sums): the terms replace dv_1..T
-      apply(E * T * BH, kernels::AlphaGradientTerms{dv_.data(), v_.data(), T * BH, BH, state});
+      apply(E * state - BH, kernels::AlphaGradientTerms{dv_.data() + BH, v_.data() + BH, BH});
       prims_column_sums(E, T * B, H, dv_.data() + BH, state, 1.0f, grads_[kAlpha], H);
       apply(E * H, kernels::DivideByAlpha{grads_[kAlpha], alpha()});
     }
