@@ -224,9 +224,13 @@ TEST(CliSweep, BadSpecsAreRefusedNamingTheKeyBeforeAnyPack) {
     expect_one_line_error(s.run("S"), 2, "invalid " + needle + ":");
     EXPECT_FALSE(fs::exists(s.dir / "S")) << needle;
   }
-  // The empty space, and a base config that does not load (an unknown key in it).
+  // The empty space, a parameter without a name (a fuzzer's find: the empty path was indexed),
+  // and a base config that does not load (an unknown key in it).
   const Sweep empty(R"({"base": "base.json", "space": {}})");
   expect_one_line_error(empty.run("S"), 2, "invalid space");
+  const Sweep unnamed(R"({"base": "base.json", "space": {"": {"log_uniform": [0.1, 0.9]}}})");
+  expect_one_line_error(unnamed.run("S"), 2, "invalid space: expected parameters named by config keys");
+  EXPECT_FALSE(fs::exists(unnamed.dir / "S"));
   const Sweep broken(kSpec, test::replaced(kBase, "\"seed\": 4", "\"seed\": 4, \"sede\": 5"));
   expect_one_line_error(broken.run("S"), 2, "invalid base");
   EXPECT_FALSE(fs::exists(broken.dir / "S"));

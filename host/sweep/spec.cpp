@@ -33,7 +33,7 @@ std::vector<std::string> split_path(const std::string& name) {
   std::stringstream s(name);
   std::string part;
   while (std::getline(s, part, '.')) parts.push_back(part);
-  if (!name.empty() && name.back() == '.') parts.emplace_back();
+  if (name.empty() || name.back() == '.') parts.emplace_back();  // "" and "a." end in an empty part
   return parts;
 }
 
@@ -100,6 +100,8 @@ Parameter parse_parameter(const std::string& name, const json& v) {
   Parameter p;
   p.name = name;
   p.path = split_path(name);
+  if (name.empty())
+    throw InvalidArgument("space", "parameters named by config keys as dotted paths (\"training.lr\")", "an empty name");
   const std::string key = "space." + name;
   for (const std::string& part : p.path)
     if (part.empty()) throw InvalidArgument(key, "a config key as a dotted path (\"training.lr\")", "an empty part");
