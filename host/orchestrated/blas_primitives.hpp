@@ -99,6 +99,19 @@ struct BlasHostPrims : HostPrims {
     by_rows(n, n / s.H, [&](int64_t b, int64_t e) { firing_rate_grad_rows(s, b, e); });
   }
 
+  // The loss's and optimizer's passes: networks on the threads, each a contiguous loop.
+  void apply(int64_t n, const kernels::MseGrad& s) {
+    by_rows(n, n / s.n, [&](int64_t b, int64_t e) { mse_grad_networks(s, b, e); });
+  }
+  void apply(int64_t n, const kernels::OptimizerUpdate& s) {
+    by_rows(n, n / s.n, [&](int64_t b, int64_t e) { optimizer_update_networks(s, b, e); });
+  }
+  void reduce(int64_t E, int64_t n, const kernels::UpdateNonFinite& s, double* out, bool accumulate) {
+    parallel_ranges(parts_for(E * n, E), E, [&](int64_t e0, int64_t e1) {
+      for (int64_t e = e0; e < e1; ++e) out[e] = accumulate ? out[e] + update_nonfinite_count(s, e) : update_nonfinite_count(s, e);
+    });
+  }
+
   // Networks on the threads; each network's sum in HostPrims's order.
   template <class F>
   void reduce(int64_t E, int64_t n, const F& body, double* out, bool accumulate) {
