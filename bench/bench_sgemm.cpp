@@ -13,6 +13,14 @@
 //       products are NN products of transposed copies, as the backend computes them (its
 //       BlasHostPrims::transpose; the copies, made once per BPTT, are not timed here).
 //
+//   sgemm_steps/..., sgemm_weight_gradients/...  the T per-step products of both passes alone;
+//       the three weight gradients alone.
+//   small_<part>/..., small_avx2_<part>/...   the same with the products the CPU backend gives its
+//       own kernel (small_sgemm_takes, host/orchestrated/small_gemm.hpp) computed by it, on the
+//       best instruction set or on AVX2; OpenBLAS for the rest.
+//   <kernel>shape/NAME/NN|TN/M:../N:../K:..  one product shape of the backend alone, hot in cache:
+//       the measurements behind small_sgemm_takes (OpenBLAS's AVX2 kernels: OPENBLAS_CORETYPE=Haswell).
+//
 // Operands are laid out as the backend holds them (one network's r, v, work slabs contiguous,
 // networks a slab apart), so the products see the same strides and cache footprint. Values are
 // uniform in [-0.1, 0.1] (no denormals, no overflow). One thread: OpenBLAS is set to 1 thread.
