@@ -168,9 +168,11 @@ int main(int argc, char** argv) {
   CTRNN_OPENBLAS(openblas_set_num_threads)(1);
   const std::pair<Part, const char*> parts[] = {{Part::Forward, "forward"}, {Part::TrainStep, "train_step"},
                                                 {Part::Steps, "steps"}, {Part::WeightGradients, "weight_gradients"}};
-  const std::pair<Kernel, const char*> kernels[] = {{Kernel::OpenBlas, "sgemm_"}, {Kernel::Small, "small_"}};
-  std::vector<std::pair<Kernel, const char*>> used(std::begin(kernels), std::end(kernels));
-  if (ctrnn::detail::small_gemm_isa_available(ctrnn::detail::GemmIsa::Avx2)) used.push_back({Kernel::SmallAvx2, "small_avx2_"});
+  // small_: only where the CPU has a kernel; small_avx2_: only where that is not already AVX2's.
+  using ctrnn::detail::GemmIsa;
+  std::vector<std::pair<Kernel, const char*>> used{{Kernel::OpenBlas, "sgemm_"}};
+  if (ctrnn::detail::small_gemm_isa_available(GemmIsa::Avx2)) used.push_back({Kernel::Small, "small_"});
+  if (ctrnn::detail::small_gemm_isa_available(GemmIsa::Avx512)) used.push_back({Kernel::SmallAvx2, "small_avx2_"});
   for (const auto& [kernel, prefix] : used)
     for (const auto& [part, part_name] : parts)
       for (const Size& s : ctrnn_bench::size_grid())
