@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   ctrnn_bench::register_all(
       "train_step_per_network",
       [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) { bm_train_step(st, s, d, true, true); },
-      {{64, 32, 100, 64}, {256, 64, 200, 1}});
+      {{64, 32, 100, 1}, {64, 32, 100, 64}, {256, 64, 200, 1}});
   ctrnn_bench::register_all(
       "train_step_noisy",
       [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) { bm_train_step(st, s, d, true, false, true); },
@@ -98,6 +98,6 @@ int main(int argc, char** argv) {
       [](benchmark::State& st, const ctrnn_bench::Size& s, ctrnn::Device d) {
         bm_train_step(st, s, d, true, true, false, true);
       },
-      {{64, 32, 100, 64}, {256, 64, 200, 1}});
+      {{64, 32, 100, 1}, {64, 32, 100, 64}, {256, 64, 200, 1}});
   return ctrnn_bench::run_main(argc, argv);
 }

@@ -469,6 +469,75 @@ TEST(BlasBackendThreads, MatchesTheReferenceBackend) {
   }
 }
 
+// BlasHostPrims with learn_tau's gradient from the pass over the traces after BPTT, as HostPrims
+// and CudaPrims compute it (kernels/alpha_gradient.hpp), everything else as BlasHostPrims.
+struct BlasPrimsWithAlphaPass : BlasHostPrims {
+  using BlasHostPrims::BlasHostPrims;
+  static constexpr bool kAlphaTermsInBackwardRows = false;
+};
+
+// learn_tau on the CPU backend: dL/dalpha's terms dv_t (v_t - v_{t-1}), added in the backward
+// step's rows (for each (e, b) over t = T..1, then over b), equal the pass after BPTT (one column
+// sum over (t, b)) up to the summation order, and are the same bits on 1 to 3 threads; every other
+// gradient is the same bits as without the fold. Shapes: rows of 33K elements per step (cut into 2
+// and 3 row ranges), odd H (loop remainders), E > 1, B = 1; noise, and tau per network and neuron
+// (test::with_per_network_dynamics); with and without a direct dL/dr.
+// Tolerance: both sum the same T B <= 36 float products, so each differs from the exact sum by at
+// most (T B) 6e-8 = 2.2e-6 of the sum of the terms' magnitudes; those terms are of either sign,
+// so that sum can exceed |dL/dalpha|: 1e-5 of the network's largest |dL/dalpha| (float32's
+// relative tolerance) covers cancellation up to 4x (measured worst: see the recorded property). A
+// missing step's term (T = 4 to 9 steps) or a term from the wrong network changes it by far more.
+TEST(BlasBackendLearnTau, FoldedAlphaGradientEqualsThePassAfterBptt) {
+  struct Shape {
+    int64_t E, H, B, T;
+    Activation activation;
+  };
+  double worst = 0;
+  for (const Shape& s : {Shape{3, 157, 70, 4, Activation::Tanh}, Shape{2, 13, 5, 7, Activation::ReLU},
+                         Shape{4, 37, 1, 9, Activation::Sigmoid}, Shape{2, 33, 4, 6, Activation::ReTanh}})
+    for (bool with_gr : {true, false}) {
+      BackendCase c;
+      c.activation = s.activation, c.E = s.E, c.H = s.H, c.B = s.B, c.T = s.T;
+      c.noise = c.biases = c.learn_tau = true, c.seed = 700 + uint64_t(s.H);
+      const test::Problem p = test::with_per_network_dynamics(test::make_problem(c), c);
+      SCOPED_TRACE(test::case_name(c) + (with_gr ? " with dL/dr" : " without dL/dr"));
+      auto gradients = [&](detail::Backend<float>& b) {
+        test::load_problem(b, p);
+        b.forward(test::forward_args(c, p, 3, detail::InitialState::H0, false));
+        b.backward(p.gy.data(), with_gr ? p.gr.data() : nullptr);
+        Gradients<float> g;
+        b.read_gradients(g);
+        return g;
+      };
+      detail::OrchestratedBackend<BlasPrimsWithAlphaPass> pass_backend(p.config, /*poison=*/true, 1);
+      const Gradients<float> pass = gradients(pass_backend);
+      Gradients<float> one_thread;
+      for (int threads : {1, 2, 3}) {
+        detail::OrchestratedBackend<BlasHostPrims> folded_backend(p.config, /*poison=*/true, threads);
+        const Gradients<float> folded = gradients(folded_backend);
+        if (threads == 1) one_thread = folded;
+        for (size_t k = 0; k < folded.arrays().size(); ++k) {
+          EXPECT_TRUE(same_bits(*folded.arrays()[k], *one_thread.arrays()[k]))
+              << kParamNames[k] << " on " << threads << " threads";
+          if (k != kAlpha) EXPECT_TRUE(same_bits(*folded.arrays()[k], *pass.arrays()[k])) << kParamNames[k];
+        }
+      }
+      for (int64_t e = 0; e < s.E; ++e) {
+        double scale = 0, diff = 0;
+        for (int64_t h = 0; h < s.H; ++h) {
+          const size_t i = size_t(e * s.H + h);
+          scale = std::max(scale, double(std::abs(pass.alpha[i])));
+          diff = std::max(diff, std::abs(double(one_thread.alpha[i]) - double(pass.alpha[i])));
+        }
+        ASSERT_GT(scale, 0) << "network " << e << ": an all-zero dL/dalpha checks nothing";
+        EXPECT_LE(diff, 1e-5 * scale) << "network " << e << ": dL/dalpha differs by " << diff / scale << " of its scale";
+        worst = std::max(worst, diff / scale);
+      }
+    }
+  RecordProperty("worst_relative_difference", std::to_string(worst));
+  std::cout << "worst |folded - pass| / max |dL/dalpha|: " << worst << "\n";
+}
+
 // Training steps first..last as the trainer runs them: forward (noise), loss, BPTT, Adam with
 // clipping, growth.
 void train(detail::Backend<float>& b, const BackendCase& c, const test::Problem& p, int64_t first, int64_t last) {

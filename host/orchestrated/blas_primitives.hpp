@@ -90,8 +90,14 @@ struct BlasHostPrims : HostPrims {
   void apply(int64_t n, const kernels::LeakyStepForward& s) {
     by_rows(n, n / s.H, [&](int64_t b, int64_t e) { leaky_step_forward_rows(s, b, e); });
   }
-  void apply(int64_t n, const kernels::LeakyStepBackward& s) {
-    by_rows(n, n / s.H, [&](int64_t b, int64_t e) { leaky_step_backward_rows(s, b, e); });
+  void apply(int64_t n, const kernels::LeakyStepBackward& s) { apply(n, s, nullptr); }
+  // learn_tau: alpha's gradient terms added in the backward step's rows, while dv_t and v_t are in
+  // cache (primitives.hpp; the separate pass after BPTT read both traces again from memory:
+  // 1.4-2.1x the step at E = 64, bench/RESULTS.md, issue 20). Each row of alpha_terms is written
+  // by the piece that runs its row of the step, the steps in order: the same bits on any thread count.
+  static constexpr bool kAlphaTermsInBackwardRows = true;
+  void apply(int64_t n, const kernels::LeakyStepBackward& s, float* alpha_terms) {
+    by_rows(n, n / s.H, [&](int64_t b, int64_t e) { leaky_step_backward_rows(s, alpha_terms, b, e); });
   }
   void apply(int64_t n, const kernels::BroadcastRows& s) {
     by_rows(n, n / s.cols, [&](int64_t b, int64_t e) { bias_broadcast_rows(s, b, e); });

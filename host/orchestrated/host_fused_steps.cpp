@@ -94,9 +94,12 @@ void add_row(int64_t n, const float* __restrict x, float* __restrict y) {
   for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
-template <Activation A, bool kGr, bool kNext, bool kReplace>
+// kTerms (learn_tau, t >= 1): also terms += dv_t (v_t - v_{t-1}), alpha's gradient terms of the row
+// (kernels/alpha_gradient.hpp's product, the same bits), added while dv_t and v_t are in registers.
+template <Activation A, bool kGr, bool kNext, bool kReplace, bool kTerms>
 void backward_row(int64_t H, float* __restrict dr, const float* __restrict gr, const float* __restrict alpha,
-                  const float* __restrict v, const float* __restrict dv_next, float* __restrict dv) {
+                  const float* __restrict v, const float* __restrict dv_next, float* __restrict dv,
+                  const float* __restrict v_prev, float* __restrict terms) {
   for (int64_t h = 0; h < H; ++h) {
     float d = dr[h];
     if (kGr) d += gr[h];
@@ -104,6 +107,7 @@ void backward_row(int64_t H, float* __restrict dr, const float* __restrict gr, c
     const float dvt = d * act_grad<A>(v[h]) + (1.0f - alpha[h]) * carried;
     dv[h] = dvt;
     if (kReplace) dr[h] = alpha[h] * dvt;
+    if (kTerms) terms[h] += dvt * (v[h] - v_prev[h]);
   }
 }
 
@@ -146,11 +150,12 @@ struct ForwardRows {
 
 struct BackwardRows {
   const kernels::LeakyStepBackward& s;
+  float* alpha_terms;  // (E, B, H) or null; only at t >= 1 (s.replace)
   int64_t begin, end;
 
-  // gr and dv_next present or not, and whether dr is replaced by alpha * dv, decided outside the
-  // neuron loop.
-  template <Activation A, bool kGr, bool kNext, bool kReplace>
+  // gr and dv_next present or not, whether dr is replaced by alpha * dv, and whether alpha's terms
+  // are added, decided outside the neuron loop.
+  template <Activation A, bool kGr, bool kNext, bool kReplace, bool kTerms>
   void rows() const {
     const int64_t B = s.B, H = s.H;
     for (int64_t row = begin; row < end; ++row) {
@@ -161,12 +166,15 @@ struct BackwardRows {
       const float* __restrict v = s.v + state;
       const float* __restrict dv_next = kNext ? s.dv_next + state : nullptr;
       float* __restrict dv = s.dv + state;
-      backward_row<A, kGr, kNext, kReplace>(H, dr, gr, alpha, v, dv_next, dv);
+      const float* __restrict v_prev = kTerms ? v - B * H : nullptr;  // slab t - 1 of the same network
+      float* __restrict terms = kTerms ? alpha_terms + row * H : nullptr;
+      backward_row<A, kGr, kNext, kReplace, kTerms>(H, dr, gr, alpha, v, dv_next, dv, v_prev, terms);
     }
   }
   template <Activation A, bool kGr, bool kNext>
   void rows_of() const {
-    s.replace ? rows<A, kGr, kNext, true>() : rows<A, kGr, kNext, false>();
+    if (!s.replace) return rows<A, kGr, kNext, false, false>();
+    alpha_terms ? rows<A, kGr, kNext, true, true>() : rows<A, kGr, kNext, true, false>();
   }
   template <Activation A>
   void operator()() const {
@@ -239,8 +247,9 @@ void leaky_step_forward_rows(const kernels::LeakyStepForward& s, int64_t row_beg
   with_activation(s.activation, ForwardRows{s, row_begin, row_end});
 }
 
-void leaky_step_backward_rows(const kernels::LeakyStepBackward& s, int64_t row_begin, int64_t row_end) {
-  with_activation(s.activation, BackwardRows{s, row_begin, row_end});
+void leaky_step_backward_rows(const kernels::LeakyStepBackward& s, float* alpha_terms, int64_t row_begin,
+                              int64_t row_end) {
+  with_activation(s.activation, BackwardRows{s, alpha_terms, row_begin, row_end});
 }
 
 void bias_broadcast_rows(const kernels::BroadcastRows& s, int64_t row_begin, int64_t row_end) {

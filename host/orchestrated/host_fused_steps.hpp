@@ -19,7 +19,11 @@ namespace ctrnn::detail {
 // Rows of (E, B), n = E B H elements.
 void initial_state_rows(const kernels::InitialStateBody& s, int64_t row_begin, int64_t row_end);
 void leaky_step_forward_rows(const kernels::LeakyStepForward& s, int64_t row_begin, int64_t row_end);
-void leaky_step_backward_rows(const kernels::LeakyStepBackward& s, int64_t row_begin, int64_t row_end);
+// alpha_terms (E, B, H), or null: at a step t >= 1 (s.replace) each row (e, b) also adds its
+// elements' dv_t (v_t - v_{t-1}) into row (e, b) of alpha_terms (learn_tau; primitives.hpp's
+// kFoldsAlphaGradient): summed over t in the order BPTT runs the steps, T down to 1.
+void leaky_step_backward_rows(const kernels::LeakyStepBackward& s, float* alpha_terms, int64_t row_begin,
+                              int64_t row_end);
 // Rows of (E, rows), n = E rows cols elements.
 void bias_broadcast_rows(const kernels::BroadcastRows& s, int64_t row_begin, int64_t row_end);
 // Rows of (E, T B), n = E T B H elements: each element's increment is computed once per network

@@ -406,6 +406,7 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     need(work_, sh.work);
     need(dv_, sh.trace);
     if (kTransposesForNnProducts<P>) need(w_t_, E_ * H_ * (H_ + O_));
+    if (folds_alpha(plan)) need(alpha_terms_, E_ * sh.BH);
     if (plan.path == RecurrencePath::Sequence)
       need(dr0_, E_ * sh.BH);
     else if (plan.geometry.tiles > 1)
@@ -651,15 +652,27 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
                                                    learned(kBIn) ? grads_[kBIn] : nullptr,
                                                    learned(kH0) ? grads_[kH0] : nullptr, tile_sums_.data(),
                                                    arrivals_.data(), T, alpha(), dyn.activation, {}});
+    // learn_tau where P adds alpha's gradient terms in the step's rows (primitives.hpp): into
+    // alpha_terms_ (E, B, H), summed over b below; else a pass over the traces after the loop
+    const bool fold_alpha = folds_alpha(plan);
+    if (fold_alpha) fill(alpha_terms_.data(), E * BH, 0.0f);
     for (int64_t t = T; plan.path == RecurrencePath::Sequence && t >= 0; --t) {
       float* dr = t >= 1 ? work_.data() + (t - 1) * BH : dr0_.data();
       const int64_t dr_stride = t >= 1 ? T * BH : BH;
       if (t < T)  // dr_t (B x H) += (alpha * dv_{t+1}) (B x H) W_hid^T (H x H); dr_0 = that alone
         gemm(Op::N, w_op, B, H, H, 1.0f, work_.data() + t * BH, H, T * BH, w_hid_t, H, H * H, t >= 1 ? 1.0f : 0.0f,
              dr, H, dr_stride, E);
-      apply(E * BH, kernels::LeakyStepBackward{dr, dr_stride, gr && t >= 1 ? gr + (t - 1) * BH : nullptr, T * BH,
-                                               v_.data() + t * BH, t < T ? dv_.data() + (t + 1) * BH : nullptr,
-                                               dv_.data() + t * BH, state, B, H, alpha(), dyn.activation, t >= 1});
+      const kernels::LeakyStepBackward step{dr, dr_stride, gr && t >= 1 ? gr + (t - 1) * BH : nullptr, T * BH,
+                                            v_.data() + t * BH, t < T ? dv_.data() + (t + 1) * BH : nullptr,
+                                            dv_.data() + t * BH, state, B, H, alpha(), dyn.activation, t >= 1};
+      if constexpr (kFoldsAlphaGradient<P>) {
+        if (fold_alpha) {
+          count(1);
+          prims_.apply(E * BH, step, alpha_terms_.data());
+          continue;
+        }
+      }
+      apply(E * BH, step);
     }
     const float* adv = work_.data();  // alpha * dv_{1..T}: T B rows of H per network
     const float* u = arena_floats(sh.off_u);
@@ -680,11 +693,13 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
       if (learned(kH0)) prims_column_sums(E, B, H, dv_.data(), state, 1.0f, grads_[kH0], H);
     }
     if (learned(kBOut)) prims_column_sums(E, T * B, O, gy, sh.y, 1.0f, grads_[kBOut], O);
-    if (learned(kAlpha)) {  // after every reader of dv_ (dh0's sums): the terms replace dv_1..T
+    if (fold_alpha) {
+      prims_column_sums(E, B, H, alpha_terms_.data(), BH, 1.0f, grads_[kAlpha], H);
+    } else if (learned(kAlpha)) {  // after every reader of dv_ (dh0's sums): the terms replace dv_1..T
       apply(E * state - BH, kernels::AlphaGradientTerms{dv_.data() + BH, v_.data() + BH, BH});
       prims_column_sums(E, T * B, H, dv_.data() + BH, state, 1.0f, grads_[kAlpha], H);
-      apply(E * H, kernels::DivideByAlpha{grads_[kAlpha], alpha()});
     }
+    if (learned(kAlpha)) apply(E * H, kernels::DivideByAlpha{grads_[kAlpha], alpha()});
   }
 
   // dL/du of the last BPTT: du (T B x I) = (alpha * dv_{1..T}) (T B x H) W_in^T (H x I), per
@@ -755,6 +770,10 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
   void clamp_alpha() { apply(E_ * H_, kernels::ClampAlpha{params_[kAlpha], alpha_min_}); }
 
   bool learned(int k) const { return learned_[k]; }
+  // Whether BPTT on `plan` adds alpha's gradient terms in its step rows (kFoldsAlphaGradient<P>)
+  bool folds_alpha(const RecurrencePlan& plan) const {
+    return kFoldsAlphaGradient<P> && learned(kAlpha) && plan.path == RecurrencePath::Sequence;
+  }
 
   int64_t array_size(int k) const {
     const std::string dims = "[" + std::to_string(I_) + ", " + std::to_string(H_) + ", " + std::to_string(O_) + "]";
@@ -925,8 +944,9 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
 
   // BPTT. tile_sums_, arrivals_: the persistent kernel's sums across batch tiles
   // (PersistentBackward); arrivals_ is 0 between launches, from the constructor on.
-  // dv_: dv_0..dv_T after BPTT (with learn_tau, dv_1..T then hold alpha's gradient terms)
-  Buf<float> dv_, dr0_, gy_in_, gr_in_, du_, tile_sums_;  // du_: dL/du (backward with du)
+  // dv_: dv_0..dv_T after BPTT (with learn_tau, dv_1..T then hold alpha's gradient terms, unless
+  // folds_alpha: then alpha_terms_ (E, B, H) holds them summed over t)
+  Buf<float> dv_, dr0_, gy_in_, gr_in_, du_, tile_sums_, alpha_terms_;  // du_: dL/du (backward with du)
   Buf<float> w_t_;  // W_out^T (E, O, H) | W_hid^T (E, H, H), with kTransposesForNnProducts<P>
   Buf<uint32_t> arrivals_;
 

@@ -49,6 +49,14 @@
 //                                                 each matrix dense, batch of them back to back
 //       a P whose NN products are faster than its NT ones: BPTT then multiplies by transposed
 //       copies of W_out and W_hid made once, instead of by W^T in NT products at every step.
+// Another optional member, found by kFoldsAlphaGradient<P>:
+//   static constexpr bool kAlphaTermsInBackwardRows = true;  and
+//   void apply(n, const kernels::LeakyStepBackward& s, float* alpha_terms)
+//       s's step, and at a step t >= 1 (s.replace) alpha_terms (E, B, H) += dv_t (v_t - v_{t-1})
+//       element by element: a P that runs the step over rows adds learn_tau's gradient terms there,
+//       while dv_t and v_t are in cache; BPTT then sums alpha_terms over b, instead of the pass of
+//       kernels/alpha_gradient.hpp over the whole traces after the loop (which the other Ps keep:
+//       the same sum in another order, so not the same bits).
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -64,6 +72,12 @@ template <class P, class = void>
 inline constexpr bool kTransposesForNnProducts = false;
 template <class P>
 inline constexpr bool kTransposesForNnProducts<P, std::void_t<decltype(P::kTransposeForNn)>> = P::kTransposeForNn;
+
+template <class P, class = void>
+inline constexpr bool kFoldsAlphaGradient = false;
+template <class P>
+inline constexpr bool kFoldsAlphaGradient<P, std::void_t<decltype(P::kAlphaTermsInBackwardRows)>> =
+    P::kAlphaTermsInBackwardRows;
 
 template <class P, class F>
 void run_graph(P&, const std::string&, F&& sequence) {
