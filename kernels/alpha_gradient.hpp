@@ -4,7 +4,10 @@
 //   dL/dalpha_j = sum_{t >= 1, b} dv_t[b][j] (v_t - v_{t-1})[b][j] / alpha_j
 // (host/reference/ctrnn_reference.hpp derives it). Three passes, the middle one the primitives'
 // column sums: AlphaGradientTerms turns dv_{1..T} into the products in place (nothing reads dv
-// after BPTT), the column sums add them over (t, b), DivideByAlpha finishes.
+// after BPTT), the column sums add them over (t, b), DivideByAlpha finishes. (The CPU backend,
+// BlasHostPrims, adds the same products in its backward step's rows instead, while dv_t and v_t
+// are in cache, and keeps only DivideByAlpha: host/orchestrated/primitives.hpp,
+// kFoldsAlphaGradient.)
 // Launchers: CudaPrims::apply (host/cuda/launch.cuh), instantiated in host/cuda/leaky_step.cu.
 #include <cstdint>
 
