@@ -56,6 +56,13 @@ nb::dict layer_to_dict(LayerView<T>&& v) {
   return d;
 }
 
+// Parameter array k (or its gradient) as the library's view: in ctrnn.torch's layout a weight is
+// transposed and, for E = 1, any array lacks the ensemble axis (E: 0 unless torch_layout).
+View param_view(const View& v, int k, bool torch_layout, int64_t E) {
+  if (!torch_layout) return v;
+  return from_torch_layout(v, k < kBIn, E, k < kBIn ? 3 : 2);
+}
+
 template <class T>
 void bind_network_class(nb::module_& m, const char* name) {
   using Net = BasicNetwork<T>;
@@ -92,33 +99,38 @@ void bind_network_class(nb::module_& m, const char* name) {
       .def("train", &Net::train)
       .def("eval", &Net::eval)
       // Views in and out (python/ctrnn/_arrays.py allocates the outputs where the input lives);
-      // host arrays of any strides (arrays.hpp's DenseCopies).
+      // host arrays of any strides (arrays.hpp's DenseCopies). torch_layout: the arrays in
+      // ctrnn.torch's layout (arrays.hpp's from_torch_layout): weights and their gradients as
+      // (post, pre), no ensemble axis when E = 1.
       .def("forward",
-           [](Net& n, const InArray& u, const OutArray& y, const OutArray& r, uintptr_t stream) {
+           [](Net& n, const InArray& u, const OutArray& y, const OutArray& r, uintptr_t stream, bool torch_layout) {
+             const int64_t E = torch_layout ? n.ensemble_size() : 0;  // 0: no axis added
              DenseCopies dense;
-             const View uv = dense.input(to_view(u, "u")), yv = dense.output(to_view(y, "y")),
-                        rv = dense.output(to_view(r, "r"));
+             const View uv = dense.input(to_view(u, "u")),
+                        yv = dense.output(from_torch_layout(to_view(y, "y"), false, E, 4)),
+                        rv = dense.output(from_torch_layout(to_view(r, "r"), false, E, 4));
              nb::gil_scoped_release release;
              n.forward(uv, &yv, &rv, to_stream(stream));
              dense.scatter();
            },
-           nb::arg("u"), nb::arg("y"), nb::arg("r"), nb::arg("stream") = 0)
+           nb::arg("u"), nb::arg("y"), nb::arg("r"), nb::arg("stream") = 0, nb::arg("torch_layout") = false)
       .def("backward",
            [](Net& n, const InArray& dy, std::optional<InArray> dr, const std::vector<std::optional<OutArray>>& grads,
-              uintptr_t stream, std::optional<OutArray> du) {
+              uintptr_t stream, std::optional<OutArray> du, bool torch_layout) {
              if (grads.size() != kNumParamArrays)
                throw InvalidArgument("gradients",
                                      std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
                                      std::to_string(grads.size()));
+             const int64_t E = torch_layout ? n.ensemble_size() : 0;
              DenseCopies dense;
-             const View gy = dense.input(to_view(dy, "dy"));
-             const View gr = dr ? dense.input(to_view(*dr, "dr")) : View{};
+             const View gy = dense.input(from_torch_layout(to_view(dy, "dy"), false, E, 4));
+             const View gr = dr ? dense.input(from_torch_layout(to_view(*dr, "dr"), false, E, 4)) : View{};
              const View gu = du ? dense.output(to_view(*du, "du")) : View{};
              std::array<View, kNumParamArrays> views;
              std::array<const View*, kNumParamArrays> out{};  // None: that gradient is not written
              for (int k = 0; k < kNumParamArrays; ++k)
                if (grads[k]) {
-                 views[k] = dense.output(to_view(*grads[k], kParamNames[k]));
+                 views[k] = dense.output(param_view(to_view(*grads[k], kParamNames[k]), k, torch_layout, E));
                  out[k] = &views[k];
                }
              nb::gil_scoped_release release;
@@ -126,26 +138,27 @@ void bind_network_class(nb::module_& m, const char* name) {
              dense.scatter();
            },
            nb::arg("dy"), nb::arg("dr").none(), nb::arg("gradients"), nb::arg("stream") = 0,
-           nb::arg("du").none() = nb::none())
+           nb::arg("du").none() = nb::none(), nb::arg("torch_layout") = false)
       // Parameter arrays from views (param_names order; None keeps an array), read in place (host
-      // arrays of any strides: DenseCopies).
+      // arrays of any strides: DenseCopies; torch_layout as forward's).
       .def("set_params",
-           [](Net& n, const std::vector<std::optional<InArray>>& arrays, uintptr_t stream) {
+           [](Net& n, const std::vector<std::optional<InArray>>& arrays, uintptr_t stream, bool torch_layout) {
              if (arrays.size() != kNumParamArrays)
                throw InvalidArgument("params", std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
                                      std::to_string(arrays.size()));
+             const int64_t E = torch_layout ? n.ensemble_size() : 0;
              DenseCopies dense;
              std::array<View, kNumParamArrays> views;
              std::array<const View*, kNumParamArrays> src{};
              for (int k = 0; k < kNumParamArrays; ++k)
                if (arrays[k]) {
-                 views[k] = dense.input(to_view(*arrays[k], kParamNames[k]));
+                 views[k] = dense.input(param_view(to_view(*arrays[k], kParamNames[k]), k, torch_layout, E));
                  src[k] = &views[k];
                }
              nb::gil_scoped_release release;
              n.set_params(src, to_stream(stream));
            },
-           nb::arg("params"), nb::arg("stream") = 0)
+           nb::arg("params"), nb::arg("stream") = 0, nb::arg("torch_layout") = false)
       // The parameter arrays' names and shapes, in ParamArray order: {name: shape}.
       .def("param_shapes",
            [](const Net& n) {
