@@ -56,11 +56,20 @@ nb::dict layer_to_dict(LayerView<T>&& v) {
   return d;
 }
 
-// Parameter array k (or its gradient) as the library's view: in ctrnn.torch's layout a weight is
-// transposed and, for E = 1, any array lacks the ensemble axis (E: 0 unless torch_layout).
-View param_view(const View& v, int k, bool torch_layout, int64_t E) {
+// Parameter array k (or its gradient: `what` names it) as the library's view. In ctrnn.torch's
+// layout a weight is transposed and, for E = 1, any array lacks the ensemble axis; a shape other
+// than that is refused here, naming the shape in that layout (the library would name the view's).
+View param_view(const View& v, int k, bool torch_layout, const Config& c, const std::string& what) {
   if (!torch_layout) return v;
-  return from_torch_layout(v, k < kBIn, E, k < kBIn ? 3 : 2);
+  const bool weight = k < kBIn;
+  const View out = from_torch_layout(v, weight, c.ensemble_size, weight ? 3 : 2);
+  Shape want = param_shape(k, c);
+  if (out.shape == want) return out;
+  if (weight) std::swap(want[1], want[2]);
+  if (c.ensemble_size == 1) want.erase(want.begin());
+  throw InvalidArgument(what + kParamNames[k],
+                        "shape " + shape_to_string(want) + (weight ? " (torch's (post, pre) layout)" : ""),
+                        shape_to_string(v.shape));
 }
 
 template <class T>
@@ -130,7 +139,8 @@ void bind_network_class(nb::module_& m, const char* name) {
              std::array<const View*, kNumParamArrays> out{};  // None: that gradient is not written
              for (int k = 0; k < kNumParamArrays; ++k)
                if (grads[k]) {
-                 views[k] = dense.output(param_view(to_view(*grads[k], kParamNames[k]), k, torch_layout, E));
+                 views[k] = dense.output(
+                     param_view(to_view(*grads[k], kParamNames[k]), k, torch_layout, n.config(), "gradient "));
                  out[k] = &views[k];
                }
              nb::gil_scoped_release release;
@@ -146,13 +156,13 @@ void bind_network_class(nb::module_& m, const char* name) {
              if (arrays.size() != kNumParamArrays)
                throw InvalidArgument("params", std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
                                      std::to_string(arrays.size()));
-             const int64_t E = torch_layout ? n.ensemble_size() : 0;
              DenseCopies dense;
              std::array<View, kNumParamArrays> views;
              std::array<const View*, kNumParamArrays> src{};
              for (int k = 0; k < kNumParamArrays; ++k)
                if (arrays[k]) {
-                 views[k] = dense.input(param_view(to_view(*arrays[k], kParamNames[k]), k, torch_layout, E));
+                 views[k] = dense.input(
+                     param_view(to_view(*arrays[k], kParamNames[k]), k, torch_layout, n.config(), "parameter "));
                  src[k] = &views[k];
                }
              nb::gil_scoped_release release;

@@ -65,11 +65,15 @@ class Engine:
         return p.mT.contiguous().mT if k < _WEIGHTS else p.contiguous()
 
     def new_gradient(self, k, p):
-        """The gradient to return for parameter k, p, which the engine writes in torch's layout: of
-        p's shape (on a GPU a weight's is the transposed view of a dense (pre, post) array)."""
-        if self.host or k >= _WEIGHTS:
-            return torch.empty(p.shape, dtype=p.dtype, device=p.device)
-        return torch.empty(p.shape[:-2] + (p.shape[-1], p.shape[-2]), dtype=p.dtype, device=p.device).mT
+        """The gradient to return for parameter k, p, which the engine writes in torch's layout: on
+        the CPU in p's own layout (the binding writes any strides), which torch's gradient
+        accumulation takes as it is; on a GPU dense (a weight's: the transposed view of a dense
+        (pre, post) array)."""
+        if self.host:
+            return torch.empty_like(p)
+        if k >= _WEIGHTS:
+            return p.new_empty(p.shape)
+        return p.new_empty(p.shape[:-2] + (p.shape[-1], p.shape[-2])).mT
 
     def stream(self):
         if self.device.type == "cuda":
@@ -91,8 +95,8 @@ class Engine:
         self.set_params(params, stream)
         lead = x.shape[:-3] if self.E == 1 else (self.E,)  # one network on a 3-D x: y (T, B, O)
         T, B = x.shape[-3], x.shape[-2]
-        y = torch.empty(lead + (T, B, self.O), dtype=x.dtype, device=x.device)
-        r = torch.empty(lead + (T, B, self.H), dtype=x.dtype, device=x.device)
+        y = x.new_empty(lead + (T, B, self.O))
+        r = x.new_empty(lead + (T, B, self.H))
         net.forward(to_dlpack(x), to_dlpack(y), to_dlpack(r), stream, True)
         return y, r
 
@@ -126,11 +130,11 @@ class EngineFunction(torch.autograd.Function):
             _replay(ctx, engine, x, params)
         needs = ctx.needs_input_grad
         if gy is None:
-            gy = torch.zeros(gr.shape[:-1] + (engine.O,), dtype=x.dtype, device=x.device)
+            gy = x.new_zeros(gr.shape[:-1] + (engine.O,))
         if gr is not None:
             gr = to_dlpack(gr.contiguous())
         grads = [engine.new_gradient(k, p) if needs[3 + k] else None for k, p in enumerate(params)]
-        du = torch.empty(x.shape, dtype=x.dtype, device=x.device) if needs[2] else None
+        du = x.new_empty(x.shape) if needs[2] else None
         engine.net.backward(to_dlpack(gy.contiguous()), gr, [None if g is None else to_dlpack(g) for g in grads],
                             engine.stream(), None if du is None else to_dlpack(du), True)
         return (None, None, du, *grads)
