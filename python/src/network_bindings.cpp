@@ -72,6 +72,13 @@ View param_view(const View& v, int k, bool torch_layout, const Config& c, const 
                         shape_to_string(v.shape));
 }
 
+// An (E, T, B, n) series (y, r, dy, dr) as the library's view: in ctrnn.torch's layout (T, B, n)
+// for one network.
+template <class Net>
+View series_view(const View& v, bool torch_layout, const Net& n) {
+  return torch_layout ? from_torch_layout(v, false, n.ensemble_size(), 4) : v;
+}
+
 template <class T>
 void bind_network_class(nb::module_& m, const char* name) {
   using Net = BasicNetwork<T>;
@@ -113,11 +120,10 @@ void bind_network_class(nb::module_& m, const char* name) {
       // (post, pre), no ensemble axis when E = 1.
       .def("forward",
            [](Net& n, const InArray& u, const OutArray& y, const OutArray& r, uintptr_t stream, bool torch_layout) {
-             const int64_t E = torch_layout ? n.ensemble_size() : 0;  // 0: no axis added
              DenseCopies dense;
              const View uv = dense.input(to_view(u, "u")),
-                        yv = dense.output(from_torch_layout(to_view(y, "y"), false, E, 4)),
-                        rv = dense.output(from_torch_layout(to_view(r, "r"), false, E, 4));
+                        yv = dense.output(series_view(to_view(y, "y"), torch_layout, n)),
+                        rv = dense.output(series_view(to_view(r, "r"), torch_layout, n));
              nb::gil_scoped_release release;
              n.forward(uv, &yv, &rv, to_stream(stream));
              dense.scatter();
@@ -130,10 +136,9 @@ void bind_network_class(nb::module_& m, const char* name) {
                throw InvalidArgument("gradients",
                                      std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
                                      std::to_string(grads.size()));
-             const int64_t E = torch_layout ? n.ensemble_size() : 0;
              DenseCopies dense;
-             const View gy = dense.input(from_torch_layout(to_view(dy, "dy"), false, E, 4));
-             const View gr = dr ? dense.input(from_torch_layout(to_view(*dr, "dr"), false, E, 4)) : View{};
+             const View gy = dense.input(series_view(to_view(dy, "dy"), torch_layout, n));
+             const View gr = dr ? dense.input(series_view(to_view(*dr, "dr"), torch_layout, n)) : View{};
              const View gu = du ? dense.output(to_view(*du, "du")) : View{};
              std::array<View, kNumParamArrays> views;
              std::array<const View*, kNumParamArrays> out{};  // None: that gradient is not written
