@@ -55,6 +55,7 @@ struct BlasHostPrims : HostPrims {
   explicit BlasHostPrims(int threads = 0) : threads_(threads) {}
 
   int threads() const { return threads_ > 0 ? threads_ : blas_thread_count(); }
+  void set_threads(int threads) { threads_ = threads; }  // 0: OpenBLAS's count
   std::string description() const { return blas_description(threads()); }
 
   void gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
