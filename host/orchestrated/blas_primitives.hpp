@@ -1,5 +1,6 @@
 #pragma once
-// The CPU backend of float networks when the build has BLAS (CTRNN_WITH_BLAS): the orchestration
+// The CPU backend of float networks when the build has BLAS (CTRNN_WITH_BLAS; an ensemble runs as one
+// such backend per network, network_parallel_backend.hpp): the orchestration
 // of the CUDA backend (one GEMM for the input drive and the readout over all T, one per step for
 // the recurrence, fused per-element bodies) over these primitives, at the machine's speed:
 //   - GEMMs by OpenBLAS's single-threaded cblas_sgemm, the batch items (the E networks) and row or
