@@ -68,8 +68,8 @@ std::string NetworkParallelBackend::description() const { return blas_descriptio
 // How the networks share the threads: with at least as many networks as threads, min(threads, E)
 // threads take networks as they come free, each network on one thread (its passes whole, on the
 // thread that runs it). With fewer networks than threads, networks large enough for the
-// one-network backend to cut their per-step product (blas_gemm_cut: 2 B H^2 >= 4 MFLOP) run one
-// after another on all the threads; smaller ones in parallel, one thread each (the other threads
+// one-network backend to cut their per-step product (B x H x H, blas_gemm_cut) run one after
+// another on all the threads; smaller ones in parallel, one thread each (the other threads
 // idle: the pool runs one job at a time, so a network's own passes could not use them). Which
 // thread runs a network, and on how many threads, changes none of its bits.
 template <class F>
@@ -135,15 +135,17 @@ void NetworkParallelBackend::set_params(const Params<float>& p) {
   each(0, [&](int64_t e, Network& n) { n.set_params(parts[size_t(e)]); });
 }
 
-void NetworkParallelBackend::get_params(Params<float>& p) {
+Params<float> NetworkParallelBackend::gathered(void (Backend<float>::*read)(Params<float>&)) {
   Params<float> all = zeros();
   each(0, [&](int64_t e, Network& n) {
     Params<float> one;
-    n.get_params(one);
+    (n.*read)(one);
     gather(all, e, one);
   });
-  p = std::move(all);
+  return all;
 }
+
+void NetworkParallelBackend::get_params(Params<float>& p) { p = gathered(&Backend<float>::get_params); }
 
 void NetworkParallelBackend::write_params(const std::array<Located<const float>, kNumParamArrays>& src) {
   each(0, [&](int64_t e, Network& n) {
@@ -298,15 +300,7 @@ void NetworkParallelBackend::backward_from_loss() {
   each(B_, [](int64_t, Network& n) { n.backward_from_loss(); });
 }
 
-void NetworkParallelBackend::read_gradients(Gradients<float>& g) {
-  Gradients<float> all = zeros();
-  each(0, [&](int64_t e, Network& n) {
-    Gradients<float> one;
-    n.read_gradients(one);
-    gather(all, e, one);
-  });
-  g = std::move(all);
-}
+void NetworkParallelBackend::read_gradients(Gradients<float>& g) { g = gathered(&Backend<float>::read_gradients); }
 
 void NetworkParallelBackend::read_gradient(int k, Located<float> dst) {
   each(0, [&](int64_t e, Network& n) { n.read_gradient(k, offset(dst, e * per_network(k))); });

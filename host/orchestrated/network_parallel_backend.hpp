@@ -15,6 +15,9 @@
 // by their shape, blas_gemm.cpp); so every network's bits are the same at any thread count and
 // equal its one-network run's. Where networks meet (dL/du of a shared u) they are summed in
 // network order.
+// Refusals: what all networks would refuse alike (shapes, sizes, a missing forward, a kept state
+// of another batch) is refused with nothing changed; a call that only some networks refuse (host
+// memory running out part way) has run in the others, and throws the first network's error.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -75,12 +78,17 @@ class NetworkParallelBackend final : public Backend<float> {
   // network's exception, in network order, once all have run.
   template <class F>
   void each(int64_t batch, const F& f);
-  // Values of the E networks' array k (Params::arrays() order) from (E, ...) arrays and back.
+  // Parameter-shaped sets (parameters, gradients, optimizer moments) cut into the networks' and
+  // joined: the values of one network's array k (Params::arrays() order); a refusal naming `what`
+  // unless p holds E networks; p as E one-network sets; E networks of zeros; network e's set
+  // into its place in dst.
   int64_t per_network(int k) const;
   void check_sizes(const Params<float>& p, const char* what) const;
   static std::vector<Params<float>> split(const Params<float>& p, int64_t E);
   Params<float> zeros() const;
   void gather(Params<float>& dst, int64_t e, const Params<float>& src) const;
+  // The E networks' arrays as `read` (get_params, read_gradients) reads each network's.
+  Params<float> gathered(void (Backend<float>::*read)(Params<float>&));
 
   std::vector<std::unique_ptr<Network>> networks_;
   int threads_;  // 0: OpenBLAS's count
