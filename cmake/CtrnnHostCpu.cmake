@@ -18,7 +18,9 @@ if(CTRNN_WITH_BLAS)
   # Only floating-point exception flags are affected, which ctrnn never reads: same values.
   # -ffp-contract=off: every operation rounded as the kernel bodies' host runs round it, also
   # with CTRNN_NATIVE_ARCH (FMA), so the fused loops stay bit-identical to the bodies.
-  set(fused_flags -fno-trapping-math -ffp-contract=off)
+  # -fno-math-errno: sqrtf as the instruction (Adam's sqrt(v), v >= 0 or NaN, whose result is the
+  # same correctly rounded value), so the optimizer's loops vectorize.
+  set(fused_flags -fno-trapping-math -ffp-contract=off -fno-math-errno)
   if(CTRNN_VECTORIZE_REPORT)
     list(APPEND fused_flags -fopt-info-vec-optimized -fopt-info-vec-missed)
   endif()

@@ -325,6 +325,99 @@ TEST(BlasFusedSteps, EqualTheKernelBodiesBitForBit) {
       }
 }
 
+// The loss's and optimizer's passes by network (host_fused_steps.hpp: MseGrad, OptimizerUpdate,
+// UpdateNonFinite) equal the bodies element by element (HostPrims) bit for bit: every mask shape
+// and a shared or per-network target; Adam and SGD (with momentum, first step or not), with and
+// without plasticity, clipping (a factor below 1) and weight decay, a gate that holds network 1
+// back, and values that overflow (the non-finite counts are not all 0).
+TEST(BlasFusedSteps, LossAndOptimizerPassesEqualTheKernelBodiesBitForBit) {
+  uint64_t seed = 900;
+  for (int threads : {1, 2, 3})
+    for (const auto& shape : std::vector<std::array<int64_t, 2>>{{1, 1}, {3, 37}, {2, 9000}}) {
+      const int64_t E = shape[0], n = shape[1], O = 3;
+      const int64_t TBO = n * O;  // MseGrad's n: T B O, a multiple of O
+      const std::string where = "E=" + std::to_string(E) + " n=" + std::to_string(n) + " threads=" + std::to_string(threads);
+      HostPrims plain;
+      BlasHostPrims fused(threads);
+      std::vector<body::NetworkCoeffs> coeffs(static_cast<size_t>(E));
+      for (int64_t e = 0; e < E; ++e) {
+        body::NetworkCoeffs& c = coeffs[size_t(e)];
+        c.adam = {0.9, 0.999, 1e-8, e == 0 ? 0.0 : 0.01, 1e-3 / (1 - 0.9 * 0.9), std::sqrt(1 - 0.999 * 0.999)};
+        c.lr = 0.05, c.momentum = e == 0 ? 0.0 : 0.9, c.weight_decay = e == 0 ? 0.0 : 0.02;
+        c.clip = e == 1 ? 0.0 : 0.5;  // network 0 and 2 clip (their norms below exceed 0.5)
+        for (double& l : c.lambda) l = 0.5 + double(e);
+      }
+      // MseGrad
+      std::vector<double> stats(size_t(kernels::kNumStats * E), 0.0);
+      for (int64_t e = 0; e < E; ++e) stats[size_t(kernels::kStatMseDen * E + e)] = 3.0 + double(e);
+      const auto y = test::random_vector<float>(size_t(E * TBO), ++seed, -2, 2);
+      const auto target = test::random_vector<float>(size_t(E * TBO), ++seed, -2, 2);
+      const auto mask = test::random_vector<float>(size_t(TBO), ++seed, 0, 1);
+      for (LossMask mask_shape : {LossMask::None, LossMask::TimeBatch, LossMask::TimeBatchOutput})
+        for (int64_t target_stride : {int64_t(0), TBO}) {
+          std::vector<float> gy_plain(size_t(E * TBO), 7.0f), gy_fused = gy_plain;
+          auto body = [&](std::vector<float>& gy) {
+            return kernels::MseGrad{y.data(), target.data(), target_stride, mask_shape == LossMask::None ? nullptr : mask.data(),
+                                    mask_shape, TBO, O, stats.data(), E, coeffs.data(), gy.data()};
+          };
+          plain.apply(E * TBO, body(gy_plain));
+          fused.apply(E * TBO, body(gy_fused));
+          EXPECT_TRUE(same_bits(gy_fused, gy_plain)) << "MseGrad, " << where << " mask " << int(mask_shape)
+                                                      << " target stride " << target_stride;
+        }
+      // OptimizerUpdate and UpdateNonFinite over two arrays (n and n + 5 elements per network)
+      const std::vector<double> norm_sq = [&] {
+        std::vector<double> x(static_cast<size_t>(E));
+        for (int64_t e = 0; e < E; ++e) x[size_t(e)] = 4.0 + double(e);
+        return x;
+      }();
+      std::vector<double> gate(size_t(E), 1.0);
+      if (E > 1) gate[1] = 0.0;
+      for (kernels::UpdateKind kind : {kernels::UpdateKind::Adam, kernels::UpdateKind::SGD})
+        for (bool plastic : {false, true})
+          for (bool first_step : {false, true})
+            for (bool decay : {false, true}) {
+              const int64_t sizes[2] = {n, n + 5};
+              std::vector<float> p[2], g[2], m[2], v[2], plasticity[2];
+              kernels::UpdateNonFinite check{};
+              for (int a = 0; a < 2; ++a) {
+                const size_t total = size_t(E * sizes[a]);
+                p[a] = test::random_vector<float>(total, ++seed, -1, 1);
+                g[a] = test::random_vector<float>(total, ++seed, -3, 3);
+                m[a] = test::random_vector<float>(total, ++seed, -0.1, 0.1);
+                v[a] = test::random_vector<float>(total, ++seed, 0, 0.1);
+                plasticity[a] = test::random_vector<float>(total, ++seed, 0, 1);
+                for (size_t i = 0; i < total; i += 11) g[a][i] = 3e38f;  // overflows g * g: non-finite moments
+                check.arrays[a] = kernels::OptimizerUpdate{p[a].data(), g[a].data(), m[a].data(), v[a].data(),
+                                                           plastic ? plasticity[a].data() : nullptr, sizes[a],
+                                                           norm_sq.data(), kind, coeffs.data(), first_step, gate.data(),
+                                                           decay};
+                check.offset[a + 1] = check.offset[a] + sizes[a];
+              }
+              for (int a = 3; a <= kernels::kMaxUpdateArrays; ++a) check.offset[a] = check.offset[2];
+              const std::string what = where + " kind=" + std::to_string(int(kind)) + " plastic=" + std::to_string(plastic) +
+                                       " first=" + std::to_string(first_step) + " decay=" + std::to_string(decay);
+              for (bool accumulate : {false, true}) {
+                std::vector<double> bad_plain(size_t(E), 2.0), bad_fused = bad_plain;
+                plain.reduce(E, check.offset[2], check, bad_plain.data(), accumulate);
+                fused.reduce(E, check.offset[2], check, bad_fused.data(), accumulate);
+                EXPECT_EQ(bad_fused, bad_plain) << "UpdateNonFinite, " << what;
+                if (kind == kernels::UpdateKind::Adam && !accumulate) EXPECT_GT(bad_plain[0], 0.0) << "no overflow tested";
+              }
+              for (int a = 0; a < 2; ++a) {
+                std::vector<float> p_fused = p[a], m_fused = m[a], v_fused = v[a];
+                kernels::OptimizerUpdate fused_body = check.arrays[a];
+                fused_body.p = p_fused.data(), fused_body.m = m_fused.data(), fused_body.v = v_fused.data();
+                plain.apply(E * sizes[a], check.arrays[a]);  // in place in p, m, v
+                fused.apply(E * sizes[a], fused_body);
+                EXPECT_TRUE(same_bits(p_fused, p[a])) << "update p, array " << a << ", " << what;
+                EXPECT_TRUE(same_bits(m_fused, m[a])) << "update m, array " << a << ", " << what;
+                EXPECT_TRUE(same_bits(v_fused, v[a])) << "update v, array " << a << ", " << what;
+              }
+            }
+    }
+}
+
 // Column sums (read along rows) and per-network reductions (networks on threads) equal HostPrims's
 // bit for bit: each sum adds the same terms in the same order.
 TEST(BlasFusedSteps, ColumnSumsAndReductionsEqualThePlainLoopsBitForBit) {

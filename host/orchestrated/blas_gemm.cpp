@@ -6,6 +6,7 @@
 #include "orchestrated/network_parallel_backend.hpp"
 #include "orchestrated/openblas_api.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
+#include "orchestrated/small_gemm.hpp"
 
 namespace ctrnn::detail {
 namespace {
@@ -112,6 +113,11 @@ void sgemm_one(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const
   if (K == 0) {  // C = beta C, with beta == 0 meaning "C is not read"
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) C[m * ldc + n] = beta == 0.0f ? 0.0f : beta * C[m * ldc + n];
+    return;
+  }
+  // The per-step products and narrow weight gradients: our kernel, faster there (small_gemm.hpp).
+  if (tb == Op::N && small_sgemm_takes(ta == Op::T, M, N, K)) {
+    small_sgemm(ta == Op::T, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   // beta == 0: OpenBLAS does not read C (it zeroes C first, as BLAS specifies; the NaN-filled C

@@ -3,7 +3,8 @@
 // such backend per network, network_parallel_backend.hpp): the orchestration
 // of the CUDA backend (one GEMM for the input drive and the readout over all T, one per step for
 // the recurrence, fused per-element bodies) over these primitives, at the machine's speed:
-//   - GEMMs by OpenBLAS's single-threaded cblas_sgemm, the batch items (the E networks) and row or
+//   - GEMMs by OpenBLAS's single-threaded cblas_sgemm (the small ones it was measured to lose at,
+//     the per-step products among them, by small_gemm.hpp's kernel), the batch items (the E networks) and row or
 //     column blocks of each product (a cut by the product's shape, blas_gemm.cpp) spread over the
 //     backend's threads; a product too small to be worth splitting runs on the calling thread;
 //   - the per-step bodies (initial state, leaky step forward and backward, the readout bias) as
@@ -99,6 +100,22 @@ struct BlasHostPrims : HostPrims {
   }
   void apply(int64_t n, const kernels::FiringRateGrad& s) {
     by_rows(n, n / s.H, [&](int64_t b, int64_t e) { firing_rate_grad_rows(s, b, e); });
+  }
+
+  // The loss's and optimizer's passes: networks on the threads, each a contiguous loop.
+  void apply(int64_t n, const kernels::MseGrad& s) {
+    by_rows(n, s.n ? n / s.n : 0, [&](int64_t b, int64_t e) { mse_grad_networks(s, b, e); });
+  }
+  void apply(int64_t n, const kernels::OptimizerUpdate& s) {
+    by_rows(n, s.n ? n / s.n : 0, [&](int64_t b, int64_t e) { optimizer_update_networks(s, b, e); });
+  }
+  void reduce(int64_t E, int64_t n, const kernels::UpdateNonFinite& s, double* out, bool accumulate) {
+    parallel_ranges(parts_for(E * n, E), E, [&](int64_t e0, int64_t e1) {
+      for (int64_t e = e0; e < e1; ++e) {
+        const double count = update_nonfinite_count(s, e);
+        out[e] = accumulate ? out[e] + count : count;
+      }
+    });
   }
 
   // Networks on the threads; each network's sum in HostPrims's order.

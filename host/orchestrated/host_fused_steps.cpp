@@ -177,6 +177,58 @@ struct BackwardRows {
   }
 };
 
+// MseGrad over one network's n = T B O elements: the body's expression with its per-network
+// factors read once; the mask's shape decided outside the loop.
+template <LossMask kShape>
+void mse_grad_row(int64_t n, int64_t O, float lambda, float den, const float* __restrict y,
+                  const float* __restrict target, const float* __restrict mask, float* __restrict gy) {
+  for (int64_t k = 0; k < n; ++k)
+    gy[k] = lambda * 2.0f * kernels::mask_at(mask, kShape, k, O) * (y[k] - target[k]) / den;
+}
+
+// One network's elements of one learned array: OptimizerUpdate::updated's arithmetic with the
+// network's clip factor and coefficients computed once. kWrite: store the new values (the
+// update); else count the elements whose new parameter or moment is not finite (UpdateNonFinite).
+template <bool kWrite, bool kAdam, bool kPlastic>
+int64_t update_row(int64_t n, float* __restrict p, const float* __restrict g, float* __restrict m,
+                   float* __restrict v, const float* __restrict plasticity, float clip, body::AdamCoeffs adam, float lr,
+                   float momentum, float weight_decay, bool first_step) {
+  int64_t nonfinite = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    float p_i = p[i], m_i = m[i], v_i = v[i];
+    const float scale = kPlastic ? plasticity[i] : 1.0f;
+    const float grad = g[i] * clip;
+    if (kAdam) body::adam_update(p_i, grad, m_i, v_i, scale, adam);
+    else body::sgd_update(p_i, grad, m_i, scale, lr, momentum, weight_decay, first_step);
+    if (kWrite) {
+      p[i] = p_i, m[i] = m_i, v[i] = v_i;
+    } else {
+      nonfinite += body::finite(p_i) && body::finite(m_i) && body::finite(v_i) ? 0 : 1;
+    }
+  }
+  return nonfinite;
+}
+
+template <bool kWrite>
+int64_t update_network(const kernels::OptimizerUpdate& s, int64_t e) {
+  const body::NetworkCoeffs& c = s.coeffs[e];
+  float clip = 1.0f;  // as OptimizerUpdate::updated
+  if (c.clip > 0) {
+    const double k = c.clip / (sqrt(s.norm_sq[e]) + 1e-6);
+    clip = float(k < 1.0 ? k : 1.0);
+  }
+  body::AdamCoeffs adam = c.adam;
+  if (!s.decay) adam.weight_decay = 0;
+  const float lr = float(c.lr), momentum = float(c.momentum), weight_decay = s.decay ? float(c.weight_decay) : 0.0f;
+  const int64_t n = s.n, at = e * n;
+  const float* plasticity = s.plasticity ? s.plasticity + at : nullptr;
+  const bool is_adam = s.kind == kernels::UpdateKind::Adam;
+  const auto row = is_adam ? (plasticity ? update_row<kWrite, true, true> : update_row<kWrite, true, false>)
+                           : (plasticity ? update_row<kWrite, false, true> : update_row<kWrite, false, false>);
+  return row(n, s.p + at, s.g + at, s.m + at, s.v + at, plasticity, clip, adam, lr, momentum, weight_decay,
+             s.first_step);
+}
+
 }  // namespace
 
 void initial_state_rows(const kernels::InitialStateBody& s, int64_t row_begin, int64_t row_end) {
@@ -212,6 +264,40 @@ void firing_rate_grad_rows(const kernels::FiringRateGrad& s, int64_t row_begin, 
     }
     add_row(H, increment.data(), s.gr + row * H);
   }
+}
+
+}  // namespace ctrnn::detail
+
+namespace ctrnn::detail {
+
+void mse_grad_networks(const kernels::MseGrad& s, int64_t e_begin, int64_t e_end) {
+  const int64_t n = s.n;
+  for (int64_t e = e_begin; e < e_end; ++e) {
+    const float lambda = float(s.coeffs[e].lambda[kMse]);
+    const float den = float(s.stats[kernels::kStatMseDen * s.E + e]);
+    const float* y = s.y + e * n;
+    const float* target = s.target + e * s.target_stride;
+    float* gy = s.gy + e * n;
+    switch (s.mask_shape) {
+      case LossMask::TimeBatch: mse_grad_row<LossMask::TimeBatch>(n, s.O, lambda, den, y, target, s.mask, gy); break;
+      case LossMask::TimeBatchOutput:
+        mse_grad_row<LossMask::TimeBatchOutput>(n, s.O, lambda, den, y, target, s.mask, gy);
+        break;
+      default: mse_grad_row<LossMask::None>(n, s.O, lambda, den, y, target, s.mask, gy);
+    }
+  }
+}
+
+void optimizer_update_networks(const kernels::OptimizerUpdate& s, int64_t e_begin, int64_t e_end) {
+  for (int64_t e = e_begin; e < e_end; ++e)
+    if (!s.apply || s.apply[e] != 0.0) update_network<true>(s, e);
+}
+
+double update_nonfinite_count(const kernels::UpdateNonFinite& s, int64_t e) {
+  int64_t count = 0;
+  for (int a = 0; a < kernels::kMaxUpdateArrays; ++a)  // the unused arrays cover no elements
+    if (s.offset[a + 1] > s.offset[a]) count += update_network<false>(s.arrays[a], e);
+  return double(count);
 }
 
 }  // namespace ctrnn::detail

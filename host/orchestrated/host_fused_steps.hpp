@@ -12,6 +12,7 @@
 #include "kernels/elementwise.hpp"
 #include "kernels/leaky_step.hpp"
 #include "kernels/loss.hpp"
+#include "kernels/update.hpp"
 
 namespace ctrnn::detail {
 
@@ -24,5 +25,13 @@ void bias_broadcast_rows(const kernels::BroadcastRows& s, int64_t row_begin, int
 // Rows of (E, T B), n = E T B H elements: each element's increment is computed once per network
 // and neuron, not once per element (the body's index divisions and branches kept it scalar).
 void firing_rate_grad_rows(const kernels::FiringRateGrad& s, int64_t row_begin, int64_t row_end);
+
+// The loss's and the optimizer's per-element passes by network (each network's constants read
+// once, not once per element, and its elements in one contiguous loop per array):
+// networks [e_begin, e_end) of MseGrad's (E, n) and of one OptimizerUpdate's (E, n) (those its
+// gate lets through), and UpdateNonFinite's sum for network e (a count: exact in any order).
+void mse_grad_networks(const kernels::MseGrad& s, int64_t e_begin, int64_t e_end);
+void optimizer_update_networks(const kernels::OptimizerUpdate& s, int64_t e_begin, int64_t e_end);
+double update_nonfinite_count(const kernels::UpdateNonFinite& s, int64_t e);
 
 }  // namespace ctrnn::detail

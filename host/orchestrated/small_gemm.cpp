@@ -1,0 +1,114 @@
+// The small products' kernel (small_gemm.hpp): small_gemm_block.inc compiled for AVX2 + FMA and
+// for AVX-512, the set chosen once by the CPU at run time. The headers the kernels use are
+// included outside the target regions, so no inline function of theirs is compiled for an
+// instruction set the CPU may lack (as host/normal_fill.cpp does).
+#include "orchestrated/small_gemm.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#define CTRNN_SMALL_GEMM_VECTOR 1
+#endif
+
+namespace ctrnn::detail {
+namespace {
+
+#ifdef CTRNN_SMALL_GEMM_VECTOR
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace avx2 {
+struct Ops {
+  using V = __m256;
+  using Mask = __m256i;  // lanes to load and store: all bits set
+  static constexpr int kWidth = 8, kPanel = 2, kRows = 6;  // 12 accumulators, 2 B vectors, A: 15 of 16 registers
+  static V zero() { return _mm256_setzero_ps(); }
+  static V splat(float x) { return _mm256_set1_ps(x); }
+  static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static V load(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
+  static void store(float* p, V x) { _mm256_storeu_ps(p, x); }
+  static void store(float* p, V x, Mask m) { _mm256_maskstore_ps(p, m, x); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static Mask mask_of(int lanes) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+};
+#include "small_gemm_block.inc"
+}  // namespace avx2
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma,prefer-vector-width=512")
+namespace avx512 {
+struct Ops {
+  using V = __m512;
+  using Mask = __mmask16;
+  static constexpr int kWidth = 16, kPanel = 4, kRows = 6;  // 24 accumulators, 4 B vectors, A: 29 of 32 registers
+  static V zero() { return _mm512_setzero_ps(); }
+  static V splat(float x) { return _mm512_set1_ps(x); }
+  static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V load(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(float* p, V x) { _mm512_storeu_ps(p, x); }
+  static void store(float* p, V x, Mask m) { _mm512_mask_storeu_ps(p, m, x); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static Mask mask_of(int lanes) { return Mask((1u << lanes) - 1u); }
+};
+#include "small_gemm_block.inc"
+}  // namespace avx512
+#pragma GCC pop_options
+#endif
+
+bool cpu_has(GemmIsa isa) {
+#ifdef CTRNN_SMALL_GEMM_VECTOR
+  __builtin_cpu_init();
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (isa == GemmIsa::Avx2) return avx2;
+  if (isa == GemmIsa::Avx512) return avx2 && __builtin_cpu_supports("avx512f");
+#endif
+  return isa == GemmIsa::None;
+}
+
+GemmIsa resolve(GemmIsa isa) {
+  static const GemmIsa best = cpu_has(GemmIsa::Avx512) ? GemmIsa::Avx512
+                              : cpu_has(GemmIsa::Avx2) ? GemmIsa::Avx2
+                                                       : GemmIsa::None;
+  return isa == GemmIsa::Best ? best : isa;
+}
+
+}  // namespace
+
+bool small_gemm_isa_available(GemmIsa isa) { return isa == GemmIsa::Best || cpu_has(isa); }
+
+// The shapes where the kernel beat OpenBLAS 0.3.34 (SkylakeX kernels for AVX-512, Haswell ones for
+// AVX2) in bench_sgemm's shape benchmarks (bench/RESULTS.md, issue 19's fourth session):
+//   - A B with 16 <= N, K <= 256: the per-step recurrent products (B x H x H), 4-20% faster at
+//     H = 64..256; the input drive (K = I, a few) is memory-bound either way and stays OpenBLAS's;
+//   - A^T B with 16 <= N <= 128 and A at most 64K floats: dW_in (I x H x T B, 2x faster) and the
+//     pieces of dW_hid at H <= 64 (64 x 64 x 800: 1.2x), which OpenBLAS packs first; a larger A
+//     (128 x 128 x 800, or dW_hid uncut) streams from L2 once per row block and loses.
+// N < 16 (the readout, dW_out: a few outputs) fills one vector lane in four or fewer and loses 3-7x.
+bool small_sgemm_takes(bool transpose_a, int64_t M, int64_t N, int64_t K, GemmIsa isa) {
+  if (resolve(isa) == GemmIsa::None || N < 16) return false;
+  if (!transpose_a) return N <= 256 && K >= 16 && K <= 256;
+  return N <= 128 && M * K <= (int64_t(1) << 16);
+}
+
+void small_sgemm(bool transpose_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                 const float* B, int64_t ldb, float beta, float* C, int64_t ldc, GemmIsa isa) {
+  switch (resolve(isa)) {
+#ifdef CTRNN_SMALL_GEMM_VECTOR
+    case GemmIsa::Avx512: return avx512::product(transpose_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case GemmIsa::Avx2: return avx2::product(transpose_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
+    default: throw std::logic_error("small_sgemm: no kernel for this instruction set on this CPU");
+  }
+}
+
+}  // namespace ctrnn::detail
