@@ -49,6 +49,19 @@ View view_of_array(const Array& a, const char* name) {
 View to_view(const InArray& a, const char* name) { return view_of_array(a, name); }
 View to_view(const OutArray& a, const char* name) { return view_of_array(a, name); }
 
+View from_torch_layout(View v, bool transposed, int64_t ensemble_size, size_t rank) {
+  const size_t n = v.shape.size();  // to_view's views carry their strides
+  if (transposed && n >= 2) {
+    std::swap(v.shape[n - 1], v.shape[n - 2]);
+    std::swap(v.strides[n - 1], v.strides[n - 2]);
+  }
+  if (ensemble_size == 1 && n + 1 == rank) {
+    v.shape.insert(v.shape.begin(), 1);
+    v.strides.insert(v.strides.begin(), 0);  // a size-1 axis may have any stride
+  }
+  return v;
+}
+
 namespace {
 
 // Whether the library takes v as it is: on a device (it checks those itself), without elements,

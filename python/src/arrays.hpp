@@ -38,6 +38,14 @@ using OutArray = nb::ndarray<>;
 View to_view(const InArray& a, const char* name);
 View to_view(const OutArray& a, const char* name);
 
+// ctrnn.torch's layout of an array as the library's (python/ctrnn/torch/_function.py hands its
+// tensors over as they are, with no view operations of its own, which cost microseconds each in
+// Python): with `transposed` the last two axes are swapped (a weight as torch's (post, pre) is the
+// engine's (pre, post)); with E = 1 an array one axis short of `rank` gets the leading ensemble
+// axis (size 1) that torch's one-network shapes leave out. Only the view's shape and strides
+// change; the library checks the result against the shape it expects, naming the argument.
+View from_torch_layout(View v, bool transposed, int64_t ensemble_size, size_t rank);
+
 // The library takes dense row-major views; these bindings take host arrays of any strides too (a
 // transposed numpy or torch view, say: ctrnn.torch hands over its weights and their gradients as
 // transposed views of torch's (post, pre) layout). A strided host array goes through a dense copy

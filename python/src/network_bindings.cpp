@@ -56,6 +56,29 @@ nb::dict layer_to_dict(LayerView<T>&& v) {
   return d;
 }
 
+// Parameter array k (or its gradient: `what` names it) as the library's view. In ctrnn.torch's
+// layout a weight is transposed and, for E = 1, any array lacks the ensemble axis; a shape other
+// than that is refused here, naming the shape in that layout (the library would name the view's).
+View param_view(const View& v, int k, bool torch_layout, const Config& c, const std::string& what) {
+  if (!torch_layout) return v;
+  const bool weight = k < kBIn;
+  const View out = from_torch_layout(v, weight, c.ensemble_size, weight ? 3 : 2);
+  Shape want = param_shape(k, c);
+  if (out.shape == want) return out;
+  if (weight) std::swap(want[1], want[2]);
+  if (c.ensemble_size == 1) want.erase(want.begin());
+  throw InvalidArgument(what + kParamNames[k],
+                        "shape " + shape_to_string(want) + (weight ? " (torch's (post, pre) layout)" : ""),
+                        shape_to_string(v.shape));
+}
+
+// An (E, T, B, n) series (y, r, dy, dr) as the library's view: in ctrnn.torch's layout (T, B, n)
+// for one network.
+template <class Net>
+View series_view(const View& v, bool torch_layout, const Net& n) {
+  return torch_layout ? from_torch_layout(v, false, n.ensemble_size(), 4) : v;
+}
+
 template <class T>
 void bind_network_class(nb::module_& m, const char* name) {
   using Net = BasicNetwork<T>;
@@ -92,33 +115,37 @@ void bind_network_class(nb::module_& m, const char* name) {
       .def("train", &Net::train)
       .def("eval", &Net::eval)
       // Views in and out (python/ctrnn/_arrays.py allocates the outputs where the input lives);
-      // host arrays of any strides (arrays.hpp's DenseCopies).
+      // host arrays of any strides (arrays.hpp's DenseCopies). torch_layout: the arrays in
+      // ctrnn.torch's layout (arrays.hpp's from_torch_layout): weights and their gradients as
+      // (post, pre), no ensemble axis when E = 1.
       .def("forward",
-           [](Net& n, const InArray& u, const OutArray& y, const OutArray& r, uintptr_t stream) {
+           [](Net& n, const InArray& u, const OutArray& y, const OutArray& r, uintptr_t stream, bool torch_layout) {
              DenseCopies dense;
-             const View uv = dense.input(to_view(u, "u")), yv = dense.output(to_view(y, "y")),
-                        rv = dense.output(to_view(r, "r"));
+             const View uv = dense.input(to_view(u, "u")),
+                        yv = dense.output(series_view(to_view(y, "y"), torch_layout, n)),
+                        rv = dense.output(series_view(to_view(r, "r"), torch_layout, n));
              nb::gil_scoped_release release;
              n.forward(uv, &yv, &rv, to_stream(stream));
              dense.scatter();
            },
-           nb::arg("u"), nb::arg("y"), nb::arg("r"), nb::arg("stream") = 0)
+           nb::arg("u"), nb::arg("y"), nb::arg("r"), nb::arg("stream") = 0, nb::arg("torch_layout") = false)
       .def("backward",
            [](Net& n, const InArray& dy, std::optional<InArray> dr, const std::vector<std::optional<OutArray>>& grads,
-              uintptr_t stream, std::optional<OutArray> du) {
+              uintptr_t stream, std::optional<OutArray> du, bool torch_layout) {
              if (grads.size() != kNumParamArrays)
                throw InvalidArgument("gradients",
                                      std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
                                      std::to_string(grads.size()));
              DenseCopies dense;
-             const View gy = dense.input(to_view(dy, "dy"));
-             const View gr = dr ? dense.input(to_view(*dr, "dr")) : View{};
+             const View gy = dense.input(series_view(to_view(dy, "dy"), torch_layout, n));
+             const View gr = dr ? dense.input(series_view(to_view(*dr, "dr"), torch_layout, n)) : View{};
              const View gu = du ? dense.output(to_view(*du, "du")) : View{};
              std::array<View, kNumParamArrays> views;
              std::array<const View*, kNumParamArrays> out{};  // None: that gradient is not written
              for (int k = 0; k < kNumParamArrays; ++k)
                if (grads[k]) {
-                 views[k] = dense.output(to_view(*grads[k], kParamNames[k]));
+                 views[k] = dense.output(
+                     param_view(to_view(*grads[k], kParamNames[k]), k, torch_layout, n.config(), "gradient "));
                  out[k] = &views[k];
                }
              nb::gil_scoped_release release;
@@ -126,11 +153,11 @@ void bind_network_class(nb::module_& m, const char* name) {
              dense.scatter();
            },
            nb::arg("dy"), nb::arg("dr").none(), nb::arg("gradients"), nb::arg("stream") = 0,
-           nb::arg("du").none() = nb::none())
+           nb::arg("du").none() = nb::none(), nb::arg("torch_layout") = false)
       // Parameter arrays from views (param_names order; None keeps an array), read in place (host
-      // arrays of any strides: DenseCopies).
+      // arrays of any strides: DenseCopies; torch_layout as forward's).
       .def("set_params",
-           [](Net& n, const std::vector<std::optional<InArray>>& arrays, uintptr_t stream) {
+           [](Net& n, const std::vector<std::optional<InArray>>& arrays, uintptr_t stream, bool torch_layout) {
              if (arrays.size() != kNumParamArrays)
                throw InvalidArgument("params", std::to_string(kNumParamArrays) + " arrays or None (param_names order)",
                                      std::to_string(arrays.size()));
@@ -139,13 +166,14 @@ void bind_network_class(nb::module_& m, const char* name) {
              std::array<const View*, kNumParamArrays> src{};
              for (int k = 0; k < kNumParamArrays; ++k)
                if (arrays[k]) {
-                 views[k] = dense.input(to_view(*arrays[k], kParamNames[k]));
+                 views[k] = dense.input(
+                     param_view(to_view(*arrays[k], kParamNames[k]), k, torch_layout, n.config(), "parameter "));
                  src[k] = &views[k];
                }
              nb::gil_scoped_release release;
              n.set_params(src, to_stream(stream));
            },
-           nb::arg("params"), nb::arg("stream") = 0)
+           nb::arg("params"), nb::arg("stream") = 0, nb::arg("torch_layout") = false)
       // The parameter arrays' names and shapes, in ParamArray order: {name: shape}.
       .def("param_shapes",
            [](const Net& n) {

@@ -132,3 +132,58 @@ def test_the_core_reads_and_writes_host_arrays_of_any_strides():
     assert not outs[a][0].flags.c_contiguous and not outs[a][3].flags.c_contiguous
     for got, want in zip(outs[a], outs[b]):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("ensemble_size", [1, 2])
+def test_the_core_takes_arrays_in_torch_layout(ensemble_size):
+    """torch_layout=True (ctrnn.torch's hand-over): weights and their gradients as torch's
+    (post, pre), and for one network every array without the ensemble axis, give the results of
+    the engine's own layout; the arrays are given as they are, strided or not."""
+    def build():
+        return ctrnn.CTRNN(dims=[I, H, O], activation="tanh", biases="uniform", init_state="learn",
+                           ensemble_size=ensemble_size, seed=5, device="cpu")._net
+    a, b = build(), build()
+    names = list(a.param_shapes())
+    engine = [0.5 * a.params()[n] for n in names[:7]] + [None]  # alpha is not learned here
+    one = ensemble_size == 1
+
+    def torch_layout(k, v):  # engine (E, pre, post) / (E, n) -> torch's (post, pre) / (n), E only for E > 1
+        v = np.swapaxes(v, -1, -2) if k < 3 else v
+        return v[0] if one else v
+
+    a.set_params([None if v is None else torch_layout(k, v) for k, v in enumerate(engine)], 0, True)
+    b.set_params(engine)
+    for n in names:
+        np.testing.assert_array_equal(a.params()[n], b.params()[n])
+    u = inputs(9)
+    lead = () if one else (ensemble_size,)
+    y_a, r_a = np.full(lead + (T, B, O), np.nan, np.float32), np.full(lead + (T, B, H), np.nan, np.float32)
+    y_b, r_b = np.full((ensemble_size, T, B, O), np.nan, np.float32), np.full((ensemble_size, T, B, H), np.nan, np.float32)
+    a.forward(u, y_a, r_a, 0, True)
+    b.forward(u, y_b, r_b)
+    np.testing.assert_array_equal(y_a, y_b[0] if one else y_b)
+    np.testing.assert_array_equal(r_a, r_b[0] if one else r_b)
+    dy, dr = inputs(10, (ensemble_size, T, B, O)), inputs(11, (ensemble_size, T, B, H))
+    shapes = list(a.param_shapes().values())
+    grads_a = [None if k == 7 else torch_layout(k, np.full(s, np.nan, np.float32)) for k, s in enumerate(shapes)]
+    grads_b = [None if k == 7 else np.full(s, np.nan, np.float32) for k, s in enumerate(shapes)]
+    a.backward(dy[0] if one else dy, dr[0] if one else dr, grads_a, 0, None, True)
+    b.backward(dy, dr, grads_b)
+    for k in range(7):
+        np.testing.assert_array_equal(grads_a[k], torch_layout(k, grads_b[k]))
+
+
+def test_the_core_refuses_a_weight_of_the_wrong_layout_naming_it():
+    """torch_layout=True with a weight (or a gradient) in the engine's layout (pre, post): refused,
+    naming it and the shape expected in torch's layout, before anything changes."""
+    net = make_model()._net
+    w_in = net.params()["w_in"]  # (E, I, H): torch's layout would be (E, H, I)
+    before = net.params()["w_in"].copy()
+    with pytest.raises(ctrnn.InvalidArgument, match=r"parameter w_in: expected shape \[2, 8, 3\] \(torch's \(post, "
+                                                     r"pre\) layout\), got \[2, 3, 8\]"):
+        net.set_params([w_in] + [None] * 7, 0, True)
+    net.forward(inputs(12), np.empty((E, T, B, O), np.float32), np.empty((E, T, B, H), np.float32))
+    with pytest.raises(ctrnn.InvalidArgument, match=r"gradient w_out: expected shape \[2, 2, 8\]"):
+        net.backward(np.zeros((E, T, B, O), np.float32), None, [None, None, np.empty((E, H, O), np.float32)] + [None] * 5,
+                     0, None, True)
+    np.testing.assert_array_equal(net.params()["w_in"], before)

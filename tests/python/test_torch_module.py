@@ -188,6 +188,62 @@ def test_outputs_are_not_views_and_gradients_come_in_the_parameters_layout():
     torch.testing.assert_close(w.grad, seen["g"], rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("E, x_shape", [(1, (T, B, I)), (1, (1, T, B, I)), (2, (T, B, I)), (2, (2, T, B, I))])
+def test_the_gpus_hand_over_gives_the_cpus_results(E, x_shape):
+    """The hand-over a GPU engine gets (dense weights in the engine's layout, gradients written
+    through transposed views of dense arrays: _function.py's Engine with host False), run on the
+    CPU backend, gives the results of the CPU's (torch's tensors as they are) bit for bit: every
+    kind of parameter, losses on outputs and rates and on the rates alone, one network and an
+    ensemble, shared and per-network inputs."""
+    def build():
+        return CTRNN(dims=[I, H, O], activation="tanh", biases="uniform", init_state="learn", learn_alpha=True,
+                     tau=[100.0 + 10 * j for j in range(H)], ensemble_size=E, seed=27).eval()
+    cpu, gpu_like = build(), build()
+    engine = gpu_like._engine(torch.float32, torch.device("cpu"))
+    engine.host = False
+    for k, p in enumerate(gpu_like._params()):  # what a GPU engine takes: dense arrays in its layout
+        a, g = engine.to_engine(k, p), engine.new_gradient(k, p)
+        assert a.shape == g.shape == p.shape
+        assert (a.mT.is_contiguous() and g.mT.is_contiguous()) if k < 3 else (a.is_contiguous() and g.is_contiguous())
+    for loss in (lambda y, r: y.square().sum() + r.sum(), lambda y, r: r.square().sum()):
+        results = []
+        for model in (cpu, gpu_like):
+            model.zero_grad(set_to_none=True)
+            x = inputs(28, x_shape).requires_grad_(True)
+            y, [r] = model(x)
+            loss(y, r).backward()
+            grads = {n: p.grad for n, p in model.named_parameters() if p.requires_grad}
+            assert all(g.shape == p.shape for g, p in zip(grads.values(), (p for p in model.parameters()
+                                                                           if p.requires_grad)))
+            results.append((y.detach(), r.detach(), x.grad, grads))
+        (y_a, r_a, dx_a, g_a), (y_b, r_b, dx_b, g_b) = results
+        assert y_a.shape == x_shape[:-3] + (T, B, O) if E == 1 else y_a.shape == (E, T, B, O)
+        for a, b in ((y_a, y_b), (r_a, r_b), (dx_a, dx_b)):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)
+        assert set(g_a) == set(g_b) and len(g_a) == 8
+        for n in g_a:
+            torch.testing.assert_close(g_a[n], g_b[n], rtol=0, atol=0, msg=n)
+
+
+def test_a_parameter_of_other_strides_gets_its_gradient_in_its_own_layout():
+    """A weight whose data has transposed strides (``w.data = ...t()``, as scripts do) is read with
+    its values and gets its gradient from the engine with its own strides (so torch's accumulation
+    takes it without a copy), equal to a contiguous twin's."""
+    x = inputs()
+    dense, strided = (CTRNN(dims=[I, H, O], activation="tanh", seed=29).eval() for _ in range(2))
+    given = []  # the gradients as the engine's backward returns them, before accumulation
+    for layer in strided.layers:
+        layer.weight.data = layer.weight.detach().t().contiguous().t()
+        assert not layer.weight.is_contiguous()
+        layer.weight.register_hook(given.append)
+    for model in (dense, strided):
+        y, [r] = model(x)
+        (y.square().sum() + r.sum()).backward()
+    assert [g.stride() for g in given] == [layer.weight.stride() for layer in strided.layers]
+    for a, b in zip(dense.layers, strided.layers):
+        torch.testing.assert_close(b.weight.grad, a.weight.grad, rtol=0, atol=0)
+
+
 def test_a_frozen_parameter_gets_no_gradient_and_the_others_theirs():
     x = inputs()
     full = CTRNN(dims=[I, H, O], activation="tanh", biases="uniform", seed=26).eval()

@@ -15,13 +15,15 @@ dL/dr to the engine's BPTT, which writes dL/d(parameter) only for the parameters
 (and dL/dx when x does). The parameters are saved as torch's own operations save them: a backward
 after they were changed in place fails with torch's error.
 
-The hand-over costs little beside torch's own loop (bench/RESULTS.md, issue 19): tensors go to the
-engine as DLPack capsules of ``torch.utils.dlpack.to_dlpack`` (``Tensor.__dlpack__`` is a Python
-method, 20x slower); on the CPU a weight and its gradient pass as transposed views of torch's
-(post, pre) tensors, which the binding copies densely (torch's transposed copies cost more, and a
-gradient not in the parameter's layout is copied again by torch's gradient accumulation), so the
-gradient is returned in the parameter's layout; on a GPU the weight is transposed by torch and the
-gradient returned as the transposed view of the engine's array.
+The hand-over costs little beside torch's own loop (bench/RESULTS.md, issue 19), because every
+Python-level tensor operation costs microseconds: tensors go to the engine as DLPack capsules of
+``torch.utils.dlpack.to_dlpack`` (``Tensor.__dlpack__`` is a Python method, 20x slower), in torch's
+layout (the binding's ``torch_layout``: a weight and its gradient as torch's (post, pre), no
+ensemble axis for one network), so that no view is made here. On the CPU the binding copies a
+weight's transposed view densely, and the gradient is written in the parameter's layout, which
+torch's gradient accumulation takes as it is; on a GPU (the library takes dense device arrays) a
+weight is transposed by torch, and its gradient is the transposed view of an array in the
+engine's layout.
 
 The engine keeps the trace of its last forward only. A backward whose forward is no longer the
 engine's last (two forwards, then the first's backward) replays that forward first: the same
@@ -47,7 +49,6 @@ class Engine:
         self._next = 0
         E, (I, H, O) = net.ensemble_size, net.dims
         self.E, self.I, self.H, self.O = E, I, H, O
-        self.param_shapes = list(net.param_shapes().values())
         self.keep = net.init_state == "keep"
         self.host = device.type == "cpu"  # strided views go to the engine (the binding copies them)
 
@@ -55,24 +56,24 @@ class Engine:
         self._next += 1
         return self._next
 
-    def engine_view(self, k, t):
-        """A tensor of parameter k's shape as the engine's array k (param_shapes()[k]), a view: a
-        weight's transposed, pre x post."""
-        return (t.mT if k < _WEIGHTS else t).reshape(self.param_shapes[k])
-
     def to_engine(self, k, p):
-        """Parameter k for set_params: its engine view (on a GPU, a dense copy of it)."""
-        a = self.engine_view(k, p.detach())
-        return a if self.host else a.contiguous()
+        """Parameter k for set_params in torch's layout: the parameter itself on the CPU; on a GPU
+        dense in the engine's layout (a weight: the (post, pre) view of its dense transpose)."""
+        p = p.detach()
+        if self.host:
+            return p
+        return p.mT.contiguous().mT if k < _WEIGHTS else p.contiguous()
 
     def new_gradient(self, k, p):
-        """(the gradient to return for parameter p, the engine's array it is written through)."""
+        """The gradient to return for parameter k, p, which the engine writes in torch's layout: on
+        the CPU in p's own layout (the binding writes any strides), which torch's gradient
+        accumulation takes as it is; on a GPU dense (a weight's: the transposed view of a dense
+        (pre, post) array)."""
         if self.host:
-            g = torch.empty(p.shape, dtype=p.dtype, device=p.device)
-            return g, self.engine_view(k, g)
-        g = torch.empty(self.param_shapes[k], dtype=p.dtype, device=p.device)
-        t = g[0] if self.E == 1 else g
-        return (t.mT if k < _WEIGHTS else t), g
+            return torch.empty_like(p)
+        if k >= _WEIGHTS:
+            return p.new_empty(p.shape)
+        return p.new_empty(p.shape[:-2] + (p.shape[-1], p.shape[-2])).mT
 
     def stream(self):
         if self.device.type == "cuda":
@@ -81,7 +82,7 @@ class Engine:
 
     def set_params(self, params, stream):
         self.net.set_params([None if p is None else to_dlpack(self.to_engine(k, p)) for k, p in enumerate(params)],
-                            stream)
+                            stream, True)
 
     def forward(self, x, params, training):
         """The engine's forward on x with these parameters: y and r (shapes: this file's docstring)."""
@@ -92,15 +93,11 @@ class Engine:
             net.eval()
         stream = self.stream()
         self.set_params(params, stream)
+        lead = x.shape[:-3] if self.E == 1 else (self.E,)  # one network on a 3-D x: y (T, B, O)
         T, B = x.shape[-3], x.shape[-2]
-        squeeze = self.E == 1 and x.dim() == 3  # one network, one input: y (T, B, O), r (T, B, H)
-        lead = () if squeeze else (self.E,)
-        y = torch.empty(lead + (T, B, self.O), dtype=x.dtype, device=x.device)
-        r = torch.empty(lead + (T, B, self.H), dtype=x.dtype, device=x.device)
-        if squeeze:
-            net.forward(to_dlpack(x), to_dlpack(y.unsqueeze(0)), to_dlpack(r.unsqueeze(0)), stream)
-        else:
-            net.forward(to_dlpack(x), to_dlpack(y), to_dlpack(r), stream)
+        y = x.new_empty(lead + (T, B, self.O))
+        r = x.new_empty(lead + (T, B, self.H))
+        net.forward(to_dlpack(x), to_dlpack(y), to_dlpack(r), stream, True)
         return y, r
 
 
@@ -132,18 +129,15 @@ class EngineFunction(torch.autograd.Function):
         if engine.trace != ctx.trace:
             _replay(ctx, engine, x, params)
         needs = ctx.needs_input_grad
-        E, T, B = engine.E, x.shape[-3], x.shape[-2]
         if gy is None:
-            gy = torch.zeros((E, T, B, engine.O), dtype=x.dtype, device=x.device)
-        else:  # (T, B, O) for one network on a 3-D x: the engine's (1, T, B, O)
-            gy = gy.contiguous().view(E, T, B, engine.O)
+            gy = x.new_zeros(gr.shape[:-1] + (engine.O,))
         if gr is not None:
-            gr = to_dlpack(gr.contiguous().view(E, T, B, engine.H))
-        grads = [engine.new_gradient(k, p) if needs[3 + k] else (None, None) for k, p in enumerate(params)]
-        du = torch.empty(x.shape, dtype=x.dtype, device=x.device) if needs[2] else None
-        engine.net.backward(to_dlpack(gy), gr, [None if a is None else to_dlpack(a) for _, a in grads],
-                            engine.stream(), None if du is None else to_dlpack(du))
-        return (None, None, du, *(g for g, _ in grads))
+            gr = to_dlpack(gr.contiguous())
+        grads = [engine.new_gradient(k, p) if needs[3 + k] else None for k, p in enumerate(params)]
+        du = x.new_empty(x.shape) if needs[2] else None
+        engine.net.backward(to_dlpack(gy.contiguous()), gr, [None if g is None else to_dlpack(g) for g in grads],
+                            engine.stream(), None if du is None else to_dlpack(du), True)
+        return (None, None, du, *grads)
 
 
 def _replay(ctx, engine, x, params):

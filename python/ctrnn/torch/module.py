@@ -288,15 +288,17 @@ class CTRNN(torch.nn.Module):
     # --- nn4n's interface ----------------------------------------------------------------------
     @property
     def layers(self):
-        rl = self.recurrent_layer
-        return [rl.input_layer, rl.hidden_layer, self.readout_layer]
+        """[input_layer, hidden_layer, readout_layer], read from the ``_modules`` dicts without
+        Module.__getattr__'s slower lookup (a microsecond each: this runs at every forward)."""
+        rl = self._modules["recurrent_layer"]
+        return [rl._modules["input_layer"], rl._modules["hidden_layer"], self._modules["readout_layer"]]
 
     def _params(self):
         """The engine's parameters in its order; None where an array is not learned (the engine
         keeps its own: zeros, or alpha = dt / tau without learn_alpha). Read from the
         ``_parameters`` dicts at every call (``torch.func.functional_call`` swaps entries there),
-        without Module.__getattr__'s slower lookup: this runs at every forward."""
-        rl = self.recurrent_layer
+        as ``layers`` reads the modules: this runs at every forward."""
+        rl = self._modules["recurrent_layer"]
         layers = self.layers
         out = [l._parameters["weight"] for l in layers]
         out += [l._parameters["bias"] if l.bias_learned else None for l in layers]
@@ -317,7 +319,7 @@ class CTRNN(torch.nn.Module):
         """A learned alpha into [alpha_min, 1] in place on its data (no autograd version bump, as
         the weights' projection), so that the parameter is the alpha the engine computes with
         (the engine clamps what it is given too)."""
-        rl = self.recurrent_layer
+        rl = self._modules["recurrent_layer"]
         alpha = rl._parameters["alpha"]
         if isinstance(alpha, torch.nn.Parameter):  # not a tensor functional_call swapped in
             alpha.data.clamp_(rl.alpha_min, 1.0)
@@ -433,15 +435,15 @@ def _check_input(model, x, w):
 @torch.compiler.disable
 def _forward(model, x):
     """The forward pass outside any torch.compile graph (the engine is one opaque call)."""
-    w = model.recurrent_layer.hidden_layer.weight
+    params = model._params()
+    w = params[1]  # the hidden weight: its dtype and device choose the engine
     _check_input(model, x, w)
     if model.training:
         model._enforce_constraints()
-    if model.recurrent_layer.learn_alpha:  # in either mode: an alpha out of (0, 1] is no dynamics
+    if model._modules["recurrent_layer"].learn_alpha:  # in either mode: an alpha out of (0, 1] is no dynamics
         model._clamp_alpha()
     engine = model._engine(w.dtype, w.device)
     x = x.to(w.dtype).contiguous()
-    params = model._params()
     record = torch.is_grad_enabled() and (x.requires_grad or any(p is not None and p.requires_grad for p in params))
     y, r = run(engine, model.training, x, params, record)
     return y, [r]
