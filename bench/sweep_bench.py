@@ -31,6 +31,7 @@ import argparse
 import itertools
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -73,10 +74,17 @@ def network_configs(folder):
     return configs
 
 
+def children_cpu():
+    """CPU seconds (user + system) of this process's finished child processes."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(fn):
-    start = time.perf_counter()
+    """Wall-clock seconds of fn() and the CPU seconds of the processes it ran (its own threads aside)."""
+    start, cpu = time.perf_counter(), children_cpu()
     fn()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, children_cpu() - cpu
 
 
 def run(command, env=None):
@@ -85,10 +93,11 @@ def run(command, env=None):
         sys.exit(f"sweep_bench: {' '.join(map(str, command))} failed ({result.returncode}):\n{result.stderr[-2000:]}")
 
 
-def ctrnn_sweep(ctrnn, folder):
+def ctrnn_sweep(ctrnn, folder, pack_size, workers):
     spec = folder / "sweep.json"
-    spec.write_text(json.dumps(SPEC))
-    return timed(lambda: run([ctrnn, "sweep", str(spec), "--out", str(folder / "out")]))
+    spec.write_text(json.dumps({**SPEC, "pack_size": pack_size}))
+    command = [ctrnn, "sweep", str(spec), "--out", str(folder / "out")] + (["--workers", str(workers)] if workers else [])
+    return timed(lambda: run(command))
 
 
 def python_sweep(folder):
@@ -162,6 +171,9 @@ def main():
     parser.add_argument("--skip", action="append", default=[], choices=["python", "parallel", "sequential"],
                         help="leave a contender out")
     parser.add_argument("--out", help="also write the table here")
+    parser.add_argument("--pack-size", type=int, default=SPEC["pack_size"],
+                        help=f"the ctrnn sweep's pack_size (default {SPEC['pack_size']}: one pack)")
+    parser.add_argument("--workers", type=int, help="the ctrnn sweep's --workers (default: its own)")
     args = parser.parse_args()
     ctrnn = str(Path(args.ctrnn).resolve())
     CTRNN, nn4n_version, _ = import_nn4n(args.nn4n)
@@ -170,7 +182,8 @@ def main():
     lines = [f"sweep_bench: {NETWORKS} networks ({len(LRS)} lr x {len(LAMBDAS_FR)} lambda_fr x {SEEDS} seeds), (H, B, T) = "
              f"({HIDDEN}, {BATCH}, 100), {STEPS} steps | {cpu_model()}, {os.cpu_count()} cores | commit {commit()} | "
              f"torch {torch.__version__} ({torch.get_num_threads()} threads), nn4n {nn4n_version} | "
-             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}", "",
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} | ctrnn sweep: pack_size {args.pack_size}, "
+             f"--workers {args.workers or 'default'} | CPU: user + system seconds of the processes run", "",
              "| round | load before | ctrnn sweep | ctrnn.sweep.run | 64 x ctrnn train, 2 at a time | 64 x ctrnn train, "
              "one by one | nn4n per step (x 64 x 300 =) | nn4n / ctrnn sweep | 64 train (2 at a time) / ctrnn sweep "
              "| ctrnn sweep networks/hour | load after |",
@@ -180,22 +193,24 @@ def main():
         load = "%.1f" % os.getloadavg()[0]
         step = nn4n_step_time(CTRNN)  # first: the cheapest, and a failure shows at once
         print(f"round {r + 1}: nn4n {step * 1e3:.1f} ms per step", flush=True)
-        times = {}
+        times, cpu = {}, {}
         with tempfile.TemporaryDirectory(prefix="sweep-bench-") as tmp:
-            for name, fn in (("ctrnn sweep", lambda f: ctrnn_sweep(ctrnn, f)), ("python", python_sweep),
+            for name, fn in (("ctrnn sweep", lambda f: ctrnn_sweep(ctrnn, f, args.pack_size, args.workers)),
+                             ("python", python_sweep),
                              ("parallel", lambda f: separate_runs(ctrnn, f, 2)),
                              ("sequential", lambda f: separate_runs(ctrnn, f, 1))):
                 if name in args.skip:
-                    times[name] = float("nan")
+                    times[name] = cpu[name] = float("nan")
                     continue
                 folder = Path(tmp) / name.replace(" ", "_")
                 folder.mkdir()
-                times[name] = fn(folder)
-                print(f"round {r + 1}: {name} {times[name]:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+                times[name], cpu[name] = fn(folder)
+                print(f"round {r + 1}: {name} {times[name]:.1f} s, CPU {cpu[name]:.1f} s (load {os.getloadavg()[0]:.1f})",
+                      flush=True)
                 shutil.rmtree(folder, ignore_errors=True)
         t_sweep, t_nn4n = times["ctrnn sweep"], step * NETWORKS * STEPS
-        row = (f"| {r + 1} | {load} | {t_sweep:.1f} s | {times['python']:.1f} s | {times['parallel']:.1f} s | "
-               f"{times['sequential']:.1f} s | {step * 1e3:.1f} ms ({t_nn4n:.0f} s, extrapolated) | "
+        row = (f"| {r + 1} | {load} | {t_sweep:.1f} s (CPU {cpu['ctrnn sweep']:.1f} s) | {times['python']:.1f} s | "
+               f"{times['parallel']:.1f} s (CPU {cpu['parallel']:.1f} s) | {times['sequential']:.1f} s | {step * 1e3:.1f} ms ({t_nn4n:.0f} s, extrapolated) | "
                f"{t_nn4n / t_sweep:.1f} (target {TARGET_NN4N:g}) | {times['parallel'] / t_sweep:.2f} (target "
                f"{TARGET_TRAIN:g}) | {NETWORKS / t_sweep * 3600:.0f} | {os.getloadavg()[0]:.1f} |")
         lines.append(row)

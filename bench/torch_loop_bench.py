@@ -17,7 +17,12 @@ shapes), i.e. what zero_grad, the module call, the autograd graph, MSE and torch
 without any network: the least any torch module's step can cost, to read ctrnn.torch's against;
 and "engine forward + BPTT": the engine's own calls of a ctrnn.torch step (set_params, forward,
 backward through ctrnn._core with numpy arrays allocated once), without torch. Their sum is the
-least a ctrnn.torch step can cost, the "floor" column: that sum over Trainer.step.
+least a ctrnn.torch step can cost, the "floor" column: that sum over Trainer.step. And "torch's
+loop around the engine": torch's loop alone with the engine's calls made where ctrnn.torch makes
+them (its forward in the Function's forward, its BPTT in the backward) but nothing handed over,
+which costs more than the two apart because each evicts the other's data from the caches (the
+"interleaving" column: it minus both; bench/RESULTS.md, issue 19's fourth session); ctrnn.torch's
+step minus it is what the hand-over itself costs (the "hand-over" column).
 Sizes (H, B, T): (64, 32, 100) and (256, 64, 200), I = O = 4 (bench/bench_common.hpp's).
 
 One thread everywhere: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 set before OpenBLAS loads.
@@ -93,18 +98,38 @@ class _NoWork(torch.autograd.Function):
         return (None, *(gy.new_zeros(shape) for shape in ctx.shapes))
 
 
+class _EngineInside(torch.autograd.Function):
+    """_NoWork with the engine's calls (engine_calls' pair) made where ctrnn.torch makes them: its
+    forward in the Function's forward, its BPTT in the backward."""
+
+    @staticmethod
+    def forward(ctx, calls, x, *weights):
+        calls[0]()
+        ctx.calls = calls
+        return _NoWork.forward(ctx, x, *weights)
+
+    @staticmethod
+    def backward(ctx, gy, gr):
+        ctx.calls[1]()
+        return (None, *_NoWork.backward(ctx, gy, gr))
+
+
 class TorchLoopAlone(torch.nn.Module):
     """ctrnn.torch.CTRNN's learned parameters (dims=[4, H, 4], no biases: the three weights) around
-    _NoWork."""
+    _NoWork, or around _EngineInside with `calls`."""
 
-    def __init__(self, h):
+    def __init__(self, h, calls=None):
         super().__init__()
         self.weights = torch.nn.ParameterList([torch.nn.Parameter(torch.zeros(h, I_DIM)),
                                                torch.nn.Parameter(torch.zeros(h, h)),
                                                torch.nn.Parameter(torch.zeros(O_DIM, h))])
+        self.calls = calls
 
     def forward(self, x):
-        y, r = _NoWork.apply(x, *self.weights)
+        if self.calls is None:
+            y, r = _NoWork.apply(x, *self.weights)
+        else:
+            y, r = _EngineInside.apply(self.calls, x, *self.weights)
         return y, [r]
 
 
@@ -128,13 +153,16 @@ def contenders(size, nn4n_ctrnn):
         loops["ctrnn.Trainer.step"] = lambda: trainer.step(u_np, target_np)
         loops["torch's loop alone"] = torch_loop(TorchLoopAlone(h), u, target)
         if ctrnn_torch is not None:
-            loops["engine forward + BPTT"] = engine_calls(ours, u)
+            calls = engine_calls(ours, u)
+            loops["engine forward + BPTT"] = lambda: (calls[0](), calls[1]())
+            loops["torch's loop around the engine"] = torch_loop(TorchLoopAlone(h, calls), u, target)
     return loops
 
 
 def engine_calls(model, u):
     """The engine's calls of a ctrnn.torch step on model's network (float32, CPU), with numpy arrays
-    allocated once: the weights transposed to the engine's pre x post, dL/dy of MSE's scale."""
+    allocated once (the weights transposed to the engine's pre x post, dL/dy of MSE's scale), as a
+    pair: (set_params and forward, backward)."""
     net = model._engine(torch.float32, torch.device("cpu")).net
     shapes = list(net.param_shapes().values())
     weights = [p.detach().numpy().T.reshape(shapes[k]).copy() for k, p in enumerate(model._params()[:3])]
@@ -145,11 +173,13 @@ def engine_calls(model, u):
     y, r = np.empty((1, t, b, O_DIM), np.float32), np.empty((1, t, b, net.dims[1]), np.float32)
     dy = np.full((1, t, b, O_DIM), 1e-3, np.float32)
 
-    def step():
+    def forward():
         net.set_params(params)
         net.forward(x, y, r)
+
+    def backward():
         net.backward(dy, None, grads)
-    return step
+    return forward, backward
 
 
 def measure(loops, min_time, blocks, clock):
@@ -200,7 +230,8 @@ def main():
 
     head = ["H", "B", "T", "nn4n", "ctrnn.torch", "nn4n / ctrnn.torch (target)", "ctrnn.Trainer.step",
             f"ctrnn.torch / Trainer.step (target <= {TRAINER_TARGET})", "torch's loop alone", "engine forward + BPTT",
-            "floor: (alone + engine) / Trainer.step", "load"]
+            "floor: (alone + engine) / Trainer.step", "torch's loop around the engine",
+            "interleaving: around - alone - engine", "hand-over: ctrnn.torch - around", "load"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
     for size in SIZES:
         load = os.getloadavg()[0]
@@ -209,13 +240,14 @@ def main():
         for name, seconds in times.items():
             print(f"  {name:20s} {fmt_time(seconds):>10s} per step", flush=True)
         ours, trainer, alone = times.get("ctrnn.torch"), times.get("ctrnn.Trainer.step"), times.get("torch's loop alone")
-        engine = times.get("engine forward + BPTT")
+        engine, around = times.get("engine forward + BPTT"), times.get("torch's loop around the engine")
         cells = [*map(str, size), fmt_time(times["nn4n"]), fmt_time(ours) if ours else "-",
                  f"{times['nn4n'] / ours:.2f} (>= {TARGETS[size]})" if ours else "-",
                  fmt_time(trainer) if trainer else "-", f"{ours / trainer:.2f}" if ours and trainer else "-",
                  fmt_time(alone) if alone else "-", fmt_time(engine) if engine else "-",
                  f"{(alone + engine) / trainer:.2f}" if engine and trainer else "-",
-                 f"{load:.1f}-{os.getloadavg()[0]:.1f}"]
+                 fmt_time(around) if around else "-", fmt_time(around - alone - engine) if around else "-",
+                 fmt_time(ours - around) if around else "-", f"{load:.1f}-{os.getloadavg()[0]:.1f}"]
         lines.append("| " + " | ".join(cells) + " |")
     context.append(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     table = "\n".join(lines)

@@ -175,7 +175,8 @@ template <class T>
 std::unique_ptr<Backend<T>> make_cpu_backend(const Config& c);
 
 // The CPU backend of float networks: the CUDA backend's orchestration over OpenBLAS GEMMs when the
-// build has BLAS (host/orchestrated/blas_primitives.hpp), else the reference.
+// build has BLAS (host/orchestrated/blas_primitives.hpp), an ensemble network by network
+// (host/orchestrated/network_parallel_backend.hpp); else the reference.
 std::unique_ptr<Backend<float>> make_host_backend(const Config& c);
 
 // Throws StateError when the library has no CUDA or no device is present. float only.

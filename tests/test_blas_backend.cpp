@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "orchestrated/blas_primitives.hpp"
+#include "orchestrated/network_parallel_backend.hpp"
 #include "orchestrated/openblas_api.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
 #include "test_host_backend_compare.hpp"
@@ -23,6 +24,7 @@ namespace ctrnn {
 namespace {
 
 using detail::BlasHostPrims;
+using detail::NetworkParallelBackend;
 using detail::parallel_ranges;
 using detail::HostPrims;
 using detail::Op;
@@ -83,6 +85,16 @@ TEST_P(BlasBackend, MatchesTheReferenceBackend) {
   auto cpu = detail::make_cpu_backend<float>(p.config);
   // Larger problems and learned time constants: SGD only (see compare_backends on Adam's sign
   // flips near g = 0, and HostOrchestration.MatchesTheCpuBackend on learn_tau).
+  test::compare_backends(blas, *cpu, c, p, kBlasTolerances, /*adam=*/c.H * c.B < 1000 && !c.learn_tau);
+}
+
+// The CPU backend of ensembles (make_host_backend, E > 1): each network as its own one-network
+// backend, the networks on 2 threads.
+TEST_P(BlasBackend, NetworkByNetworkMatchesTheReferenceBackend) {
+  const BackendCase c = GetParam();
+  const test::Problem p = test::make_problem(c);
+  NetworkParallelBackend blas(p.config, /*poison=*/true, /*threads=*/2);
+  auto cpu = detail::make_cpu_backend<float>(p.config);
   test::compare_backends(blas, *cpu, c, p, kBlasTolerances, /*adam=*/c.H * c.B < 1000 && !c.learn_tau);
 }
 
@@ -466,6 +478,8 @@ TEST(BlasBackendThreads, MatchesTheReferenceBackend) {
     detail::OrchestratedBackend<BlasHostPrims> blas(p.config, /*poison=*/true, threads);
     auto cpu = detail::make_cpu_backend<float>(p.config);
     test::compare_backends(blas, *cpu, c, p, kBlasTolerances, /*adam=*/false);
+    NetworkParallelBackend by_network(p.config, /*poison=*/true, threads);
+    test::compare_backends(by_network, *cpu, c, p, kBlasTolerances, /*adam=*/false);
   }
 }
 
@@ -562,11 +576,132 @@ TEST(BlasBackendPerNetwork, ValuesEqualUniformRuns) {
   test::expect_per_network_values_equal_uniform_runs([](const Config& c) { return detail::make_host_backend(c); });
 }
 
-// Network k of an ensemble equals a one-network run drawing as network k (first_network = k),
-// bit for bit at one thread (the CPU backend cuts its work by thread count and ensemble size).
+// Network k of an ensemble equals a one-network run drawing as network k (first_network = k):
+// the batched sequence over all E networks (OrchestratedBackend<BlasHostPrims> with E > 1, no
+// longer make_host_backend's) bit for bit at one thread only (it cuts its products by the
+// ensemble size); the network-parallel backend below at any thread count.
 TEST(BlasBackendNetworkAlone, EqualsItsNetworkInTheEnsemble) {
   test::expect_network_k_equals_its_one_network_run(
       [](const Config& c) { return std::make_unique<detail::OrchestratedBackend<BlasHostPrims>>(c, true, 1); });
+}
+
+// make_host_backend runs an ensemble network by network, one network as the orchestrated
+// sequence; the tests that build their backend with it (divergence and per-network values above,
+// test_learn_tau, every Network test of an ensemble) run the former.
+TEST(BlasBackendNetworkParallel, MakeHostBackendRunsEnsemblesNetworkByNetwork) {
+  Config c;
+  c.dims = {2, 8, 2};
+  EXPECT_NE(dynamic_cast<detail::OrchestratedBackend<BlasHostPrims>*>(detail::make_host_backend(c).get()), nullptr);
+  c.ensemble_size = 3;
+  EXPECT_NE(dynamic_cast<NetworkParallelBackend*>(detail::make_host_backend(c).get()), nullptr);
+}
+
+// Network k of an ensemble run network by network equals its one-network run (first_network = k)
+// bit for bit on 1, 2 and 3 threads, the one-network run on another thread count (3, 2, 1): noise,
+// per-network sigmas, tau, lr, weight decay, clipping and lambdas (lambda_fr among them), Dale's
+// law, sparsity and plasticity masks, growth, learned tau (the helper's cases).
+TEST(BlasBackendNetworkParallel, EachNetworkEqualsItsOneNetworkRunOnAnyThreadCount) {
+  for (int threads : {1, 2, 3}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    test::expect_network_k_equals_its_one_network_run([threads](const Config& c) -> std::unique_ptr<detail::Backend<float>> {
+      if (c.ensemble_size > 1) return std::make_unique<NetworkParallelBackend>(c, /*poison=*/true, threads);
+      return std::make_unique<detail::OrchestratedBackend<BlasHostPrims>>(c, /*poison=*/true, 4 - threads);
+    });
+  }
+}
+
+// Network k's slice of an (E, ...) array.
+template <class V>
+V network_slice(const V& x, int64_t k, int64_t E) {
+  const size_t n = x.size() / size_t(E);
+  return V(x.begin() + k * n, x.begin() + (k + 1) * n);
+}
+
+// What the training steps above do not read: the outputs and rates (read_forward), the kept
+// state carried from one forward to the next, backward from given dL/dy and dL/dr and its input
+// gradient dL/du. Network k of the ensemble equals its one-network run bit for bit in each; for
+// a shared u, dL/du is the networks' own summed in network order, for a per-network u each
+// network's own. Outputs poisoned (NaN) first; 1 to 3 threads.
+TEST(BlasBackendNetworkParallel, ReadsKeptStateAndInputGradientEqualOneNetworkRuns) {
+  for (bool u_per_network : {false, true})
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE(std::string(u_per_network ? "u per network" : "shared u") + ", threads " + std::to_string(threads));
+      BackendCase c;
+      c.E = 3, c.T = 5, c.B = 4, c.noise = c.masks = c.biases = true, c.u_per_network = u_per_network, c.seed = 310;
+      test::Problem p = test::make_problem(c);
+      p.config.preact_noise = PerNetwork::each({0.3, 0, 0.1});
+      p.config.postact_noise = PerNetwork::each({0.05, 0.02, 0});
+      const int64_t E = c.E, T = c.T, B = c.B, H = c.H, O = c.O;
+      struct Outputs {
+        std::vector<float> y, r, kept, du;
+        Gradients<float> g;
+      };
+      // forward from h0 keeping v_T, forward from the kept state, then BPTT from gy and gr with dL/du
+      auto run = [&](detail::Backend<float>& b, const BackendCase& bc, const test::Problem& q, int64_t networks) {
+        test::load_problem(b, q);
+        b.forward(test::forward_args(bc, q, 3, detail::InitialState::H0, true));
+        b.forward(test::forward_args(bc, q, 4, detail::InitialState::Kept, true));
+        Outputs o{test::poisoned(networks * T * B * O), test::poisoned(networks * T * B * H), {},
+                  test::poisoned(int64_t(q.u.size())), {}};
+        b.read_forward(o.y.data(), o.r.data());
+        b.get_kept_state(o.kept);
+        b.backward(q.gy.data(), q.gr.data(), o.du.data());
+        b.read_gradients(o.g);
+        return o;
+      };
+      NetworkParallelBackend ensemble(p.config, /*poison=*/true, threads);
+      const Outputs all = run(ensemble, c, p, E);
+      std::vector<float> du_sum;  // the one-network runs' dL/du of the shared u, summed in order
+      for (int64_t k = 0; k < E; ++k) {
+        SCOPED_TRACE("network " + std::to_string(k));
+        BackendCase one = c;
+        one.E = 1, one.u_per_network = false;
+        test::Problem q = p;
+        q.config.ensemble_size = 1, q.config.first_network = k;
+        q.config.preact_noise = p.config.preact_noise[k], q.config.postact_noise = p.config.postact_noise[k];
+        for (int l = 0; l < 3; ++l) {
+          LayerConstraints<float>& lc = q.constraints[size_t(l)];
+          lc.E = 1;
+          for (std::vector<float>* m : {&lc.sparsity, &lc.ei, &lc.plasticity, &lc.growth})
+            if (!m->empty()) *m = network_slice(*m, k, E);
+        }
+        const auto from = p.params.arrays();
+        const auto to = q.params.arrays();
+        q.params.E = 1;
+        for (int a = 0; a < kNumParamArrays; ++a) *to[a] = network_slice(*from[a], k, E);
+        if (u_per_network) q.u = network_slice(p.u, k, E);
+        q.gy = network_slice(p.gy, k, E), q.gr = network_slice(p.gr, k, E);
+        detail::OrchestratedBackend<BlasHostPrims> alone(q.config, /*poison=*/true, 1);
+        const Outputs mine = run(alone, one, q, 1);
+        EXPECT_TRUE(same_bits(network_slice(all.y, k, E), mine.y)) << "y";
+        EXPECT_TRUE(same_bits(network_slice(all.r, k, E), mine.r)) << "r";
+        EXPECT_TRUE(same_bits(network_slice(all.kept, k, E), mine.kept)) << "kept state";
+        const auto ga = all.g.arrays(), gm = mine.g.arrays();
+        for (int a = 0; a < kNumParamArrays; ++a)
+          EXPECT_TRUE(same_bits(network_slice(*ga[a], k, E), *gm[a])) << "gradient of " << kParamNames[a];
+        if (u_per_network) {
+          EXPECT_TRUE(same_bits(network_slice(all.du, k, E), mine.du)) << "du";
+        } else if (k == 0) {
+          du_sum = mine.du;
+        } else {
+          for (size_t i = 0; i < du_sum.size(); ++i) du_sum[i] += mine.du[i];
+        }
+        for (int a = 0; a < kNumParamArrays; ++a) {  // read_gradient: one array into its place
+          std::vector<float> one_array = test::poisoned(int64_t(ga[a]->size()));
+          ensemble.read_gradient(a, one_array.data());
+          EXPECT_TRUE(same_bits(one_array, *ga[a])) << "read_gradient " << kParamNames[a];
+        }
+      }
+      if (!u_per_network) EXPECT_TRUE(same_bits(all.du, du_sum)) << "du of the shared u";
+      // A kept state of the wrong size and a dynamics without E sigmas are refused, changing nothing.
+      EXPECT_THROW(ensemble.set_kept_state(std::vector<float>(size_t(B * H)), B), InvalidArgument);
+      auto bad = test::forward_args(c, p, 5, detail::InitialState::Kept, false);
+      bad.dynamics.preact_noise.pop_back();
+      EXPECT_THROW(ensemble.forward(bad), InvalidArgument);
+      std::vector<float> kept_after;
+      ensemble.get_kept_state(kept_after);
+      EXPECT_TRUE(same_bits(kept_after, all.kept)) << "kept state after refused calls";
+    }
 }
 
 // At a fixed thread count the threaded backend gives the same bits on every run (static
@@ -617,13 +752,18 @@ TEST(BlasBackendThreads, ResumesBitForBitAtAFixedThreadCount) {
 // cut by the problem's shape, and the threads only choose who computes which piece. Cases: the
 // threaded case (E = 3: networks and blocks of each product on the threads), one network with a
 // weight-gradient product over K = T B = 600 rows (its blocks of rows or columns spread over the
-// threads), and a small one (every piece on the calling thread).
+// threads), a small one (every piece on the calling thread), and a pair run network by network.
 TEST(BlasBackendThreads, TheThreadCountDoesNotChangeOneBit) {
   BackendCase one = threaded_case();
   one.E = 1, one.H = 160, one.B = 150, one.T = 4, one.seed = 301;
   BackendCase small;
   small.masks = small.biases = small.noise = true, small.seed = 302;
-  for (const BackendCase& c : {threaded_case(), one, small}) {
+  // Network by network (make_host_backend's ensembles): E = 2 networks whose per-step product the
+  // one-network backend cuts ((B, H) = (64, 256): 8.4 MFLOP, 2 blocks of columns), in parallel on
+  // 1 and 2 threads, one after another on all 3 or 4.
+  BackendCase pair = one;
+  pair.E = 2, pair.H = 256, pair.B = 64, pair.T = 3, pair.seed = 303;
+  for (const BackendCase& c : {threaded_case(), one, small, pair}) {
     SCOPED_TRACE(test::case_name(c));
     const test::Problem p = test::make_problem(c);
     using Blas = detail::OrchestratedBackend<BlasHostPrims>;
@@ -631,7 +771,10 @@ TEST(BlasBackendThreads, TheThreadCountDoesNotChangeOneBit) {
     OptimizerState<float> first_opt;
     for (int threads : {1, 2, 3, 4}) {
       SCOPED_TRACE("threads " + std::to_string(threads));
-      Blas b(p.config, false, threads);
+      std::unique_ptr<detail::Backend<float>> made;
+      if (c.seed == pair.seed) made = std::make_unique<NetworkParallelBackend>(p.config, false, threads);
+      else made = std::make_unique<Blas>(p.config, false, threads);
+      detail::Backend<float>& b = *made;
       test::load_problem(b, p);
       train(b, c, p, 1, 4);
       Params<float> params;

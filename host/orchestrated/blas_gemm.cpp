@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "orchestrated/blas_primitives.hpp"
+#include "orchestrated/network_parallel_backend.hpp"
 #include "orchestrated/openblas_api.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
 #include "orchestrated/small_gemm.hpp"
@@ -226,7 +227,10 @@ std::string blas_description(int threads) {
   return "cpu (" + version + ", " + blas_kernels() + ", " + std::to_string(threads) + " threads)";
 }
 
+// One network: the orchestrated sequence; an ensemble: its networks one by one, spread over the
+// threads (network_parallel_backend.hpp says why).
 std::unique_ptr<Backend<float>> make_host_backend(const Config& c) {
+  if (c.ensemble_size > 1) return std::make_unique<NetworkParallelBackend>(c, /*poison=*/false);
   return std::make_unique<OrchestratedBackend<BlasHostPrims>>(c, /*poison=*/false);
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The CPU backend of float networks when the build has BLAS (CTRNN_WITH_BLAS): the orchestration
+// The CPU backend of float networks when the build has BLAS (CTRNN_WITH_BLAS; an ensemble runs as one
+// such backend per network, network_parallel_backend.hpp): the orchestration
 // of the CUDA backend (one GEMM for the input drive and the readout over all T, one per step for
 // the recurrence, fused per-element bodies) over these primitives, at the machine's speed:
 //   - GEMMs by OpenBLAS's single-threaded cblas_sgemm (the small ones it was measured to lose at,
@@ -56,6 +57,7 @@ struct BlasHostPrims : HostPrims {
   explicit BlasHostPrims(int threads = 0) : threads_(threads) {}
 
   int threads() const { return threads_ > 0 ? threads_ : blas_thread_count(); }
+  void set_threads(int threads) { threads_ = threads; }  // 0: OpenBLAS's count
   std::string description() const { return blas_description(threads()); }
 
   void gemm(Op ta, Op tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
