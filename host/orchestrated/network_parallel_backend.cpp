@@ -31,6 +31,19 @@ Config network_config(const Config& c, int64_t e) {
   return one;
 }
 
+// Network e's n values of an (E, n) array; an empty array (an absent mask or state) stays empty.
+std::vector<float> slice(const std::vector<float>& x, int64_t e, int64_t n) {
+  return x.empty() ? std::vector<float>() : std::vector<float>(x.begin() + e * n, x.begin() + (e + 1) * n);
+}
+
+// The networks' arrays `of(part)`, one after another: the (E, n) array of E one-network ones.
+template <class Part, class Of>
+std::vector<float> concatenate(const std::vector<Part>& parts, Of&& of) {
+  std::vector<float> all;
+  for (const Part& part : parts) all.insert(all.end(), of(part).begin(), of(part).end());
+  return all;
+}
+
 // Network e's values of each per-network hyperparameter, as values for all.
 OptimizerConfig network_optimizer(const OptimizerConfig& o, int64_t e) {
   OptimizerConfig one = o;
@@ -172,11 +185,8 @@ void NetworkParallelBackend::set_constraints(const std::array<LayerConstraints<f
     for (int l = 0; l < 3; ++l) {
       const int64_t m = size[size_t(l)];
       one[l].E = 1, one[l].pre = c[l].pre, one[l].post = c[l].post;
-      auto cut = [&](const std::vector<float>& x) {
-        return x.empty() ? std::vector<float>() : std::vector<float>(x.begin() + e * m, x.begin() + (e + 1) * m);
-      };
-      one[l].sparsity = cut(c[l].sparsity), one[l].ei = cut(c[l].ei);
-      one[l].plasticity = cut(c[l].plasticity), one[l].growth = cut(c[l].growth);
+      one[l].sparsity = slice(c[l].sparsity, e, m), one[l].ei = slice(c[l].ei, e, m);
+      one[l].plasticity = slice(c[l].plasticity, e, m), one[l].growth = slice(c[l].growth, e, m);
     }
     n.set_constraints(one);
   });
@@ -185,10 +195,7 @@ void NetworkParallelBackend::set_constraints(const std::array<LayerConstraints<f
 void NetworkParallelBackend::get_sparsity(std::array<std::vector<float>, 3>& s) {
   std::vector<std::array<std::vector<float>, 3>> parts(static_cast<size_t>(E_));
   each(0, [&](int64_t e, Network& n) { n.get_sparsity(parts[size_t(e)]); });
-  for (int l = 0; l < 3; ++l) {
-    s[l].clear();
-    for (const auto& part : parts) s[l].insert(s[l].end(), part[l].begin(), part[l].end());
-  }
+  for (int l = 0; l < 3; ++l) s[l] = concatenate(parts, [l](const auto& part) -> const auto& { return part[l]; });
 }
 
 void NetworkParallelBackend::get_optimizer_state(OptimizerState<float>& s) {
@@ -256,8 +263,7 @@ void NetworkParallelBackend::read_forward(Located<float> y, Located<float> r) {
 void NetworkParallelBackend::get_kept_state(std::vector<float>& v) {
   std::vector<std::vector<float>> parts(static_cast<size_t>(E_));
   each(0, [&](int64_t e, Network& n) { n.get_kept_state(parts[size_t(e)]); });
-  v.clear();
-  for (const auto& part : parts) v.insert(v.end(), part.begin(), part.end());
+  v = concatenate(parts, [](const auto& part) -> const auto& { return part; });
 }
 
 void NetworkParallelBackend::set_kept_state(const std::vector<float>& v, int64_t batch) {
@@ -265,8 +271,7 @@ void NetworkParallelBackend::set_kept_state(const std::vector<float>& v, int64_t
     throw InvalidArgument("kept state", std::to_string(E_ * batch * H_) + " values (E, B, H)", std::to_string(v.size()));
   const int64_t n = batch * H_;
   each(0, [&](int64_t e, Network& one) {
-    one.set_kept_state(v.empty() ? std::vector<float>() : std::vector<float>(v.begin() + e * n, v.begin() + (e + 1) * n),
-                       batch);
+    one.set_kept_state(slice(v, e, n), batch);
   });
 }
 
