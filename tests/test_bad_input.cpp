@@ -4,9 +4,12 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "ctrnn/error.hpp"
 #include "ctrnn/network.hpp"
+#include "tensor_checks.hpp"
 #include "test_util.hpp"
 
 namespace ctrnn {
@@ -188,6 +191,41 @@ TEST(BadInput, BackwardShapes) {
   expect_refused([&] { net.backward(Tensor<float>({1, 3, 2, 4})); }, "dy");
   const Tensor<float> dr({1, 2, 2, 4});
   expect_refused([&] { net.backward(Tensor<float>({1, 3, 2, 3}, 1.0f), &dr); }, "dr");
+}
+
+// The finiteness check scans in vector lanes: every bad value must be found wherever it lies (each
+// lane, the tail after the last full block, lengths around the block size), and named by its index.
+template <class T>
+void expect_every_bad_value_found() {
+  const T bad[] = {std::numeric_limits<T>::quiet_NaN(), std::numeric_limits<T>::infinity(),
+                   -std::numeric_limits<T>::infinity()};
+  for (int64_t n : {1, 7, 15, 16, 17, 31, 33, 100}) {
+    std::vector<T> v(size_t(n), T(0.5));
+    EXPECT_NO_THROW(detail::check_finite(v.data(), n, "x", true));
+    for (int64_t i = 0; i < n; ++i) {
+      for (T b : bad) {
+        v[size_t(i)] = b;
+        EXPECT_TRUE(detail::has_nonfinite(v.data(), n, false)) << n << " " << i << " " << b;
+        try {
+          detail::check_finite(v.data(), n, "x");
+          ADD_FAILURE() << "not refused: " << b << " at " << i << " of " << n;
+        } catch (const InvalidArgument& e) {
+          EXPECT_NE(std::string(e.what()).find("at flat index " + std::to_string(i)), std::string::npos) << e.what();
+        }
+      }
+      v[size_t(i)] = T(-0.25);  // negative: refused only where values must be >= 0
+      EXPECT_FALSE(detail::has_nonfinite(v.data(), n, false));
+      EXPECT_TRUE(detail::has_nonfinite(v.data(), n, true)) << n << " " << i;
+      v[size_t(i)] = T(-0.0);  // -0 is >= 0
+      EXPECT_FALSE(detail::has_nonfinite(v.data(), n, true));
+      v[size_t(i)] = T(0.5);
+    }
+  }
+}
+
+TEST(BadInput, CheckFiniteFindsEveryBadValue) {
+  expect_every_bad_value_found<float>();
+  expect_every_bad_value_found<double>();
 }
 
 }  // namespace

@@ -582,7 +582,12 @@ class OrchestratedBackend : public Backend<float> {  // not final: host/cuda bin
     // MSE and dL/dy
     reduce(E, TBO, MseNumerator{y_.data(), target, target_stride, mask, mask_shape, TBO, O_},
            stats + kStatMseNum * E);
-    reduce(E, TBO, MseDenominator{mask, mask_shape, O_}, stats + kStatMseDen * E);
+    // Without a mask the denominator is the count TBO: the sum of TBO ones in double, the same
+    // bits, without a pass over (T, B, O).
+    if (mask)
+      reduce(E, TBO, MseDenominator{mask, mask_shape, O_}, stats + kStatMseDen * E);
+    else
+      fill(stats + kStatMseDen * E, E, double(TBO));
     apply(E * TBO, MseGrad{y_.data(), target, target_stride, mask, mask_shape, TBO, O_, stats, E, coeffs(),
                            loss_gy_.data()});
     // Weight terms and their direct gradients (only where the lambda is not 0)
