@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""nn4n's training loop on ctrnn.torch against nn4n itself, on one CPU thread, side by side.
+"""nn4n's training loop on ctrnn.torch against nn4n itself, on one CPU thread (or one GPU), side by side.
 
     build/.venv-python/bin/python bench/torch_loop_bench.py [--out table.md]
+    python3 bench/torch_loop_bench.py --device cuda     # both on the GPU (scripts/gpu-check.sh runs it)
 
 (any Python with torch, nn4n and ctrnn: scripts/test-python.sh's venv has all three.)
 
@@ -24,6 +25,8 @@ which costs more than the two apart because each evicts the other's data from th
 "interleaving" column: it minus both; bench/RESULTS.md, issue 19's fourth session); ctrnn.torch's
 step minus it is what the hand-over itself costs (the "hand-over" column).
 Sizes (H, B, T): (64, 32, 100) and (256, 64, 200), I = O = 4 (bench/bench_common.hpp's).
+--device cuda: the two loops alone (nn4n and ctrnn.torch), data and models on the GPU, the clock
+read after torch.cuda.synchronize() (each block's steps are queued back to back, as a user's loop).
 
 One thread everywhere: torch.set_num_threads(1), OPENBLAS_NUM_THREADS=1 set before OpenBLAS loads.
 Timing: wall-clock (--cpu-time: the process's CPU time, which on a machine busy with other work
@@ -67,6 +70,7 @@ I_DIM = O_DIM = 4
 # The issue's targets (#19), printed beside the figures.
 TARGETS = {(64, 32, 100): 10.0, (256, 64, 200): 1.5}
 TRAINER_TARGET = 1.15
+CUDA_TARGETS = {(256, 64, 200): 25.0}
 
 
 def torch_loop(model, u, target):
@@ -133,21 +137,22 @@ class TorchLoopAlone(torch.nn.Module):
         return y, [r]
 
 
-def contenders(size, nn4n_ctrnn):
+def contenders(size, nn4n_ctrnn, device):
     h, b, t = size
     gen = torch.Generator().manual_seed(11)
-    u = torch.rand(t, b, I_DIM, generator=gen) * 2 - 1
-    target = torch.rand(t, b, O_DIM, generator=gen) * 2 - 1
+    u = (torch.rand(t, b, I_DIM, generator=gen) * 2 - 1).to(device)
+    target = (torch.rand(t, b, O_DIM, generator=gen) * 2 - 1).to(device)
     torch.manual_seed(0)
     theirs = nn4n_ctrnn(dims=[I_DIM, h, O_DIM])
+    theirs.to(device)  # nn4n's CTRNN.to moves in place (and returns None)
     theirs.train()
     loops = {"nn4n": torch_loop(theirs, u, target)}
     if ctrnn_torch is not None:
         torch.manual_seed(0)
-        ours = ctrnn_torch.CTRNN(dims=[I_DIM, h, O_DIM])
+        ours = ctrnn_torch.CTRNN(dims=[I_DIM, h, O_DIM]).to(device)
         ours.train()
         loops["ctrnn.torch"] = torch_loop(ours, u, target)
-    if size in TRAINER_SIZES:
+    if size in TRAINER_SIZES and device == "cpu":
         trainer = ctrnn.Trainer(ctrnn.CTRNN(dims=[I_DIM, h, O_DIM], seed=0, device="cpu"), lr=1e-3)
         u_np, target_np = u.numpy(), target.numpy()
         loops["ctrnn.Trainer.step"] = lambda: trainer.step(u_np, target_np)
@@ -208,8 +213,17 @@ def main():
     parser.add_argument("--nn4n", help="nn4n wheel or source folder (default: installed, else bench/'s wheel)")
     parser.add_argument("--out", type=Path, help="also write the table and its context as markdown here")
     parser.add_argument("--cpu-time", action="store_true", help="time the process's CPU time, not wall-clock")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = parser.parse_args()
     clock = time.process_time if args.cpu_time else time.perf_counter
+    targets = TARGETS
+    if args.device == "cuda":
+        if not (torch.cuda.is_available() and ctrnn.cuda_available()):
+            sys.exit("torch_loop_bench: --device cuda needs torch with CUDA and a CUDA build of ctrnn")
+        if args.cpu_time:
+            sys.exit("torch_loop_bench: --cpu-time times the CPU, not the GPU")
+        clock = lambda: (torch.cuda.synchronize(), time.perf_counter())[1]  # noqa: E731
+        targets = CUDA_TARGETS
 
     torch.set_num_threads(1)
     nn4n_ctrnn, nn4n_version, _ = import_nn4n(args.nn4n)
@@ -218,7 +232,8 @@ def main():
         sys.exit(f"torch_loop_bench: ctrnn runs {facts['threads']} threads, not 1: {facts['backend']}")
     context = [
         f"date: {time.strftime('%Y-%m-%d %H:%M')}; commit {commit()}",
-        f"machine: {cpu_model()}, {os.cpu_count()} cores; one thread on every side",
+        f"machine: {cpu_model()}, {os.cpu_count()} cores; one thread on every side"
+        + (f"; GPU: {torch.cuda.get_device_name(0)}, both sides on it" if args.device == "cuda" else ""),
         f"torch {torch.__version__}, nn4n {nn4n_version}, ctrnn {facts['version']}: {facts['backend']}",
         "ctrnn.torch: " + ("present" if ctrnn_torch else f"missing ({CTRNN_TORCH_MISSING}): its columns are empty"),
         f"timing: {'process CPU time' if args.cpu_time else 'wall-clock'}, median over {args.blocks} interleaved "
@@ -228,7 +243,8 @@ def main():
     for line in context:
         print("torch_loop_bench:", line, flush=True)
 
-    head = ["H", "B", "T", "nn4n", "ctrnn.torch", "nn4n / ctrnn.torch (target)", "ctrnn.Trainer.step",
+    on_gpu = ", GPU" if args.device == "cuda" else ""
+    head = ["H", "B", "T", "nn4n", "ctrnn.torch", f"nn4n / ctrnn.torch (target{on_gpu})", "ctrnn.Trainer.step",
             f"ctrnn.torch / Trainer.step (target <= {TRAINER_TARGET})", "torch's loop alone", "engine forward + BPTT",
             "floor: (alone + engine) / Trainer.step", "torch's loop around the engine",
             "interleaving: around - alone - engine", "hand-over: ctrnn.torch - around", "load"]
@@ -236,13 +252,13 @@ def main():
     for size in SIZES:
         load = os.getloadavg()[0]
         print(f"torch_loop_bench: (H, B, T) = {size} (load {load:.2f}) ...", flush=True)
-        times = measure(contenders(size, nn4n_ctrnn), args.min_time, args.blocks, clock)
+        times = measure(contenders(size, nn4n_ctrnn, args.device), args.min_time, args.blocks, clock)
         for name, seconds in times.items():
             print(f"  {name:20s} {fmt_time(seconds):>10s} per step", flush=True)
         ours, trainer, alone = times.get("ctrnn.torch"), times.get("ctrnn.Trainer.step"), times.get("torch's loop alone")
         engine, around = times.get("engine forward + BPTT"), times.get("torch's loop around the engine")
         cells = [*map(str, size), fmt_time(times["nn4n"]), fmt_time(ours) if ours else "-",
-                 f"{times['nn4n'] / ours:.2f} (>= {TARGETS[size]})" if ours else "-",
+                 f"{times['nn4n'] / ours:.2f}" + (f" (>= {targets[size]})" if size in targets else "") if ours else "-",
                  fmt_time(trainer) if trainer else "-", f"{ours / trainer:.2f}" if ours and trainer else "-",
                  fmt_time(alone) if alone else "-", fmt_time(engine) if engine else "-",
                  f"{(alone + engine) / trainer:.2f}" if engine and trainer else "-",

@@ -39,6 +39,12 @@
 #                issue 11's sizes, then its targets (bench/recurrence_targets.py: per-step time at
 #                (256, 64) and (512, 64), E = 64 over E = 1 at (64, 32, 100), time per step over
 #                the barrier floor, fraction of fp32 peak) as summary rows
+#   python       the Python package as a user installs it (pip install ., CUDA on, sm_90; built in
+#                the background from the binaries phase on, with PyPI's OpenBLAS carried as a
+#                wheel in build-gpu/), then its GPU tests (tests/python/test_gpu.py, test_info.py,
+#                test_torch_module.py's CUDA cases; a skip counts as a failure) and
+#                bench/torch_loop_bench.py --device cuda (nn4n's training loop, ctrnn.torch
+#                against nn4n on the GPU)
 #   nn4n         bench/peer_bench.py: nn4n (the bundled wheel, PyTorch there) against ctrnn on
 #                the same GPU at (H, B, T) = (256, 64, 200), E = 1 and 64
 # Usage (device tool), after scripts/gpu-prepare.sh here:
@@ -50,7 +56,7 @@
 # GPU_CHECK_FAKE_NO_START=1 makes a real run take the fallback build whatever the binaries do.
 # $OUT (default ./gpu-check-out) receives at most 8 files: summary.txt, env.txt, tests.log,
 # deviations.txt, probe.txt, sanitizer.log, bench.log, detail.tar.gz (logs, gtest XML, benchmark
-# JSON, build.log when it built there).
+# JSON, build.log when it built there, python-build.log and python-tests.log).
 # Exit status: 0 everything passed; 1 a test or check failed; 2 no GPU or no binaries.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -279,6 +285,27 @@ for b in "$work"/tests/test_*; do [ -f "$b" ] && [ -x "$b" ] && tests+=("$b"); d
 row binaries ok $((SECONDS - t)) "$binaries: ${#tests[@]} test binaries in $work${why_build:+ ($why_build)}"
 say "binaries: $binaries, ${#tests[@]} test binaries"
 
+# The Python package, built now in the background (8 of the cores; the GPU suites need few) so
+# that it is ready by the python phase: `pip install .` as a user runs it, CUDA on, into a folder
+# of its own, with PyPI's OpenBLAS from the wheel gpu-prepare.sh carries (the image has neither
+# it nor a network) and nlohmann-json from the carried dependencies; nanobind,
+# scikit-build-core, numpy and torch are the image's.
+pysite=$scratch/pysite
+openblas_wheel=$(ls build-gpu/scipy_openblas32-*.whl 2>/dev/null | head -1)
+python_build() {
+  python3 -m pip install -q --no-index --no-deps --target "$pysite" "$openblas_wheel" &&
+    PYTHONPATH=$pysite CTRNN_CUDA=ON CMAKE_BUILD_PARALLEL_LEVEL=8 \
+      CMAKE_ARGS="-DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$deps_dir/prefix" \
+      python3 -m pip install -v --no-index --no-build-isolation --no-deps --target "$pysite" \
+      -C "build-dir=$scratch/python-build" .
+}
+if [ "$dry" -eq 0 ] && [ -n "$openblas_wheel" ]; then
+  export pysite openblas_wheel deps_dir scratch
+  (run_for "$(deadline 400 0)" bash -c "$(declare -f python_build); python_build" >"$detail/python-build.log" 2>&1
+   echo $? >"$detail/python-build.rc") &
+  say "python: pip install . started in the background"
+fi
+
 # One process per gtest suite: "binary filter" lines. Suites of more than 8 tests (the
 # parameterized size sweeps) get one process per test, so one slow case does not hold the rest.
 : >"$detail/jobs"
@@ -308,6 +335,8 @@ if [ "$dry" -eq 1 ]; then
   row correctness planned 0 "$jobs processes (one per suite; sizes sweeps one per test), CTRNN_CUDA_SYNC_CHECK=1; first: $(head -3 "$detail/jobs" | awk '{print $2}' | tr '\n' ' ')"
   row probe "$([ -x "$work/bench/gpu_probe" ] && echo planned || echo missing)" 0 "$work/bench/gpu_probe"
   row sanitizer "$([ -n "$sanitizer" ] && echo planned || echo skipped)" 0 "memcheck; racecheck, initcheck, synccheck on kns=ctrnn"
+  row python "$([ -n "$openblas_wheel" ] && echo planned || echo missing)" 0 \
+    "pip install . (CUDA, ${openblas_wheel:-no scipy-openblas32 wheel in build-gpu/}); GPU tests; torch_loop_bench --device cuda"
   for b in bench_forward bench_train_step bench_recurrence; do
     row "timings: $b" "$([ -x "$work/bench/$b" ] && echo planned || echo missing)" 0 "$work/bench/$b"
   done
@@ -318,7 +347,7 @@ fi
 
 # --- correctness -------------------------------------------------------------------------------
 t=$SECONDS
-limit=$(deadline 170 315)
+limit=$(deadline 150 330)
 say "correctness: $jobs processes, at most $limit s"
 export GPU_CHECK_DETAIL=$detail
 mkdir -p "$detail/tests"
@@ -365,7 +394,7 @@ say "correctness done"
 # --- probe -------------------------------------------------------------------------------------
 t=$SECONDS
 if [ -x "$work/bench/gpu_probe" ]; then
-  run_for "$(deadline 30 285)" "$work/bench/gpu_probe" >"$OUT/probe.txt" 2>&1
+  run_for "$(deadline 25 305)" "$work/bench/gpu_probe" >"$OUT/probe.txt" 2>&1
   rc=$?
   row probe "$([ $rc -eq 0 ] && echo ok || echo "rc $rc")" $((SECONDS - t)) "$(grep -c '^probe:' "$OUT/probe.txt") lines in probe.txt"
 else
@@ -397,7 +426,7 @@ persistent="$persistent:Paths/PersistentGpu.ForcedPathMatchesTheCpuBackend/tanh_
 persistent="$persistent:Paths/PersistentGpu.ForcedPathMatchesTheCpuBackend/tanh_E2_H7_B5_T3_noise_bias_*"
 : >"$OUT/sanitizer.log"
 if [ -n "$sanitizer" ]; then
-  limit=$(deadline 90 195)
+  limit=$(deadline 75 230)
   say "sanitizer: memcheck, racecheck, initcheck, synccheck in parallel, at most $limit s"
   run_tool() {  # tool filter extra-args...
     local tool=$1 filter=$2
@@ -429,6 +458,48 @@ else
   row sanitizer skipped 0 "compute-sanitizer not found"
 fi
 
+# --- python ------------------------------------------------------------------------------------
+# The build started after the binaries phase: waited for within this phase's deadline, then the
+# package's GPU tests (a skip is a failure here: the device is there) and nn4n's loop on the GPU.
+t=$SECONDS
+py_end=$((SECONDS + $(deadline 80 150)))
+if [ -z "$openblas_wheel" ]; then
+  row python missing 0 "no build-gpu/scipy_openblas32-*.whl (scripts/gpu-prepare.sh downloads it)"
+else
+  while [ ! -f "$detail/python-build.rc" ] && [ $SECONDS -lt $py_end ]; do sleep 2; done
+  rc=$(cat "$detail/python-build.rc" 2>/dev/null || echo unfinished)
+  row "python: build" "$([ "$rc" = 0 ] && echo ok || echo FAIL)" $((SECONDS - t)) \
+    "pip install . with CUDA: rc $rc (python-build.log in detail; its tail in tests.log)"
+  if [ "$rc" != 0 ]; then
+    verdict=1
+    { echo "===== python build (rc $rc)"; tail -60 "$detail/python-build.log"; } >>"$OUT/tests.log"
+  else
+    PYTHONPATH=$pysite run_for "$((py_end - SECONDS > 20 ? py_end - SECONDS : 20))" python3 -m pytest -p no:cacheprovider \
+      -q -rs tests/python/test_gpu.py tests/python/test_info.py tests/python/test_torch_module.py -k "cuda or gpu or info" \
+      --junitxml="$detail/python-tests.xml" >"$detail/python-tests.log" 2>&1
+    rc=$?
+    counts=$(python3 - "$detail/python-tests.xml" <<'PY' 2>/dev/null || echo "no junit XML"
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+s = root if root.tag == "testsuite" else root.find("testsuite")
+t, f, e, k = (int(s.get(a, 0)) for a in ("tests", "failures", "errors", "skipped"))
+print(f"{t - f - e - k} passed, {f + e} failed, {k} skipped")
+PY
+)
+    result=PASS
+    if [ "$rc" -ne 0 ] || ! echo "$counts" | grep -q ' 0 failed, 0 skipped'; then result=FAIL verdict=1; fi
+    row "python: GPU tests" "$result" $((SECONDS - t)) "pytest rc $rc: $counts"
+    { echo "===== python GPU tests: $result (exit $rc; $counts)"; cat "$detail/python-tests.log"; } >>"$OUT/tests.log"
+    PYTHONPATH=$pysite run_for "$(deadline 40 110)" python3 bench/torch_loop_bench.py --device cuda --min-time 0.2 \
+      --blocks 5 --nn4n bench/nn4n-1.1.1-py3-none-any.whl --out "$detail/torch_loop_cuda.md" \
+      >"$detail/torch_loop_cuda.log" 2>&1
+    rc=$?
+    row "python: torch loop" "$([ $rc -eq 0 ] && echo ok || echo "rc $rc")" $((SECONDS - t)) \
+      "$(grep -E '^\| 256 ' "$detail/torch_loop_cuda.md" 2>/dev/null | awk -F'|' '{print "nn4n " $5 ", ctrnn.torch " $6 ", ratio " $7}')"
+    { echo "===== torch_loop_bench --device cuda (exit $rc)"; cat "$detail/torch_loop_cuda.log"; } >>"$OUT/bench.log"
+  fi
+fi
+
 # --- timings -------------------------------------------------------------------------------------
 t=$SECONDS
 : >"$OUT/bench.log"
@@ -443,13 +514,13 @@ bench() {  # binary filter limit
     "$(grep -c '_median' "$detail/$n.log") medians (bench.log)"
   { echo "===== $n (exit $rc)"; cat "$detail/$n.log"; } >>"$OUT/bench.log"
 }
-bench bench_forward '^forward_length/cuda/|^forward(_copy_yr)?/cuda/H:256/B:64/T:200/' "$(deadline 30 165)"
-bench bench_train_step '^train_step(_ungraphed)?/cuda/H:256/B:64/T:200/' "$(deadline 35 130)"
+bench bench_forward '^forward_length/cuda/|^forward(_copy_yr)?/cuda/H:256/B:64/T:200/' "$(deadline 30 120)"
+bench bench_train_step '^train_step(_ungraphed)?/cuda/H:256/B:64/T:200/' "$(deadline 35 85)"
 # bench_recurrence one size at a time (one repetition; 36 benchmarks, each with a new backend, do
 # not fit 60 s three times over), each size its own JSON and summary row as soon as it is done, so
 # a deadline costs the sizes not yet run, not the file. Issue 11's per-step targets first.
 if [ -x "$work/bench/bench_recurrence" ]; then
-  rec_end=$((SECONDS + $(deadline 60 70)))
+  rec_end=$((SECONDS + $(deadline 40 50)))
   for size in H:256/B:64/T:200/E:1 H:512/B:64/T:200/E:1 H:64/B:32/T:100/E:1 H:64/B:32/T:100/E:64; do
     left=$((rec_end - SECONDS))
     if [ "$left" -lt 5 ]; then row "timings: recurrence" skipped - "$size: deadline reached"; continue; fi
@@ -477,7 +548,7 @@ fi
 
 # --- nn4n on the same GPU ------------------------------------------------------------------------
 t=$SECONDS
-limit=$(deadline 70 5)
+limit=$(deadline 50 5)
 if [ "$limit" -lt 30 ]; then
   row nn4n skipped 0 "not enough time left (${limit}s)"
 elif [ -x "$work/bench/bench_forward" ] && [ "${torch##* }" = cuda ]; then

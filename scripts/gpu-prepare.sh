@@ -3,7 +3,7 @@
 # for sm_90 and packs them for a GPU session to carry, so the GPU machine only runs them
 # (scripts/gpu-check.sh). Usage:
 #
-#   scripts/gpu-prepare.sh            # -> build-gpu/ (ignored by git), ~15 MB
+#   scripts/gpu-prepare.sh            # -> build-gpu/ (ignored by git), ~25 MB
 #   then, with the device tool:  run(command="bash scripts/gpu-check.sh", carry=["build-gpu"], timeout_s=600)
 #
 # What travels in build-gpu/:
@@ -12,6 +12,7 @@
 #                   CTest files, libbenchmark next to the bench binaries, and the sources of the
 #                   test dependencies (googletest, nlohmann-json, CLI11; in build-gpu-work/deps) for a
 #                   fallback build there. Unpacked there at the repository root.
+#   scipy_openblas32-*.whl  PyPI's OpenBLAS for the Python package that gpu-check.sh builds there
 #   MANIFEST        where and from what it was built (gpu-check.sh reads source_dir= from it)
 #   kernel-resources.txt  ptxas's registers, stack and spills of the kernels for sm_90
 #                   (scripts/kernel-resources.sh), reported by gpu-check.sh
@@ -55,6 +56,11 @@ cp -r /usr/share/cmake/nlohmann_json /usr/share/cmake/CLI11 "$deps/prefix/share/
 rm -rf "$out"
 mkdir -p "$out"
 tar -C "$stage" -cJf "$out/bundle.tar.xz" .
+# PyPI's OpenBLAS for the Python package built there (gpu-check.sh's python phase): the image's
+# python3 is CPython 3.12 and has no scipy-openblas32, nor a network to fetch it.
+python3 -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: --python-version 3.12 \
+  --implementation cp --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
+  --platform manylinux_2_28_x86_64 -d "$out" "$(grep -oE '"scipy-openblas32[^"]*"' pyproject.toml | head -1 | tr -d '"')"
 scripts/kernel-resources.sh nvcc "$root" host/cuda/persistent.cu host/cuda/leaky_step.cu host/cuda/update.cu \
   >"$out/kernel-resources.txt"
 {
