@@ -141,10 +141,13 @@ TEST(CliSweep, TimeConstantsAndNoiseShareAPack) {
 // A network extracted from a pack, retrained alone from the config stored in it, equals the
 // packed one bit for bit: the pack trained on one thread (two workers on two cores, or one per
 // core), the network alone on three (the CPU backend's sums do not depend on the thread count,
-// and it runs a pack network by network).
+// and it runs a pack network by network). On the CPU: on a GPU the recurrence path depends on the
+// pack's size (docs/gpu-dispatch.md), so a pack and its network alone agree within float32's
+// rounding there, not bit for bit.
 TEST(CliSweep, ExtractedNetworkRetrainedAloneEqualsThePackedOne) {
   const Sweep s;
-  ASSERT_EQ(s.run("S", "--workers 2").code, 0);
+  const std::string cpu = " --device cpu";
+  ASSERT_EQ(s.run("S", "--workers 2" + cpu).code, 0);
   const std::string pack = s.file("S/packs/002/checkpoint.safetensors");
   const auto r = run("extract " + pack + " --network 5 --out " + s.file("one.safetensors"), s.d);
   ASSERT_EQ(r.code, 0) << r.err;
@@ -154,16 +157,16 @@ TEST(CliSweep, ExtractedNetworkRetrainedAloneEqualsThePackedOne) {
   EXPECT_EQ(config["first_network"], json::parse(test::slurp(s.dir / "S/packs/002/config.json"))["first_network"].get<int>() + 5);
   EXPECT_TRUE(config["training"]["lr"].is_number());
   std::ofstream(s.file("one.json")) << one.metadata.at("train_config");
-  ASSERT_EQ(run_cli("train " + s.file("one.json") + " --out " + s.file("alone"), s.d.path, "OPENBLAS_NUM_THREADS=3").code, 0);
+  ASSERT_EQ(run_cli("train " + s.file("one.json") + " --out " + s.file("alone") + cpu, s.d.path, "OPENBLAS_NUM_THREADS=3").code, 0);
   const auto extracted = params_of(s.file("one.safetensors"));
   const auto alone = params_of(s.file("alone/checkpoint.safetensors"));
   ASSERT_EQ(extracted.size(), alone.size());
   for (const auto& [name, values] : extracted) EXPECT_EQ(values, alone.at(name)) << name;
   // `train --resume` continues the extracted checkpoint as the config's own longer run.
   const std::string one_thread = "OPENBLAS_NUM_THREADS=1";
-  const auto cont = run_cli("train --resume " + s.file("one.safetensors") + " --steps 9 --out " + s.file("cont"), s.d.path, one_thread);
+  const auto cont = run_cli("train --resume " + s.file("one.safetensors") + " --steps 9 --out " + s.file("cont") + cpu, s.d.path, one_thread);
   ASSERT_EQ(cont.code, 0) << cont.err;
-  ASSERT_EQ(run_cli("train " + s.file("one.json") + " --steps 9 --out " + s.file("alone9"), s.d.path, one_thread).code, 0);
+  ASSERT_EQ(run_cli("train " + s.file("one.json") + " --steps 9 --out " + s.file("alone9") + cpu, s.d.path, one_thread).code, 0);
   EXPECT_EQ(params_of(s.file("cont/checkpoint.safetensors")), params_of(s.file("alone9/checkpoint.safetensors")));
   // Its slice of the pack is what was extracted.
   const SafetensorsFile all = SafetensorsFile::read(pack);
