@@ -290,7 +290,8 @@ say "binaries: $binaries, ${#tests[@]} test binaries"
 # that it is ready by the python phase: `pip install .` as a user runs it, CUDA on, into a folder
 # of its own, with PyPI's OpenBLAS from the wheel gpu-prepare.sh carries (the image has neither
 # it nor a network) and nlohmann-json from the carried dependencies; nanobind,
-# scikit-build-core, numpy and torch are the image's.
+# scikit-build-core, numpy and torch are the image's. Not stripped: a crash's backtrace names
+# the module's functions.
 pysite=$scratch/pysite
 openblas_wheel=$(ls build-gpu/scipy_openblas32-*.whl 2>/dev/null | head -1)
 python_build() {
@@ -298,7 +299,7 @@ python_build() {
     PYTHONPATH=$pysite CTRNN_CUDA=ON CMAKE_BUILD_PARALLEL_LEVEL=8 \
       CMAKE_ARGS="-DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_PREFIX_PATH=$deps_dir/prefix" \
       python3 -m pip install -v --no-index --no-build-isolation --no-deps --target "$pysite" \
-      -C "build-dir=$scratch/python-build" .
+      -C "build-dir=$scratch/python-build" -C install.strip=false .
 }
 if [ "$dry" -eq 0 ] && [ -n "$openblas_wheel" ]; then
   export pysite openblas_wheel deps_dir scratch
@@ -478,10 +479,18 @@ else
     verdict=1
     { echo "===== python build (rc $rc)"; tail -60 "$detail/python-build.log"; } >>"$OUT/tests.log"
   else
+    py_tests=(tests/python/test_gpu.py tests/python/test_info.py tests/python/test_torch_module.py -k "cuda or gpu or info")
     PYTHONPATH=$pysite run_for "$((py_end - SECONDS > 20 ? py_end - SECONDS : 20))" python3 -m pytest -p no:cacheprovider \
-      -q -rs tests/python/test_gpu.py tests/python/test_info.py tests/python/test_torch_module.py -k "cuda or gpu or info" \
-      --junitxml="$detail/python-tests.xml" >"$detail/python-tests.log" 2>&1
+      -q -rs "${py_tests[@]}" --junitxml="$detail/python-tests.xml" >"$detail/python-tests.log" 2>&1
     rc=$?
+    # Killed by a signal (a crash in the extension): the same tests under cuda-gdb, up to the
+    # first failure, for the native backtrace (the module is built with its symbols).
+    if [ "$rc" -gt 128 ] && [ "$rc" -ne 137 ] && command -v cuda-gdb >/dev/null; then
+      PYTHONPATH=$pysite run_for "$(deadline 45 150)" cuda-gdb -q -batch -ex run -ex bt --args \
+        python3 -m pytest -p no:cacheprovider -x -q "${py_tests[@]}" >"$detail/python-gdb.log" 2>&1
+      { echo "===== python crash: cuda-gdb backtrace"; grep -E '^#[0-9]+ ' "$detail/python-gdb.log" | head -25; } \
+        >>"$OUT/tests.log"
+    fi
     counts=$(python3 - "$detail/python-tests.xml" <<'PY' 2>/dev/null || echo "no junit XML"
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
