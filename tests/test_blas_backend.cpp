@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "orchestrated/blas_primitives.hpp"
+#include "orchestrated/host_fused_steps.hpp"
 #include "orchestrated/network_parallel_backend.hpp"
 #include "orchestrated/openblas_api.hpp"
 #include "orchestrated/orchestrated_backend.hpp"
@@ -247,7 +248,19 @@ struct StepShape {
 const StepShape kStepShapes[] = {{1, 1, 1}, {1, 5, 37}, {3, 4, 33}, {3, 70, 157}};
 const Activation kActivations[] = {Activation::ReLU, Activation::Tanh, Activation::Sigmoid, Activation::ReTanh};
 
-TEST(BlasFusedSteps, EqualTheKernelBodiesBitForBit) {
+// Each test runs once per instruction set of the fused loops (host_fused_steps.hpp), the
+// widest the CPU has being what the backend runs; a set the CPU lacks is skipped.
+class BlasFusedRows : public ::testing::TestWithParam<detail::FusedIsa> {
+ protected:
+  void SetUp() override {
+    if (!detail::fused_isa_supported(GetParam())) GTEST_SKIP() << "this CPU lacks the instruction set";
+    detail::set_fused_isa(GetParam());
+  }
+  void TearDown() override { detail::set_fused_isa(running_); }
+  const detail::FusedIsa running_ = detail::fused_isa();
+};
+
+TEST_P(BlasFusedRows, EqualTheKernelBodiesBitForBit) {
   constexpr int64_t T = 3, t = 2;  // the step t of a (E, T+1, B, H) state
   uint64_t seed = 500;
   for (const StepShape& sh : kStepShapes)
@@ -330,7 +343,7 @@ TEST(BlasFusedSteps, EqualTheKernelBodiesBitForBit) {
 // and a shared or per-network target; Adam and SGD (with momentum, first step or not), with and
 // without plasticity, clipping (a factor below 1) and weight decay, a gate that holds network 1
 // back, and values that overflow (the non-finite counts are not all 0).
-TEST(BlasFusedSteps, LossAndOptimizerPassesEqualTheKernelBodiesBitForBit) {
+TEST_P(BlasFusedRows, LossAndOptimizerPassesEqualTheKernelBodiesBitForBit) {
   uint64_t seed = 900;
   for (int threads : {1, 2, 3})
     for (const auto& shape : std::vector<std::array<int64_t, 2>>{{1, 1}, {3, 37}, {2, 9000}}) {
@@ -417,6 +430,18 @@ TEST(BlasFusedSteps, LossAndOptimizerPassesEqualTheKernelBodiesBitForBit) {
             }
     }
 }
+
+std::string isa_name(const ::testing::TestParamInfo<detail::FusedIsa>& info) {
+  switch (info.param) {
+    case detail::FusedIsa::Avx2: return "avx2";
+    case detail::FusedIsa::Avx512: return "avx512";
+    case detail::FusedIsa::Portable: break;
+  }
+  return "portable";
+}
+INSTANTIATE_TEST_SUITE_P(Isa, BlasFusedRows,
+                         ::testing::Values(detail::FusedIsa::Portable, detail::FusedIsa::Avx2, detail::FusedIsa::Avx512),
+                         isa_name);
 
 // Column sums (read along rows) and per-network reductions (networks on threads) equal HostPrims's
 // bit for bit: each sum adds the same terms in the same order.

@@ -38,4 +38,12 @@ void mse_grad_networks(const kernels::MseGrad& s, int64_t e_begin, int64_t e_end
 void optimizer_update_networks(const kernels::OptimizerUpdate& s, int64_t e_begin, int64_t e_end);
 double update_nonfinite_count(const kernels::UpdateNonFinite& s, int64_t e);
 
+// The instruction sets the row loops above are compiled for (host_fused_steps.cpp): the widest
+// the CPU has runs, chosen once; every set gives the same bits. set_fused_isa (for tests) makes a
+// supported set the running one, process-wide; an unsupported one changes nothing.
+enum class FusedIsa { Portable, Avx2, Avx512 };
+bool fused_isa_supported(FusedIsa isa);
+FusedIsa fused_isa();
+void set_fused_isa(FusedIsa isa);
+
 }  // namespace ctrnn::detail
