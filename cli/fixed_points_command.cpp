@@ -44,7 +44,7 @@ void print_summary(const FixedPointResult& r) {
   for (size_t e = 0; e < r.networks.size(); ++e) {
     const FixedPoints& f = r.networks[e];
     const std::string who = r.networks.size() > 1 ? "network " + std::to_string(e) + ": " : "";
-    if (f.stable.empty()) {  // the points and their speeds all the same
+    if (f.stable.empty()) {  // each point and its speed q all the same
       std::cout << who << f.size() << " fixed points (stability unknown: this build has no LAPACK)\n";
       for (int64_t k = 0; k < f.size(); ++k) {
         char line[64];

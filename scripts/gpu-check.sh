@@ -29,8 +29,9 @@
 #   sanitizer    compute-sanitizer, each tool on what it can judge in its time: memcheck on small
 #                calls of the backend, the persistent kernels and the primitives without GEMMs;
 #                synccheck on the project's own kernels (--kernel-name kns=ctrnn: not cuBLAS),
-#                racecheck on those with shared memory but the persistent ones; initcheck on primitives none of whose inputs cuBLAS writes (it does
-#                not instrument cuBLAS); a tool past its deadline is TIMEOUT, not a failure
+#                racecheck on those with shared memory but the persistent ones; initcheck on
+#                primitives none of whose inputs cuBLAS writes (it does not instrument cuBLAS);
+#                a tool past its deadline is TIMEOUT, not a failure
 #   timings      bench_forward at T = 1, 10, 100, 1000 and E = 1, 64 (outputs left on the device,
 #                and once with y and r copied back), bench_train_step graphed and ungraphed,
 #                bench_recurrence, one size at a time (a JSON and a summary row each, one

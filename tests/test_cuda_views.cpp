@@ -8,14 +8,13 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
 #include <limits>
 #include <memory>
 #include <thread>
 
 #include "ctrnn/network.hpp"
 #include "ctrnn/trainer.hpp"
+#include "cuda/cuda_check.hpp"
 #include "test_host_backend_compare.hpp"
 #include "test_util.hpp"
 
@@ -91,12 +90,6 @@ Tensor<float> random_tensor(Shape s, uint64_t seed) {
   return Tensor<float>(std::move(s), test::random_vector<float>(size_t(n), seed));
 }
 
-// Whether CTRNN_CUDA_SYNC_CHECK is on (as host/cuda/cuda_check.cpp reads it).
-bool sync_check() {
-  const char* v = std::getenv("CTRNN_CUDA_SYNC_CHECK");
-  return v && *v && std::strcmp(v, "0") != 0;
-}
-
 void sleep_on_host(void* done) {
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   static_cast<std::atomic<bool>*>(done)->store(true);
@@ -124,7 +117,7 @@ TEST_F(CudaViews, ForwardReadsAndWritesDeviceMemoryInOrderOnTheCallersStream) {
     gpu.forward(uv, &yv, &rv, Stream{stream_});
     // The first call of a shape may wait (module loading, allocation); later ones must not, unless
     // CTRNN_CUDA_SYNC_CHECK asks every launch to synchronize (scripts/gpu-check.sh sets it).
-    if (call > 0 && !sync_check()) EXPECT_FALSE(slept.load()) << "forward waited for the device (call " << call << ")";
+    if (call > 0 && !cuda::sync_check_enabled()) EXPECT_FALSE(slept.load()) << "forward waited for the device (call " << call << ")";
     // Read y and r on the caller's stream: without the ordering back, before they are written.
     std::vector<float> y_out(size_t(y.size())), r_out(size_t(r.size()));
     CUDA_OK(cudaMemcpyAsync(y_out.data(), y.data(), y_out.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_));

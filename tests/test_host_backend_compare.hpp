@@ -227,7 +227,8 @@ struct Tolerances {
 // 100 leaky steps whose Jacobian (1 - alpha) I + alpha W f' has spectral radius near 1, so they
 // accumulate like a random walk to ~3e-5. Forward 1e-4; gradients, which add a sum over up to
 // T B = 6400 products and run the recurrence backward, 5e-4; parameters after three SGD/Adam
-// steps 1e-3 (above). (The host run of the same sequence, same arithmetic, measured 2e-6 at H = 12, T = 7.)
+// steps 1e-3 (above). (The host run of the same sequence, same arithmetic, measured 2e-6 at
+// H = 12, T = 7.)
 // ReLU and retanh have a kink at 0: a v_t within rounding of 0 may take the other branch of f' on
 // the GPU, so those activations get the cases with fewer elements (E T B H <= ~2e4).
 inline constexpr Tolerances kGpuTolerances{1e-4, 5e-4, 1e-3};

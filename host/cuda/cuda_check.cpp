@@ -11,11 +11,13 @@ void throw_cuda_error(const std::string& what, const char* call, const char* fil
   throw CudaError("ctrnn: CUDA error " + what + " in " + call + " at " + file + ":" + std::to_string(line));
 }
 
+bool sync_check_enabled() {
+  const char* v = std::getenv("CTRNN_CUDA_SYNC_CHECK");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
+
 void check_launch(const char* kernel, cudaStream_t stream, const char* file, int line) {
-  static const bool sync = [] {
-    const char* v = std::getenv("CTRNN_CUDA_SYNC_CHECK");
-    return v && *v && std::strcmp(v, "0") != 0;
-  }();
+  static const bool sync = sync_check_enabled();
   const std::string call = std::string("launch of ") + kernel;
   check_cuda(cudaGetLastError(), call.c_str(), file, line);
   if (!sync) return;

@@ -33,6 +33,8 @@ inline void check_cublas(cublasStatus_t s, const char* call, const char* file, i
 // After a launch: the launch's own error, and with CTRNN_CUDA_SYNC_CHECK=1 in the environment
 // also the kernel's execution error (synchronizes; for debugging, so a fault names its kernel).
 void check_launch(const char* kernel, cudaStream_t stream, const char* file, int line);
+// Whether CTRNN_CUDA_SYNC_CHECK asks for that (set, not empty, not "0").
+bool sync_check_enabled();
 
 }  // namespace ctrnn::cuda
 
