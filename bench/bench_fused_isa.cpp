@@ -52,18 +52,16 @@ void bm_fused(benchmark::State& state, const ctrnn_bench::Size& s, bool train, c
 
 int main(int argc, char** argv) {
   setenv("OPENBLAS_NUM_THREADS", "1", 1);  // the CPU backend's thread count (blas_primitives.hpp)
-  const std::pair<FusedIsa, const char*> isas[] = {
-      {FusedIsa::Portable, "portable"}, {FusedIsa::Avx2, "avx2"}, {FusedIsa::Avx512, "avx512"}};
   const std::pair<ctrnn::Activation, const char*> activations[] = {{ctrnn::Activation::ReLU, "relu"},
                                                                    {ctrnn::Activation::Tanh, "tanh"}};
   for (bool train : {false, true})
     for (const ctrnn_bench::Size& s : {ctrnn_bench::Size{64, 32, 100, 1}, ctrnn_bench::Size{256, 64, 200, 1}})
       for (const auto& [activation, act_name] : activations)
-        for (const auto& [isa, isa_name] : isas) {
+        for (FusedIsa isa : {FusedIsa::Portable, FusedIsa::Avx2, FusedIsa::Avx512}) {
           const std::string name = std::string("fused_isa/") + (train ? "train_step/" : "forward/") + act_name + "/" +
-                                   isa_name + "/H:" + std::to_string(s.H) + "/B:" + std::to_string(s.B) +
+                                   ctrnn::detail::fused_isa_name(isa) + "/H:" + std::to_string(s.H) + "/B:" + std::to_string(s.B) +
                                    "/T:" + std::to_string(s.T);
-          benchmark::RegisterBenchmark(name.c_str(), [s, train, activation = activation, isa = isa](benchmark::State& st) {
+          benchmark::RegisterBenchmark(name.c_str(), [s, train, activation = activation, isa](benchmark::State& st) {
             bm_fused(st, s, train, activation, isa);
           })->UseRealTime()->Unit(benchmark::kMillisecond);
         }

@@ -16,8 +16,10 @@
 #include <cstring>
 #include <initializer_list>
 
-// The vector paths need GCC's `#pragma GCC target` (clang spells it differently).
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include "cpu_features.hpp"
+
+// The vector paths need GCC's `#pragma GCC target` (clang spells it differently): cpu_features.hpp.
+#ifdef CTRNN_CPU_DISPATCH
 #include <immintrin.h>
 #endif
 
@@ -43,8 +45,7 @@ void scalar_blocks(const RandomStream& s, uint32_t b0, float* out) {
   for (int l = 0; l < kLanes; ++l) scalar_block(s, b0 + uint32_t(l), out + 4 * l);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CTRNN_NORMAL_VECTOR 1
+#ifdef CTRNN_CPU_DISPATCH
 
 // logf: x = 2^k z with z in [0x3f330000, 2 * that) as bits (about [0.7, 1.4]); 16 subintervals of
 // z, each with 1/c (c near its centre) and log(c); log x = log1p(z/c - 1) + log c + k ln 2, the
@@ -144,7 +145,7 @@ struct Kernels {
 };
 
 Kernels kernels_of(NormalIsa isa) {
-#ifdef CTRNN_NORMAL_VECTOR
+#ifdef CTRNN_CPU_DISPATCH
   if (isa == NormalIsa::Avx512) return {avx512::blocks, avx512::log16, avx512::sincos16};
   if (isa == NormalIsa::Avx2) return {avx2::blocks, avx2::log16, avx2::sincos16};
 #endif
@@ -153,14 +154,8 @@ Kernels kernels_of(NormalIsa isa) {
 }
 
 bool cpu_has(NormalIsa isa) {
-#ifdef CTRNN_NORMAL_VECTOR
-  __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (isa == NormalIsa::Avx2) return avx2;
-  if (isa == NormalIsa::Avx512)
-    return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-#endif
+  if (isa == NormalIsa::Avx2) return cpu_has_avx2_fma();
+  if (isa == NormalIsa::Avx512) return cpu_has_avx512_fdqvlbw();
   return isa == NormalIsa::Scalar;
 }
 

@@ -22,16 +22,8 @@
 #include "test_host_backend_compare.hpp"
 
 namespace ctrnn::detail {
-// A fused-loop instruction set's name, in the test names and gtest's messages.
-const char* isa_name(FusedIsa isa) {
-  switch (isa) {
-    case FusedIsa::Avx2: return "avx2";
-    case FusedIsa::Avx512: return "avx512";
-    case FusedIsa::Portable: break;
-  }
-  return "portable";
-}
-void PrintTo(FusedIsa isa, std::ostream* os) { *os << isa_name(isa); }
+// A fused-loop instruction set by name in gtest's messages.
+void PrintTo(FusedIsa isa, std::ostream* os) { *os << fused_isa_name(isa); }
 }  // namespace ctrnn::detail
 
 namespace ctrnn {
@@ -444,7 +436,7 @@ TEST_P(BlasFusedRows, LossAndOptimizerPassesEqualTheKernelBodiesBitForBit) {
     }
 }
 
-std::string isa_name(const ::testing::TestParamInfo<detail::FusedIsa>& info) { return detail::isa_name(info.param); }
+std::string isa_name(const ::testing::TestParamInfo<detail::FusedIsa>& info) { return detail::fused_isa_name(info.param); }
 INSTANTIATE_TEST_SUITE_P(Isa, BlasFusedRows,
                          ::testing::Values(detail::FusedIsa::Portable, detail::FusedIsa::Avx2, detail::FusedIsa::Avx512),
                          isa_name);

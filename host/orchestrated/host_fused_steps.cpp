@@ -12,12 +12,9 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu_features.hpp"
 #include "kernels/activation.hpp"
 #include "normal_fill.hpp"
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CTRNN_FUSED_STEPS_VECTOR 1
-#endif
 
 namespace ctrnn::detail {
 namespace {
@@ -26,7 +23,7 @@ namespace portable {
 #include "host_fused_steps_rows.inc"
 }  // namespace portable
 
-#ifdef CTRNN_FUSED_STEPS_VECTOR
+#ifdef CTRNN_CPU_DISPATCH
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace avx2 {
@@ -56,18 +53,21 @@ std::atomic<FusedIsa>& running_isa() {
 }  // namespace
 
 bool fused_isa_supported(FusedIsa isa) {
-#ifdef CTRNN_FUSED_STEPS_VECTOR
-  __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (isa == FusedIsa::Avx2) return avx2;
-  if (isa == FusedIsa::Avx512)
-    return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-#endif
+  if (isa == FusedIsa::Avx2) return cpu_has_avx2_fma();
+  if (isa == FusedIsa::Avx512) return cpu_has_avx512_fdqvlbw();
   return isa == FusedIsa::Portable;
 }
 
 FusedIsa fused_isa() { return running_isa().load(std::memory_order_relaxed); }
+
+const char* fused_isa_name(FusedIsa isa) {
+  switch (isa) {
+    case FusedIsa::Avx2: return "avx2";
+    case FusedIsa::Avx512: return "avx512";
+    case FusedIsa::Portable: break;
+  }
+  return "portable";
+}
 
 void set_fused_isa(FusedIsa isa) {
   if (!fused_isa_supported(isa)) return;
@@ -75,7 +75,7 @@ void set_fused_isa(FusedIsa isa) {
 }
 
 // Calls the running set's `call`, e.g. initial_state_rows(s, row_begin, row_end).
-#ifdef CTRNN_FUSED_STEPS_VECTOR
+#ifdef CTRNN_CPU_DISPATCH
 #define CTRNN_FUSED_DISPATCH(call)                      \
   switch (fused_isa()) {                                \
     case FusedIsa::Avx512: return avx512::call;         \

@@ -45,5 +45,7 @@ enum class FusedIsa { Portable, Avx2, Avx512 };
 bool fused_isa_supported(FusedIsa isa);
 FusedIsa fused_isa();
 void set_fused_isa(FusedIsa isa);
+// "portable", "avx2", "avx512": the set's name in tests' and benchmarks' names.
+const char* fused_isa_name(FusedIsa isa);
 
 }  // namespace ctrnn::detail

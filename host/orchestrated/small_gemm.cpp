@@ -7,15 +7,16 @@
 #include <algorithm>
 #include <stdexcept>
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include "cpu_features.hpp"
+
+#ifdef CTRNN_CPU_DISPATCH
 #include <immintrin.h>
-#define CTRNN_SMALL_GEMM_VECTOR 1
 #endif
 
 namespace ctrnn::detail {
 namespace {
 
-#ifdef CTRNN_SMALL_GEMM_VECTOR
+#ifdef CTRNN_CPU_DISPATCH
 #pragma GCC push_options
 #pragma GCC target("avx2,fma")
 namespace avx2 {
@@ -66,12 +67,8 @@ struct Ops {
 #endif
 
 bool cpu_has(GemmIsa isa) {
-#ifdef CTRNN_SMALL_GEMM_VECTOR
-  __builtin_cpu_init();
-  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (isa == GemmIsa::Avx2) return avx2;
-  if (isa == GemmIsa::Avx512) return avx2 && __builtin_cpu_supports("avx512f");
-#endif
+  if (isa == GemmIsa::Avx2) return cpu_has_avx2_fma();
+  if (isa == GemmIsa::Avx512) return cpu_has_avx512f();
   return isa == GemmIsa::None;
 }
 
@@ -103,7 +100,7 @@ bool small_sgemm_takes(bool transpose_a, int64_t M, int64_t N, int64_t K, GemmIs
 void small_sgemm(bool transpose_a, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                  const float* B, int64_t ldb, float beta, float* C, int64_t ldc, GemmIsa isa) {
   switch (resolve(isa)) {
-#ifdef CTRNN_SMALL_GEMM_VECTOR
+#ifdef CTRNN_CPU_DISPATCH
     case GemmIsa::Avx512: return avx512::product(transpose_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     case GemmIsa::Avx2: return avx2::product(transpose_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #endif
