@@ -10,6 +10,8 @@
 //   recurrence_forward/cuda/<path>/H:/B:/T:/E:, recurrence_train/cuda/<path>/...,
 //   recurrence_barrier_floor/cuda/auto/...
 // e.g. bench_recurrence --benchmark_filter='recurrence_forward/cuda/.*/H:256/'
+// The dispatch grid (sizes at T = 50): bench_recurrence --benchmark_filter='/T:50/', read with
+// bench/recurrence_targets.py --dispatch.
 // Needs a GPU (registers nothing without one).
 #include <exception>
 #include <memory>
@@ -42,6 +44,19 @@ std::string describe(const RecurrencePlan& p) {
 std::vector<ctrnn_bench::Size> recurrence_grid() {
   std::vector<ctrnn_bench::Size> grid = ctrnn_bench::size_grid();
   grid.push_back({512, 64, 200, 1});
+  return grid;
+}
+
+// The grid that the dispatch rule (docs/gpu-dispatch.md) is judged on: every path at T = 50 over
+// the sizes where the choice between the paths changes (H from 64 to 1024, one sequence to a
+// batch of 128, and ensembles at small H). T = 50 keeps the whole grid within about a minute of
+// GPU time; per-step times hardly depend on T past a few steps (bench_forward's length grid).
+std::vector<ctrnn_bench::Size> dispatch_grid() {
+  std::vector<ctrnn_bench::Size> grid;
+  for (int64_t H : {64, 128, 256, 384, 512, 768, 1024})
+    for (int64_t B : {1, 8, 32, 64, 128}) grid.push_back({H, B, 50, 1});
+  for (int64_t H : {64, 128, 256})
+    for (int64_t E : {8, 64}) grid.push_back({H, 32, 50, E});
   return grid;
 }
 
@@ -101,6 +116,10 @@ int main(int argc, char** argv) {
       for (RecurrencePath path : paths) add("recurrence_forward", Mode::Forward, path, s);
       for (RecurrencePath path : paths) add("recurrence_train", Mode::Train, path, s);
       add("recurrence_barrier_floor", Mode::BarrierFloor, RecurrencePath::Auto, s);
+    }
+    for (const ctrnn_bench::Size& s : dispatch_grid()) {
+      for (RecurrencePath path : paths) add("recurrence_forward", Mode::Forward, path, s);
+      for (RecurrencePath path : paths) add("recurrence_train", Mode::Train, path, s);
     }
   }
   return ctrnn_bench::run_main(argc, argv);

@@ -12,6 +12,9 @@ other, and passes all the files). Prints one line per target ("target: ..."); a 
 measurement (path skipped, deadline reached) is reported as such, never guessed.
 Usage: recurrence_targets.py BENCH_RECURRENCE.json [MORE.json ...]
        recurrence_targets.py --per-step ONE_SIZE.json   one line: time per step of each mode and path
+       recurrence_targets.py --dispatch GRID.json       the dispatch table: per size and mode, each
+                                                        path's time per step, the fastest, and auto's
+                                                        time over the fastest (docs/gpu-dispatch.md)
 """
 import json
 import sys
@@ -64,6 +67,33 @@ def per_step_line(runs):
     return "; ".join(out)
 
 
+def dispatch_table(runs):
+    """One line per (mode, size): every path's time per step, the fastest path and auto / fastest."""
+    paths = ("sequence", "cta", "cluster")
+    sizes = sorted({k[2:] for k in runs})
+    lines = ["%-7s %5s %4s %4s %3s  %10s %10s %10s %10s  %-8s %6s  %s"
+             % (("mode", "H", "B", "T", "E", "auto") + paths + ("fastest", "auto/f", "auto plan"))]
+    worst = []
+    for mode in ("forward", "train"):
+        for size in sizes:
+            t = {p: runs[(mode, p) + size].get("s_per_step") for p in ("auto",) + paths if (mode, p) + size in runs}
+            if "auto" not in t:
+                continue
+            measured = {p: v for p, v in t.items() if p != "auto" and v}
+            best = min(measured, key=measured.get) if measured else None
+            ratio = t["auto"] / measured[best] if best else None
+            if ratio is not None:
+                worst.append((ratio, mode, size, best))
+            lines.append("%-7s %5d %4d %4d %3d  %10s %10s %10s %10s  %-8s %6s  %s"
+                         % ((mode,) + size + tuple(us(t.get(p)) for p in ("auto",) + paths)
+                            + (best or "-", "-" if ratio is None else "%.2f" % ratio,
+                               runs[(mode, "auto") + size].get("label", ""))))
+    worst.sort(reverse=True)
+    for ratio, mode, size, best in worst[:5]:
+        lines.append("worst: %s at H=%d B=%d T=%d E=%d: auto %.2fx the fastest (%s)" % ((mode,) + size + (ratio, best)))
+    return "\n".join(lines)
+
+
 def us(seconds):
     return "-" if seconds is None else "%.3g us" % (seconds * 1e6)
 
@@ -71,6 +101,9 @@ def us(seconds):
 def main():
     if sys.argv[1:2] == ["--per-step"]:
         print(per_step_line(load(sys.argv[2:])))
+        return
+    if sys.argv[1:2] == ["--dispatch"]:
+        print(dispatch_table(load(sys.argv[2:])))
         return
     runs = load(sys.argv[1:])
 

@@ -49,6 +49,9 @@
 #   nn4n         bench/peer_bench.py: nn4n (the bundled wheel, PyTorch there) against ctrnn on
 #                the same GPU at (H, B, T) = (256, 64, 200), E = 1 (nn4n's E = 64, 64 models in
 #                turn, does not fit the phase: 50 s were not enough on an H200)
+#   dispatch     with the time left (a run with GPU_CHECK_BUDGET_S=550 leaves it ~70 s): every
+#                recurrence path over bench_recurrence's dispatch grid, the table that the
+#                dispatch rule is judged on (bench/recurrence_targets.py --dispatch)
 # Usage (device tool), after scripts/gpu-prepare.sh here:
 #   run(command="bash scripts/gpu-check.sh", carry=["build-gpu"], timeout_s=600)
 #   bash scripts/gpu-check.sh --dry-run   the image and binaries checks and every phase's plan,
@@ -345,6 +348,7 @@ if [ "$dry" -eq 1 ]; then
   done
   row "  recurrence" planned 0 "4 sizes, one run each, a JSON and a row per size; then issue 11's targets"
   row nn4n "$([ -f bench/nn4n-1.1.1-py3-none-any.whl ] && echo planned || echo missing)" 0 "bench/peer_bench.py with the bundled wheel"
+  row dispatch planned 0 "bench_recurrence over the dispatch grid (T = 50) with the time left"
   finish "$verdict"
 fi
 
@@ -574,6 +578,25 @@ elif [ -x "$work/bench/bench_forward" ] && [ "${torch##* }" = cuda ]; then
   { echo "===== peer_bench (exit $rc)"; cat "$detail/peer_cuda.md" "$detail/peer_cuda.log" 2>/dev/null; } >>"$OUT/bench.log"
 else
   row nn4n skipped 0 "no bench binaries or no PyTorch with CUDA"
+fi
+
+# --- dispatch: every recurrence path over the dispatch grid (bench_recurrence's sizes at T = 50),
+# with whatever time is left; the table (bench/recurrence_targets.py --dispatch) in bench.log.
+t=$SECONDS
+limit=$(deadline 100 0)
+if [ "$limit" -lt 40 ]; then
+  row dispatch skipped 0 "not enough time left (${limit}s)"
+elif [ -x "$work/bench/bench_recurrence" ]; then
+  run_for "$limit" "$work/bench/bench_recurrence" --benchmark_filter='^recurrence_(forward|train)/cuda/[a-z]+/H:[0-9]+/B:[0-9]+/T:50/' \
+    --benchmark_min_time=0.05 --benchmark_repetitions=1 \
+    --benchmark_out="$detail/dispatch.json" --benchmark_out_format=json >"$detail/dispatch.log" 2>&1
+  rc=$?
+  python3 bench/recurrence_targets.py --dispatch "$detail/dispatch.json" >"$detail/dispatch.txt" 2>&1
+  row dispatch "$([ $rc -eq 0 ] && echo ok || echo "rc $rc")" $((SECONDS - t)) \
+    "$(grep -c '^forward\|^train' "$detail/dispatch.txt") rows; $(grep '^worst' "$detail/dispatch.txt" | head -1)"
+  { echo "===== dispatch grid (exit $rc)"; cat "$detail/dispatch.txt"; } >>"$OUT/bench.log"
+else
+  row dispatch skipped 0 "no $work/bench/bench_recurrence"
 fi
 
 finish "$verdict"
