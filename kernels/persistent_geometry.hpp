@@ -76,6 +76,13 @@ struct PersistentGeometry {
   CTRNN_HD int64_t floats() const { return partial() + parts * batch_tile * slice; }
 
   CTRNN_HD int64_t clusters_total(int64_t E) const { return E * tiles; }
+  // The serial length of one thread's share of a step's partial products, in iterations over k
+  // (each kTileRows multiply-adds): its tasks (register tile, part) times the k's of a part. The
+  // dispatcher's measure of a step's latency on a CTA (docs/gpu-dispatch.md).
+  CTRNN_HD int64_t k_steps_per_thread() const {
+    const int64_t tasks = parts * ((batch_tile + kTileRows - 1) / kTileRows) * slice;
+    return (tasks + threads - 1) / threads * ((H + parts - 1) / parts);
+  }
 };
 
 // One cluster's share of the work, from the cluster's index (network-major) and the CTA's rank.

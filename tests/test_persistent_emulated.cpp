@@ -463,12 +463,15 @@ TEST(RecurrenceDispatch, TheTableOnHopper) {
   };
   const RecurrencePath cta = RecurrencePath::PersistentCta, cl = RecurrencePath::PersistentCluster,
                        seq = RecurrencePath::Sequence;
-  for (const Row& row : std::vector<Row>{{1, 32, 64, cl, 2, 4},       {64, 32, 64, cta, 1, 16},
-                                         {1, 64, 128, cl, 4, 4},       {1, 64, 256, cl, 8, 4},
-                                         {64, 64, 256, cl, 2, 32},     {1, 256, 256, cl, 2, 4},
-                                         {1, 64, 512, cl, 8, 4},       {1, 256, 512, cl, 8, 16},
-                                         {1, 64, 700, cl, 16, 8},      {1, 64, 900, seq, 1, 0},
-                                         {1, 1, 900, cl, 16, 1},       {1, 256, 1024, seq, 1, 0}}) {
+  for (const Row& row : std::vector<Row>{{1, 32, 64, cta, 1, 4},      {1, 1, 64, cta, 1, 1},
+                                         {64, 32, 64, cta, 1, 16},     {1, 64, 128, cl, 4, 4},
+                                         {1, 1, 128, cl, 4, 1},        {64, 32, 128, seq, 1, 0},
+                                         {1, 64, 256, cl, 8, 4},       {8, 32, 256, cl, 2, 4},
+                                         {64, 64, 256, seq, 1, 0},     {1, 256, 256, cl, 2, 4},
+                                         {1, 64, 512, cl, 8, 4},       {1, 256, 512, seq, 1, 0},
+                                         {1, 8, 768, cl, 16, 4},       {1, 64, 700, seq, 1, 0},
+                                         {1, 64, 900, seq, 1, 0},      {1, 1, 900, seq, 1, 0},
+                                         {1, 256, 1024, seq, 1, 0}}) {
     const detail::RecurrencePlan plan = detail::plan_recurrence(row.E, row.B, row.H, d, automatic);
     SCOPED_TRACE("E " + std::to_string(row.E) + " B " + std::to_string(row.B) + " H " + std::to_string(row.H) +
                  ": " + plan.reason);
@@ -495,6 +498,7 @@ TEST(RecurrenceDispatch, EveryPlanFitsAndCovers) {
           EXPECT_LT((g.tiles - 1) * g.batch_tile, B);
           EXPECT_GE(g.slice * g.cluster, H);
           EXPECT_EQ(plan.path == RecurrencePath::PersistentCta, g.cluster == 1);
+          EXPECT_LE(g.k_steps_per_thread(), detail::kPersistentMaxKSteps) << plan.reason;
         }
 }
 

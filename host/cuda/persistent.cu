@@ -7,6 +7,7 @@
 #include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -183,13 +184,25 @@ RecurrencePlan plan_uncached(int device, const RecurrenceOptions& o, int64_t E, 
   if (plan.path == RecurrencePath::Sequence) return plan;
   prepare<kernels::PersistentForward>(d);
   prepare<kernels::PersistentBackward>(d);
-  if (schedulable(kernels::PersistentForward{}, plan) > 0 && schedulable(kernels::PersistentBackward{}, plan) > 0)
-    return plan;
+  const int per_unit = std::min(schedulable(kernels::PersistentForward{}, plan),
+                                schedulable(kernels::PersistentBackward{}, plan));
+  RecurrencePlan sequence;
+  if (per_unit > 0) {
+    // Auto also wants every cluster resident at once: clusters do not wait for each other, but a
+    // second wave doubles the loop's time (measured on an H200: (E, B, H) = (1, 64, 512), 16
+    // clusters of 8 where 15 fit, 1.6x the sequence's time; docs/gpu-dispatch.md).
+    const int64_t at_once = int64_t(per_unit) * (plan.geometry.cluster > 1 ? 1 : d.sms);
+    const int64_t clusters = plan.geometry.clusters_total(E);
+    if (o.path != RecurrencePath::Auto || clusters <= at_once) return plan;
+    sequence.reason = std::to_string(clusters) + " " + (plan.geometry.cluster > 1 ? "clusters" : "CTAs") +
+                      " of the " + to_string(plan.path) + " plan, the device runs at most " +
+                      std::to_string(at_once) + " at once";
+    return sequence;
+  }
   const std::string why = "the device cannot schedule one " + to_string(plan.path) + " of " +
                           std::to_string(plan.geometry.cluster) + " CTAs with " + std::to_string(plan.shared_bytes) +
                           " bytes of shared memory each";
   if (o.path != RecurrencePath::Auto) throw InvalidArgument("recurrence path", "a path this device can run", why);
-  RecurrencePlan sequence;
   sequence.reason = why;
   return sequence;
 }

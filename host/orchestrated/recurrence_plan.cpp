@@ -54,6 +54,7 @@ RecurrencePlan plan_recurrence(int64_t E, int64_t B, int64_t H, const DeviceLimi
     plan.reason = "sequence forced";
     return plan;
   }
+  const bool automatic = o.path == RecurrencePath::Auto;
   // Cluster sizes to try, smallest first. Auto keeps slices of at least kMinSlice columns.
   std::vector<int> sizes;
   if (o.path == RecurrencePath::PersistentCta) {
@@ -66,7 +67,6 @@ RecurrencePlan plan_recurrence(int64_t E, int64_t B, int64_t H, const DeviceLimi
                             str(o.cluster_size));
     sizes = {o.cluster_size};
   } else {
-    const bool automatic = o.path == RecurrencePath::Auto;
     if (automatic) sizes.push_back(1);
     for (int c : {2, 4, 8, 16})
       if (c <= d.max_cluster && c <= (automatic ? std::max<int64_t>(1, H / kMinSlice) : H)) sizes.push_back(c);
@@ -77,36 +77,51 @@ RecurrencePlan plan_recurrence(int64_t E, int64_t B, int64_t H, const DeviceLimi
   const int64_t min_rows = std::min(B, kMinTileRows);
   const int64_t need = o.batch_tile ? std::min(o.batch_tile, B) : min_rows;
   const int threads = o.threads ? o.threads : kPersistentThreads;
-  // The smallest size that fits and keeps at least half the SMs busy with tiles of `need` rows;
-  // failing that, the largest size that fits.
+  // The geometry at cluster size c: a forced tile, or the E x tiles x c CTAs spread over the SMs
+  // (at least min_rows rows each, at most what fits), evened out over the same number of tiles.
+  const auto geometry_at = [&](int c) {
+    int64_t tile = o.batch_tile ? need : 0;
+    if (!tile) {
+      const int64_t wanted = std::max<int64_t>(1, d.sms / (E * c));
+      tile = std::min(rows_that_fit(H, B, c, threads, floats), std::max(min_rows, (B + wanted - 1) / wanted));
+      const int64_t tiles = (B + tile - 1) / tile;
+      tile = (B + tiles - 1) / tiles;
+    }
+    return kernels::PersistentGeometry::make(H, B, c, tile, threads);
+  };
+  std::vector<int> feasible;
+  for (int c : sizes)
+    if (rows_that_fit(H, B, c, threads, floats) >= need) feasible.push_back(c);
+  // One CTA when its steps are short; otherwise the smallest size that keeps at least half the
+  // SMs busy with tiles of `need` rows; failing that, the largest size that fits.
   int chosen = 0;
-  for (int c : sizes) {
-    if (rows_that_fit(H, B, c, threads, floats) < need) continue;
-    chosen = c;
-    if (2 * E * c * ((B + need - 1) / need) >= d.sms) break;
+  if (automatic && !feasible.empty() && feasible.front() == 1 && geometry_at(1).k_steps_per_thread() <= kCtaMaxKSteps) {
+    chosen = 1;
+  } else {
+    for (int c : feasible) {
+      chosen = c;
+      if (2 * E * c * ((B + need - 1) / need) >= d.sms) break;
+    }
   }
   if (chosen) {
-    const int c = chosen;
-    const int64_t fit = rows_that_fit(H, B, c, threads, floats);
-    int64_t tile = o.batch_tile ? need : 0;
-    if (!tile) {  // spread the E * tiles * c CTAs over the SMs, at least min_rows rows each
-      const int64_t wanted = std::max<int64_t>(1, d.sms / (E * c));
-      tile = std::min(fit, std::max(min_rows, (B + wanted - 1) / wanted));
-      const int64_t tiles = (B + tile - 1) / tile;
-      tile = (B + tiles - 1) / tiles;  // the same tiles, as even as they go
+    const kernels::PersistentGeometry g = geometry_at(chosen);
+    const std::string what = "W_hid slice of " + str(g.slice) + " columns and a tile of " + str(g.batch_tile) + " rows";
+    if (automatic && g.k_steps_per_thread() > kPersistentMaxKSteps) {
+      plan.reason = what + ": " + str(g.k_steps_per_thread()) + " k-steps per thread per step, over the " +
+                    str(kPersistentMaxKSteps) + " past which the sequence is faster";
+      return plan;
     }
-    plan.path = c == 1 ? RecurrencePath::PersistentCta : RecurrencePath::PersistentCluster;
-    plan.geometry = kernels::PersistentGeometry::make(H, B, c, tile, threads);
-    plan.shared_bytes = plan.geometry.floats() * int64_t(sizeof(float));
-    plan.reason = "W_hid slice of " + str(plan.geometry.slice) + " columns and a tile of " + str(tile) +
-                  " rows fit in " + str(plan.shared_bytes) + " of " + str(d.shared_bytes_per_cta) +
+    plan.path = chosen == 1 ? RecurrencePath::PersistentCta : RecurrencePath::PersistentCluster;
+    plan.geometry = g;
+    plan.shared_bytes = g.floats() * int64_t(sizeof(float));
+    plan.reason = what + " fit in " + str(plan.shared_bytes) + " of " + str(d.shared_bytes_per_cta) +
                   " bytes of shared memory";
     return plan;
   }
   const std::string why = "H = " + str(H) + " with a tile of " + str(need) +
                           " rows does not fit " + str(d.shared_bytes_per_cta) +
                           " bytes of shared memory per CTA at cluster sizes up to " + str(sizes.back());
-  if (o.path == RecurrencePath::Auto) {
+  if (automatic) {
     plan.reason = why;
     return plan;
   }

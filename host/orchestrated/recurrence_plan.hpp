@@ -46,6 +46,12 @@ struct DeviceLimits {
 constexpr int kPersistentThreads = 256;  // threads per CTA unless forced
 constexpr int64_t kMinTileRows = kernels::kTileRows;  // smallest tile the dispatcher picks (if B allows)
 constexpr int64_t kMinSlice = 32;  // narrowest slice of columns per CTA the dispatcher picks by itself
+// Bounds on a plan's PersistentGeometry::k_steps_per_thread() that the dispatcher keeps (measured
+// on an H200, docs/gpu-dispatch.md): one CTA, when its steps are this short, beats any cluster
+// (the cluster's barrier and exchange cost more than the split saves); past the most, the
+// sequence's GEMM per step beats every persistent kernel.
+constexpr int64_t kCtaMaxKSteps = 16;
+constexpr int64_t kPersistentMaxKSteps = 192;
 
 struct RecurrencePlan {
   RecurrencePath path = RecurrencePath::Sequence;  // never Auto
