@@ -91,8 +91,11 @@ row() {
 }
 # Seconds a phase may take: its own budget, within what is left of the whole run less `keep`
 # seconds kept for the phases after it; at least 10 s (or what is left) when that is exhausted.
+# The keeps are sized for the default 480 s; a smaller budget shrinks them in proportion (else
+# the first phases would get their 10 s minimum: GPU_CHECK_BUDGET_S=330 once left correctness 10 s).
 deadline() {  # phase_budget keep
-  local left=$((budget - (SECONDS - t0) - $2)) total=$((budget - (SECONDS - t0)))
+  local keep=$(($2 * (budget < 480 ? budget : 480) / 480))
+  local left=$((budget - (SECONDS - t0) - keep)) total=$((budget - (SECONDS - t0)))
   local d=$1
   [ "$left" -lt "$d" ] && d=$left
   [ "$d" -lt 10 ] && d=$((total < 10 ? total : 10))
