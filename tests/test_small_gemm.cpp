@@ -97,7 +97,7 @@ TEST(SmallGemm, TakesTheMeasuredShapes) {
   EXPECT_TRUE(detail::small_sgemm_takes(false, 64, 256, 256));   // step, H = 256
   EXPECT_TRUE(detail::small_sgemm_takes(true, 4, 64, 3200));     // dW_in
   EXPECT_TRUE(detail::small_sgemm_takes(true, 64, 64, 800));     // a piece of dW_hid
-  EXPECT_FALSE(detail::small_sgemm_takes(false, 3200, 64, 4));   // input drive: K small
+  EXPECT_TRUE(detail::small_sgemm_takes(false, 3200, 64, 4));    // input drive, K = I
   EXPECT_FALSE(detail::small_sgemm_takes(false, 3200, 4, 64));   // readout: N small
   EXPECT_FALSE(detail::small_sgemm_takes(true, 64, 4, 3200));    // dW_out: N small
   EXPECT_FALSE(detail::small_sgemm_takes(true, 128, 128, 800));  // A too large

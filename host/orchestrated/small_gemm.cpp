@@ -84,16 +84,19 @@ GemmIsa resolve(GemmIsa isa) {
 bool small_gemm_isa_available(GemmIsa isa) { return isa == GemmIsa::Best || cpu_has(isa); }
 
 // The shapes where the kernel beat OpenBLAS 0.3.34 (SkylakeX kernels for AVX-512, Haswell ones for
-// AVX2) in bench_sgemm's shape benchmarks (bench/RESULTS.md, issue 19's fourth session):
-//   - A B with 16 <= N, K <= 256: the per-step recurrent products (B x H x H), 4-20% faster at
-//     H = 64..256; the input drive (K = I, a few) is memory-bound either way and stays OpenBLAS's;
+// AVX2) in bench_sgemm's shape benchmarks (bench/RESULTS.md: issue 19's fourth session on Intel,
+// "CPU: the small products on an AMD EPYC"):
+//   - A B with 16 <= N <= 256 and K <= 256: the per-step recurrent products (B x H x H), 4-20%
+//     faster at H = 64..256; the input drive u W_in and BPTT's gy W_out^T (T B x H x a few: K = I
+//     or O), 1.05-1.2x faster on Intel (AVX-512, AVX2) and 2.1x on an AMD EPYC (AVX2);
 //   - A^T B with 16 <= N <= 128 and A at most 64K floats: dW_in (I x H x T B, 2x faster) and the
-//     pieces of dW_hid at H <= 64 (64 x 64 x 800: 1.2x), which OpenBLAS packs first; a larger A
-//     (128 x 128 x 800, or dW_hid uncut) streams from L2 once per row block and loses.
+//     pieces of dW_hid at H <= 64 (64 x 64 x 800: 1.2x on Intel, 0.94x on the AMD EPYC), which
+//     OpenBLAS packs first; with a larger A (128 x 128 x 800, or dW_hid uncut) OpenBLAS's packed
+//     kernel wins by 1.1-1.3x.
 // N < 16 (the readout, dW_out: a few outputs) fills one vector lane in four or fewer and loses 3-7x.
 bool small_sgemm_takes(bool transpose_a, int64_t M, int64_t N, int64_t K, GemmIsa isa) {
   if (resolve(isa) == GemmIsa::None || N < 16) return false;
-  if (!transpose_a) return N <= 256 && K >= 16 && K <= 256;
+  if (!transpose_a) return N <= 256 && K <= 256;
   return N <= 128 && M * K <= (int64_t(1) << 16);
 }
 
