@@ -99,7 +99,8 @@ TEST(SmallGemm, TakesTheMeasuredShapes) {
   EXPECT_TRUE(detail::small_sgemm_takes(true, 64, 64, 800));     // a piece of dW_hid
   EXPECT_TRUE(detail::small_sgemm_takes(false, 3200, 64, 4));    // input drive, K = I
   EXPECT_FALSE(detail::small_sgemm_takes(false, 3200, 4, 64));   // readout: N small
-  EXPECT_FALSE(detail::small_sgemm_takes(true, 64, 4, 3200));    // dW_out: N small
+  EXPECT_TRUE(detail::small_sgemm_takes(true, 64, 4, 3200));     // dW_out, as (gy^T r)^T
+  EXPECT_FALSE(detail::small_sgemm_takes(true, 256, 4, 3200));   // dW_out at H = 256: (gy^T r) has N = 256, past 128
   EXPECT_FALSE(detail::small_sgemm_takes(true, 128, 128, 800));  // A too large
   EXPECT_FALSE(detail::small_sgemm_takes(false, 256, 1024, 1024));
   EXPECT_FALSE(detail::small_sgemm_takes(false, 32, 64, 64, GemmIsa::None));
