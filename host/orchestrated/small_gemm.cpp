@@ -89,13 +89,14 @@ bool small_gemm_isa_available(GemmIsa isa) { return isa == GemmIsa::Best || cpu_
 // "CPU: the small products on an AMD EPYC"):
 //   - A B with 16 <= N <= 256 and K <= 256: the per-step recurrent products (B x H x H), 4-20%
 //     faster at H = 64..256; the input drive u W_in and BPTT's gy W_out^T (T B x H x a few: K = I
-//     or O), 1.05-1.2x faster on Intel (AVX-512, AVX2) and 2.1x on an AMD EPYC (AVX2);
+//     or O), 1.05-1.2x faster on Intel (AVX-512, AVX2), 1.06x on an AMD EPYC (AVX2; 2x against
+//     Debian's OpenBLAS 0.3.21);
 //   - A^T B with 16 <= N <= 128 and A at most 64K floats: dW_in (I x H x T B, 2x faster) and the
 //     pieces of dW_hid at H <= 64 (64 x 64 x 800: 1.2x on Intel, 0.94x on the AMD EPYC), which
 //     OpenBLAS packs first; with a larger A (128 x 128 x 800, or dW_hid uncut) OpenBLAS's packed
 //     kernel wins by 1.1-1.3x.
 //   - A^T B with N < 16 <= M <= 128 and B at most 64K floats (dW_out: H x O x T B), computed as
-//     (B^T A)^T, the dW_in shape: 2.2x faster than OpenBLAS on an AMD EPYC (37 against 81 us).
+//     (B^T A)^T, the dW_in shape: 2.1x faster than OpenBLAS on an AMD EPYC (41.6 against 86.5 us).
 // A B with N < 16 (the readout: a few outputs) fills one vector lane in four or fewer and loses 3-7x.
 bool small_sgemm_takes(bool transpose_a, int64_t M, int64_t N, int64_t K, GemmIsa isa) {
   if (resolve(isa) == GemmIsa::None) return false;
