@@ -92,7 +92,7 @@ bool small_gemm_isa_available(GemmIsa isa) { return isa == GemmIsa::Best || cpu_
 //     or O), 1.05-1.2x faster on Intel (AVX-512, AVX2), 1.06x on an AMD EPYC (AVX2; 2x against
 //     Debian's OpenBLAS 0.3.21);
 //   - A^T B with 16 <= N <= 128 and A at most 64K floats: dW_in (I x H x T B, 2x faster) and the
-//     pieces of dW_hid at H <= 64 (64 x 64 x 800: 1.2x on Intel, 0.94x on the AMD EPYC), which
+//     pieces of dW_hid at H <= 64 (64 x 64 x 800: 1.2x on Intel, 0.97x on the AMD EPYC), which
 //     OpenBLAS packs first; with a larger A (128 x 128 x 800, or dW_hid uncut) OpenBLAS's packed
 //     kernel wins by 1.1-1.3x.
 //   - A^T B with N < 16 <= M <= 128 and B at most 64K floats (dW_out: H x O x T B), computed as
