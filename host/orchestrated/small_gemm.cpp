@@ -100,7 +100,7 @@ bool small_gemm_isa_available(GemmIsa isa) { return isa == GemmIsa::Best || cpu_
 // A B with N < 16 (the readout: a few outputs) fills one vector lane in four or fewer and loses 3-7x.
 bool small_sgemm_takes(bool transpose_a, int64_t M, int64_t N, int64_t K, GemmIsa isa) {
   if (resolve(isa) == GemmIsa::None) return false;
-  if (transpose_a && N < 16) return M >= 16 && M <= 128 && N * K <= (int64_t(1) << 16);
+  if (transpose_a && N < 16) return M >= 16 && small_sgemm_takes(true, N, M, K, isa);  // the product it computes
   if (N < 16) return false;
   if (!transpose_a) return N <= 256 && K <= 256;
   return N <= 128 && M * K <= (int64_t(1) << 16);
