@@ -182,7 +182,8 @@ int main(int argc, char** argv) {
             ->Unit(benchmark::kMillisecond);
   // The backend's products at (H, B, T) = (64, 32, 100) and (128, 32, 100) with I = O = 4: per
   // step (B x H x H, accumulating), the depth pieces of dW_hid (H x H x T B / 4, A transposed),
-  // the input drive and gy W_out^T (T B x H x 4), the readout (T B x 4 x H), dW_out (H x 4 x T B).
+  // the input drive and gy W_out^T (T B x H x 4), the readout (T B x 4 x H; also 1-3 outputs, and
+  // H = 128, 256), dW_out (H x 4 x T B).
   struct ShapeCase {
     const char* name;
     bool ta;
@@ -194,6 +195,8 @@ int main(int argc, char** argv) {
       {"step", false, 64, 256, 256, 1.0f},        {"dw_hid_piece", true, 64, 64, 800, 0.0f},
       {"dw_hid_piece", true, 128, 128, 800, 0.0f}, {"dw_hid_whole", true, 64, 64, 3200, 0.0f},
       {"drive", false, 3200, 64, 4, 0.0f},        {"readout", false, 3200, 4, 64, 1.0f},
+      {"readout", false, 3200, 1, 64, 1.0f},      {"readout", false, 3200, 2, 64, 1.0f},
+      {"readout", false, 3200, 3, 128, 1.0f},     {"readout", false, 6400, 4, 256, 1.0f},
       {"dw_out", true, 64, 4, 3200, 0.0f},        {"dw_in", true, 4, 64, 3200, 0.0f}};
   for (const auto& [kernel, prefix] : used)
     for (const ShapeCase& c : shapes)

@@ -30,6 +30,11 @@ if(CTRNN_NATIVE_ARCH)
   target_compile_options(ctrnn PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
   message(STATUS "ctrnn: host code compiled with -march=native (binaries for this CPU only)")
 endif()
+# The small products' kernels (host/orchestrated/small_gemm.cpp): alpha and beta C applied as
+# rounded operations after each element's FMA chain, as the plain loop that defines their bits;
+# the AVX2 region would otherwise let GCC contract alpha x + C into an FMA (seen: one ulp off in
+# test_small_gemm).
+set_source_files_properties(host/orchestrated/small_gemm.cpp PROPERTIES COMPILE_OPTIONS "-ffp-contract=off")
 # The batched normals (host/normal_fill.cpp): each operation rounded as written, FMAs only where
 # the code calls them (the bits must be libm's), and sqrtf as the instruction (its arguments are
 # never negative), and selects without branches (-fno-trapping-math, as above), so that the lane

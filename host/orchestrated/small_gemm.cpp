@@ -40,6 +40,7 @@ struct Ops {
   }
 };
 #include "small_gemm_block.inc"
+#include "small_gemm_narrow.inc"
 }  // namespace avx2
 #pragma GCC pop_options
 
@@ -97,10 +98,19 @@ bool small_gemm_isa_available(GemmIsa isa) { return isa == GemmIsa::Best || cpu_
 //     kernel wins by 1.1-1.3x.
 //   - A^T B with N < 16 <= M <= 128 and B at most 64K floats (dW_out: H x O x T B), computed as
 //     (B^T A)^T, the dW_in shape: 2.1x faster than OpenBLAS on an AMD EPYC (41.6 against 86.5 us).
-// A B with N < 16 (the readout: a few outputs) fills one vector lane in four or fewer and loses 3-7x.
+//   - A B with N <= 4 and K >= 16 (the readout r W_out: a few outputs) on an AVX2 CPU, by the
+//     narrow kernel (small_gemm_narrow.inc): 1.1-1.8x faster than OpenBLAS on an AMD EPYC (52.6
+//     against 63.4 us at 3200 x 4 x 64, 390 against 590 at 6400 x 4 x 256; N = 1, 2, 3 too). Not
+//     on an AVX-512 CPU: OpenBLAS's SkylakeX kernel ran 3200 x 4 x 64 in 25 us on an Intel Xeon,
+//     and the narrow kernel is unmeasured there.
+// Other A B with N < 16 fill one vector lane in four or fewer in the block kernel and lose 3-7x.
 bool small_sgemm_takes(bool transpose_a, int64_t M, int64_t N, int64_t K, GemmIsa isa) {
-  if (resolve(isa) == GemmIsa::None) return false;
+  const GemmIsa kernel = resolve(isa);
+  if (kernel == GemmIsa::None) return false;
   if (transpose_a && N < 16) return M >= 16 && small_sgemm_takes(true, N, M, K, isa);  // the product it computes
+#ifdef CTRNN_CPU_DISPATCH
+  if (!transpose_a && N <= avx2::kNarrowMaxN) return kernel == GemmIsa::Avx2 && M >= 8 && K >= 16;
+#endif
   if (N < 16) return false;
   if (!transpose_a) return N <= 256 && K <= 256;
   return N <= 128 && M * K <= (int64_t(1) << 16);
@@ -122,7 +132,19 @@ void small_sgemm(bool transpose_a, int64_t M, int64_t N, int64_t K, float alpha,
       }
     return;
   }
-  switch (resolve(isa)) {
+  const GemmIsa kernel = resolve(isa);
+#ifdef CTRNN_CPU_DISPATCH
+  if (!transpose_a && N <= avx2::kNarrowMaxN && M >= 8 && kernel != GemmIsa::None) {
+    // A narrow B (the readout): C's rows eight at a time down the lanes (small_gemm_narrow.inc;
+    // AVX2 code, which every AVX-512 CPU runs, and the same bits as either set's block kernel),
+    // the last M % 8 rows by the block kernel.
+    const int64_t rows = M / 8 * 8;
+    avx2::narrow_product(rows, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (rows < M) small_sgemm(false, M - rows, N, K, alpha, A + rows * lda, lda, B, ldb, beta, C + rows * ldc, ldc, isa);
+    return;
+  }
+#endif
+  switch (kernel) {
 #ifdef CTRNN_CPU_DISPATCH
     case GemmIsa::Avx512: return avx512::product(transpose_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     case GemmIsa::Avx2: return avx2::product(transpose_a, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -1,10 +1,11 @@
 #pragma once
 // Row-major products small enough that OpenBLAS's per-call work (its interface, its small-matrix
 // kernel's set-up, or for the T N form its packing) costs more than the arithmetic: the CPU
-// backend's per-step recurrent products (B x H x H at H <= 128) and its weight gradients with a
-// narrow right operand. A register-blocked kernel (rows of C in vector accumulators, the right
-// operand's panel read from L1) in AVX-512 or AVX2 with FMA, chosen at run time by the CPU (the
-// build stays portable: no -march). bench/RESULTS.md (issue 19, fourth session) has the
+// backend's per-step recurrent products (B x H x H at H <= 128), its weight gradients with a
+// narrow right operand and its readout (a few outputs). A register-blocked kernel (rows of C in
+// vector accumulators, the right operand's panel read from L1) in AVX-512 or AVX2 with FMA, chosen
+// at run time by the CPU (the build stays portable: no -march), and for A B with N <= 4 one whose
+// lanes run down C's columns (A transposed in registers). bench/RESULTS.md (issue 19) has the
 // measurements that chose the shapes it takes (small_sgemm_takes) over OpenBLAS.
 //
 // Each element of C is sum_k op(A)[i][k] B[k][j] accumulated in k order in one float lane, then
