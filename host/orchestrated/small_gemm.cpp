@@ -102,7 +102,7 @@ bool small_gemm_isa_available(GemmIsa isa) { return isa == GemmIsa::Best || cpu_
 //     narrow kernel (small_gemm_narrow.inc): 1.1-1.8x faster than OpenBLAS on an AMD EPYC (52.6
 //     against 63.4 us at 3200 x 4 x 64, 390 against 590 at 6400 x 4 x 256; N = 1, 2, 3 too). Not
 //     on an AVX-512 CPU: OpenBLAS's SkylakeX kernel ran 3200 x 4 x 64 in 25 us on an Intel Xeon,
-//     and the narrow kernel is unmeasured there.
+//     and the narrow kernel is unmeasured there (as it is below K = 16).
 // Other A B with N < 16 fill one vector lane in four or fewer in the block kernel and lose 3-7x.
 bool small_sgemm_takes(bool transpose_a, int64_t M, int64_t N, int64_t K, GemmIsa isa) {
   const GemmIsa kernel = resolve(isa);
